@@ -1,0 +1,248 @@
+"""Find, start and reliably stop headless Chrome with chromedriver.
+
+One :class:`ChromeProcess` is one chromedriver plus the browser it started.
+Teardown does not trust ``driver.quit()`` alone: Chrome's crashpad handlers
+detach into sessions of their own and outlive a polite quit (the "zombie
+crashpad" failure users of Chrome-on-Lambda report), so every process is also
+found by its private temporary directory and killed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import psutil
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+from runner.constants import (
+    CHROME_CANDIDATES,
+    CHROMEDRIVER_CANDIDATES,
+    ENV_CHROME_BINARY,
+    ENV_CHROMEDRIVER,
+    INSTALL_HINT,
+)
+
+
+class ChromeNotFound(Exception):
+    """Chrome or chromedriver could not be located; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class ChromeLocation:
+    binary: str
+    driver: str
+
+
+def _resolve(explicit: list[tuple[str, str | None]], candidates: tuple[str, ...], what: str) -> tuple[str | None, list[str]]:
+    """Return the first usable path and the list of places that were tried.
+
+    ``explicit`` is (source, value) in priority order. A value given explicitly
+    but not executable is an error of its own, not a silent fall-through.
+    """
+    tried: list[str] = []
+    for source, value in explicit:
+        if not value:
+            tried.append(f"{source} (not set)")
+            continue
+        found = shutil.which(value)
+        if found is None:
+            raise ChromeNotFound(f"{what} named by {source} is not an executable file: {value!r}. {INSTALL_HINT}")
+        return found, tried
+    for name in candidates:
+        found = shutil.which(name)
+        if found:
+            return found, tried
+    tried.append("PATH: " + ", ".join(candidates))
+    return None, tried
+
+
+def locate_chrome(
+    cli_binary: str | None,
+    ini_binary: str | None,
+    cli_driver: str | None,
+    ini_driver: str | None,
+    environ: dict[str, str] | None = None,
+) -> ChromeLocation:
+    """Find Chrome and chromedriver: command line, then ini, then environment, then PATH."""
+    env = os.environ if environ is None else environ
+    binary, tried_binary = _resolve(
+        [("--chrome-binary", cli_binary), ("ini chrome_binary", ini_binary), (f"${ENV_CHROME_BINARY}", env.get(ENV_CHROME_BINARY))],
+        CHROME_CANDIDATES,
+        "Chrome",
+    )
+    driver, tried_driver = _resolve(
+        [("--chromedriver", cli_driver), ("ini chromedriver", ini_driver), (f"${ENV_CHROMEDRIVER}", env.get(ENV_CHROMEDRIVER))],
+        CHROMEDRIVER_CANDIDATES,
+        "chromedriver",
+    )
+    missing = []
+    if binary is None:
+        missing.append("Chrome (looked at " + "; ".join(tried_binary) + ")")
+    if driver is None:
+        missing.append("chromedriver (looked at " + "; ".join(tried_driver) + ")")
+    if missing:
+        raise ChromeNotFound("cannot start the browser: no " + " and no ".join(missing) + ". " + INSTALL_HINT)
+    assert binary is not None and driver is not None
+    return ChromeLocation(binary=binary, driver=driver)
+
+
+def parse_window_size(value: str) -> tuple[int, int]:
+    """'1280x900' -> (1280, 900); raises ValueError with the expected form."""
+    try:
+        width, height = (int(part) for part in value.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"window size must look like 1280x900, got {value!r}") from None
+    if width < 100 or height < 100:
+        raise ValueError(f"window size {value!r} is too small (at least 100x100)")
+    return width, height
+
+
+def chrome_flags(user_data_dir: str, window_size: tuple[int, int], headless: bool = True) -> list[str]:
+    """Flags for CI containers and Lambda: no sandbox as root, no /dev/shm, no background traffic."""
+    flags = [
+        "--disable-gpu",
+        "--disable-dev-shm-usage",  # Lambda's /dev/shm is tiny; write shared memory to /tmp
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-background-networking",  # no calls home: closed networks refuse them by the dozen
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-default-apps",
+        "--disable-extensions",
+        "--disable-crash-reporter",
+        "--disable-breakpad",
+        "--metrics-recording-only",
+        "--password-store=basic",
+        "--mute-audio",
+        f"--window-size={window_size[0]},{window_size[1]}",
+        f"--user-data-dir={user_data_dir}",
+    ]
+    if headless:
+        flags.insert(0, "--headless=new")
+    if os.geteuid() == 0:
+        flags.append("--no-sandbox")  # Chrome refuses to start as root with its sandbox on
+    return flags
+
+
+@dataclass
+class ChromeProcess:
+    """A running chromedriver + Chrome pair and everything needed to kill it."""
+
+    driver: webdriver.Chrome
+    workdir: str
+    driver_pid: int
+    browser_version: str = ""
+    driver_version: str = ""
+    started_in: float = 0.0
+    _stopped: bool = field(default=False, repr=False)
+
+    def is_healthy(self) -> bool:
+        """True if the session answers a trivial command."""
+        if self._stopped:
+            return False
+        try:
+            return self.driver.execute_script("return 1") == 1
+        except Exception:
+            return False
+
+    def stop(self, quit_timeout: float = 5.0) -> None:
+        """Quit politely, then kill whatever is left, then remove the private directory."""
+        if self._stopped:
+            return
+        self._stopped = True
+        try:
+            self.driver.command_executor.client_config.timeout = quit_timeout
+        except AttributeError:
+            pass
+        try:
+            self.driver.quit()
+        except Exception:
+            pass  # a crashed or closed browser cannot quit; the kill below still runs
+        kill_process_tree(self.driver_pid, self.workdir)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def kill_process_tree(leader_pid: int, marker: str) -> int:
+    """Kill the process group led by ``leader_pid`` and every process whose command
+    line mentions ``marker`` (the private directory). Returns how many were killed."""
+    victims: dict[int, psutil.Process] = {}
+    try:
+        os.killpg(leader_pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            cmdline = proc.info["cmdline"] or []
+        except (psutil.Error, KeyError):
+            continue
+        if any(marker in part for part in cmdline):
+            victims[proc.pid] = proc
+    for proc in victims.values():
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(list(victims.values()), timeout=3)
+    # Reap our direct child so no zombie chromedriver entry stays in the table.
+    try:
+        os.waitpid(leader_pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+    return len(victims)
+
+
+def start_chrome(
+    location: ChromeLocation,
+    window_size: tuple[int, int],
+    tmp_root: str | None = None,
+    headless: bool = True,
+    extra_flags: list[str] | None = None,
+) -> ChromeProcess:
+    """Start chromedriver and a fresh Chrome profile in a private temporary directory.
+
+    HOME and the XDG dirs point into that directory so that nothing Chrome writes
+    (crash databases, caches) lands outside it, and so every Chrome process,
+    even a detached crashpad handler, carries the directory in its command line.
+    """
+    workdir = tempfile.mkdtemp(prefix="lambda-ui-chrome-", dir=tmp_root)
+    profile = os.path.join(workdir, "profile")
+    options = webdriver.ChromeOptions()
+    options.binary_location = location.binary
+    for flag in chrome_flags(profile, window_size, headless) + list(extra_flags or []):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    env = dict(os.environ)
+    env.update(HOME=workdir, XDG_CONFIG_HOME=os.path.join(workdir, ".config"), XDG_CACHE_HOME=os.path.join(workdir, ".cache"))
+    # A session of its own: Ctrl-C in the terminal reaches pytest, which then
+    # stops the browser in order, instead of killing chromedriver mid-command.
+    service = Service(
+        executable_path=location.driver,
+        env=env,
+        log_output=subprocess.DEVNULL,
+        popen_kw={"start_new_session": True},
+    )
+    started = time.monotonic()
+    try:
+        driver = webdriver.Chrome(service=service, options=options)
+    except Exception:
+        process = getattr(service, "process", None)
+        if process is not None:
+            kill_process_tree(process.pid, workdir)
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    caps = driver.capabilities
+    return ChromeProcess(
+        driver=driver,
+        workdir=workdir,
+        driver_pid=service.process.pid,
+        browser_version=str(caps.get("browserVersion", "")),
+        driver_version=str(caps.get("chrome", {}).get("chromedriverVersion", "")).split(" ")[0],
+        started_in=time.monotonic() - started,
+    )

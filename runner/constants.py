@@ -1,0 +1,28 @@
+"""Names shared across the runner: environment variables, ini keys, defaults."""
+
+from __future__ import annotations
+
+ENV_CHROME_BINARY = "CHROME_BINARY"
+ENV_CHROMEDRIVER = "CHROMEDRIVER"
+
+#: Looked up on PATH, in this order, when nothing else names a browser.
+CHROME_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+CHROMEDRIVER_CANDIDATES = ("chromedriver",)
+
+INSTALL_HINT = (
+    "Install them (Debian/Ubuntu: `sudo apt-get install chromium chromium-driver`; "
+    "elsewhere: Chrome for Testing with the chromedriver of the same version), "
+    "or name them with --chrome-binary/--chromedriver, the ini options chrome_binary/chromedriver, "
+    "or the environment variables CHROME_BINARY/CHROMEDRIVER."
+)
+
+DEFAULT_ARTIFACTS = "artifacts"
+DEFAULT_WINDOW_SIZE = "1280x900"
+
+#: JUnit property names. Readers (bin/ report commands) parse these.
+PROP_ARTIFACT_PREFIX = "artifact:"  # followed by the artifact name, value = path or URL
+PROP_ARTIFACT_WARNING = "artifact_warning"
+PROP_RUN_ID = "run_id"
+
+#: Key under which the controller hands its run id to pytest-xdist workers.
+WORKERINPUT_RUN_ID = "lambda_ui_run_id"

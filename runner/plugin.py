@@ -1,0 +1,53 @@
+"""pytest entry point: options, the run object, and the ``browser``/``artifacts`` fixtures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from selenium.webdriver.support.event_firing_webdriver import EventFiringWebDriver
+
+from runner.artifacts.recorder import Artifacts, FilmstripListener
+from runner.options import Settings, add_options
+from runner.run import UiRun
+
+run_key = pytest.StashKey[UiRun]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    run = UiRun(config, Settings.from_config(config))
+    config.stash[run_key] = run
+    config.pluginmanager.register(run, "lambda-ui-run")
+
+
+def _run(config: pytest.Config) -> UiRun:
+    return config.stash[run_key]
+
+
+@pytest.fixture
+def artifacts(request: pytest.FixtureRequest) -> Artifacts:
+    """Save named screenshots, page sources and console logs for this test."""
+    return _run(request.config).artifacts_for(request.node)
+
+
+@pytest.fixture
+def browser(request: pytest.FixtureRequest, artifacts: Artifacts) -> Iterator[Any]:
+    """A Selenium WebDriver on headless Chrome, in a clean state for this test.
+
+    The browser is shared across the tests of a process and reset in between
+    (cookies, storage, extra windows, ``about:blank``); a test that closes or
+    crashes it gets a fresh one for the next test.
+    """
+    run = _run(request.config)
+    chrome = run.browsers.acquire()
+    artifacts.attach(chrome.driver)
+    if run.settings.artifacts_mode == "filmstrip":
+        yield EventFiringWebDriver(chrome.driver, FilmstripListener(artifacts))
+    else:
+        yield chrome.driver
+    artifacts.pull_console()  # before the next test's reset drops them

@@ -1,0 +1,145 @@
+"""The per-process state of a UI run and the hooks that capture and link artifacts.
+
+One :class:`UiRun` is registered per pytest process (controller and each
+pytest-xdist worker). It owns the run id, the artifact sink and the warm
+browser; reports carry artifact links as ``user_properties``, so whatever
+process writes the JUnit report sees them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator
+
+import pytest
+
+from runner import junit
+from runner.artifacts.paths import new_run_id
+from runner.artifacts.recorder import Artifacts
+from runner.artifacts.sinks import ArtifactSink, SinkProblem, make_sink
+from runner.browsers import BrowserManager
+from runner.chrome import ChromeLocation, ChromeNotFound, ChromeProcess, locate_chrome, start_chrome
+from runner.constants import PROP_ARTIFACT_PREFIX, PROP_ARTIFACT_WARNING, WORKERINPUT_RUN_ID
+from runner.options import Settings
+
+artifacts_key = pytest.StashKey[Artifacts]()
+
+#: How long a test's report waits for its uploads before warning.
+FLUSH_TIMEOUT_S = 60.0
+
+
+class UiRun:
+    """Run id, artifact sink and warm browser of this pytest process."""
+
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self.config = config
+        self.settings = settings
+        workerinput = getattr(config, "workerinput", None)
+        self.is_worker = workerinput is not None
+        self.run_id = (workerinput or {}).get(WORKERINPUT_RUN_ID) or settings.run_id or new_run_id()
+        try:
+            self.sink: ArtifactSink = make_sink(settings.artifacts, config.invocation_params.dir)
+        except SinkProblem as exc:
+            raise pytest.UsageError(str(exc)) from None
+        self._location: ChromeLocation | None = None
+        self.browsers = BrowserManager(self._start_browser, settings.window_size)
+        # Controller-side tallies, built from reports so they also cover xdist workers.
+        self.linked_tests = 0
+        self.linked_files = 0
+        self.capture_warnings: list[tuple[str, str]] = []
+        self.startup_problem = ""
+
+    # -- browser --------------------------------------------------------------
+    def chrome_location(self) -> ChromeLocation:
+        if self._location is None:
+            s = self.settings
+            self._location = locate_chrome(s.chrome_binary_cli, s.chrome_binary_ini, s.chromedriver_cli, s.chromedriver_ini)
+        return self._location
+
+    def _start_browser(self) -> ChromeProcess:
+        return start_chrome(self.chrome_location(), self.settings.window_size)
+
+    def artifacts_for(self, item: pytest.Item) -> Artifacts:
+        if artifacts_key not in item.stash:
+            item.stash[artifacts_key] = Artifacts(self.sink, self.run_id, item.nodeid)
+        return item.stash[artifacts_key]
+
+    # -- hooks ----------------------------------------------------------------
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if self.is_worker:
+            return  # the controller already checked the destination
+        try:
+            self.sink.check()
+        except SinkProblem as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # Fail once, at start-up, rather than once per test with a traceback.
+        if any("browser" in getattr(item, "fixturenames", ()) for item in session.items):
+            try:
+                self.chrome_location()
+            except ChromeNotFound as exc:
+                if not self.is_worker:
+                    raise pytest.UsageError(str(exc)) from None
+                # A pytest-xdist worker cannot end the session with a usage
+                # error; it asks the controller to stop with this message.
+                self.startup_problem = session.shouldstop = str(exc)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
+        return True if self.startup_problem else None
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: object) -> None:
+        """pytest-xdist: every worker files its artifacts under the controller's run id."""
+        node.workerinput[WORKERINPUT_RUN_ID] = self.run_id  # type: ignore[attr-defined]
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        arts = item.stash.get(artifacts_key, None)
+        if arts is None:
+            return report
+        if report.when in ("setup", "call") and report.failed:
+            arts.capture_failure()
+        if report.when == "teardown":
+            for problem in self.sink.flush(FLUSH_TIMEOUT_S):
+                arts.warn(problem)
+            report.user_properties.extend((f"{PROP_ARTIFACT_PREFIX}{name}", loc) for name, loc in arts.saved)
+            report.user_properties.extend((PROP_ARTIFACT_WARNING, w) for w in arts.warnings)
+            if arts.warnings:
+                report.sections.append(("lambda-ui artifact warnings", "\n".join(arts.warnings)))
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "teardown" or self.is_worker:
+            return
+        files = [v for k, v in report.user_properties if k.startswith(PROP_ARTIFACT_PREFIX)]
+        if files:
+            self.linked_tests += 1
+            self.linked_files += len(files)
+        self.capture_warnings.extend((report.nodeid, str(v)) for k, v in report.user_properties if k == PROP_ARTIFACT_WARNING)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        # trylast: pytest's LogXML has written the file by now.
+        xmlpath = self.config.option.xmlpath if not self.is_worker else None
+        if xmlpath and os.path.exists(xmlpath):
+            junit.add_attachment_lines(xmlpath)
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.is_worker:
+            return
+        if self.capture_warnings:
+            terminalreporter.section("lambda-ui artifact warnings", yellow=True)
+            for nodeid, message in self.capture_warnings:
+                terminalreporter.line(f"{nodeid}: {message}")
+        if self.linked_files:
+            terminalreporter.write_sep("-", "lambda-ui artifacts")
+            terminalreporter.line(
+                f"run {self.run_id}: {self.linked_files} file(s) from {self.linked_tests} test(s) in {self.sink.run_location(self.run_id)}"
+            )
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.browsers.shutdown()
+        self.sink.close()
