@@ -1,0 +1,105 @@
+"""No chrome or chromedriver process outlives a session, whatever the tests did to the browser."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.support.procs import live_browser_pids
+
+ROUGH_SUITE = """
+import os
+import signal
+
+import psutil
+
+
+def _chrome_pids(browser):
+    driver_pid = browser.service.process.pid
+    return [p.pid for p in psutil.Process(driver_pid).children(recursive=True)]
+
+
+def test_1_quits_its_browser(browser):
+    browser.get("data:text/html,<h1>one</h1>")
+    browser.quit()
+
+
+def test_2_gets_a_fresh_one(browser):
+    browser.get("data:text/html,<h1>two</h1>")
+    assert browser.find_element("tag name", "h1").text == "two"
+
+
+def test_3_kills_chrome(browser):
+    browser.get("data:text/html,<h1>three</h1>")
+    for pid in _chrome_pids(browser):
+        os.kill(pid, signal.SIGKILL)
+
+
+def test_4_still_works(browser):
+    browser.get("data:text/html,<h1>four</h1>")
+    assert browser.find_element("tag name", "h1").text == "four"
+
+
+def test_5_kills_chromedriver(browser):
+    os.kill(browser.service.process.pid, signal.SIGKILL)
+
+
+def test_6_still_works(browser):
+    browser.get("data:text/html,<h1>six</h1>")
+    assert browser.find_element("tag name", "h1").text == "six"
+
+
+def test_7_leaves_state_behind(browser):
+    browser.get("data:text/html,<h1>seven</h1>")
+    browser.execute_script("window.open('about:blank')")
+"""
+
+
+def _settle(before: set[int], timeout: float = 10.0) -> set[int]:
+    deadline = time.monotonic() + timeout
+    while True:
+        left = live_browser_pids() - before
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("args", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_no_browser_process_survives(pytester: pytest.Pytester, args: list[str]) -> None:
+    before = live_browser_pids()
+    pytester.makepyfile(test_rough=ROUGH_SUITE)
+    result = pytester.runpytest_subprocess(*args)
+    result.assert_outcomes(passed=7)
+    assert _settle(before) == set()
+
+
+def test_state_does_not_leak_between_tests(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import http.server, threading, pytest
+
+        @pytest.fixture(scope="module")
+        def site():
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            yield f"http://127.0.0.1:{server.server_port}/"
+            server.shutdown()
+
+        def test_a_dirties(browser, site):
+            browser.get(site)
+            browser.add_cookie({"name": "session", "value": "abc"})
+            browser.execute_script("localStorage.setItem('k', 'v'); sessionStorage.setItem('s', 'v')")
+            browser.execute_script("window.open('about:blank')")
+            browser.set_window_size(500, 400)
+
+        def test_b_is_clean(browser, site):
+            assert browser.current_url == "about:blank"
+            assert len(browser.window_handles) == 1
+            assert browser.get_window_size() == {"width": 1280, "height": 900}
+            browser.get(site)
+            assert browser.get_cookies() == []
+            assert browser.execute_script("return [localStorage.getItem('k'), sessionStorage.getItem('s')]") == [None, None]
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=2)

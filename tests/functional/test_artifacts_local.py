@@ -1,0 +1,133 @@
+"""The browser fixture and artifacts, end to end through pytest, with a local folder."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+FAILING_SUITE = """
+import pytest
+
+def test_passes(browser, artifacts):
+    browser.get("data:text/html,<h1>hello</h1>")
+    artifacts.screenshot("home")
+
+def test_fails(browser):
+    browser.get("data:text/html,<h1>bye</h1><script>console.error('broken widget')</script>")
+    assert browser.find_element("tag name", "h1").text == "hello"
+
+@pytest.fixture
+def broken_login(browser):
+    browser.get("data:text/html,<h1>login</h1>")
+    raise RuntimeError("login service down")
+
+def test_errors(broken_login):
+    pass
+
+def test_no_browser():
+    assert True
+"""
+
+
+def _cases(xml_path: Path) -> dict[str, ET.Element]:
+    root = ET.parse(xml_path).getroot()
+    return {case.get("name", ""): case for case in root.iter("testcase")}
+
+
+def _links(case: ET.Element) -> tuple[dict[str, str], list[str]]:
+    props = {p.get("name", ""): p.get("value", "") for p in case.findall("./properties/property")}
+    out = case.findtext("system-out") or ""
+    attachments = [line[len("[[ATTACHMENT|") : -2] for line in out.splitlines() if line.startswith("[[ATTACHMENT|")]
+    return {k: v for k, v in props.items() if k.startswith("artifact:")}, attachments
+
+
+@pytest.mark.parametrize("junit_logging", ["no", "all"])
+def test_failure_artifacts_are_saved_and_linked_both_ways(pytester: pytest.Pytester, junit_logging: str) -> None:
+    pytester.makepyfile(test_suite=FAILING_SUITE)
+    result = pytester.runpytest_subprocess(
+        "--junitxml=r.xml", "--run-id=run1", "--artifacts=out", "-o", f"junit_logging={junit_logging}"
+    )
+    result.assert_outcomes(passed=2, failed=1, errors=1)
+    result.stdout.fnmatch_lines(["*lambda-ui artifacts*", "run run1: 7 file(s) from 3 test(s) in out/run1/*"])
+    cases = _cases(pytester.path / "r.xml")
+
+    props, attachments = _links(cases["test_fails"])
+    folder = "out/run1/test_suite.py/test_fails"
+    assert props == {
+        "artifact:failure-screenshot.png": f"{folder}/failure-screenshot.png",
+        "artifact:failure-page.html": f"{folder}/failure-page.html",
+        "artifact:failure-console.log": f"{folder}/failure-console.log",
+    }
+    assert attachments == list(props.values())
+    png = (pytester.path / folder / "failure-screenshot.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 1000
+    assert "<h1>bye</h1>" in (pytester.path / folder / "failure-page.html").read_text()
+    assert "broken widget" in (pytester.path / folder / "failure-console.log").read_text()
+
+    # A setup error with an open browser is captured too.
+    props, attachments = _links(cases["test_errors"])
+    assert sorted(props) == ["artifact:failure-console.log", "artifact:failure-page.html", "artifact:failure-screenshot.png"]
+    assert len(attachments) == 3
+    assert "login" in (pytester.path / props["artifact:failure-page.html"]).read_text()
+
+    props, attachments = _links(cases["test_passes"])
+    assert props == {"artifact:home.png": "out/run1/test_suite.py/test_passes/home.png"} == dict(zip(props, attachments))
+    assert _links(cases["test_no_browser"]) == ({}, [])
+    if junit_logging == "all":
+        # pytest's own captured output is kept next to our lines.
+        assert cases["test_fails"].find("system-out") is not None
+
+
+def test_links_survive_xdist(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_suite=FAILING_SUITE)
+    result = pytester.runpytest_subprocess("-n", "2", "--junitxml=r.xml", "--run-id=xd", "--artifacts=out")
+    result.assert_outcomes(passed=2, failed=1, errors=1)
+    cases = _cases(pytester.path / "r.xml")
+    assert set(cases) == {"test_passes", "test_fails", "test_errors", "test_no_browser"}
+    for name, count in [("test_passes", 1), ("test_fails", 3), ("test_errors", 3)]:
+        props, attachments = _links(cases[name])
+        assert len(props) == count and attachments == list(props.values()), name
+        for location in attachments:
+            assert (pytester.path / location).is_file(), location
+    # Both workers filed under the controller's run id.
+    assert {p.name for p in (pytester.path / "out").iterdir()} == {"xd"}
+
+
+def test_filmstrip_records_every_navigation_and_click(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_journey(browser):
+            browser.get("data:text/html,<button onclick=\\"document.body.style.background='red'\\">go</button>")
+            browser.find_element("tag name", "button").click()
+            browser.find_element("tag name", "button").click()
+            browser.get("data:text/html,<h1>second page</h1>")
+            browser.back()
+        """
+    )
+    result = pytester.runpytest_subprocess("--artifacts-mode=filmstrip", "--run-id=fs", "--artifacts=out", "--junitxml=r.xml")
+    result.assert_outcomes(passed=1)
+    frames = sorted(p.name for p in (pytester.path / "out/fs/test_filmstrip_records_every_navigation_and_click.py/test_journey/filmstrip").iterdir())
+    assert frames == ["001-navigate.png", "002-click.png", "003-click.png", "004-navigate.png", "005-back.png"]
+    props, attachments = _links(_cases(pytester.path / "r.xml")["test_journey"])
+    assert list(props) == [f"artifact:filmstrip/{f}" for f in frames]
+
+
+def test_capture_failure_is_a_warning_not_an_outcome(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_kills_browser_then_fails(browser):
+            browser.quit()
+            assert False, "the real failure"
+
+        def test_saves_without_browser(artifacts):
+            assert artifacts.screenshot("nothing") is None
+        """
+    )
+    result = pytester.runpytest_subprocess("--junitxml=r.xml", "--artifacts=out")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*AssertionError: the real failure*", "*lambda-ui artifact warnings*", "*failure-screenshot.png not captured*"])
+    case = _cases(pytester.path / "r.xml")["test_saves_without_browser"]
+    warnings = [p.get("value") for p in case.findall("./properties/property") if p.get("name") == "artifact_warning"]
+    assert warnings == ["nothing.png not captured: this test has no browser (request the `browser` fixture)"]
