@@ -15,7 +15,10 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import psutil
 from selenium import webdriver
@@ -131,6 +134,21 @@ def chrome_flags(user_data_dir: str, window_size: tuple[int, int], headless: boo
     return flags
 
 
+@contextmanager
+def command_timeout(driver: Any, seconds: float) -> Iterator[None]:
+    """Bound each WebDriver HTTP call for a while (the default waits forever)."""
+    config = getattr(getattr(driver, "command_executor", None), "client_config", None)
+    if config is None:
+        yield
+        return
+    previous = config.timeout
+    config.timeout = seconds
+    try:
+        yield
+    finally:
+        config.timeout = previous
+
+
 @dataclass
 class ChromeProcess:
     """A running chromedriver + Chrome pair and everything needed to kill it."""
@@ -158,44 +176,46 @@ class ChromeProcess:
             return
         self._stopped = True
         try:
-            self.driver.command_executor.client_config.timeout = quit_timeout
-        except AttributeError:
-            pass
-        try:
-            self.driver.quit()
+            with command_timeout(self.driver, quit_timeout):
+                self.driver.quit()
         except Exception:
             pass  # a crashed or closed browser cannot quit; the kill below still runs
         kill_process_tree(self.driver_pid, self.workdir)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def kill_process_tree(leader_pid: int, marker: str) -> int:
-    """Kill the process group led by ``leader_pid`` and every process whose command
-    line mentions ``marker`` (the private directory). Returns how many were killed."""
-    victims: dict[int, psutil.Process] = {}
-    try:
-        os.killpg(leader_pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    for proc in psutil.process_iter(["pid", "cmdline"]):
+def kill_marked(marker: str) -> int:
+    """Kill every process whose command line mentions ``marker``; return how many."""
+    victims: list[psutil.Process] = []
+    for proc in psutil.process_iter(["cmdline"]):
         try:
-            cmdline = proc.info["cmdline"] or []
-        except (psutil.Error, KeyError):
+            if any(marker in part for part in proc.info["cmdline"] or []):
+                victims.append(proc)
+        except psutil.Error:
             continue
-        if any(marker in part for part in cmdline):
-            victims[proc.pid] = proc
-    for proc in victims.values():
+    for proc in victims:
         try:
             proc.kill()
         except psutil.Error:
             pass
-    psutil.wait_procs(list(victims.values()), timeout=3)
+    psutil.wait_procs(victims, timeout=3)
+    return len(victims)
+
+
+def kill_process_tree(leader_pid: int, marker: str) -> int:
+    """Kill the process group led by ``leader_pid`` and every process whose command
+    line mentions ``marker`` (the private directory). Returns how many were found."""
+    try:
+        os.killpg(leader_pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    killed = kill_marked(marker)
     # Reap our direct child so no zombie chromedriver entry stays in the table.
     try:
         os.waitpid(leader_pid, os.WNOHANG)
     except ChildProcessError:
         pass
-    return len(victims)
+    return killed
 
 
 def start_chrome(

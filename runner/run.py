@@ -37,12 +37,18 @@ class UiRun:
         workerinput = getattr(config, "workerinput", None)
         self.is_worker = workerinput is not None
         self.run_id = (workerinput or {}).get(WORKERINPUT_RUN_ID) or settings.run_id or new_run_id()
+        hook = config.hook
+        hosted_sink = hook.pytest_lambda_ui_artifact_sink(config=config, destination=settings.artifacts)
+        hosted_browsers = hook.pytest_lambda_ui_browser_manager(config=config)
+        #: A host (the Lambda handler) may own the sink and browser across sessions.
+        self.owns_sink = hosted_sink is None
+        self.owns_browsers = hosted_browsers is None
         try:
-            self.sink: ArtifactSink = make_sink(settings.artifacts, config.invocation_params.dir)
+            self.sink: ArtifactSink = hosted_sink or make_sink(settings.artifacts, config.invocation_params.dir)
         except SinkProblem as exc:
             raise pytest.UsageError(str(exc)) from None
         self._location: ChromeLocation | None = None
-        self.browsers = BrowserManager(self._start_browser, settings.window_size)
+        self.browsers: BrowserManager = hosted_browsers or BrowserManager(self._start_browser, settings.window_size)
         # Controller-side tallies, built from reports so they also cover xdist workers.
         self.linked_tests = 0
         self.linked_files = 0
@@ -66,8 +72,8 @@ class UiRun:
 
     # -- hooks ----------------------------------------------------------------
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        if self.is_worker:
-            return  # the controller already checked the destination
+        if self.is_worker or not self.owns_sink:
+            return  # the controller (or the host) already checked the destination
         try:
             self.sink.check()
         except SinkProblem as exc:
@@ -141,5 +147,7 @@ class UiRun:
             )
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        self.browsers.shutdown()
-        self.sink.close()
+        if self.owns_browsers:
+            self.browsers.shutdown()
+        if self.owns_sink:
+            self.sink.close()

@@ -1,0 +1,315 @@
+"""One Lambda execution environment: bundles, warm browser, S3 uploaders, facts.
+
+It lives as long as the process (hours when warm) and runs one pytest session
+per invocation against the bundle the event names.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import hashlib
+import io
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambda_pkg.bundles import BundleCache, forget_modules
+from lambda_pkg.deadline import Deadline
+from lambda_pkg.health import become_subreaper, check_and_clean
+from lambda_pkg.worker import WorkerPlugin
+from runner.artifacts.sinks import S3Sink
+from runner.aws import s3
+from runner.browsers import BrowserManager
+from runner.chrome import ChromeLocation, ChromeProcess, locate_chrome, parse_window_size, start_chrome
+from runner.constants import DEFAULT_WINDOW_SIZE, PROP_ARTIFACT_PREFIX
+from runner.contract import (
+    CONTRACT_VERSION,
+    MAX_INLINE_RESPONSE_BYTES,
+    ErrorResponse,
+    Facts,
+    InfoResponse,
+    InvalidEvent,
+    RunEvent,
+    RunResponse,
+    error_response,
+    validate_event,
+)
+
+#: Settings an operator may change through the function's environment.
+ENV_MIN_TMP_MB = "LAMBDA_UI_MIN_TMP_MB"
+ENV_DEADLINE_MARGIN_S = "LAMBDA_UI_DEADLINE_MARGIN_S"
+ENV_WINDOW_SIZE = "LAMBDA_UI_WINDOW_SIZE"
+
+
+def deadline_margin(remaining_s: float, configured: float | None) -> float:
+    """Time kept back for capture, teardown, uploads and the answer.
+
+    10 s by default, but never more than a quarter of the invocation's time.
+    """
+    margin = configured if configured is not None else 10.0
+    return max(0.5, min(margin, remaining_s / 4))
+
+
+def _version_of(executable: str) -> str:
+    try:
+        out = subprocess.run([executable, "--version"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    match = re.search(r"\d+\.\d+\.\d+\.\d+", out)
+    return match.group(0) if match else out.strip()
+
+
+def installed_distributions() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
+        if name:
+            found[name] = dist.version
+    return dict(sorted(found.items()))
+
+
+def fingerprint(distributions: dict[str, str]) -> str:
+    """A short hash of every installed distribution and version: equal images, equal prints."""
+    text = "\n".join(f"{name}=={version}" for name, version in distributions.items())
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class ExecutionEnvironment:
+    def __init__(self, init_ms: float = 0.0, environ: dict[str, str] | None = None, tmp: str | None = None) -> None:
+        self.environ = os.environ if environ is None else environ
+        self.tmp = Path(tmp or tempfile.gettempdir())
+        self.id = uuid.uuid4().hex[:12]
+        self.init_ms = init_ms
+        self.invocations = 0
+        self.bundles = BundleCache(self.tmp / "lambda-ui" / "bundles")
+        self.active_bundle: Path | None = None
+        self.window_size = parse_window_size(self.environ.get(ENV_WINDOW_SIZE, DEFAULT_WINDOW_SIZE))
+        self.browsers = BrowserManager(self._start_browser, self.window_size)
+        self._location: ChromeLocation | None = None
+        self._s3: Any = None
+        self._sinks: dict[tuple[str, str], S3Sink] = {}
+        self._distributions: dict[str, str] | None = None
+        self._versions: tuple[str, str] | None = None
+        self.subreaper = become_subreaper()
+        self.home = os.getcwd()
+        atexit.register(self.browsers.shutdown)
+
+    # -- resources ------------------------------------------------------------
+    @property
+    def s3(self) -> Any:
+        if self._s3 is None:
+            self._s3 = s3.make_client(max_pool_connections=8)
+        return self._s3
+
+    def _sink(self, bucket: str, prefix: str) -> S3Sink:
+        key = (bucket, prefix)
+        if key not in self._sinks:
+            self._sinks[key] = S3Sink(s3.S3Location(bucket, prefix), client=self.s3)
+        return self._sinks[key]
+
+    def _start_browser(self) -> ChromeProcess:
+        if self._location is None:
+            self._location = locate_chrome(None, None, None, None, dict(self.environ))
+        return start_chrome(self._location, self.window_size, tmp_root=str(self.tmp))
+
+    def distributions(self) -> dict[str, str]:
+        if self._distributions is None:
+            self._distributions = installed_distributions()
+        return self._distributions
+
+    def versions(self) -> tuple[str, str]:
+        if self._versions is None:
+            try:
+                location = self._location or locate_chrome(None, None, None, None, dict(self.environ))
+                self._versions = (_version_of(location.binary), _version_of(location.driver))
+            except Exception:
+                self._versions = ("", "")
+        return self._versions
+
+    # -- invocations ----------------------------------------------------------
+    def handle(self, event: Any, context: Any) -> RunResponse | InfoResponse | ErrorResponse:
+        started = time.perf_counter()
+        self.invocations += 1
+        try:
+            checked = validate_event(event)
+        except InvalidEvent as exc:
+            return error_response(exc.error_type, str(exc))
+        if checked["kind"] == "info":
+            return self.info(context)
+        try:
+            return self.run(checked, context, started)  # type: ignore[arg-type]
+        except InvalidEvent as exc:
+            return error_response(exc.error_type, str(exc))
+
+    def _base_facts(self, context: Any) -> Facts:
+        chrome, driver = self.versions()
+        return {
+            "cold": self.invocations == 1,
+            "init_ms": round(self.init_ms, 1) if self.invocations == 1 else 0.0,
+            "chrome_version": chrome,
+            "chromedriver_version": driver,
+            "python_version": platform.python_version(),
+            "fingerprint": fingerprint(self.distributions()),
+            "environment_id": self.id,
+            "invocation_number": self.invocations,
+            "request_id": str(getattr(context, "aws_request_id", "")),
+        }
+
+    def info(self, context: Any) -> InfoResponse:
+        usage = os.statvfs(self.tmp)
+        return {
+            "version": CONTRACT_VERSION,
+            "kind": "info",
+            "facts": self._base_facts(context),
+            "distributions": self.distributions(),
+            "limits": {
+                "memory_mb": int(self.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "0") or 0),
+                "remaining_ms": int(context.get_remaining_time_in_millis()) if context is not None else None,
+                "tmp_total_mb": usage.f_blocks * usage.f_frsize // (1024 * 1024),
+                "tmp_free_mb": usage.f_bavail * usage.f_frsize // (1024 * 1024),
+                "contract_version": CONTRACT_VERSION,
+            },
+        }
+
+    def _schedule_exit(self) -> None:
+        # Answer first, then leave so the platform starts a fresh environment.
+        timer = threading.Timer(1.0, os._exit, args=(70,))
+        timer.daemon = True
+        timer.start()
+
+    def run(self, event: RunEvent, context: Any, started: float) -> RunResponse | ErrorResponse:
+        facts = self._base_facts(context)
+        remaining_s = context.get_remaining_time_in_millis() / 1000 if context is not None else 900.0
+        facts["remaining_ms_at_start"] = int(remaining_s * 1000)
+
+        in_use = self.browsers.current.workdir if self.browsers.current else None
+        health = check_and_clean(self.tmp, in_use, int(self.environ.get(ENV_MIN_TMP_MB, "256")))
+        if not health.healthy:
+            self.browsers.shutdown()
+            self.bundles.evict(current="")
+            health = check_and_clean(self.tmp, None, int(self.environ.get(ENV_MIN_TMP_MB, "256")))
+        facts["tmp_free_mb"] = health.tmp_free_mb
+        facts["cleaned"] = health.summary()
+        if not health.healthy:
+            self._schedule_exit()
+            return error_response("EnvironmentUnhealthy", "; ".join(health.problems) + "; this environment will exit")
+
+        bundle = self.bundles.get(event["bundle"], self.s3)
+        facts["bundle_ms"] = round(bundle.fetch_ms, 1)
+        facts["bundle_cached"] = bundle.cached
+        if self.active_bundle is not None and self.active_bundle != bundle.path:
+            forget_modules(self.active_bundle)
+        self.active_bundle = bundle.path
+
+        destination = f"s3://{event['artifacts']['bucket']}/{event['artifacts']['prefix']}".rstrip("/")
+        sink = self._sink(event["artifacts"]["bucket"], event["artifacts"]["prefix"])
+        worker = WorkerPlugin(self.browsers, sink, destination)
+        starts_before = self.browsers.starts
+        margin = deadline_margin(remaining_s, _float_or_none(self.environ.get(ENV_DEADLINE_MARGIN_S)))
+        deadline = Deadline(worker.capture_current)
+        args = [
+            *event["nodeids"],
+            "-p", "no:cacheprovider",
+            "--rootdir", str(bundle.path),
+            "--artifacts", destination,
+            "--run-id", event["run_id"],
+            "--color=no",
+            *event["pytest_args"],
+        ]
+        output = io.StringIO()
+        exit_code = 3
+        sys.dont_write_bytecode = True  # code and bundle may be read-only
+        os.chdir(bundle.path)
+        try:
+            deadline.arm(remaining_s - margin)
+            with contextlib.redirect_stdout(_Tee(output, sys.stdout)):
+                exit_code = int(pytest.main(args, plugins=[worker]))
+        except Exception as exc:  # pytest itself broke; the client retries elsewhere
+            self._schedule_exit()
+            return error_response("InternalError", f"pytest failed inside the handler: {type(exc).__name__}: {exc}")
+        finally:
+            deadline.disarm()
+            os.chdir(self.home)
+
+        chrome = self.browsers.current
+        if self.browsers.starts > starts_before and chrome is not None:
+            facts["browser_start_ms"] = round(chrome.started_in * 1000, 1)
+        facts["browser_restarts"] = self.browsers.starts - starts_before
+        facts["test_ms"] = round(worker.test_ms, 1)
+        facts["handler_ms"] = round((time.perf_counter() - started) * 1000, 1)
+
+        artifacts = []
+        for report in worker.reports:
+            if report.get("when") == "teardown":
+                artifacts.extend(
+                    str(value).split("/", 3)[3] for name, value in report.get("user_properties", []) if str(name).startswith(PROP_ARTIFACT_PREFIX)
+                )
+        response: RunResponse = {
+            "version": CONTRACT_VERSION,
+            "kind": "run",
+            "run_id": event["run_id"],
+            "attempt": event["attempt"],
+            "exit_code": exit_code,
+            "reports": worker.reports,
+            "collect_reports": worker.collect_reports,
+            "artifacts": artifacts,
+            "timed_out": deadline.expired,
+            "warnings": [],
+            "facts": facts,
+            "spilled": None,
+        }
+        if exit_code in (2, 3, 4) or (exit_code == 5 and not worker.reports):
+            response["warnings"].append("pytest exited with code %d: %s" % (exit_code, output.getvalue()[-2000:].strip()))
+        return self._fit(response, event)
+
+    def _fit(self, response: RunResponse, event: RunEvent) -> RunResponse:
+        """Keep the answer under Lambda's 6 MB limit: spill the full answer to S3."""
+        body = json.dumps(response).encode()
+        if len(body) <= MAX_INLINE_RESPONSE_BYTES:
+            return response
+        ident = hashlib.sha256("\n".join(event["nodeids"]).encode()).hexdigest()[:16]
+        location = s3.S3Location(event["artifacts"]["bucket"], event["artifacts"]["prefix"])
+        key = location.key(event["run_id"], "_responses", f"{ident}-attempt{event['attempt']}.json")
+        s3.put_bytes(self.s3, location, key, body, "application/json")
+        slim: RunResponse = {k: v for k, v in response.items() if k not in ("reports", "collect_reports")}  # type: ignore[assignment]
+        slim["reports"] = []
+        slim["collect_reports"] = []
+        slim["spilled"] = {"bucket": location.bucket, "key": key}
+        slim["warnings"] = [*response["warnings"], f"response of {len(body)} bytes spilled to s3://{location.bucket}/{key}"]
+        return slim
+
+
+def _float_or_none(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+class _Tee(io.TextIOBase):
+    """Keep pytest's terminal output for the answer and still print it to the log."""
+
+    def __init__(self, *targets: Any) -> None:
+        self._targets = targets
+
+    def write(self, text: str) -> int:
+        for target in self._targets:
+            target.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for target in self._targets:
+            target.flush()

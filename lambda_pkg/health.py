@@ -1,0 +1,90 @@
+"""Keeping a warm execution environment healthy for hours.
+
+Users of every Chrome-on-Lambda project report the same decay: crashpad
+handlers and Chrome children pile up as zombies, and /tmp fills with profiles
+and core dumps. Each invocation starts by cleaning both.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runner.chrome import kill_marked
+
+CHROME_DIR_PREFIX = "lambda-ui-chrome-"
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> bool:
+    """Adopt orphaned descendants (detached crashpad handlers) so we can reap them."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def reap_zombies() -> int:
+    reaped = 0
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return reaped
+        if pid == 0:
+            return reaped
+        reaped += 1
+
+
+@dataclass
+class HealthReport:
+    killed: int = 0
+    reaped: int = 0
+    removed: list[str] = field(default_factory=list)
+    tmp_free_mb: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> list[str]:
+        notes = []
+        if self.killed:
+            notes.append(f"killed {self.killed} stray browser process(es)")
+        if self.reaped:
+            notes.append(f"reaped {self.reaped} zombie process(es)")
+        if self.removed:
+            notes.append(f"removed {len(self.removed)} leftover(s) from {os.path.dirname(self.removed[0]) or '/tmp'}")
+        return notes
+
+
+def _stray_chrome_dirs(tmp: Path, in_use: str | None) -> list[Path]:
+    return [p for p in tmp.glob(CHROME_DIR_PREFIX + "*") if str(p) != in_use]
+
+
+def check_and_clean(tmp: str | os.PathLike[str], in_use: str | None, min_free_mb: int) -> HealthReport:
+    """Kill browsers that are not ``in_use``, remove /tmp leftovers, measure free space."""
+    report = HealthReport()
+    tmp_path = Path(tmp)
+    for leftover in _stray_chrome_dirs(tmp_path, in_use):
+        report.killed += kill_marked(str(leftover))
+        shutil.rmtree(leftover, ignore_errors=True)
+        report.removed.append(str(leftover))
+    # Chrome's own scratch files and core dumps of crashed renderers.
+    for pattern in (".org.chromium.Chromium.*", ".com.google.Chrome.*", "core.*", "core", "*.zip.part"):
+        for leftover in tmp_path.glob(pattern):
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+            report.removed.append(str(leftover))
+    report.reaped = reap_zombies()
+    report.tmp_free_mb = int(shutil.disk_usage(tmp_path).free // (1024 * 1024))
+    if report.tmp_free_mb < min_free_mb:
+        report.problems.append(f"{tmp_path} has {report.tmp_free_mb} MB free after cleaning, below {min_free_mb} MB")
+    return report

@@ -1,0 +1,87 @@
+"""The pytest plugin the handler adds to each in-Lambda session.
+
+It hands the warm browser and S3 uploader of the execution environment to the
+runner plugin, and turns every report into pytest's own serializable form
+(the same path pytest-xdist's workers use), so the client can replay them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+from runner.artifacts.sinks import ArtifactSink
+from runner.browsers import BrowserManager
+from runner.chrome import command_timeout
+from runner.run import artifacts_key
+
+
+def relativize_paths(data: dict[str, Any], root: str) -> dict[str, Any]:
+    """Make file paths relative to the bundle root; the client anchors them at its rootdir."""
+    prefix = root.rstrip(os.sep) + os.sep
+    longrepr = data.get("longrepr")
+    if isinstance(longrepr, (list, tuple)) and len(longrepr) == 3 and str(longrepr[0]).startswith(prefix):
+        data["longrepr"] = [str(longrepr[0])[len(prefix) :], longrepr[1], longrepr[2]]
+    elif isinstance(longrepr, dict):
+        crash = longrepr.get("reprcrash")
+        if isinstance(crash, dict) and str(crash.get("path", "")).startswith(prefix):
+            crash["path"] = crash["path"][len(prefix) :]
+    return data
+
+
+class WorkerPlugin:
+    def __init__(self, browsers: BrowserManager, sink: ArtifactSink, destination: str) -> None:
+        self._browsers = browsers
+        self._sink = sink
+        self._destination = destination
+        self.config: pytest.Config | None = None
+        self.reports: list[dict[str, Any]] = []
+        self.collect_reports: list[dict[str, Any]] = []
+        self.current_item: pytest.Item | None = None
+        self.test_ms = 0.0
+
+    def pytest_lambda_ui_browser_manager(self, config: pytest.Config) -> BrowserManager:
+        return self._browsers
+
+    def pytest_lambda_ui_artifact_sink(self, config: pytest.Config, destination: str) -> ArtifactSink | None:
+        return self._sink if destination == self._destination else None
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
+        self.current_item = item
+        try:
+            return (yield)
+        finally:
+            self.current_item = None
+
+    def _serialize(self, report: pytest.TestReport | pytest.CollectReport) -> dict[str, Any]:
+        assert self.config is not None
+        data = self.config.hook.pytest_report_to_serializable(config=self.config, report=report)
+        return relativize_paths(data, str(self.config.rootpath))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.test_ms += report.duration * 1000
+        self.reports.append(self._serialize(report))
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collect_reports.append(self._serialize(report))
+
+    def capture_current(self) -> None:
+        """Deadline capture: artifacts of the test that is running now, if it has a browser."""
+        item = self.current_item
+        if item is None:
+            return
+        artifacts = item.stash.get(artifacts_key, None)
+        chrome = self._browsers.current
+        if artifacts is None or chrome is None:
+            return
+        # A hung page holds chromedriver; do not let the capture eat the margin.
+        with command_timeout(chrome.driver, 5):
+            artifacts.capture_failure("deadline")

@@ -1,0 +1,226 @@
+"""The wire contract between the client and the Lambda handler, version 1.
+
+Both sides import this module; nothing else about the handler is known to the
+client. Events and responses are JSON objects. ``validate_event`` turns any
+input into a typed event or an :class:`InvalidEvent` with a message, so a bad
+event never crashes the handler.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Literal, TypedDict
+
+CONTRACT_VERSION = 1
+
+#: Lambda's synchronous response limit is 6 MiB; stay well clear of it.
+MAX_INLINE_RESPONSE_BYTES = 5 * 1024 * 1024
+
+#: Options the client owns; forwarding them would split or duplicate its work.
+CLIENT_ONLY_OPTIONS = ("--junitxml", "--junit-xml", "--lf", "--last-failed", "--ff", "--failed-first", "-x", "--exitfirst", "--maxfail", "--sw", "--stepwise", "-n", "--numprocesses", "--dist", "--lambda", "--artifacts", "--run-id", "--rootdir")
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_RUN_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+class BundleRef(TypedDict):
+    bucket: str
+    key: str
+    sha256: str
+
+
+class S3Ref(TypedDict):
+    bucket: str
+    key: str
+
+
+class ArtifactsRef(TypedDict):
+    bucket: str
+    prefix: str
+
+
+class RunEvent(TypedDict):
+    version: int
+    kind: Literal["run"]
+    run_id: str
+    nodeids: list[str]
+    bundle: BundleRef
+    pytest_args: list[str]
+    artifacts: ArtifactsRef
+    attempt: int
+
+
+class InfoEvent(TypedDict):
+    version: int
+    kind: Literal["info"]
+
+
+class Facts(TypedDict, total=False):
+    """Where and how an invocation ran; all durations in milliseconds."""
+
+    cold: bool
+    init_ms: float
+    bundle_ms: float
+    bundle_cached: bool
+    browser_start_ms: float
+    browser_restarts: int
+    test_ms: float
+    handler_ms: float
+    chrome_version: str
+    chromedriver_version: str
+    python_version: str
+    fingerprint: str
+    environment_id: str
+    invocation_number: int
+    request_id: str
+    remaining_ms_at_start: int
+    tmp_free_mb: int
+    cleaned: list[str]
+
+
+class RunResponse(TypedDict, total=False):
+    version: int
+    kind: Literal["run"]
+    run_id: str
+    attempt: int
+    exit_code: int
+    #: pytest's own serialized TestReports (``pytest_report_to_serializable``), in order.
+    reports: list[dict[str, Any]]
+    #: Failed collection reports (a node id that does not exist in the bundle, an import error).
+    collect_reports: list[dict[str, Any]]
+    #: S3 keys of every artifact written.
+    artifacts: list[str]
+    timed_out: bool
+    warnings: list[str]
+    facts: Facts
+    #: Set when the full response was too large to return: read it from here.
+    spilled: S3Ref | None
+
+
+class InfoResponse(TypedDict):
+    version: int
+    kind: Literal["info"]
+    facts: Facts
+    distributions: dict[str, str]
+    limits: dict[str, Any]
+
+
+ErrorType = Literal["InvalidEvent", "UnsupportedVersion", "BundleMissing", "BundleMismatch", "BundleInvalid", "EnvironmentUnhealthy", "InternalError"]
+
+#: Error types the client should retry on a new invocation (another environment).
+RETRYABLE_ERRORS = frozenset({"EnvironmentUnhealthy", "InternalError"})
+
+
+class ErrorResponse(TypedDict):
+    version: int
+    kind: Literal["error"]
+    error_type: ErrorType
+    message: str
+    retryable: bool
+
+
+class InvalidEvent(Exception):
+    def __init__(self, message: str, error_type: ErrorType = "InvalidEvent") -> None:
+        super().__init__(message)
+        self.error_type: ErrorType = error_type
+
+
+def error_response(error_type: ErrorType, message: str) -> ErrorResponse:
+    return {"version": CONTRACT_VERSION, "kind": "error", "error_type": error_type, "message": message, "retryable": error_type in RETRYABLE_ERRORS}
+
+
+def _require(mapping: dict[str, Any], name: str, kind: type | tuple[type, ...], where: str = "event") -> Any:
+    if name not in mapping:
+        raise InvalidEvent(f"{where} has no {name!r}")
+    value = mapping[name]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        expected = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+        raise InvalidEvent(f"{where}.{name} must be {expected}, got {type(value).__name__}")
+    return value
+
+
+def forbidden_args(args: list[str]) -> list[str]:
+    """The client-owned options among ``args`` (``--maxfail=2`` counts as ``--maxfail``)."""
+    found = []
+    for arg in args:
+        name = arg.split("=", 1)[0]
+        short = name[:2] if name.startswith("-") and not name.startswith("--") else ""
+        if name in CLIENT_ONLY_OPTIONS or short in ("-x", "-n"):
+            found.append(arg)
+    return found
+
+
+def validate_event(event: Any) -> RunEvent | InfoEvent:
+    """Check shape and version; raise :class:`InvalidEvent` with a precise message."""
+    if not isinstance(event, dict):
+        raise InvalidEvent(f"event must be a JSON object, got {type(event).__name__}")
+    version = event.get("version")
+    if version != CONTRACT_VERSION:
+        raise InvalidEvent(
+            f"event contract version {version!r} is not supported by this function (it speaks version {CONTRACT_VERSION}); "
+            "deploy the image built from the same release as your client",
+            "UnsupportedVersion",
+        )
+    kind = event.get("kind")
+    if kind == "info":
+        return {"version": CONTRACT_VERSION, "kind": "info"}
+    if kind != "run":
+        raise InvalidEvent(f"event.kind must be 'run' or 'info', got {kind!r}")
+    run_id = _require(event, "run_id", str)
+    if not _RUN_ID.match(run_id):
+        raise InvalidEvent(f"event.run_id {run_id!r} must be 1-128 characters of letters, digits, '.', '_' or '-'")
+    nodeids = _require(event, "nodeids", list)
+    if not nodeids or not all(isinstance(n, str) and n and not n.startswith("-") for n in nodeids):
+        raise InvalidEvent("event.nodeids must be a non-empty list of pytest node ids")
+    bundle = _require(event, "bundle", dict)
+    for name in ("bucket", "key", "sha256"):
+        _require(bundle, name, str, "event.bundle")
+    if not _SHA256.match(bundle["sha256"]):
+        raise InvalidEvent("event.bundle.sha256 must be 64 lowercase hex digits")
+    artifacts = _require(event, "artifacts", dict)
+    _require(artifacts, "bucket", str, "event.artifacts")
+    _require(artifacts, "prefix", str, "event.artifacts")
+    pytest_args = event.get("pytest_args", [])
+    if not isinstance(pytest_args, list) or not all(isinstance(a, str) for a in pytest_args):
+        raise InvalidEvent("event.pytest_args must be a list of strings")
+    bad = forbidden_args(pytest_args)
+    if bad:
+        raise InvalidEvent(f"event.pytest_args must not contain options the client owns: {' '.join(bad)}")
+    attempt = event.get("attempt", 1)
+    if not isinstance(attempt, int) or isinstance(attempt, bool) or attempt < 1:
+        raise InvalidEvent("event.attempt must be a positive integer")
+    return {
+        "version": CONTRACT_VERSION,
+        "kind": "run",
+        "run_id": run_id,
+        "nodeids": list(nodeids),
+        "bundle": {"bucket": bundle["bucket"], "key": bundle["key"], "sha256": bundle["sha256"]},
+        "pytest_args": list(pytest_args),
+        "artifacts": {"bucket": artifacts["bucket"], "prefix": artifacts["prefix"].strip("/")},
+        "attempt": attempt,
+    }
+
+
+def report_from_wire(config: Any, data: dict[str, Any], rootdir: str | None = None) -> Any:
+    """Rebuild a report with pytest's own hook, restoring what JSON turned into lists.
+
+    ``sections`` and ``user_properties`` are lists of pairs in pytest; after a
+    JSON round trip each pair is a list, which other plugins may not expect.
+    File paths arrive relative to the bundle root and are anchored at ``rootdir``
+    (default: this session's rootdir).
+    """
+    root = str(rootdir or config.rootpath)
+    longrepr = data.get("longrepr")
+    if isinstance(longrepr, list) and len(longrepr) == 3 and not os.path.isabs(str(longrepr[0])):
+        data = dict(data, longrepr=[os.path.join(root, str(longrepr[0])), longrepr[1], longrepr[2]])
+    elif isinstance(longrepr, dict) and isinstance(longrepr.get("reprcrash"), dict):
+        path = str(longrepr["reprcrash"].get("path", ""))
+        if path and not os.path.isabs(path):
+            data = dict(data, longrepr=dict(longrepr, reprcrash=dict(longrepr["reprcrash"], path=os.path.join(root, path))))
+    report = config.hook.pytest_report_from_serializable(config=config, data=data)
+    if report is not None:
+        report.sections = [tuple(pair) for pair in getattr(report, "sections", [])]
+        if hasattr(report, "user_properties"):
+            report.user_properties = [tuple(pair) for pair in report.user_properties]
+    return report

@@ -1,0 +1,335 @@
+"""The Lambda handler in a Lambda-like process, against loopback S3 and real Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from runner.bundle import build_bundle
+from runner.contract import CONTRACT_VERSION, report_from_wire
+from tests.conftest import REPO
+from tests.support.lambda_like import LambdaLikeProcess
+from tests.support.services import AWS_TEST_ENV
+
+SUITE = {
+    "conftest.py": """
+import pytest
+
+@pytest.fixture
+def broken_login(browser):
+    browser.get("data:text/html,<h1>login</h1>")
+    raise RuntimeError("login service down")
+""",
+    "test_suite.py": """
+import os
+import signal
+import time
+
+import psutil
+import pytest
+
+
+def test_passes(browser):
+    print("hello from the test")
+    browser.get("data:text/html,<h1>hello</h1>")
+    assert browser.find_element("tag name", "h1").text == "hello"
+
+
+def test_fails(browser):
+    browser.get("data:text/html,<h1>bye</h1><script>console.error('broken widget')</script>")
+    assert browser.find_element("tag name", "h1").text == "hello"
+
+
+def test_errors(broken_login):
+    pass
+
+
+@pytest.mark.skip(reason="not today")
+def test_skipped():
+    pass
+
+
+@pytest.mark.xfail(reason="known bug #12")
+def test_xfails(browser):
+    assert False
+
+
+def test_hangs(browser):
+    browser.get("data:text/html,<h1>stuck here</h1><script>console.warn('about to hang')</script>")
+    time.sleep(600)
+
+
+def test_kills_browser(browser):
+    browser.get("data:text/html,<h1>doomed</h1>")
+    for child in psutil.Process(browser.service.process.pid).children(recursive=True):
+        os.kill(child.pid, signal.SIGKILL)
+
+
+def test_prints_a_lot():
+    print("x" * (7 * 1024 * 1024))
+""",
+}
+
+
+def _bundle_ref(s3_client: Any, bucket: str, folder: Path, files: dict[str, str]) -> dict[str, str]:
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    built = build_bundle(folder, list(files))
+    s3_client.put_object(Bucket=bucket, Key=built.key, Body=built.data)
+    return {"bucket": bucket, "key": built.key, "sha256": built.sha256}
+
+
+def _event(nodeid: str, bundle: dict[str, str], bucket: str, run_id: str = "r1", **extra: Any) -> dict[str, Any]:
+    event = {
+        "version": CONTRACT_VERSION,
+        "kind": "run",
+        "run_id": run_id,
+        "nodeids": [nodeid],
+        "bundle": bundle,
+        "pytest_args": [],
+        "artifacts": {"bucket": bucket, "prefix": "runs"},
+        "attempt": 1,
+    }
+    event.update(extra)
+    return event
+
+
+@pytest.fixture
+def bundle(tmp_path: Path, bucket: str, s3_client: Any) -> dict[str, str]:
+    folder = tmp_path / "suite"
+    folder.mkdir()
+    return _bundle_ref(s3_client, bucket, folder, SUITE)
+
+
+def _read_only_paths() -> list[str]:
+    paths = {REPO, sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    return sorted(p for p in paths if Path(p).exists())
+
+
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """A /tmp of its own with a short path, as in Lambda: Chrome's profile sockets
+    must fit the 108-byte limit of Unix socket paths."""
+    path = Path(tempfile.mkdtemp(prefix="lt-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def lambda_env(short_tmp: Path, s3_env: Any) -> Iterator[LambdaLikeProcess]:
+    env = dict(AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=s3_env.endpoint, LAMBDA_UI_DEADLINE_MARGIN_S="4")
+    process = LambdaLikeProcess(short_tmp, env=env, read_only_code=_read_only_paths())
+    yield process
+    process.close()
+
+
+def _outcomes(response: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(r["when"], r["outcome"]) for r in response["reports"]]
+
+
+def _keys(s3_client: Any, bucket: str, prefix: str) -> list[str]:
+    return sorted(o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", []))
+
+
+def test_each_way_a_test_can_end(lambda_env: LambdaLikeProcess, bundle: dict[str, str], bucket: str, s3_client: Any, pytestconfig: pytest.Config) -> None:
+    responses = {name: lambda_env.invoke(_event(f"test_suite.py::{name}", bundle, bucket)) for name in ("test_passes", "test_fails", "test_errors", "test_skipped", "test_xfails")}
+    assert _outcomes(responses["test_passes"]) == [("setup", "passed"), ("call", "passed"), ("teardown", "passed")], responses["test_passes"]["reports"][0]["longrepr"]
+    assert _outcomes(responses["test_fails"]) == [("setup", "passed"), ("call", "failed"), ("teardown", "passed")]
+    assert _outcomes(responses["test_errors"]) == [("setup", "failed"), ("teardown", "passed")]
+    assert _outcomes(responses["test_skipped"]) == [("setup", "skipped"), ("teardown", "passed")]
+    assert _outcomes(responses["test_xfails"]) == [("setup", "passed"), ("call", "skipped"), ("teardown", "passed")]
+    assert all(r["exit_code"] in (0, 1) and r["version"] == CONTRACT_VERSION for r in responses.values())
+
+    prefix = "runs/r1/test_suite.py/test_fails/"
+    assert responses["test_fails"]["artifacts"] == [prefix + "failure-screenshot.png", prefix + "failure-page.html", prefix + "failure-console.log"]
+    assert _keys(s3_client, bucket, prefix) == sorted(responses["test_fails"]["artifacts"])
+    console = s3_client.get_object(Bucket=bucket, Key=prefix + "failure-console.log")["Body"].read()
+    assert b"broken widget" in console
+    assert len(responses["test_errors"]["artifacts"]) == 3
+
+    facts = [r["facts"] for r in responses.values()]
+    assert facts[0]["cold"] and not any(f["cold"] for f in facts[1:])
+    assert facts[0]["bundle_cached"] is False and all(f["bundle_cached"] for f in facts[1:])
+    assert {f["environment_id"] for f in facts} == {facts[0]["environment_id"]}
+    assert facts[0]["chrome_version"].count(".") == 3 and facts[0]["chromedriver_version"] == facts[0]["chrome_version"]
+    assert facts[0]["browser_start_ms"] > 0 and "browser_start_ms" not in facts[1]
+
+    # Rebuilt with pytest's own hook, each report carries what a local run's does.
+    config = pytestconfig
+    rebuilt = [report_from_wire(config, d) for d in responses["test_passes"]["reports"]]
+    call = rebuilt[1]
+    assert call.nodeid == "test_suite.py::test_passes" and call.passed
+    assert ("Captured stdout call", "hello from the test\n") in call.sections
+
+
+def test_reports_equal_a_local_run(lambda_env: LambdaLikeProcess, bundle: dict[str, str], bucket: str, tmp_path: Path, pytestconfig: pytest.Config) -> None:
+    """Outcome, longrepr text, sections and user properties match a local run of the same node ids."""
+    local_dir = tmp_path / "suite"
+    names = ["test_passes", "test_fails", "test_errors", "test_skipped", "test_xfails"]
+    proc = subprocess.run(
+        [
+            sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--color=no",
+            f"--artifacts=s3://{bucket}/runs", "--run-id=r1", "-p", "tests.support.dump_reports",
+            *[f"test_suite.py::{n}" for n in names],
+        ],
+        cwd=local_dir, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": REPO, "DUMP_REPORTS_TO": str(tmp_path / "local.json")},
+    )
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    local = json.loads((tmp_path / "local.json").read_text())
+    remote = []
+    for name in names:
+        remote.extend(lambda_env.invoke(_event(f"test_suite.py::{name}", bundle, bucket))["reports"])
+    config = pytestconfig
+
+    def essence(data: dict[str, Any]) -> tuple[Any, ...]:
+        report = report_from_wire(config, data, rootdir=str(local_dir))
+        longrepr = re.sub(r'session="[0-9a-f]+"', 'session="…"', report.longreprtext)  # differs per browser
+        return (report.nodeid, report.when, report.outcome, longrepr, report.sections, report.user_properties)
+
+    assert [essence(d) for d in remote] == [essence(d) for d in local]
+
+
+def test_deadline_keeps_artifacts_and_answers_in_time(lambda_env: LambdaLikeProcess, bundle: dict[str, str], bucket: str, s3_client: Any) -> None:
+    started = time.monotonic()
+    response = lambda_env.invoke(_event("test_suite.py::test_hangs", bundle, bucket), timeout_s=20)
+    elapsed = time.monotonic() - started
+    assert elapsed < 20, "the handler must answer before the function's own timeout"
+    assert response["timed_out"] is True
+    call = response["reports"][1]
+    assert call["when"] == "call" and call["outcome"] == "failed"
+    assert "timed out in Lambda after 1" in str(call["longrepr"])
+    prefix = "runs/r1/test_suite.py/test_hangs/"
+    assert _keys(s3_client, bucket, prefix) == [prefix + "deadline-console.log", prefix + "deadline-page.html", prefix + "deadline-screenshot.png"]
+    assert b"stuck here" in s3_client.get_object(Bucket=bucket, Key=prefix + "deadline-page.html")["Body"].read()
+    assert b"about to hang" in s3_client.get_object(Bucket=bucket, Key=prefix + "deadline-console.log")["Body"].read()
+    # The environment is still usable afterwards.
+    again = lambda_env.invoke(_event("test_suite.py::test_passes", bundle, bucket))
+    assert _outcomes(again)[1] == ("call", "passed")
+
+
+def test_a_killed_browser_is_replaced_in_the_same_environment(lambda_env: LambdaLikeProcess, bundle: dict[str, str], bucket: str) -> None:
+    first = lambda_env.invoke(_event("test_suite.py::test_kills_browser", bundle, bucket))
+    assert _outcomes(first)[1] == ("call", "passed")
+    second = lambda_env.invoke(_event("test_suite.py::test_passes", bundle, bucket))
+    assert _outcomes(second)[1] == ("call", "passed")
+    assert second["facts"]["browser_restarts"] == 1
+    assert second["facts"]["environment_id"] == first["facts"]["environment_id"]
+
+
+@pytest.mark.parametrize(
+    ("event", "error_type", "says"),
+    [
+        (None, "InvalidEvent", "must be a JSON object, got NoneType"),
+        ([], "InvalidEvent", "must be a JSON object"),
+        ({"version": 99, "kind": "run"}, "UnsupportedVersion", "version 99 is not supported"),
+        ({"version": CONTRACT_VERSION, "kind": "dance"}, "InvalidEvent", "must be 'run' or 'info'"),
+        ({"version": CONTRACT_VERSION, "kind": "run", "run_id": "r1"}, "InvalidEvent", "event has no 'nodeids'"),
+        (
+            {"version": CONTRACT_VERSION, "kind": "run", "run_id": "r1", "nodeids": ["t.py::t"], "bundle": {"bucket": "b", "key": "k", "sha256": "zz"}, "artifacts": {"bucket": "b", "prefix": "p"}},
+            "InvalidEvent",
+            "64 lowercase hex",
+        ),
+        (
+            {"version": CONTRACT_VERSION, "kind": "run", "run_id": "r1", "nodeids": ["t.py::t"], "bundle": {"bucket": "b", "key": "k", "sha256": "a" * 64}, "artifacts": {"bucket": "b", "prefix": "p"}, "pytest_args": ["--junitxml=x.xml"]},
+            "InvalidEvent",
+            "options the client owns: --junitxml=x.xml",
+        ),
+    ],
+)
+def test_malformed_events_get_typed_errors(lambda_env: LambdaLikeProcess, event: Any, error_type: str, says: str) -> None:
+    response = lambda_env.invoke(event)
+    assert response["kind"] == "error" and response["error_type"] == error_type and response["retryable"] is False
+    assert says in response["message"]
+    assert lambda_env.invoke({"version": CONTRACT_VERSION, "kind": "info"})["kind"] == "info"
+
+
+def test_bundle_problems(lambda_env: LambdaLikeProcess, bundle: dict[str, str], bucket: str, s3_client: Any) -> None:
+    wrong_hash = dict(bundle, sha256="0" * 64)
+    response = lambda_env.invoke(_event("test_suite.py::test_passes", wrong_hash, bucket))
+    assert response["error_type"] == "BundleMismatch" and bundle["sha256"] in response["message"]
+    missing = dict(bundle, key="bundles/nope.zip")
+    response = lambda_env.invoke(_event("test_suite.py::test_passes", missing, bucket))
+    assert response["error_type"] == "BundleMissing" and "s3://" in response["message"] and "NoSuchKey" in response["message"]
+
+
+def test_a_new_bundle_never_runs_stale_modules(lambda_env: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any) -> None:
+    def version(tag: str) -> dict[str, str]:
+        folder = tmp_path / tag
+        folder.mkdir()
+        return _bundle_ref(
+            s3_client,
+            bucket,
+            folder,
+            {
+                "helper.py": f"VERSION = {tag!r}\n",
+                "conftest.py": f"import pytest\n\n@pytest.fixture\ndef expected():\n    return {tag!r}\n",
+                "test_v.py": "import helper\n\ndef test_version(expected):\n    assert helper.VERSION == expected\n",
+            },
+        )
+
+    first, second = version("A"), version("B")
+    for ref, cached in [(first, False), (second, False), (second, True), (first, True)]:
+        response = lambda_env.invoke(_event("test_v.py::test_version", ref, bucket))
+        assert _outcomes(response)[1] == ("call", "passed"), response["reports"][1].get("longrepr")
+        assert response["facts"]["bundle_cached"] is cached
+
+
+def test_read_only_code_and_bundle_stay_clean(lambda_env: LambdaLikeProcess, bundle: dict[str, str], bucket: str) -> None:
+    response = lambda_env.invoke(_event("test_suite.py::test_passes", bundle, bucket))
+    assert _outcomes(response)[1] == ("call", "passed")
+    unpacked = lambda_env.tmpdir / "lambda-ui" / "bundles" / bundle["sha256"]
+    written = sorted(str(p.relative_to(unpacked)) for p in unpacked.rglob("*"))
+    assert written == [".lambda-ui-complete", "conftest.py", "test_suite.py"]
+
+
+def test_info_reports_the_environment(lambda_env: LambdaLikeProcess) -> None:
+    info = lambda_env.invoke({"version": CONTRACT_VERSION, "kind": "info"})
+    assert info["facts"]["chrome_version"].count(".") == 3
+    assert len(info["facts"]["fingerprint"]) == 16
+    assert "pytest" in info["distributions"] and "selenium" in info["distributions"]
+    assert info["limits"]["memory_mb"] == 2048 and 0 < info["limits"]["remaining_ms"] <= 120_000
+
+
+def test_large_response_spills_to_s3(lambda_env: LambdaLikeProcess, bundle: dict[str, str], bucket: str, s3_client: Any) -> None:
+    response = lambda_env.invoke(_event("test_suite.py::test_prints_a_lot", bundle, bucket))
+    spilled = response["spilled"]
+    assert spilled and response["reports"] == [] and "spilled" in response["warnings"][-1]
+    full = json.loads(s3_client.get_object(Bucket=spilled["bucket"], Key=spilled["key"])["Body"].read())
+    assert [r["outcome"] for r in full["reports"]] == ["passed", "passed", "passed"]
+
+
+def test_health_check_cleans_strays_and_leftovers(lambda_env: LambdaLikeProcess, bundle: dict[str, str], bucket: str) -> None:
+    stale = lambda_env.tmpdir / "lambda-ui-chrome-old"
+    stale.mkdir()
+    (lambda_env.tmpdir / "core.1234").write_bytes(b"\0" * 1024)
+    stray = subprocess.Popen(["sh", "-c", "sleep 300", str(stale)])
+    response = lambda_env.invoke(_event("test_suite.py::test_passes", bundle, bucket))
+    assert _outcomes(response)[1] == ("call", "passed")
+    assert stray.wait(timeout=10) != 0
+    assert not stale.exists() and not (lambda_env.tmpdir / "core.1234").exists()
+    assert any("killed 1 stray" in note for note in response["facts"]["cleaned"])
+
+
+def test_unhealthy_environment_says_so_and_exits(short_tmp: Path, s3_env: Any, bundle: dict[str, str], bucket: str) -> None:
+    env = dict(AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=s3_env.endpoint, LAMBDA_UI_MIN_TMP_MB=str(10**9))
+    process = LambdaLikeProcess(short_tmp, env=env)
+    try:
+        response = process.invoke(_event("test_suite.py::test_passes", bundle, bucket))
+        assert response["error_type"] == "EnvironmentUnhealthy" and response["retryable"] is True
+        assert "MB free after cleaning" in response["message"]
+        assert not process.alive(wait=10), "an unhealthy environment must exit so the platform replaces it"
+    finally:
+        process.close()
