@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Lints the deploy template (template.yaml, or the file given as $1):
+#   1. cfn-lint must report nothing (exit code 0);
+#   2. checkov (CloudFormation checks) must report no failed check. A check may be skipped
+#      only in the template, with a written reason (Metadata checkov skip `comment`).
+# Both tools live in their own virtualenv, .venv-lint: checkov pins an old boto3 and must
+# never be installed into the project's .venv. Safe to run again: the venv is reused while
+# the pinned versions are unchanged, and nothing is downloaded then.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CFN_LINT_VERSION=1.58.0
+CHECKOV_VERSION=3.3.30
+TEMPLATE=${1:-template.yaml}
+VENV=.venv-lint
+stamp="$VENV/.installed-cfn-lint-$CFN_LINT_VERSION-checkov-$CHECKOV_VERSION"
+
+if [ ! -e "$stamp" ]; then
+  echo "lint: installing cfn-lint $CFN_LINT_VERSION and checkov $CHECKOV_VERSION into $VENV"
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q "cfn-lint==$CFN_LINT_VERSION" "checkov==$CHECKOV_VERSION"
+  rm -f "$VENV"/.installed-*
+  touch "$stamp"
+fi
+
+echo "lint: cfn-lint $TEMPLATE"
+cfn_status=0
+"$VENV/bin/cfn-lint" "$TEMPLATE" || cfn_status=$?
+
+echo "lint: checkov $TEMPLATE"
+report=$(mktemp)
+trap 'rm -f "$report"' EXIT
+# --skip-download: no calls to the Bridgecrew/Prisma platform; the built-in checks suffice.
+checkov_status=0
+"$VENV/bin/checkov" --file "$TEMPLATE" --framework cloudformation --skip-download \
+  --output json >"$report" || checkov_status=$?
+
+# checkov exits 1 on failed checks. The summary lists them and also rejects a skip that
+# carries no reason, which checkov itself accepts.
+summary_status=0
+"$VENV/bin/python" - "$report" <<'PY' || summary_status=$?
+import json
+import sys
+
+with open(sys.argv[1], encoding="utf-8") as fh:
+    text = fh.read().strip()
+if not text:
+    sys.exit("checkov printed no report")
+data = json.loads(text)
+if isinstance(data, list):  # one entry per framework
+    data = next(d for d in data if d.get("check_type") == "cloudformation")
+results = data.get("results", {})
+passed = results.get("passed_checks", [])
+failed = results.get("failed_checks", [])
+skipped = results.get("skipped_checks", [])
+print(f"checkov: {len(passed)} passed, {len(failed)} failed, {len(skipped)} skipped")
+for check in failed:
+    print(f"  FAILED  {check['check_id']} {check['resource']}: {check['check_name']}")
+unjustified = 0
+for check in skipped:
+    reason = " ".join((check.get("check_result", {}).get("suppress_comment") or "").split())
+    if reason == "No comment provided":  # what checkov fills in for a skip without one
+        reason = ""
+    if not reason:
+        unjustified += 1
+    print(f"  skipped {check['check_id']} {check['resource']}: {reason or 'NO REASON GIVEN'}")
+sys.exit(1 if failed or unjustified else 0)
+PY
+
+if [ "$cfn_status" -ne 0 ] || [ "$checkov_status" -ne 0 ] || [ "$summary_status" -ne 0 ]; then
+  echo "lint: FAILED (cfn-lint exit $cfn_status, checkov exit $checkov_status, checkov summary exit $summary_status)"
+  exit 1
+fi
+echo "lint: OK (cfn-lint clean; checkov: no failed check, every skip has a reason)"
