@@ -42,6 +42,7 @@ class WorkerPlugin:
         self.collect_reports: list[dict[str, Any]] = []
         self.current_item: pytest.Item | None = None
         self.test_ms = 0.0
+        self.call_ms = 0.0
 
     def pytest_lambda_ui_browser_manager(self, config: pytest.Config) -> BrowserManager:
         return self._browsers
@@ -67,6 +68,8 @@ class WorkerPlugin:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.test_ms += report.duration * 1000
+        if report.when == "call":
+            self.call_ms += report.duration * 1000
         self.reports.append(self._serialize(report))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:

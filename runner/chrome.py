@@ -129,9 +129,16 @@ def chrome_flags(user_data_dir: str, window_size: tuple[int, int], headless: boo
     ]
     if headless:
         flags.insert(0, "--headless=new")
-    if os.geteuid() == 0:
-        flags.append("--no-sandbox")  # Chrome refuses to start as root with its sandbox on
+    if needs_no_sandbox():
+        flags.append("--no-sandbox")
     return flags
+
+
+def needs_no_sandbox(environ: dict[str, str] | None = None) -> bool:
+    """Chrome refuses to start as root with its sandbox on, and Lambda (a non-root
+    user without user namespaces or a setuid helper) cannot provide one."""
+    env = os.environ if environ is None else environ
+    return os.geteuid() == 0 or "AWS_LAMBDA_FUNCTION_NAME" in env
 
 
 @contextmanager

@@ -66,6 +66,7 @@ class Facts(TypedDict, total=False):
     browser_start_ms: float
     browser_restarts: int
     test_ms: float
+    call_ms: float
     handler_ms: float
     chrome_version: str
     chromedriver_version: str

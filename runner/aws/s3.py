@@ -90,6 +90,12 @@ def check_bucket(location: S3Location, client: S3Client) -> None:
     """Raise :class:`S3Problem` unless the bucket exists and is reachable."""
     try:
         client.head_bucket(Bucket=location.bucket)
+    except ClientError as exc:
+        # 403: the bucket exists but these credentials may list only some
+        # prefixes (the CI caller policy); writes under ours can still work.
+        if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 403:
+            return
+        raise S3Problem(describe_error(exc, location.bucket, client)) from exc
     except Exception as exc:
         raise S3Problem(describe_error(exc, location.bucket, client)) from exc
 

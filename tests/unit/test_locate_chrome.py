@@ -42,7 +42,7 @@ def test_flags_suit_containers_and_lambda() -> None:
     flags = chrome_flags("/tmp/p", (800, 600))
     for expected in ("--headless=new", "--disable-dev-shm-usage", "--disable-background-networking", "--user-data-dir=/tmp/p", "--window-size=800,600"):
         assert expected in flags
-    assert ("--no-sandbox" in flags) == (os.geteuid() == 0)
+    assert ("--no-sandbox" in flags) == (os.geteuid() == 0 or "AWS_LAMBDA_FUNCTION_NAME" in os.environ)
     assert "--headless=new" not in chrome_flags("/tmp/p", (800, 600), headless=False)
 
 
@@ -51,3 +51,10 @@ def test_window_size_is_validated(bad: str) -> None:
     with pytest.raises(ValueError):
         parse_window_size(bad)
     assert parse_window_size("1024X768") == (1024, 768)
+
+
+def test_no_sandbox_in_lambda_even_when_not_root() -> None:
+    from runner.chrome import needs_no_sandbox
+
+    assert needs_no_sandbox({"AWS_LAMBDA_FUNCTION_NAME": "ui-tests"})
+    assert needs_no_sandbox({}) == (os.geteuid() == 0)
