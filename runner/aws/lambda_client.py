@@ -1,0 +1,190 @@
+"""The Lambda calls the client makes, and what each answer means for a test.
+
+Every Invoke ends as one :class:`InvokeOutcome`: a payload, a throttle (try
+again later, never a test failure), or an infrastructure fault (try again on a
+new invocation). boto3 is configured for long synchronous invocations: a read
+timeout above the function's timeout and **no SDK retries**, because a retried
+Invoke silently runs the same test again.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
+
+
+class LambdaProblem(Exception):
+    """A configuration problem explained for a person."""
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    name: str
+    arn: str
+    timeout_s: int
+    memory_mb: int
+    reserved_concurrency: int | None
+    architecture: str
+    package_type: str
+
+
+@dataclass
+class InvokeOutcome:
+    """What one Invoke call came back with."""
+
+    kind: str  # "ok" | "throttled" | "infra"
+    payload: Any = None
+    request_id: str = ""
+    #: For throttles: seconds the service asked us to wait, and why.
+    retry_after_s: float | None = None
+    reason: str = ""
+    #: For infra faults: a short cause a person can read.
+    cause: str = ""
+    log_tail: str = ""
+    report_line: dict[str, float] = field(default_factory=dict)
+
+
+_REPORT_FIELDS = {
+    "Duration": "duration_ms",
+    "Billed Duration": "billed_ms",
+    "Memory Size": "memory_mb",
+    "Max Memory Used": "max_memory_mb",
+    "Init Duration": "init_ms",
+}
+
+
+def parse_report_line(log_tail: str) -> dict[str, float]:
+    """Numbers from Lambda's ``REPORT RequestId: … Duration: 12.3 ms …`` line."""
+    facts: dict[str, float] = {}
+    for line in log_tail.splitlines():
+        if line.startswith("REPORT"):
+            for label, key in _REPORT_FIELDS.items():
+                match = re.search(rf"(?<![A-Za-z]){label}: ([0-9.]+)", line)
+                if match:
+                    facts[key] = float(match.group(1))
+    return facts
+
+
+def make_client(read_timeout_s: float, max_connections: int) -> Any:
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    config = Config(
+        read_timeout=read_timeout_s,
+        connect_timeout=10,
+        tcp_keepalive=True,  # long idle waits get dropped by NAT and firewalls otherwise
+        max_pool_connections=max(10, max_connections),
+        retries={"mode": "standard", "total_max_attempts": 1},
+    )
+    return boto3.client("lambda", region_name=region, config=config)
+
+
+class LambdaFunction:
+    """One deployed function, invoked synchronously."""
+
+    def __init__(self, name: str, client: Any) -> None:
+        self.name = name
+        self.client = client
+
+    def describe(self) -> FunctionInfo:
+        try:
+            conf = self.client.get_function_configuration(FunctionName=self.name)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code == "ResourceNotFoundException":
+                raise LambdaProblem(
+                    f"Lambda function {self.name!r} does not exist at {self.client.meta.endpoint_url} "
+                    f"(region {self.client.meta.region_name}). Deploy it (see docs/deploy.md) or fix --lambda-function."
+                ) from None
+            if code in ("AccessDeniedException", "UnrecognizedClientException"):
+                raise LambdaProblem(f"not allowed to read Lambda function {self.name!r}: {exc}. Attach the caller policy from template.yaml.") from None
+            raise LambdaProblem(f"cannot read Lambda function {self.name!r}: {exc}") from None
+        except EndpointConnectionError:
+            raise LambdaProblem(
+                f"cannot reach Lambda at {self.client.meta.endpoint_url}. Check the network, or AWS_ENDPOINT_URL_LAMBDA if you use the local stand-in."
+            ) from None
+        except NoCredentialsError:
+            raise LambdaProblem("no AWS credentials found for Lambda. Configure them (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a role).") from None
+        except BotoCoreError as exc:
+            raise LambdaProblem(f"cannot read Lambda function {self.name!r}: {exc}") from None
+        reserved: int | None = None
+        try:
+            reserved = self.client.get_function_concurrency(FunctionName=self.name).get("ReservedConcurrentExecutions")
+        except (ClientError, BotoCoreError):
+            reserved = None  # the caller policy may not allow it; the account limit then applies
+        return FunctionInfo(
+            name=conf.get("FunctionName", self.name),
+            arn=conf.get("FunctionArn", ""),
+            timeout_s=int(conf.get("Timeout", 3)),
+            memory_mb=int(conf.get("MemorySize", 128)),
+            reserved_concurrency=reserved,
+            architecture=(conf.get("Architectures") or ["x86_64"])[0],
+            package_type=conf.get("PackageType", "Zip"),
+        )
+
+    def invoke(self, payload: dict[str, Any]) -> InvokeOutcome:
+        body = json.dumps(payload).encode()
+        try:
+            response = self.client.invoke(FunctionName=self.name, InvocationType="RequestResponse", LogType="Tail", Payload=body)
+        except ClientError as exc:
+            return self._client_error(exc)
+        except ReadTimeoutError:
+            return InvokeOutcome("infra", cause="no answer before the client's read timeout (the invocation may still be running)")
+        except (EndpointConnectionError, ConnectionClosedError) as exc:
+            return InvokeOutcome("infra", cause=f"connection lost: {type(exc).__name__}")
+        except BotoCoreError as exc:
+            return InvokeOutcome("infra", cause=f"{type(exc).__name__}: {exc}")
+        request_id = response.get("ResponseMetadata", {}).get("RequestId", "")
+        raw = response["Payload"].read()
+        log_tail = ""
+        if response.get("LogResult"):
+            log_tail = base64.b64decode(response["LogResult"]).decode("utf-8", "replace")
+        report = parse_report_line(log_tail)
+        try:
+            decoded = json.loads(raw) if raw else None
+        except ValueError:
+            return InvokeOutcome("infra", request_id=request_id, cause=f"malformed response ({len(raw)} bytes, not JSON)", log_tail=log_tail, report_line=report)
+        if response.get("FunctionError"):
+            return InvokeOutcome("infra", payload=decoded, request_id=request_id, cause=describe_function_error(decoded), log_tail=log_tail, report_line=report)
+        return InvokeOutcome("ok", payload=decoded, request_id=request_id, log_tail=log_tail, report_line=report)
+
+    def _client_error(self, exc: ClientError) -> InvokeOutcome:
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        request_id = exc.response.get("ResponseMetadata", {}).get("RequestId", "")
+        if code == "TooManyRequestsException" or status == 429:
+            retry_after = exc.response.get("retryAfterSeconds") or exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("retry-after")
+            try:
+                seconds = float(retry_after) if retry_after is not None else None
+            except ValueError:
+                seconds = None
+            return InvokeOutcome("throttled", request_id=request_id, retry_after_s=seconds, reason=str(exc.response.get("Reason", "")))
+        if status >= 500 or code in ("ServiceException", "EC2ThrottledException", "ResourceNotReadyException", "SnapStartTimeoutException"):
+            return InvokeOutcome("infra", request_id=request_id, cause=f"Lambda service error {status} {code}")
+        # 4xx: our request or configuration is wrong; retrying cannot help.
+        return InvokeOutcome("infra", request_id=request_id, cause=f"Lambda rejected the request: {code} ({status}): {error.get('Message', '')}", reason="fatal")
+
+
+def describe_function_error(payload: Any) -> str:
+    """``Task timed out after 300.00 seconds`` / ``Runtime.ExitError: …`` / ``ValueError: …``."""
+    if isinstance(payload, dict):
+        message = str(payload.get("errorMessage", ""))
+        kind = str(payload.get("errorType", ""))
+        if "Task timed out after" in message:
+            return "Lambda timeout: " + message[message.index("Task timed out after") :]
+        return f"{kind or 'function error'}: {message}".strip()
+    return f"function error: {payload!r}"[:500]
