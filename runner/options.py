@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -27,6 +28,36 @@ def _mode(value: str) -> str:
     return value
 
 
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
+def _non_negative_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {number}")
+    return number
+
+
+def _positive_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {value}")
+    return number
+
+
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("lambda-ui", "UI tests on headless Chrome, locally or one test per AWS Lambda")
     group.addoption("--chrome-binary", metavar="PATH", help="Chrome/Chromium executable (default: ini, $CHROME_BINARY, then PATH).")
@@ -46,6 +77,21 @@ def add_options(parser: pytest.Parser) -> None:
         "filmstrip: also a screenshot after every navigation and click.",
     )
     group.addoption("--run-id", metavar="ID", help="name of this run in artifact paths (default: time stamp + random).")
+    lam = parser.getgroup("lambda-ui-dispatch", "pytest --lambda: one AWS Lambda invocation per test")
+    lam.addoption("--lambda", dest="lambda_mode", action="store_true", help="run each collected test in its own Lambda invocation.")
+    lam.addoption("--lambda-function", metavar="NAME", help="function name or ARN (default: ini lambda_function, $LAMBDA_UI_FUNCTION).")
+    lam.addoption("--lambda-concurrency", metavar="N", type=_positive_int, help="invocations in flight at most (default: the function's reserved concurrency, else 50).")
+    lam.addoption("--lambda-retries", metavar="N", type=_non_negative_int, help="new invocations after an infrastructure fault (crash, Lambda timeout, lost connection); default 2.")
+    lam.addoption("--lambda-reruns", metavar="N", type=_non_negative_int, help="re-dispatch a failed test up to N times; passing on a rerun is reported as flaky (default 0).")
+    lam.addoption("--lambda-deadline", metavar="SECONDS", type=_positive_float, help="stop dispatching after this long; unfinished tests are reported as errors.")
+    lam.addoption("--lambda-throttle-budget", metavar="SECONDS", type=_positive_float, help="give up on tests after this long throttled without progress (default 300).")
+    lam.addoption("--lambda-pytest-args", metavar="ARGS", help="extra pytest arguments for the in-Lambda sessions, e.g. \"-W error --tb=short\".")
+    lam.addoption("--lambda-max-bundle-mb", metavar="MB", type=_positive_float, help="largest test bundle to upload (default 100).")
+    lam.addoption("--lambda-dry-run", action="store_true", help="print the plan (tests, concurrency, expected wall time and cost) and invoke nothing.")
+    parser.addini("lambda_function", "Lambda function name or ARN for --lambda.", default="")
+    parser.addini("lambda_concurrency", "invocations in flight at most for --lambda.", default="")
+    parser.addini("lambda_retries", "infrastructure retries per test for --lambda.", default="2")
+    parser.addini("lambda_reruns", "reruns of failed tests for --lambda.", default="0")
     parser.addini("chrome_binary", "Chrome/Chromium executable for the browser fixture.", default="")
     parser.addini("chromedriver", "chromedriver executable for the browser fixture.", default="")
     parser.addini("window_size", "browser window size, e.g. 1280x900.", default=DEFAULT_WINDOW_SIZE)
@@ -86,4 +132,56 @@ class Settings:
             artifacts=config.getoption("artifacts") or ini("artifacts") or DEFAULT_ARTIFACTS,
             artifacts_mode=mode,
             run_id=config.getoption("run_id"),
+        )
+
+
+@dataclass(frozen=True)
+class LambdaSettings:
+    function: str
+    concurrency: int | None
+    retries: int
+    reruns: int
+    deadline_s: float | None
+    throttle_budget_s: float
+    pytest_args: list[str]
+    max_bundle_bytes: int
+    dry_run: bool
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> LambdaSettings:
+        import os
+        import shlex
+
+        def ini_int(name: str, parse: Any) -> Any:
+            raw = str(config.getini(name) or "").strip()
+            if not raw:
+                return None
+            try:
+                return parse(raw)
+            except argparse.ArgumentTypeError as exc:
+                raise pytest.UsageError(f"ini option {name}: {exc}") from None
+
+        function = config.getoption("lambda_function") or str(config.getini("lambda_function") or "").strip() or os.environ.get("LAMBDA_UI_FUNCTION", "")
+        if not function:
+            raise pytest.UsageError(
+                "--lambda needs a function: give --lambda-function NAME (or the ini option lambda_function, or $LAMBDA_UI_FUNCTION). "
+                "The stack's FunctionName output names it; the local stand-in calls it UiTestFunction."
+            )
+        retries = config.getoption("lambda_retries")
+        reruns = config.getoption("lambda_reruns")
+        max_mb = config.getoption("lambda_max_bundle_mb") or 100.0
+        try:
+            extra = shlex.split(config.getoption("lambda_pytest_args") or "")
+        except ValueError as exc:
+            raise pytest.UsageError(f"--lambda-pytest-args: {exc}") from None
+        return cls(
+            function=function,
+            concurrency=config.getoption("lambda_concurrency") or ini_int("lambda_concurrency", _positive_int),
+            retries=retries if retries is not None else ini_int("lambda_retries", _non_negative_int) or 0,
+            reruns=reruns if reruns is not None else ini_int("lambda_reruns", _non_negative_int) or 0,
+            deadline_s=config.getoption("lambda_deadline"),
+            throttle_budget_s=config.getoption("lambda_throttle_budget") or 300.0,
+            pytest_args=extra,
+            max_bundle_bytes=int(max_mb * 1024 * 1024),
+            dry_run=bool(config.getoption("lambda_dry_run")),
         )

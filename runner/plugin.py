@@ -25,10 +25,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
 
 
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    if config.getoption("lambda_mode") and getattr(config.option, "numprocesses", None):
+        raise pytest.UsageError("--lambda and -n (pytest-xdist) do not mix: --lambda already runs every test in parallel.")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     run = UiRun(config, Settings.from_config(config))
     config.stash[run_key] = run
     config.pluginmanager.register(run, "lambda-ui-run")
+    if config.getoption("lambda_mode") and not hasattr(config, "workerinput"):
+        from runner.options import LambdaSettings
+        from runner.session import LambdaSession
+
+        config.pluginmanager.register(LambdaSession(config, LambdaSettings.from_config(config), run), "lambda-ui-session")
 
 
 def _run(config: pytest.Config) -> UiRun:

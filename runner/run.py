@@ -81,6 +81,9 @@ class UiRun:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         # Fail once, at start-up, rather than once per test with a traceback.
+        # Under --lambda the browser runs in Lambda; this machine needs none.
+        if self.config.getoption("lambda_mode", False):
+            return
         if any("browser" in getattr(item, "fixturenames", ()) for item in session.items):
             try:
                 self.chrome_location()

@@ -1,0 +1,390 @@
+"""``pytest --lambda``: the controller that owns the test loop.
+
+Collection stays local (so ``-k``, ``-m``, ``--lf`` and node ids select as
+usual). Then the suite is bundled and uploaded once, each test is invoked in
+its own Lambda call on worker threads, and every answer is replayed on the
+main thread into pytest's hooks (see :mod:`runner.replay`).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from queue import Empty, Queue
+from typing import Any
+
+import pytest
+
+from runner import bundle as bundling
+from runner.aws import s3
+from runner.aws.lambda_client import InvokeOutcome, LambdaFunction, LambdaProblem, make_client
+from runner.contract import CONTRACT_VERSION, RunEvent
+from runner.options import LambdaSettings
+from runner.replay import error_reports, failed, rebuild, replay, short_failure
+from runner.run import UiRun
+from runner.scheduler import Scheduler, Task, dispatch_order, lpt_makespan
+
+DURATIONS_KEY = "lambda_ui/durations"
+#: Public on-demand prices (us-east-1, x86_64), overridable when issue #6 adds the option.
+PRICE_PER_GB_S = 0.0000166667
+PRICE_PER_REQUEST = 0.0000002
+#: Options of this plugin that the in-Lambda session should see too.
+FORWARDED_OPTIONS = ("artifacts_mode", "window_size")
+
+
+@dataclass
+class RunTotals:
+    started: float = 0.0
+    finished: float = 0.0
+    invocations: int = 0
+    billed_gb_s: float = 0.0
+    flaky: list[str] = field(default_factory=list)
+    gave_up: list[str] = field(default_factory=list)
+
+
+class LambdaSession:
+    """State of one ``--lambda`` run on the controller."""
+
+    def __init__(self, config: pytest.Config, settings: LambdaSettings, run: UiRun) -> None:
+        self.config = config
+        self.settings = settings
+        self.run = run
+        self.totals = RunTotals()
+        self.function: LambdaFunction | None = None
+        self.memory_mb = 0
+        self.concurrency = 0
+        self.scheduler: Scheduler | None = None
+        self._durations: dict[str, float] = {}
+        self._last_status = 0.0
+
+    # -- start-up checks ----------------------------------------------------------
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        destination = self.run.settings.artifacts
+        if not destination.startswith("s3://"):
+            raise pytest.UsageError(
+                f"--lambda needs an S3 artifacts destination, got {destination!r}: give --artifacts s3://BUCKET/runs "
+                "(the stack's ArtifactsBucket output; the function may write only under runs/)."
+            )
+        self.location = s3.S3Location.parse(destination)
+        probe = LambdaFunction(self.settings.function, make_client(read_timeout_s=30, max_connections=2))
+        try:
+            info = probe.describe()
+        except LambdaProblem as exc:
+            raise pytest.UsageError(str(exc)) from None
+        self.memory_mb = info.memory_mb
+        self.concurrency = self.settings.concurrency or info.reserved_concurrency or 50
+        # The read timeout must outlast the function's own timeout: a read timeout
+        # would otherwise look like a fault while the test still runs.
+        self.function = LambdaFunction(info.name, make_client(read_timeout_s=info.timeout_s + 60, max_connections=self.concurrency))
+        self.function_timeout_s = info.timeout_s
+
+    # -- the loop ---------------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        if session.testsfailed and not session.config.option.continue_on_collection_errors:
+            raise session.Interrupted(f"{session.testsfailed} error{'s' if session.testsfailed != 1 else ''} during collection")
+        if session.config.option.collectonly:
+            return True
+        items = {item.nodeid: item for item in session.items}
+        history = self._history()
+        if self.settings.dry_run:
+            self._print_plan(list(items), history)
+            return True
+        if not items:
+            return True
+        bundle_ref = self._upload_bundle()
+        self._check_image()
+        self._dispatch(session, items, history, bundle_ref)
+        return True
+
+    def _history(self) -> dict[str, float]:
+        cache = getattr(self.config, "cache", None)
+        return dict(cache.get(DURATIONS_KEY, {})) if cache is not None else {}
+
+    def _save_history(self, history: dict[str, float]) -> None:
+        cache = getattr(self.config, "cache", None)
+        if cache is not None and self._durations:
+            cache.set(DURATIONS_KEY, {**history, **self._durations})
+
+    def _write(self, line: str, **markup: bool) -> None:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(line, **markup)
+
+    def _upload_bundle(self) -> dict[str, str]:
+        root = self.config.rootpath
+        try:
+            files = bundling.select_files(root)
+            size = bundling.check_size(root, files, self.settings.max_bundle_bytes)
+        except bundling.BundleProblem as exc:
+            raise pytest.UsageError(str(exc)) from None
+        built = bundling.build_bundle(root, files)
+        client = self.run.sink.client if hasattr(self.run.sink, "client") else s3.make_client()
+        key = built.key
+        try:
+            client.head_object(Bucket=self.location.bucket, Key=key)
+            uploaded = False
+        except Exception:
+            s3.put_bytes(client, self.location, key, built.data, "application/zip")
+            uploaded = True
+        self._write(
+            f"lambda: bundle {built.sha256[:12]} ({built.files} files, {size / 1e6:.1f} MB) "
+            f"{'uploaded to' if uploaded else 'already in'} s3://{self.location.bucket}/{key}"
+        )
+        return {"bucket": self.location.bucket, "key": key, "sha256": built.sha256}
+
+    def _check_image(self) -> None:
+        """Compare the image's Python packages with this machine's; warn on drift."""
+        assert self.function is not None
+        outcome = self.function.invoke({"version": CONTRACT_VERSION, "kind": "info"})
+        if outcome.kind != "ok" or not isinstance(outcome.payload, dict) or outcome.payload.get("kind") != "info":
+            self._write(f"lambda: WARNING: the function did not answer the info check ({outcome.cause or outcome.kind}); versions not compared", yellow=True)
+            return
+        remote = outcome.payload.get("distributions", {})
+        names = {"pytest", "selenium", "pytest-lambda-ui"} | _requirement_names(self.config.rootpath / "requirements-ui.txt")
+        drift = []
+        for name in sorted(names):
+            try:
+                local = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                continue
+            if remote.get(name) != local:
+                drift.append(f"{name} {local} here, {remote.get(name, 'missing')} in the image")
+        if drift:
+            self._write("lambda: WARNING: the deployed image differs from this machine: " + "; ".join(drift) + ". Rebuild and deploy the image (docs/deploy.md).", yellow=True)
+
+    def _print_plan(self, nodeids: list[str], history: dict[str, float]) -> None:
+        known = [history[n] for n in nodeids if n in history]
+        guess = sum(known) / len(known) if known else 10.0
+        durations = [history.get(n, guess) for n in nodeids]
+        wall = lpt_makespan(durations, self.concurrency) if durations else 0.0
+        gb_s = sum(durations) * self.memory_mb / 1024
+        cost = gb_s * PRICE_PER_GB_S + len(nodeids) * PRICE_PER_REQUEST
+        self._write(
+            f"lambda dry run: {len(nodeids)} tests ({len(known)} with history, others assumed {guess:.1f} s), "
+            f"concurrency {self.concurrency}, function {self.settings.function} ({self.memory_mb} MB)"
+        )
+        self._write(f"lambda dry run: expected wall time {wall:.1f} s (longest test {max(durations, default=0):.1f} s), about {gb_s:.0f} GB-s, ${cost:.4f}")
+        for nodeid, expected in dispatch_order(nodeids, history)[:10]:
+            self._write(f"  {nodeid}  {'unknown' if expected is None else f'{expected:.1f} s'}")
+
+    def _event(self, task: Task, bundle_ref: dict[str, str]) -> RunEvent:
+        forwarded = []
+        for name in FORWARDED_OPTIONS:
+            value = self.config.getoption(name)
+            if value:
+                forwarded.append(f"--{name.replace('_', '-')}={value}")
+        return {
+            "version": CONTRACT_VERSION,
+            "kind": "run",
+            "run_id": self.run.run_id,
+            "nodeids": [task.nodeid],
+            "bundle": bundle_ref,  # type: ignore[typeddict-item]
+            "pytest_args": forwarded + self.settings.pytest_args,
+            "artifacts": {"bucket": self.location.bucket, "prefix": self.location.prefix},
+            "attempt": task.attempt,
+        }
+
+    def _dispatch(self, session: pytest.Session, items: dict[str, pytest.Item], history: dict[str, float], bundle_ref: dict[str, str]) -> None:
+        assert self.function is not None
+        function = self.function
+        results: Queue[tuple[Task, InvokeOutcome]] = Queue()
+        scheduler = self.scheduler = Scheduler(
+            items, history, self.concurrency, self.settings.retries, self.settings.reruns, self.settings.throttle_budget_s, now=time.monotonic()
+        )
+        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="lambda-invoke")
+
+        def invoke(task: Task, event: RunEvent) -> None:
+            try:
+                outcome = function.invoke(dict(event))
+            except Exception as exc:  # never lose a test to a bug in a worker thread
+                outcome = InvokeOutcome("infra", cause=f"client error: {type(exc).__name__}: {exc}")
+            results.put((task, outcome))
+
+        self.totals.started = time.monotonic()
+        deadline = self.totals.started + self.settings.deadline_s if self.settings.deadline_s else None
+        previous_sigterm = _raise_keyboard_interrupt_on_sigterm()
+        stopping = False
+        try:
+            while not scheduler.finished:
+                now = time.monotonic()
+                if deadline is not None and now > deadline:
+                    self._give_up(items, scheduler.drain_queue(), f"run aborted: the --lambda-deadline of {self.settings.deadline_s:.0f} s was reached before this test was dispatched")
+                    self._give_up(items, list(scheduler.in_flight.values()), f"run aborted: the --lambda-deadline of {self.settings.deadline_s:.0f} s was reached while this test ran")
+                    scheduler.in_flight.clear()
+                    break
+                while not stopping and (task := scheduler.next_ready(now)) is not None:
+                    pool.submit(invoke, task, self._event(task, bundle_ref))
+                wakeup = scheduler.next_wakeup()
+                wait = 1.0 if wakeup is None else min(1.0, max(0.01, wakeup - now))
+                try:
+                    task, outcome = results.get(timeout=wait)
+                except Empty:
+                    self._status(scheduler)
+                    continue
+                self._handle(task, outcome, scheduler, items)
+                if (session.shouldfail or session.shouldstop) and not stopping:
+                    stopping = True
+                    scheduler.drain_queue()  # as pytest -x: tests not yet started are not run
+        except KeyboardInterrupt:
+            unfinished = scheduler.drain_queue() + list(scheduler.in_flight.values())
+            scheduler.in_flight.clear()
+            self._give_up(items, unfinished, "run aborted (interrupted) before this test finished")
+            raise
+        finally:
+            signal.signal(signal.SIGTERM, previous_sigterm)
+            pool.shutdown(wait=False, cancel_futures=True)
+            self.totals.finished = time.monotonic()
+            self._save_history(history)
+        if session.shouldfail:
+            raise session.Failed(session.shouldfail)
+        if session.shouldstop:
+            raise session.Interrupted(session.shouldstop)
+
+    def _status(self, scheduler: Scheduler) -> None:
+        now = time.monotonic()
+        if now - self._last_status < 10:
+            return
+        self._last_status = now
+        self._write(
+            f"lambda: {len(scheduler.in_flight)} in flight, {scheduler.queued} queued, "
+            f"{scheduler.throttled} throttled, {scheduler.retried} retried, window {int(scheduler.window)}"
+        )
+
+    def _give_up(self, items: dict[str, pytest.Item], tasks: list[Task], message: str) -> None:
+        for task in tasks:
+            self.totals.gave_up.append(task.nodeid)
+            replay(items[task.nodeid], error_reports(items[task.nodeid], message, self._attempt_properties(task)))
+
+    def _attempt_properties(self, task: Task, answered: bool = False) -> list[tuple[str, object]]:
+        invocations = len(task.infra_failures) + task.reruns + (1 if answered else 0)
+        props: list[tuple[str, object]] = [("lambda_attempts", invocations)]
+        if task.request_ids:
+            props.append(("lambda_request_ids", ",".join(task.request_ids)))
+        for number, cause in enumerate(task.infra_failures, 1):
+            props.append((f"lambda_infra_failure_{number}", cause))
+        if task.throttles:
+            props.append(("lambda_throttles", task.throttles))
+        return props
+
+    def _handle(self, task: Task, outcome: InvokeOutcome, scheduler: Scheduler, items: dict[str, pytest.Item]) -> None:
+        item = items[task.nodeid]
+        now = time.monotonic()
+        if outcome.kind == "throttled":
+            if not scheduler.on_throttle(task, now, outcome.retry_after_s):
+                gave_up = [task] + scheduler.drain_queue()
+                for t in gave_up:
+                    scheduler.in_flight.pop(t.nodeid, None)
+                self._give_up(
+                    items, gave_up,
+                    f"throttled: Lambda refused invocations ({outcome.reason or 'TooManyRequestsException'}) for over "
+                    f"{self.settings.throttle_budget_s:.0f} s without progress; raise the function's concurrency or lower --lambda-concurrency",
+                )
+            return
+        self.totals.invocations += 1
+        if outcome.report_line.get("billed_ms"):
+            self.totals.billed_gb_s += outcome.report_line["billed_ms"] / 1000 * outcome.report_line.get("memory_mb", self.memory_mb) / 1024
+        payload = outcome.payload
+        if outcome.kind == "ok" and isinstance(payload, dict) and payload.get("kind") == "error":
+            message = f"{payload.get('error_type')}: {payload.get('message')}"
+            if payload.get("retryable"):
+                outcome = InvokeOutcome("infra", request_id=outcome.request_id, cause=message, report_line=outcome.report_line)
+            else:
+                scheduler.on_infra_fault(task, message, outcome.request_id, now, fatal=True)
+                replay(item, error_reports(item, f"the Lambda handler refused this test: {message}", self._attempt_properties(task)))
+                return
+        if outcome.kind == "infra":
+            fatal = outcome.reason == "fatal"
+            if scheduler.on_infra_fault(task, outcome.cause, outcome.request_id, now, fatal=fatal):
+                return
+            causes = "; ".join(f"attempt {i}: {c}" for i, c in enumerate(task.infra_failures, 1))
+            ids = ", ".join(task.request_ids) or "none"
+            replay(item, error_reports(item, f"infrastructure failure after {len(task.infra_failures)} attempt(s) ({causes}); request ids: {ids}", self._attempt_properties(task)))
+            return
+        if not isinstance(payload, dict) or payload.get("kind") != "run":
+            scheduler.on_infra_fault(task, "malformed response", outcome.request_id, now, fatal=True)
+            replay(item, error_reports(item, f"the Lambda answered something that is not a test result: {str(payload)[:300]}", self._attempt_properties(task)))
+            return
+        if payload.get("spilled"):
+            payload = self._fetch_spilled(payload)
+        reports = rebuild(self.config, item, payload.get("reports") or [])
+        if not reports:
+            detail = " ".join(payload.get("warnings") or []) or "no reports"
+            for collect in payload.get("collect_reports") or []:
+                detail += " " + str(collect.get("longrepr", ""))[:2000]
+            reports = error_reports(item, f"the in-Lambda pytest did not run this test: {detail.strip()}")
+        is_failed = failed(reports)
+        if scheduler.on_result(task, is_failed, outcome.request_id, now):
+            task.earlier_attempts.append([{"summary": short_failure(reports)}])
+            return
+        props = self._attempt_properties(task, answered=True)
+        props += _facts_properties(payload.get("facts") or {}, outcome)
+        for number, attempt in enumerate(task.earlier_attempts, 1):
+            props.append((f"lambda_rerun_{number}", attempt[0]["summary"]))
+        if task.earlier_attempts and not is_failed:
+            props.append(("lambda_flaky", "true"))
+            self.totals.flaky.append(task.nodeid)
+        reports[-1].user_properties = list(reports[-1].user_properties) + props
+        replay(item, reports)
+        self._durations[task.nodeid] = round(sum(r.duration for r in reports), 3)
+
+    def _fetch_spilled(self, payload: dict[str, Any]) -> dict[str, Any]:
+        ref = payload["spilled"]
+        client = self.run.sink.client if hasattr(self.run.sink, "client") else s3.make_client()
+        body = client.get_object(Bucket=ref["bucket"], Key=ref["key"])["Body"].read()
+        return json.loads(body)
+
+    # -- summary ----------------------------------------------------------------
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.scheduler is None:
+            return
+        s = self.scheduler
+        wall = self.totals.finished - self.totals.started
+        cost = self.totals.billed_gb_s * PRICE_PER_GB_S + self.totals.invocations * PRICE_PER_REQUEST
+        terminalreporter.write_sep("-", "lambda-ui run")
+        terminalreporter.line(
+            f"run {self.run.run_id}: {self.totals.invocations} invocation(s) of {self.settings.function} in {wall:.1f} s, "
+            f"concurrency {self.concurrency} (window went down to {int(s.min_window_seen)}), "
+            f"{s.throttled} throttled, {s.retried} infra retries, {s.rerun_count} reruns"
+        )
+        terminalreporter.line(f"billed {self.totals.billed_gb_s:.1f} GB-s, about ${cost:.4f}")
+        if self.totals.flaky:
+            terminalreporter.line("flaky (failed, then passed on a rerun): " + ", ".join(self.totals.flaky), yellow=True)
+
+
+def _facts_properties(facts: dict[str, Any], outcome: InvokeOutcome) -> list[tuple[str, object]]:
+    props: list[tuple[str, object]] = []
+    for key in ("cold", "environment_id", "chrome_version"):
+        if key in facts:
+            props.append((f"lambda_{key}" if key != "chrome_version" else key, facts[key]))
+    for key, name in (("billed_ms", "lambda_billed_ms"), ("init_ms", "lambda_init_ms"), ("max_memory_mb", "lambda_max_memory_mb"), ("memory_mb", "lambda_memory_mb")):
+        if key in outcome.report_line:
+            props.append((name, outcome.report_line[key]))
+    return props
+
+
+def _requirement_names(path: Path) -> set[str]:
+    names = set()
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line and not line.startswith("-"):
+                for sep in ("==", ">=", "<=", "~=", "!=", ">", "<", "[", ";", " "):
+                    line = line.split(sep, 1)[0]
+                names.add(line.strip().lower().replace("_", "-"))
+    return names
+
+
+def _raise_keyboard_interrupt_on_sigterm() -> Any:
+    """CI systems stop jobs with SIGTERM; end the run as Ctrl-C does, reporting every test."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, handler)
