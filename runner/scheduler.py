@@ -127,8 +127,7 @@ class Scheduler:
         self.window = max(1.0, min(self.window, len(self.in_flight) + 1) / 2)
         self.min_window_seen = min(self.min_window_seen, self.window)
         if now - self.last_progress > self.throttle_budget_s:
-            heapq.heappush(self._ready, (now, next(self._counter), task))
-            return False
+            return False  # the caller reports the task; it is in no queue now
         cap = min(20.0, 0.25 * 2 ** min(task.throttles, 10))
         delay = self._rand() * cap  # full jitter: throttled callers do not return in lockstep
         if retry_after_s:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import signal
 import time
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -198,14 +199,14 @@ class LambdaSession:
         scheduler = self.scheduler = Scheduler(
             items, history, self.concurrency, self.settings.retries, self.settings.reruns, self.settings.throttle_budget_s, now=time.monotonic()
         )
-        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="lambda-invoke")
-
         def invoke(task: Task, event: RunEvent) -> None:
             try:
                 outcome = function.invoke(dict(event))
             except Exception as exc:  # never lose a test to a bug in a worker thread
                 outcome = InvokeOutcome("infra", cause=f"client error: {type(exc).__name__}: {exc}")
             results.put((task, outcome))
+
+        pool = DaemonPool(self.concurrency, invoke)
 
         self.totals.started = time.monotonic()
         deadline = self.totals.started + self.settings.deadline_s if self.settings.deadline_s else None
@@ -220,7 +221,7 @@ class LambdaSession:
                     scheduler.in_flight.clear()
                     break
                 while not stopping and (task := scheduler.next_ready(now)) is not None:
-                    pool.submit(invoke, task, self._event(task, bundle_ref))
+                    pool.submit(task, self._event(task, bundle_ref))
                 wakeup = scheduler.next_wakeup()
                 wait = 1.0 if wakeup is None else min(1.0, max(0.01, wakeup - now))
                 try:
@@ -239,7 +240,7 @@ class LambdaSession:
             raise
         finally:
             signal.signal(signal.SIGTERM, previous_sigterm)
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown()
             self.totals.finished = time.monotonic()
             self._save_history(history)
         if session.shouldfail:
@@ -356,6 +357,32 @@ class LambdaSession:
         terminalreporter.line(f"billed {self.totals.billed_gb_s:.1f} GB-s, about ${cost:.4f}")
         if self.totals.flaky:
             terminalreporter.line("flaky (failed, then passed on a rerun): " + ", ".join(self.totals.flaky), yellow=True)
+
+
+class DaemonPool:
+    """Worker threads that never hold the process open.
+
+    An interrupted run must exit at once, not after every invocation still in
+    flight has answered (``ThreadPoolExecutor`` joins its threads at exit).
+    """
+
+    def __init__(self, size: int, work: Callable[[Task, RunEvent], None]) -> None:
+        self._jobs: Queue[tuple[Task, RunEvent] | None] = Queue()
+        self._work = work
+        self._threads = [threading.Thread(target=self._loop, name=f"lambda-invoke-{i}", daemon=True) for i in range(size)]
+        for thread in self._threads:
+            thread.start()
+
+    def _loop(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            self._work(*job)
+
+    def submit(self, task: Task, event: RunEvent) -> None:
+        self._jobs.put((task, event))
+
+    def shutdown(self) -> None:
+        for _ in self._threads:
+            self._jobs.put(None)
 
 
 def _facts_properties(facts: dict[str, Any], outcome: InvokeOutcome) -> list[tuple[str, object]]:

@@ -55,7 +55,7 @@ def test_throttle_budget_gives_up() -> None:
     assert s.on_throttle(a, now=5)
     a = s.next_ready(100)
     assert not s.on_throttle(a, now=100)
-    assert [t.nodeid for t in s.drain_queue()] == ["a"]
+    assert s.drain_queue() == [] and s.finished  # the caller reports "a" itself
 
 
 @pytest.mark.parametrize("fatal", [False, True])

@@ -1,0 +1,205 @@
+"""pytest --lambda through a scripted Invoke API: replay, faults, throttles, reruns."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support.fake_invoke_api import FakeInvokeApi, FakeState
+
+
+@pytest.fixture
+def fake_lambda(s3_env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeInvokeApi]:
+    api = FakeInvokeApi(FakeState(function="ui-tests")).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", api.endpoint)
+    yield api
+    api.stop()
+
+
+def _run(pytester: pytest.Pytester, bucket: str, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess("--lambda", "--lambda-function=ui-tests", f"--artifacts=s3://{bucket}/runs", "--junitxml=r.xml", *args)
+
+
+def _cases(pytester: pytest.Pytester) -> dict[str, ET.Element]:
+    cases = list(ET.parse(pytester.path / "r.xml").getroot().iter("testcase"))
+    names = [c.get("name", "") for c in cases]
+    assert len(names) == len(set(names)), f"a test was reported more than once: {names}"
+    return dict(zip(names, cases))
+
+
+def _props(case: ET.Element) -> dict[str, str]:
+    return {p.get("name", ""): p.get("value", "") for p in case.findall("./properties/property")}
+
+
+def test_results_replay_into_terminal_and_junit(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    pytester.makepyfile(
+        test_suite="""
+        def test_ok(): pass
+        def test_fail(): pass
+        def test_other(): pass
+        """
+    )
+    result = _run(pytester, bucket, "-v")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*test_suite.py::test_fail FAILED*", "*AssertionError: scripted failure*", "*lambda-ui run*", "*3 invocation(s) of ui-tests*"])
+    cases = _cases(pytester)
+    assert set(cases) == {"test_ok", "test_fail", "test_other"}
+    assert cases["test_fail"].find("failure") is not None
+    props = _props(cases["test_ok"])
+    assert props["lambda_attempts"] == "1" and props["lambda_billed_ms"] == "51.0" and props["chrome_version"] == "1.2.3.4"
+    assert len(props["lambda_request_ids"]) == 36
+
+
+def test_selection_stays_local(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    pytester.makepyfile(
+        test_suite="""
+        import pytest
+        def test_login(): pass
+        def test_logout(): pass
+        @pytest.mark.parametrize("n", [1, 2, 3])
+        def test_param(n): pass
+        """
+    )
+    _run(pytester, bucket, "-k", "login or param and not 2").assert_outcomes(passed=3)
+    assert sorted(c.nodeid for c in fake_lambda.state.calls) == ["test_suite.py::test_login", "test_suite.py::test_param[1]", "test_suite.py::test_param[3]"]
+
+
+def test_throttles_are_never_failures(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    fake_lambda.state.cap = 2
+    pytester.makepyfile(test_storm="\n".join(f"def test_slow2_{i}(): pass" for i in range(12)))
+    result = _run(pytester, bucket, "--lambda-concurrency=12")
+    result.assert_outcomes(passed=12)
+    assert fake_lambda.state.throttled > 0 and fake_lambda.state.peak_busy <= 2
+    result.stdout.fnmatch_lines(["*12 invocation(s)*window went down to*"])
+    assert "WARNING: the deployed image differs" not in result.stdout.str()
+    assert len([c for c in fake_lambda.state.calls]) == 12  # a throttle is not an invocation
+
+
+def test_throttle_budget_spent_reports_errors(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    fake_lambda.state.cap = 0
+    pytester.makepyfile(test_blocked="def test_a(): pass\ndef test_b(): pass\n")
+    result = _run(pytester, bucket, "--lambda-throttle-budget=1")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(["*throttled: Lambda refused invocations (ReservedFunctionConcurrentInvocationLimitExceeded)*"])
+    assert set(_cases(pytester)) == {"test_a", "test_b"}
+
+
+def test_infra_faults_are_retried_then_reported(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    pytester.makepyfile(
+        test_faults="""
+        def test_crashonce(): pass
+        def test_crash(): pass
+        def test_timeout(): pass
+        def test_unhealthy(): pass
+        def test_refused(): pass
+        """
+    )
+    result = _run(pytester, bucket, "--lambda-retries=2")
+    result.assert_outcomes(passed=2, errors=3)
+    cases = _cases(pytester)
+    assert _props(cases["test_crashonce"])["lambda_attempts"] == "2"
+    assert "Runtime.ExitError" in _props(cases["test_crashonce"])["lambda_infra_failure_1"]
+    crash = cases["test_crash"].find("error")
+    assert crash is not None and "infrastructure failure after 3 attempt(s)" in crash.get("message", "")
+    assert "request ids:" in crash.get("message", "")
+    timeout = cases["test_timeout"].find("error")
+    assert timeout is not None and "Lambda timeout: Task timed out after 30.00 seconds" in timeout.get("message", "")
+    refused = cases["test_refused"].find("error")
+    assert refused is not None and "BundleMismatch: hash differs" in refused.get("message", "")
+    assert fake_lambda.state.attempts("test_faults.py::test_refused") == 1  # not retryable
+    assert fake_lambda.state.attempts("test_faults.py::test_crash") == 3
+
+
+def test_reruns_mark_flaky_and_keep_earlier_attempts(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    pytester.makepyfile(test_flaky="def test_flaky(): pass\ndef test_fail(): pass\n")
+    result = _run(pytester, bucket, "--lambda-reruns=2")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*flaky (failed, then passed on a rerun): test_flaky.py::test_flaky*"])
+    cases = _cases(pytester)
+    flaky = _props(cases["test_flaky"])
+    assert flaky["lambda_flaky"] == "true" and flaky["lambda_rerun_1"].startswith("call failed: AssertionError")
+    assert flaky["lambda_attempts"] == "2"
+    assert _props(cases["test_fail"])["lambda_attempts"] == "3"
+
+
+def test_exitfirst_stops_dispatching(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    pytester.makepyfile(test_x="\n".join(["def test_fail(): pass"] + [f"def test_slow3_{i}(): pass" for i in range(20)]))
+    result = _run(pytester, bucket, "-x", "--lambda-concurrency=2")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*stopping after 1 failures*"])
+    assert len(fake_lambda.state.calls) < 21
+
+
+def test_last_failed_selects_locally(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    pytester.makepyfile(test_lf="def test_ok(): pass\ndef test_fail(): pass\n")
+    _run(pytester, bucket, "-p", "cacheprovider").assert_outcomes(passed=1, failed=1)
+    fake_lambda.state.calls.clear()
+    _run(pytester, bucket, "-p", "cacheprovider", "--lf").assert_outcomes(failed=1)
+    assert [c.nodeid for c in fake_lambda.state.calls] == ["test_lf.py::test_fail"]
+
+
+def test_dry_run_invokes_nothing(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    pytester.makepyfile(test_plan="def test_a(): pass\ndef test_b(): pass\n")
+    result = _run(pytester, bucket, "--lambda-dry-run")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*lambda dry run: 2 tests*concurrency 10*", "*expected wall time*"])
+    assert fake_lambda.state.calls == []
+
+
+def test_unknown_function_is_one_clear_error(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    pytester.makepyfile(test_a="def test_a(): pass\n")
+    result = pytester.runpytest_subprocess("--lambda", "--lambda-function=nope", f"--artifacts=s3://{bucket}/runs")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["ERROR: Lambda function 'nope' does not exist at http://127.0.0.1:*"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--lambda", "--lambda-function=ui-tests", "--artifacts=local"], "--lambda needs an S3 artifacts destination, got 'local'"),
+        (["--lambda", "--artifacts=s3://b/runs"], "--lambda needs a function"),
+        (["--lambda", "--lambda-function=ui-tests", "--lambda-concurrency=0"], "must be at least 1, got 0"),
+    ],
+)
+def test_bad_lambda_options(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, args: list[str], message: str) -> None:
+    pytester.makepyfile(test_a="def test_a(): pass\n")
+    result = pytester.runpytest_subprocess(*args)
+    assert result.ret == 4 and message in result.stderr.str()
+
+
+def test_image_drift_is_a_warning(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    fake_lambda.state.distributions = {"pytest": "7.0.0"}
+    pytester.makepyfile(test_a="def test_a(): pass\n")
+    result = _run(pytester, bucket)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*WARNING: the deployed image differs from this machine: pytest * here, 7.0.0 in the image; *selenium * here, missing in the image*"])
+
+
+def test_sigterm_reports_every_test(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pytester.makepyfile(test_long="def test_quick(): pass\n" + "\n".join(f"def test_bigsleep30_{i}(): pass" for i in range(5)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "--lambda", "--lambda-function=ui-tests", f"--artifacts=s3://{bucket}/runs", "--junitxml=r.xml", "--lambda-concurrency=3"],
+        cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(c.nodeid.endswith("test_quick") and c.ended for c in fake_lambda.state.calls):
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.kill(proc.pid, signal.SIGTERM)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 2, out
+    cases = _cases(pytester)
+    assert len(cases) == 6
+    assert cases["test_quick"].find("error") is None
+    aborted = [n for n, c in cases.items() if c.find("error") is not None and "run aborted" in c.find("error").get("message", "")]
+    assert sorted(aborted) == sorted(f"test_bigsleep30_{i}" for i in range(5))
