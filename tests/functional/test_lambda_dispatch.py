@@ -203,3 +203,14 @@ def test_sigterm_reports_every_test(pytester: pytest.Pytester, fake_lambda: Fake
     assert cases["test_quick"].find("error") is None
     aborted = [n for n, c in cases.items() if c.find("error") is not None and "run aborted" in c.find("error").get("message", "")]
     assert sorted(aborted) == sorted(f"test_bigsleep30_{i}" for i in range(5))
+
+
+def test_history_orders_longest_first(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    pytester.makepyfile(test_hist="def test_slow1(): pass\ndef test_slow4(): pass\ndef test_slow2(): pass\n")
+    _run(pytester, bucket, "-p", "cacheprovider", "--lambda-concurrency=1").assert_outcomes(passed=3)
+    assert [c.nodeid.split("::")[1] for c in fake_lambda.state.calls] == ["test_slow1", "test_slow4", "test_slow2"]  # no history: as collected
+    fake_lambda.state.calls.clear()
+    pytester.makepyfile(test_new="def test_slow3(): pass\n")
+    _run(pytester, bucket, "-p", "cacheprovider", "--lambda-concurrency=1").assert_outcomes(passed=4)
+    # Unknown first, then longest first by the durations the last run recorded.
+    assert [c.nodeid.split("::")[1] for c in fake_lambda.state.calls] == ["test_slow3", "test_slow4", "test_slow2", "test_slow1"]
