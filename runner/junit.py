@@ -19,10 +19,16 @@ def attachment_line(location: str) -> str:
     return f"[[ATTACHMENT|{location}]]"
 
 
-def add_attachment_lines(xml_path: str | os.PathLike[str]) -> int:
-    """Rewrite ``xml_path`` in place; return how many test cases got links."""
+def add_attachment_lines(xml_path: str | os.PathLike[str], suite_properties: dict[str, object] | None = None) -> int:
+    """Rewrite ``xml_path`` in place; return how many test cases got links.
+
+    ``suite_properties`` (run id, wall time, cost…) are added to every ``<testsuite>``.
+    """
     tree = ET.parse(xml_path)
     changed = 0
+    for suite in tree.getroot().iter("testsuite"):
+        if suite_properties:
+            _set_suite_properties(suite, suite_properties)
     for case in tree.getroot().iter("testcase"):
         locations = [
             prop.get("value", "")
@@ -42,8 +48,22 @@ def add_attachment_lines(xml_path: str | os.PathLike[str]) -> int:
                 continue
             system_out.text = existing.rstrip("\n") + ("\n" if existing else "") + lines + "\n"
         changed += 1
-    if changed:
+    if changed or suite_properties:
         tmp = f"{xml_path}.tmp"
         tree.write(tmp, encoding="utf-8", xml_declaration=True)
         os.replace(tmp, xml_path)
     return changed
+
+
+def _set_suite_properties(suite: ET.Element, values: dict[str, object]) -> None:
+    properties = suite.find("properties")
+    if properties is None:
+        properties = ET.Element("properties")
+        suite.insert(0, properties)  # JUnit schemas want properties first
+    existing = {p.get("name"): p for p in properties.findall("property")}
+    for name, value in values.items():
+        text = f"{value:.6g}" if isinstance(value, float) else str(value)
+        if name in existing:
+            existing[name].set("value", text)
+        else:
+            ET.SubElement(properties, "property", name=name, value=text)

@@ -12,6 +12,8 @@ from runner.chrome import parse_window_size
 from runner.constants import DEFAULT_ARTIFACTS, DEFAULT_WINDOW_SIZE
 
 ARTIFACT_MODES = ("failure", "filmstrip")
+#: Public on-demand Lambda price, x86_64, us-east-1 (arm64 is about 20 % less).
+DEFAULT_PRICE_PER_GB_S = 0.0000166667
 
 
 def _window_size(value: str) -> str:
@@ -87,6 +89,7 @@ def add_options(parser: pytest.Parser) -> None:
     lam.addoption("--lambda-throttle-budget", metavar="SECONDS", type=_positive_float, help="give up on tests after this long throttled without progress (default 300).")
     lam.addoption("--lambda-pytest-args", metavar="ARGS", help="extra pytest arguments for the in-Lambda sessions, e.g. \"-W error --tb=short\".")
     lam.addoption("--lambda-max-bundle-mb", metavar="MB", type=_positive_float, help="largest test bundle to upload (default 100).")
+    lam.addoption("--lambda-price-gb-s", metavar="USD", type=_positive_float, help="price per GB-second for cost estimates (default 0.0000166667, x86_64 on-demand in us-east-1).")
     lam.addoption("--lambda-dry-run", action="store_true", help="print the plan (tests, concurrency, expected wall time and cost) and invoke nothing.")
     parser.addini("lambda_function", "Lambda function name or ARN for --lambda.", default="")
     parser.addini("lambda_concurrency", "invocations in flight at most for --lambda.", default="")
@@ -146,6 +149,7 @@ class LambdaSettings:
     pytest_args: list[str]
     max_bundle_bytes: int
     dry_run: bool
+    price_per_gb_s: float
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> LambdaSettings:
@@ -184,4 +188,5 @@ class LambdaSettings:
             pytest_args=extra,
             max_bundle_bytes=int(max_mb * 1024 * 1024),
             dry_run=bool(config.getoption("lambda_dry_run")),
+            price_per_gb_s=config.getoption("lambda_price_gb_s") or DEFAULT_PRICE_PER_GB_S,
         )

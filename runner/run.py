@@ -9,6 +9,7 @@ process writes the JUnit report sees them.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Generator
 
 import pytest
@@ -54,6 +55,10 @@ class UiRun:
         self.linked_files = 0
         self.capture_warnings: list[tuple[str, str]] = []
         self.startup_problem = ""
+        #: Run-level facts for the JUnit report; a --lambda session adds its own.
+        self.suite_properties: dict[str, object] = {}
+        self.started = time.time()
+        self._test_started: dict[str, float] = {}
 
     # -- browser --------------------------------------------------------------
     def chrome_location(self) -> ChromeLocation:
@@ -72,6 +77,7 @@ class UiRun:
 
     # -- hooks ----------------------------------------------------------------
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.started = time.time()
         if self.is_worker or not self.owns_sink:
             return  # the controller (or the host) already checked the destination
         try:
@@ -120,9 +126,19 @@ class UiRun:
                 report.sections.append(("lambda-ui artifact warnings", "\n".join(arts.warnings)))
         return report
 
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        self._test_started.setdefault(nodeid, time.time())
+
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # tryfirst: the timeline properties must be on the report before junitxml reads it.
         if report.when != "teardown" or self.is_worker:
             return
+        names = {name for name, _ in report.user_properties}
+        started = self._test_started.pop(report.nodeid, None)
+        if started is not None and "run_offset_s" not in names:
+            report.user_properties.append(("run_offset_s", round(started - self.started, 3)))
+            report.user_properties.append(("wall_s", round(time.time() - started, 4)))
         files = [v for k, v in report.user_properties if k.startswith(PROP_ARTIFACT_PREFIX)]
         if files:
             self.linked_tests += 1
@@ -134,7 +150,14 @@ class UiRun:
         # trylast: pytest's LogXML has written the file by now.
         xmlpath = self.config.option.xmlpath if not self.is_worker else None
         if xmlpath and os.path.exists(xmlpath):
-            junit.add_attachment_lines(xmlpath)
+            facts: dict[str, object] = {
+                "run_id": self.run_id,
+                "run_mode": "local",
+                "run_wall_s": round(time.time() - self.started, 3),
+                "artifacts_location": self.sink.run_location(self.run_id),
+            }
+            facts.update(self.suite_properties)
+            junit.add_attachment_lines(xmlpath, facts)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.is_worker:

@@ -30,6 +30,7 @@ class Task:
     reruns: int = 0
     throttles: int = 0
     not_before: float = 0.0
+    dispatched_at: float = 0.0
     earlier_attempts: list[list[dict]] = field(default_factory=list)
 
     @property
@@ -107,6 +108,7 @@ class Scheduler:
             return None
         heapq.heappop(self._ready)
         self.in_flight[task.nodeid] = task
+        task.dispatched_at = now
         return task
 
     def next_wakeup(self) -> float | None:

@@ -31,8 +31,7 @@ from runner.run import UiRun
 from runner.scheduler import Scheduler, Task, dispatch_order, lpt_makespan
 
 DURATIONS_KEY = "lambda_ui/durations"
-#: Public on-demand prices (us-east-1, x86_64), overridable when issue #6 adds the option.
-PRICE_PER_GB_S = 0.0000166667
+#: Lambda's public price per request (on top of GB-seconds).
 PRICE_PER_REQUEST = 0.0000002
 #: Options of this plugin that the in-Lambda session should see too.
 FORWARDED_OPTIONS = ("artifacts_mode", "window_size")
@@ -166,7 +165,7 @@ class LambdaSession:
         durations = [history.get(n, guess) for n in nodeids]
         wall = lpt_makespan(durations, self.concurrency) if durations else 0.0
         gb_s = sum(durations) * self.memory_mb / 1024
-        cost = gb_s * PRICE_PER_GB_S + len(nodeids) * PRICE_PER_REQUEST
+        cost = gb_s * self.settings.price_per_gb_s + len(nodeids) * PRICE_PER_REQUEST
         self._write(
             f"lambda dry run: {len(nodeids)} tests ({len(known)} with history, others assumed {guess:.1f} s), "
             f"concurrency {self.concurrency}, function {self.settings.function} ({self.memory_mb} MB)"
@@ -243,6 +242,7 @@ class LambdaSession:
             pool.shutdown()
             self.totals.finished = time.monotonic()
             self._save_history(history)
+            self.run.suite_properties.update(self._suite_facts())
         if session.shouldfail:
             raise session.Failed(session.shouldfail)
         if session.shouldstop:
@@ -326,6 +326,12 @@ class LambdaSession:
             return
         props = self._attempt_properties(task, answered=True)
         props += _facts_properties(payload.get("facts") or {}, outcome)
+        props.append(("run_offset_s", round(task.dispatched_at - self.totals.started, 3)))
+        props.append(("wall_s", round(now - task.dispatched_at, 3)))
+        billed_ms = outcome.report_line.get("billed_ms")
+        if billed_ms:
+            gb_s = billed_ms / 1000 * outcome.report_line.get("memory_mb", self.memory_mb) / 1024
+            props.append(("lambda_cost_usd", round(gb_s * self.settings.price_per_gb_s + PRICE_PER_REQUEST, 8)))
         for number, attempt in enumerate(task.earlier_attempts, 1):
             props.append((f"lambda_rerun_{number}", attempt[0]["summary"]))
         if task.earlier_attempts and not is_failed:
@@ -334,6 +340,25 @@ class LambdaSession:
         reports[-1].user_properties = list(reports[-1].user_properties) + props
         replay(item, reports)
         self._durations[task.nodeid] = round(sum(r.duration for r in reports), 3)
+
+    def _run_cost(self) -> float:
+        return self.totals.billed_gb_s * self.settings.price_per_gb_s + self.totals.invocations * PRICE_PER_REQUEST
+
+    def _suite_facts(self) -> dict[str, object]:
+        s = self.scheduler
+        return {
+            "run_mode": "lambda",
+            "run_wall_s": round(self.totals.finished - self.totals.started, 3),
+            "lambda_function": self.settings.function,
+            "lambda_concurrency": self.concurrency,
+            "lambda_throttles": s.throttled if s else 0,
+            "lambda_infra_retries": s.retried if s else 0,
+            "lambda_reruns": s.rerun_count if s else 0,
+            "lambda_invocations": self.totals.invocations,
+            "lambda_billed_gb_s": round(self.totals.billed_gb_s, 3),
+            "lambda_cost_usd": round(self._run_cost(), 6),
+            "lambda_price_per_gb_s": self.settings.price_per_gb_s,
+        }
 
     def _fetch_spilled(self, payload: dict[str, Any]) -> dict[str, Any]:
         ref = payload["spilled"]
@@ -347,7 +372,7 @@ class LambdaSession:
             return
         s = self.scheduler
         wall = self.totals.finished - self.totals.started
-        cost = self.totals.billed_gb_s * PRICE_PER_GB_S + self.totals.invocations * PRICE_PER_REQUEST
+        cost = self._run_cost()
         terminalreporter.write_sep("-", "lambda-ui run")
         terminalreporter.line(
             f"run {self.run.run_id}: {self.totals.invocations} invocation(s) of {self.settings.function} in {wall:.1f} s, "

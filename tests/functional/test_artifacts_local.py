@@ -75,6 +75,14 @@ def test_failure_artifacts_are_saved_and_linked_both_ways(pytester: pytest.Pytes
     props, attachments = _links(cases["test_passes"])
     assert props == {"artifact:home.png": "out/run1/test_suite.py/test_passes/home.png"} == dict(zip(props, attachments))
     assert _links(cases["test_no_browser"]) == ({}, [])
+    # Timeline facts on every test, run facts on the suite.
+    for case in cases.values():
+        props = {p.get("name"): p.get("value") for p in case.findall("./properties/property")}
+        assert float(props["run_offset_s"]) >= 0 and float(props["wall_s"]) >= 0
+    suite = ET.parse(pytester.path / "r.xml").getroot().find("testsuite")
+    facts = {p.get("name"): p.get("value") for p in suite.findall("./properties/property")}
+    assert facts["run_id"] == "run1" and facts["run_mode"] == "local" and facts["artifacts_location"] == "out/run1/"
+    assert float(facts["run_wall_s"]) > 0
     if junit_logging == "all":
         # pytest's own captured output is kept next to our lines.
         assert cases["test_fails"].find("system-out") is not None

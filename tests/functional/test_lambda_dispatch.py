@@ -51,6 +51,13 @@ def test_results_replay_into_terminal_and_junit(pytester: pytest.Pytester, fake_
     props = _props(cases["test_ok"])
     assert props["lambda_attempts"] == "1" and props["lambda_billed_ms"] == "51.0" and props["chrome_version"] == "1.2.3.4"
     assert len(props["lambda_request_ids"]) == 36
+    assert 0 <= float(props["run_offset_s"]) < 10 and 0.04 < float(props["wall_s"]) < 10
+    assert float(props["lambda_cost_usd"]) == pytest.approx(0.051 * 2 * 0.0000166667 + 0.0000002, rel=1e-3)
+    suite = ET.parse(pytester.path / "r.xml").getroot().find("testsuite")
+    facts = {p.get("name"): p.get("value") for p in suite.findall("./properties/property")}
+    assert facts["run_mode"] == "lambda" and facts["lambda_function"] == "ui-tests" and facts["lambda_invocations"] == "3"
+    assert facts["lambda_concurrency"] == "10" and float(facts["lambda_billed_gb_s"]) == pytest.approx(3 * 0.051 * 2)
+    assert facts["artifacts_location"].startswith(f"s3://{bucket}/runs/") and facts["run_id"] in facts["artifacts_location"]
 
 
 def test_selection_stays_local(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:

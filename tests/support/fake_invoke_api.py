@@ -172,13 +172,19 @@ class _Handler(BaseHTTPRequestHandler):
         }, headers)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients that hang up (a killed pytest) are part of the tests
+
+
 class FakeInvokeApi:
     def __init__(self, state: FakeState | None = None) -> None:
         self.state = state or FakeState()
         handler = type("Handler", (_Handler,), {"state": self.state})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        self.server.request_queue_size = 1024
+        self.server = _QuietServer(("127.0.0.1", 0), handler)
         self.endpoint = f"http://127.0.0.1:{self.server.server_port}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
