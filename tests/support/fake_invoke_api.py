@@ -181,10 +181,10 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class FakeInvokeApi:
-    def __init__(self, state: FakeState | None = None) -> None:
+    def __init__(self, state: FakeState | None = None, port: int = 0) -> None:
         self.state = state or FakeState()
         handler = type("Handler", (_Handler,), {"state": self.state})
-        self.server = _QuietServer(("127.0.0.1", 0), handler)
+        self.server = _QuietServer(("127.0.0.1", port), handler)
         self.endpoint = f"http://127.0.0.1:{self.server.server_port}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
