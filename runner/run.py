@@ -14,7 +14,7 @@ from collections.abc import Generator
 
 import pytest
 
-from runner import junit
+from runner import junit, signals
 from runner.artifacts.paths import new_run_id
 from runner.artifacts.recorder import Artifacts
 from runner.artifacts.sinks import ArtifactSink, SinkProblem, make_sink
@@ -55,6 +55,7 @@ class UiRun:
         self.linked_files = 0
         self.capture_warnings: list[tuple[str, str]] = []
         self.startup_problem = ""
+        self._previous_sigterm = signals.sigterm_as_interrupt()
         #: Run-level facts for the JUnit report; a --lambda session adds its own.
         self.suite_properties: dict[str, object] = {}
         self.started = time.time()
@@ -173,6 +174,7 @@ class UiRun:
             )
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
+        signals.restore(self._previous_sigterm)
         if self.owns_browsers:
             self.browsers.shutdown()
         if self.owns_sink:

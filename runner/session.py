@@ -9,7 +9,6 @@ main thread into pytest's hooks (see :mod:`runner.replay`).
 from __future__ import annotations
 
 import json
-import signal
 import time
 import threading
 from collections.abc import Callable
@@ -209,7 +208,6 @@ class LambdaSession:
 
         self.totals.started = time.monotonic()
         deadline = self.totals.started + self.settings.deadline_s if self.settings.deadline_s else None
-        previous_sigterm = _raise_keyboard_interrupt_on_sigterm()
         stopping = False
         try:
             while not scheduler.finished:
@@ -238,7 +236,6 @@ class LambdaSession:
             self._give_up(items, unfinished, "run aborted (interrupted) before this test finished")
             raise
         finally:
-            signal.signal(signal.SIGTERM, previous_sigterm)
             pool.shutdown()
             self.totals.finished = time.monotonic()
             self._save_history(history)
@@ -431,12 +428,3 @@ def _requirement_names(path: Path) -> set[str]:
                     line = line.split(sep, 1)[0]
                 names.add(line.strip().lower().replace("_", "-"))
     return names
-
-
-def _raise_keyboard_interrupt_on_sigterm() -> Any:
-    """CI systems stop jobs with SIGTERM; end the run as Ctrl-C does, reporting every test."""
-
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    return signal.signal(signal.SIGTERM, handler)

@@ -9,6 +9,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from tests.support.procs import live_browser_pids
+
 SUITE = """
 def test_fails(browser):
     browser.get("data:text/html,<h1>bye</h1><script>console.error('broken widget')</script>")
@@ -55,6 +57,7 @@ def test_screenshot_is_in_s3_while_the_test_still_runs(pytester: pytest.Pytester
         """
     )
     key = "live/streamed/test_hang.py/test_hangs/early.png"
+    browsers_before = live_browser_pids()
     proc = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--run-id=streamed", f"--artifacts=s3://{bucket}/live"],
         cwd=pytester.path,
@@ -72,5 +75,10 @@ def test_screenshot_is_in_s3_while_the_test_still_runs(pytester: pytest.Pytester
         assert found, "screenshot not in S3 while the test was running"
         assert _get(s3_client, bucket, key).startswith(b"\x89PNG")
     finally:
-        proc.kill()
-        proc.wait()
+        # As a CI system cancels a job: SIGTERM, and the browser must go with the run.
+        proc.terminate()
+        proc.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while live_browser_pids() - browsers_before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert live_browser_pids() - browsers_before == set()
