@@ -221,3 +221,13 @@ def test_history_orders_longest_first(pytester: pytest.Pytester, fake_lambda: Fa
     _run(pytester, bucket, "-p", "cacheprovider", "--lambda-concurrency=1").assert_outcomes(passed=4)
     # Unknown first, then longest first by the durations the last run recorded.
     assert [c.nodeid.split("::")[1] for c in fake_lambda.state.calls] == ["test_slow3", "test_slow4", "test_slow2", "test_slow1"]
+
+
+def test_bundle_is_uploaded_once_and_size_is_bounded(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    pytester.makepyfile(test_a="def test_a(): pass\n")
+    _run(pytester, bucket).stdout.fnmatch_lines(["lambda: bundle * uploaded to s3://*"])
+    _run(pytester, bucket).stdout.fnmatch_lines(["lambda: bundle * already in s3://*"])
+    (pytester.path / "video.bin").write_bytes(b"\0" * 2_000_000)
+    result = _run(pytester, bucket, "--lambda-max-bundle-mb=1")
+    assert result.ret == 4
+    assert "Largest files: video.bin (2.0 MB)" in result.stderr.str() and "Traceback" not in result.stderr.str()

@@ -90,3 +90,38 @@ def test_forget_modules_drops_only_that_folder(tmp_path: Path, monkeypatch: pyte
     assert forget_modules(tmp_path) == 1
     assert "stale_mod_for_test" not in sys.modules and "pytest" in sys.modules
     assert str(tmp_path) not in sys.path
+
+
+def test_select_files_follows_git_ignore_rules(tmp_path: Path) -> None:
+    import subprocess
+
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text("pass\n")
+    (tmp_path / "tests" / "new_untracked.py").write_text("pass\n")
+    (tmp_path / "secret.log").write_text("ignored\n")
+    (tmp_path / ".gitignore").write_text("*.log\n")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "add", ".gitignore", "tests/test_a.py"], cwd=tmp_path, check=True)
+    from runner.bundle import select_files
+
+    assert select_files(tmp_path) == [".gitignore", "tests/new_untracked.py", "tests/test_a.py"]
+    # From a subfolder of the checkout (a rootdir below the git root), paths stay relative to it.
+    assert select_files(tmp_path / "tests") == ["new_untracked.py", "test_a.py"]
+
+
+def test_select_files_without_git_skips_the_usual_noise(tmp_path: Path) -> None:
+    from runner.bundle import select_files
+
+    for rel in ["test_a.py", ".venv/lib/x.py", "node_modules/m/i.js", "__pycache__/a.pyc", "pkg/mod.py", "artifacts/r/s.png"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    assert select_files(tmp_path) == ["pkg/mod.py", "test_a.py"]
+
+
+def test_oversized_bundle_names_the_largest_files(tmp_path: Path) -> None:
+    from runner.bundle import BundleProblem, check_size
+
+    (tmp_path / "big.bin").write_bytes(b"\0" * 3_000_000)
+    (tmp_path / "small.py").write_text("x")
+    with pytest.raises(BundleProblem, match=r"3\.0 MB, over the 2 MB limit\. Largest files: big\.bin \(3\.0 MB\), small\.py"):
+        check_size(tmp_path, ["big.bin", "small.py"], limit=2_000_000)

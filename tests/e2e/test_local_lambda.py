@@ -1,0 +1,601 @@
+"""The local Lambda stand-in against boto3: real awslambdaric processes, real sockets.
+
+Most tests use the tiny handlers in tests/support/functions; one runs the project's real
+handler (lambda_pkg.handler.handler) on Debian's Chromium.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import boto3
+import psutil
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from bin.local_lambda import build_config, build_parser
+from lambda_pkg.emulator import FunctionConfig, LocalLambda, Options, load_function_config, with_overrides
+from lambda_pkg.emulator.sandbox import NAMESPACE
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO / "template.yaml"
+ECHO = "tests.support.functions.echo.handler"
+ACTIONS = "tests.support.functions.actions.handler"
+IMPORT_ERROR = "tests.support.functions.import_error.handler"
+REPORT = re.compile(
+    r"REPORT RequestId: (?P<rid>[0-9a-f-]{36})\tDuration: (?P<duration>[\d.]+) ms\tBilled Duration: \d+ ms\t"
+    r"Memory Size: (?P<size>\d+) MB\tMax Memory Used: (?P<used>\d+) MB\t(Init Duration: (?P<init>[\d.]+) ms\t)?$"
+)
+CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
+
+
+def function(handler: str, **changes: Any) -> FunctionConfig:
+    return FunctionConfig(
+        name=changes.pop("name", "fn"),
+        handler=handler,
+        code_dir=str(REPO),
+        timeout=changes.pop("timeout", 10),
+        memory_mb=changes.pop("memory_mb", 256),
+        reserved_concurrency=changes.pop("reserved_concurrency", 4),
+        **changes,
+    )
+
+
+def lambda_client(endpoint: str, read_timeout: int = 60) -> Any:
+    config = Config(retries={"total_max_attempts": 1}, read_timeout=read_timeout, max_pool_connections=64)
+    return boto3.client("lambda", endpoint_url=endpoint, config=config, **CREDENTIALS)
+
+
+@contextmanager
+def serving(config: FunctionConfig, **options: Any) -> Iterator[tuple[LocalLambda, Any]]:
+    lam = LocalLambda(config, Options(port=0, **options))
+    lam.start()
+    try:
+        yield lam, lambda_client(lam.endpoint)
+    finally:
+        lam.stop()
+
+
+def invoke(client: Any, event: Any, name: str = "fn", **kwargs: Any) -> tuple[dict[str, Any], Any]:
+    response = client.invoke(FunctionName=name, Payload=json.dumps(event).encode(), **kwargs)
+    return response, json.loads(response["Payload"].read() or b"null")
+
+
+def log_of(response: dict[str, Any]) -> str:
+    return base64.b64decode(response["LogResult"]).decode("utf-8", "replace")
+
+
+def report_of(response: dict[str, Any]) -> re.Match[str]:
+    lines = log_of(response).rstrip("\n").split("\n")
+    match = REPORT.match(lines[-1])
+    assert match, lines[-1]
+    return match
+
+
+def processes_with(marker: str) -> list[int]:
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        try:
+            if proc.info["status"] != psutil.STATUS_ZOMBIE and marker in " ".join(proc.info["cmdline"] or []):
+                found.append(proc.pid)
+        except psutil.Error:
+            continue
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def wait_until(condition: Any, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return bool(condition())
+
+
+@pytest.fixture(scope="module")
+def actions() -> Iterator[tuple[LocalLambda, Any]]:
+    """One stand-in for the quick behaviours (timeout 10 s, 256 MB, concurrency 4)."""
+    with serving(function(ACTIONS)) as served:
+        yield served
+
+
+# -- the Invoke API -----------------------------------------------------------------------
+
+
+def test_invocation_types_answer_with_the_service_status_codes(actions: tuple[LocalLambda, Any]) -> None:
+    _lam, client = actions
+    response, payload = invoke(client, {"action": "print", "lines": 1})
+    assert (response["StatusCode"], response["ExecutedVersion"], payload) == (200, "$LATEST", {"printed": 1})
+    assert "FunctionError" not in response
+
+    marker = Path(f"/dev/shm/lle-event-{uuid.uuid4().hex}")  # /dev/shm is shared; /tmp is private
+    try:
+        response = client.invoke(
+            FunctionName="fn", InvocationType="Event", Payload=json.dumps({"action": "write_file", "path": str(marker), "text": "ran"})
+        )
+        assert response["StatusCode"] == 202
+        assert wait_until(marker.exists), "the Event invocation never ran"
+        assert wait_until(lambda: marker.read_text() == "ran")
+    finally:
+        marker.unlink(missing_ok=True)
+
+    response = client.invoke(FunctionName="fn", InvocationType="DryRun", Payload=b"{}")
+    assert response["StatusCode"] == 204
+
+    response, _ = invoke(client, {"action": "print", "lines": 0}, Qualifier="$LATEST")
+    assert response["StatusCode"] == 200
+    with pytest.raises(ClientError) as info:
+        invoke(client, {}, Qualifier="7")
+    assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_function_errors_are_http_200_with_unhandled(actions: tuple[LocalLambda, Any]) -> None:
+    _lam, client = actions
+    response, payload = invoke(client, {"action": "raise", "message": "deliberate"}, LogType="Tail")
+    assert response["StatusCode"] == 200
+    assert response["FunctionError"] == "Unhandled"
+    assert payload["errorType"] == "ValueError"
+    assert payload["errorMessage"] == "deliberate"
+    assert payload["requestId"] == report_of(response)["rid"]
+    assert "[ERROR] ValueError: deliberate" in log_of(response)
+
+
+def test_tail_log_has_output_and_a_report_line_limited_to_4_kb(actions: tuple[LocalLambda, Any]) -> None:
+    _lam, client = actions
+    response, _ = invoke(client, {"action": "print", "lines": 3}, LogType="Tail")
+    text = log_of(response)
+    rid = report_of(response)["rid"]
+    assert f"START RequestId: {rid} Version: $LATEST\n" in text
+    assert "line 0 of 3\nline 1 of 3\nline 2 of 3\n" in text
+    assert f"END RequestId: {rid}\n" in text
+
+    response, _ = invoke(client, {"action": "print", "lines": 500}, LogType="Tail")
+    raw = base64.b64decode(response["LogResult"])
+    assert len(raw) == 4096
+    assert b"line 499 of 500\n" in raw
+    report_of(response)
+
+    response, _ = invoke(client, {"action": "print", "lines": 1})  # LogType None: no log
+    assert "LogResult" not in response
+
+
+def test_cold_start_then_warm_reuse_with_init_duration_only_when_cold() -> None:
+    with serving(function(ECHO)) as (_lam, client):
+        first, cold = invoke(client, {"n": 1}, LogType="Tail")
+        second, warm = invoke(client, {"n": 2}, LogType="Tail")
+    cold_report, warm_report = report_of(first), report_of(second)
+    assert cold_report["init"] is not None and float(cold_report["init"]) > 0
+    assert warm_report["init"] is None
+    assert cold["pid"] == warm["pid"]  # the same environment, reused
+    assert (cold["event"], warm["event"]) == ({"n": 1}, {"n": 2})
+    assert int(cold_report["used"]) >= 10  # measured: a Python runtime is more than 10 MB
+    assert cold_report["size"] == "256"
+
+
+def test_context_environment_and_private_tmp_are_lambda_like(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9")  # inherited, so functions reach loopback S3
+    monkeypatch.setenv("HOME", "/root")
+    monkeypatch.setenv("NOT_PASSED", "x")
+    config = function(ECHO, timeout=7, memory_mb=512, ephemeral_mb=600, environment={"FROM_TEMPLATE": "yes"})
+    with serving(config) as (lam, client):
+        custom = {"test": "t1"}
+        client_context = base64.b64encode(json.dumps({"custom": custom}).encode()).decode()
+        _response, facts = invoke(client, {}, ClientContext=client_context)
+        isolated = lam.isolation is not None and lam.isolation.mode == NAMESPACE
+    env = facts["env"]
+    assert facts["client_context"] == custom
+    assert 5000 < facts["remaining_ms"] <= 7000
+    assert facts["function_name"] == "fn"
+    assert facts["memory_limit_in_mb"] == "512"
+    assert facts["invoked_function_arn"] == "arn:aws:lambda:us-east-1:123456789012:function:fn"
+    assert env["AWS_LAMBDA_FUNCTION_NAME"] == "fn"
+    assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "512"
+    assert env["AWS_LAMBDA_FUNCTION_VERSION"] == "$LATEST"
+    assert env["AWS_LAMBDA_INITIALIZATION_TYPE"] == "on-demand"
+    assert env["AWS_LAMBDA_LOG_GROUP_NAME"] == "/aws/lambda/fn"
+    assert re.fullmatch(r"\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}", env["AWS_LAMBDA_LOG_STREAM_NAME"])
+    assert re.fullmatch(r"127\.0\.0\.1:\d+", env["AWS_LAMBDA_RUNTIME_API"])
+    assert env["_HANDLER"] == ECHO
+    assert env["LAMBDA_TASK_ROOT"] == str(REPO) == facts["cwd"]
+    assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "us-east-1"
+    assert env["AWS_EXECUTION_ENV"].startswith("AWS_Lambda_python3")
+    assert (env["TZ"], env["LANG"]) == (":UTC", "en_US.UTF-8")
+    assert env["AWS_ENDPOINT_URL_S3"] == "http://127.0.0.1:9"
+    assert env["FROM_TEMPLATE"] == "yes"
+    assert "HOME" not in env and "NOT_PASSED" not in env
+    if isolated:
+        assert facts["tmp"] == "/tmp" and "TMPDIR" not in env
+        assert facts["tmp_total_mb"] == 600  # a tmpfs sized like EphemeralStorage
+        assert not any(entry.startswith("pytest-of") for entry in facts["tmp_entries"])
+    else:
+        assert re.fullmatch(r"/tmp/lle-\w+", facts["tmp"])
+
+
+def test_boto3_needs_only_the_endpoint_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    with serving(function(ECHO)) as (lam, _client):
+        monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", lam.endpoint)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "dummy")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "dummy")
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        client = boto3.client("lambda")
+        response, payload = invoke(client, {"via": "env"})
+    assert response["StatusCode"] == 200
+    assert payload["event"] == {"via": "env"}
+
+
+# -- the service's rules ------------------------------------------------------------------
+
+
+def test_concurrency_cap_throttles_with_the_service_shape() -> None:
+    with serving(function(ACTIONS, reserved_concurrency=2)) as (lam, client):
+        assert lam.pool is not None
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            running = [pool.submit(invoke, client, {"action": "sleep", "seconds": 1.5}) for _ in range(2)]
+            assert wait_until(lambda: lam.pool.busy == 2)
+            with pytest.raises(ClientError) as info:
+                invoke(client, {"action": "sleep", "seconds": 0})
+            for future in running:
+                assert future.result()[0]["StatusCode"] == 200
+        error = info.value.response
+        assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
+        assert error["Error"]["Code"] == "TooManyRequestsException"
+        assert error["Error"]["Message"] == "Rate Exceeded."
+        assert error["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+        assert error["Type"] == "User"
+        assert error["retryAfterSeconds"] == "1"
+        assert error["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == "TooManyRequestsException"
+
+        # Many callers, each retrying when throttled: never more than 2 ran at once.
+        intervals: list[tuple[float, float]] = []
+        by_pid: dict[int, list[tuple[float, float]]] = {}
+        throttles = 0
+        lock = threading.Lock()
+
+        def caller() -> None:
+            nonlocal throttles
+            while True:
+                try:
+                    _response, ran = invoke(client, {"action": "interval", "seconds": 0.2})
+                except ClientError as exc:
+                    assert exc.response["Error"]["Code"] == "TooManyRequestsException"
+                    with lock:
+                        throttles += 1
+                    time.sleep(0.02)
+                    continue
+                with lock:
+                    intervals.append((ran["start"], ran["end"]))
+                    by_pid.setdefault(ran["pid"], []).append((ran["start"], ran["end"]))
+                return
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            list(pool.map(lambda _: caller(), range(6)))
+        assert lam.pool.peak_busy == 2
+    assert throttles > 0
+    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals], key=lambda e: (e[0], e[1]))
+    running_now = peak = 0
+    for _when, step in edges:
+        running_now += step
+        peak = max(peak, running_now)
+    assert peak <= 2
+    assert len(intervals) == 6
+    for runs in by_pid.values():  # a busy environment never got a second event
+        runs.sort()
+        assert all(earlier[1] <= later[0] for earlier, later in zip(runs, runs[1:]))
+
+
+def test_timeout_kills_the_environment_and_its_children_and_the_next_call_is_fresh() -> None:
+    marker = f"lle-child-{uuid.uuid4().hex}"
+    with serving(function(ACTIONS, timeout=1)) as (_lam, client):
+        _response, first = invoke(client, {"action": "sleep", "seconds": 0})
+        response, payload = invoke(client, {"action": "spawn", "marker": marker, "seconds": 5}, LogType="Tail")
+        rid = report_of(response)["rid"]
+        assert response["FunctionError"] == "Unhandled"
+        assert list(payload) == ["errorMessage"]
+        assert re.fullmatch(
+            r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z " + rid + r" Task timed out after 1\.\d\d seconds", payload["errorMessage"]
+        )
+        assert "Task timed out after" in log_of(response)
+        assert 1000 <= float(report_of(response)["duration"]) < 2000
+        assert wait_until(lambda: not alive(first["pid"]), 5)
+        assert wait_until(lambda: not processes_with(marker), 5), "the timed-out environment's child survived"
+        response, second = invoke(client, {"action": "sleep", "seconds": 0}, LogType="Tail")
+    assert "FunctionError" not in response
+    assert second["pid"] != first["pid"]
+    assert report_of(response)["init"] is not None  # a cold start: a new environment
+
+
+@pytest.mark.parametrize(("event", "reason"), [
+    ({"action": "exit", "code": 3}, "Runtime exited with error: exit status 3"),
+    ({"action": "sigkill"}, "Runtime exited with error: signal: killed"),
+])
+def test_runtime_exit_mid_invocation_is_a_runtime_exit_error(actions: tuple[LocalLambda, Any], event: dict[str, Any], reason: str) -> None:
+    _lam, client = actions
+    response, payload = invoke(client, event, LogType="Tail")
+    rid = report_of(response)["rid"]
+    assert response["FunctionError"] == "Unhandled"
+    assert payload == {"errorType": "Runtime.ExitError", "errorMessage": f"RequestId: {rid} Error: {reason}"}
+    assert f"RequestId: {rid} Error: {reason}\nRuntime.ExitError\n" in log_of(response)
+    response, after = invoke(client, {"action": "sleep", "seconds": 0})
+    assert "FunctionError" not in response and after["slept"] == 0
+
+
+def test_a_runtime_killed_while_waiting_for_work_loses_no_event() -> None:
+    with serving(function(ECHO)) as (_lam, client):
+        for attempt in range(4):
+            _response, before = invoke(client, {"attempt": attempt})
+            os.kill(before["pid"], signal.SIGKILL)  # parked in /next, idle
+            response, after = invoke(client, {"attempt": attempt, "after": True})
+            assert "FunctionError" not in response, after
+            assert after["event"] == {"attempt": attempt, "after": True}
+            assert after["pid"] != before["pid"]
+
+
+def test_an_event_given_to_a_dead_poll_connection_runs_elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first runtime parks in /next, then drops that connection but stays alive, so
+    # only the connection shows it is gone (the watcher sees nothing).
+    flag = Path(f"/dev/shm/lle-drop-{uuid.uuid4().hex}")
+    wrapper = tmp_path / "python"
+    wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} {REPO / 'tests/support/functions/drop_poll_runtime.py'} \"$@\"\n")
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("LLE_REAL_PYTHON", sys.executable)
+    config = function(ECHO, environment={"LLE_DROP_FLAG": str(flag)})
+    try:
+        with serving(config, python=str(wrapper), isolation="tmpdir", prestart=1, pass_env=("LLE_REAL_PYTHON",)) as (lam, client):
+            assert lam.pool is not None and lam.pool.idle_count == 1
+            dropper = int(flag.read_text())
+            time.sleep(0.6)  # past the drop
+            assert alive(dropper)
+            response, payload = invoke(client, {"after": "drop"})
+            assert "FunctionError" not in response, payload
+            assert payload["event"] == {"after": "drop"}
+            assert payload["pid"] != dropper
+            assert wait_until(lambda: not alive(dropper), 5)
+    finally:
+        flag.unlink(missing_ok=True)
+
+
+def test_init_error_is_forwarded_and_the_environment_discarded() -> None:
+    with serving(function(IMPORT_ERROR)) as (lam, client):
+        results = [invoke(client, {}, LogType="Tail") for _ in range(2)]
+        assert lam.pool is not None and lam.pool.started_count == 2
+    for response, payload in results:
+        assert response["FunctionError"] == "Unhandled"
+        assert payload["errorType"] == "Runtime.ImportModuleError"
+        assert payload["errorMessage"] == (
+            "Unable to import module 'tests.support.functions.import_error': No module named 'this_module_does_not_exist'"
+        )
+        assert report_of(response)["init"] is not None
+
+
+def test_unknown_function_is_resource_not_found(actions: tuple[LocalLambda, Any]) -> None:
+    _lam, client = actions
+    for call in (lambda: invoke(client, {}, name="nope"), lambda: client.get_function(FunctionName="nope")):
+        with pytest.raises(ClientError) as info:
+            call()
+        error = info.value.response
+        assert error["ResponseMetadata"]["HTTPStatusCode"] == 404
+        assert error["Error"]["Code"] == "ResourceNotFoundException"
+        assert error["Error"]["Message"] == "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope"
+        assert error["Type"] == "User"
+    # The function answers to its ARN too.
+    response, _ = invoke(client, {"action": "sleep", "seconds": 0}, name="arn:aws:lambda:us-east-1:123456789012:function:fn")
+    assert response["StatusCode"] == 200
+
+
+def test_request_over_6_mb_is_413(actions: tuple[LocalLambda, Any]) -> None:
+    _lam, client = actions
+    over = json.dumps({"action": "sleep", "seconds": 0, "pad": "x" * 6291456}).encode()
+    with pytest.raises(ClientError) as info:
+        client.invoke(FunctionName="fn", Payload=over)
+    error = info.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 413
+    assert error["Error"]["Code"] == "RequestEntityTooLargeException"
+    assert error["Error"]["Message"] == "Request must be smaller than 6291456 bytes for the InvokeFunction operation"
+    at_limit = json.dumps({"action": "sleep", "seconds": 0, "pad": ""}).encode()
+    at_limit = at_limit[:-2] + b"x" * (6291456 - len(at_limit)) + at_limit[-2:]
+    assert len(at_limit) == 6291456
+    assert client.invoke(FunctionName="fn", Payload=at_limit)["StatusCode"] == 200
+
+
+def test_response_over_the_limit_is_response_size_too_large(actions: tuple[LocalLambda, Any]) -> None:
+    _lam, client = actions
+    response, payload = invoke(client, {"action": "huge", "bytes": 7_000_000})
+    assert response["FunctionError"] == "Unhandled"
+    assert payload == {
+        "errorType": "Function.ResponseSizeTooLarge",
+        "errorMessage": "Response payload size (7000002 bytes) exceeded maximum allowed payload size (6291556 bytes).",
+    }
+    response, payload = invoke(client, {"action": "huge", "bytes": 6_291_554})  # 6291556 with the quotes
+    assert "FunctionError" not in response and len(payload) == 6_291_554
+
+
+def test_memory_is_measured_and_with_enforce_memory_limited() -> None:
+    with serving(function(ACTIONS, memory_mb=512)) as (_lam, client):
+        response, payload = invoke(client, {"action": "allocate", "mb": 200, "hold": 0.4}, LogType="Tail")
+        assert payload["allocated_mb"] == 200
+        assert int(report_of(response)["used"]) >= 200
+
+    with serving(function(ACTIONS, memory_mb=128), enforce_memory=True) as (_lam, client):
+        response, payload = invoke(client, {"action": "allocate", "mb": 300, "hold": 2}, LogType="Tail")
+        report = report_of(response)
+        assert response["FunctionError"] == "Unhandled"
+        assert payload == {
+            "errorType": "Runtime.ExitError",
+            "errorMessage": f"RequestId: {report['rid']} Error: Runtime exited with error: signal: killed",
+        }
+        assert report["used"] == "128"
+        response, payload = invoke(client, {"action": "allocate", "mb": 10}, LogType="Tail")
+        assert "FunctionError" not in response, (payload, log_of(response))
+
+
+# -- control plane and configuration ------------------------------------------------------
+
+
+def test_control_plane_calls_parse_with_boto3() -> None:
+    config = with_overrides(load_function_config(TEMPLATE), handler=ECHO, aliases=("ui-tests",))
+    with serving(config) as (_lam, client):
+        configuration = client.get_function_configuration(FunctionName="ui-tests")
+        function_ = client.get_function(FunctionName="UiTestFunction")
+        concurrency = client.get_function_concurrency(FunctionName="UiTestFunction")
+        account = client.get_account_settings()
+    assert configuration["FunctionName"] == "UiTestFunction"
+    assert configuration["FunctionArn"] == "arn:aws:lambda:us-east-1:123456789012:function:UiTestFunction"
+    assert (configuration["Timeout"], configuration["MemorySize"]) == (300, 2048)
+    assert configuration["EphemeralStorage"] == {"Size": 2048}
+    assert configuration["PackageType"] == "Image"
+    assert configuration["Environment"]["Variables"]["CHROME_BINARY"] == "/opt/chrome/chrome"
+    assert configuration["State"] == "Active" and configuration["Version"] == "$LATEST"
+    assert function_["Configuration"]["Timeout"] == 300
+    assert function_["Code"]["RepositoryType"] == "ECR"
+    assert function_["Concurrency"] == {"ReservedConcurrentExecutions": 100}
+    assert concurrency["ReservedConcurrentExecutions"] == 100
+    assert account["AccountLimit"]["ConcurrentExecutions"] == 1000
+    assert account["AccountLimit"]["UnreservedConcurrentExecutions"] == 900
+    assert account["AccountUsage"]["FunctionCount"] == 1
+
+
+def test_configuration_comes_from_the_real_template_with_overrides() -> None:
+    config = load_function_config(TEMPLATE)
+    assert (config.name, config.handler) == ("UiTestFunction", "lambda_pkg.handler.handler")  # CMD of lambda_pkg/Dockerfile
+    assert (config.timeout, config.memory_mb, config.ephemeral_mb) == (300, 2048, 2048)
+    assert config.reserved_concurrency == 100  # the ReservedConcurrency parameter's Default
+    assert config.environment["CHROMEDRIVER"] == "/opt/chromedriver/chromedriver"
+
+    args = build_parser().parse_args([
+        "--template", str(TEMPLATE), "--timeout", "5", "--memory", "512", "--concurrency", "3",
+        "--env", "EXTRA=1", "--env", "CHROME_BINARY=/usr/bin/chromium", "--function-name", "ui-tests",
+        "--handler", ECHO, "--parameter", "EphemeralStorage=1024",
+    ])
+    overridden = build_config(args)
+    assert (overridden.timeout, overridden.memory_mb, overridden.reserved_concurrency) == (5, 512, 3)
+    assert overridden.ephemeral_mb == 1024
+    assert overridden.handler == ECHO
+    assert overridden.names == ("UiTestFunction", "ui-tests")
+    assert overridden.environment["EXTRA"] == "1"
+    assert overridden.environment["CHROME_BINARY"] == "/usr/bin/chromium"
+    assert build_config(build_parser().parse_args(["--template", str(TEMPLATE), "--parameter", "ReservedConcurrency=7"])).reserved_concurrency == 7
+
+
+def test_prestarted_environments_are_warm_and_stop_leaves_no_process() -> None:
+    with serving(function(ECHO), prestart=3) as (lam, client):
+        assert lam.pool is not None
+        pids = [env.pid for env in lam.pool.environments()]
+        assert len(pids) == 3 and all(alive(pid) for pid in pids)
+        response, payload = invoke(client, {}, LogType="Tail")
+        assert report_of(response)["init"] is None  # no cold start
+        assert payload["pid"] in pids
+    assert not [pid for pid in pids if alive(pid)]
+
+
+def test_tmpdir_isolation_gives_a_short_private_tmpdir_and_kills_escaped_helpers() -> None:
+    marker = f"lle-escaped-{uuid.uuid4().hex}"
+    with serving(function(ACTIONS), isolation="tmpdir") as (_lam, client):
+        response, facts = invoke(client, {"action": "spawn", "marker": marker, "detach": True})
+        assert "FunctionError" not in response, facts
+        assert re.fullmatch(r"/tmp/lle-\w{6,8}", facts["tmp"]) and facts["tmpdir"] == facts["tmp"]
+        assert os.path.isdir(facts["tmp"])
+        assert wait_until(lambda: bool(processes_with(marker)))
+    assert wait_until(lambda: not processes_with(marker), 5), "a re-parented helper outlived the stand-in"
+    assert not os.path.exists(facts["tmp"])
+
+
+# -- the command --------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_command_serves_until_sigterm_and_cleans_up(tmp_path: Path) -> None:
+    ready = tmp_path / "ready"
+    marker = f"lle-cmd-{uuid.uuid4().hex}"
+    command = [
+        sys.executable, "-m", "bin.local_lambda", "--template", str(TEMPLATE), "--handler", ACTIONS,
+        "--port", "0", "--ready-file", str(ready), "--function-name", "ui-tests", "--timeout", "20", "-q",
+    ]
+    proc = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_until(ready.exists, 30), "no ready file"
+        endpoint = ready.read_text().strip()
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", endpoint)
+        client = lambda_client(endpoint)
+        response, payload = invoke(client, {"action": "spawn", "marker": marker}, name="ui-tests")
+        assert "FunctionError" not in response, payload
+        runtime_pid = payload["pid"]
+        # and one re-parented away from the runtime, like Chrome's crashpad handler
+        response, _ = invoke(client, {"action": "spawn", "marker": marker + "-detached", "detach": True}, name="ui-tests")
+        assert wait_until(lambda: len(processes_with(marker)) >= 2)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert not ready.exists()
+    assert not alive(runtime_pid)
+    assert wait_until(lambda: not processes_with(marker), 5), processes_with(marker)
+
+
+def test_command_reports_a_bad_template_and_a_busy_port(tmp_path: Path) -> None:
+    bad = tmp_path / "template.yaml"
+    bad.write_text("Resources: {}\n")
+    result = subprocess.run([sys.executable, "-m", "bin.local_lambda", "--template", str(bad)], cwd=REPO, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "has 0 functions" in result.stderr
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "bin.local_lambda", "--template", str(TEMPLATE), "--port", str(port)],
+            cwd=REPO, capture_output=True, text=True, timeout=30,
+        )
+    assert result.returncode == 1
+    assert f"port {port} on 127.0.0.1 is in use" in result.stderr
+
+
+# -- the real handler ---------------------------------------------------------------------
+
+
+def test_the_real_handler_answers_an_info_event() -> None:
+    with serving(load_function_config(TEMPLATE)) as (lam, client):
+        response, payload = invoke(client, {"version": 1, "kind": "info"}, name="UiTestFunction", LogType="Tail")
+        isolated = lam.isolation is not None and lam.isolation.mode == NAMESPACE
+    assert "FunctionError" not in response, payload
+    assert payload["kind"] == "info"
+    facts = payload["facts"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+\.\d+", facts["chrome_version"])
+    assert re.fullmatch(r"\d+\.\d+\.\d+\.\d+", facts["chromedriver_version"])
+    assert facts["cold"] is True
+    assert payload["limits"]["memory_mb"] == 2048
+    assert 290_000 < payload["limits"]["remaining_ms"] <= 300_000
+    if isolated:
+        assert payload["limits"]["tmp_total_mb"] == 2048
+    assert report_of(response)["init"] is not None
