@@ -60,9 +60,18 @@ class BundleProblem(Exception):
     """The suite cannot be bundled; the message says what to do."""
 
 
-def select_files(root: str | os.PathLike[str]) -> list[str]:
-    """Files to ship: tracked plus untracked-but-not-ignored in git, else a walk with excludes."""
+def select_files(root: str | os.PathLike[str], exclude: Iterable[str | os.PathLike[str]] = ()) -> list[str]:
+    """Files to ship: tracked plus untracked-but-not-ignored in git, else a walk with excludes.
+
+    ``exclude`` names files this run writes itself (its JUnit report), which must
+    not change the bundle's hash from one run to the next.
+    """
     base = Path(root)
+    skip = {os.path.relpath(os.path.abspath(p), os.path.abspath(base)) for p in exclude}
+    return [rel for rel in _select(base) if rel not in skip]
+
+
+def _select(base: Path) -> list[str]:
     try:
         out = subprocess.run(
             ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", "."],

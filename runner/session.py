@@ -119,7 +119,8 @@ class LambdaSession:
     def _upload_bundle(self) -> dict[str, str]:
         root = self.config.rootpath
         try:
-            files = bundling.select_files(root)
+            own_outputs = [self.config.option.xmlpath] if getattr(self.config.option, "xmlpath", None) else []
+            files = bundling.select_files(root, exclude=own_outputs)
             size = bundling.check_size(root, files, self.settings.max_bundle_bytes)
         except bundling.BundleProblem as exc:
             raise pytest.UsageError(str(exc)) from None
