@@ -213,8 +213,10 @@ def report_from_wire(config: Any, data: dict[str, Any], rootdir: str | None = No
     """
     root = str(rootdir or config.rootpath)
     longrepr = data.get("longrepr")
-    if isinstance(longrepr, list) and len(longrepr) == 3 and not os.path.isabs(str(longrepr[0])):
-        data = dict(data, longrepr=[os.path.join(root, str(longrepr[0])), longrepr[1], longrepr[2]])
+    if isinstance(longrepr, list) and len(longrepr) == 3:
+        # A skip's (path, lineno, reason): JSON made it a list, junitxml asserts a tuple.
+        path = str(longrepr[0])
+        data = dict(data, longrepr=(path if os.path.isabs(path) else os.path.join(root, path), longrepr[1], longrepr[2]))
     elif isinstance(longrepr, dict) and isinstance(longrepr.get("reprcrash"), dict):
         path = str(longrepr["reprcrash"].get("path", ""))
         if path and not os.path.isabs(path):

@@ -40,13 +40,16 @@ def test_results_replay_into_terminal_and_junit(pytester: pytest.Pytester, fake_
         def test_ok(): pass
         def test_fail(): pass
         def test_other(): pass
+        def test_skip(): pass
         """
     )
-    result = _run(pytester, bucket, "-v")
-    result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(["*test_suite.py::test_fail FAILED*", "*AssertionError: scripted failure*", "*lambda-ui run*", "*3 invocation(s) of ui-tests*"])
+    result = _run(pytester, bucket, "-v", "-rs")
+    result.assert_outcomes(passed=2, failed=1, skipped=1)
+    result.stdout.fnmatch_lines(["SKIPPED [[]1[]] test_suite.py:3: not on Lambda"])  # path anchored at the rootdir
+    result.stdout.fnmatch_lines(["*test_suite.py::test_fail FAILED*", "*AssertionError: scripted failure*", "*lambda-ui run*", "*4 invocation(s) of ui-tests*"])
     cases = _cases(pytester)
-    assert set(cases) == {"test_ok", "test_fail", "test_other"}
+    assert set(cases) == {"test_ok", "test_fail", "test_other", "test_skip"}
+    assert cases["test_skip"].find("skipped").get("message") == "not on Lambda"
     assert cases["test_fail"].find("failure") is not None
     props = _props(cases["test_ok"])
     assert props["lambda_attempts"] == "1" and props["lambda_billed_ms"] == "51.0" and props["chrome_version"] == "1.2.3.4"
@@ -55,8 +58,8 @@ def test_results_replay_into_terminal_and_junit(pytester: pytest.Pytester, fake_
     assert float(props["lambda_cost_usd"]) == pytest.approx(0.051 * 2 * 0.0000166667 + 0.0000002, rel=1e-3)
     suite = ET.parse(pytester.path / "r.xml").getroot().find("testsuite")
     facts = {p.get("name"): p.get("value") for p in suite.findall("./properties/property")}
-    assert facts["run_mode"] == "lambda" and facts["lambda_function"] == "ui-tests" and facts["lambda_invocations"] == "3"
-    assert facts["lambda_concurrency"] == "10" and float(facts["lambda_billed_gb_s"]) == pytest.approx(3 * 0.051 * 2)
+    assert facts["run_mode"] == "lambda" and facts["lambda_function"] == "ui-tests" and facts["lambda_invocations"] == "4"
+    assert facts["lambda_concurrency"] == "10" and float(facts["lambda_billed_gb_s"]) == pytest.approx(4 * 0.051 * 2)
     assert facts["artifacts_location"].startswith(f"s3://{bucket}/runs/") and facts["run_id"] in facts["artifacts_location"]
 
 

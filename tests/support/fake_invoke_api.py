@@ -65,7 +65,7 @@ def _behaviour(name: str) -> dict[str, Any]:
     first attempt), crashonce (runtime exit on attempt 1), crash (always), timeout
     (Lambda timeout), unhealthy (retryable handler error once), bigsleep<N> (N s)."""
     found: dict[str, Any] = {}
-    for token in ("fail", "flaky", "crashonce", "crash", "timeout", "unhealthy", "refused"):
+    for token in ("fail", "flaky", "crashonce", "crash", "timeout", "unhealthy", "refused", "skip"):
         if re.search(rf"(^|_){token}($|_|\[|\d)", name):
             found[token] = True
     if m := re.search(r"slow(\d+)", name):
@@ -158,6 +158,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, {"version": 1, "kind": "error", "error_type": "BundleMismatch", "message": "hash differs", "retryable": False}, headers)
             return
         time.sleep(seconds)
+        if b.get("skip"):
+            call.result = "skipped"
+            path = nodeid.split("::")[0]
+            reports = [_report(nodeid, "setup", "skipped", [path, 3, "Skipped: not on Lambda"]), _report(nodeid, "teardown", "passed")]
+            self._send(200, {"version": 1, "kind": "run", "run_id": event["run_id"], "attempt": event["attempt"], "exit_code": 0,
+                             "reports": reports, "collect_reports": [], "artifacts": [], "timed_out": False, "warnings": [],
+                             "facts": {}, "spilled": None}, headers)
+            return
         fails = b.get("fail") or (b.get("flaky") and attempt_no == 1)
         call.result = "failed" if fails else "passed"
         reports = [
