@@ -1,0 +1,408 @@
+"""A report as one self-contained HTML file.
+
+Everything the page needs is inline (CSS, JavaScript, SVG timeline, and local
+screenshots as ``data:`` URIs), so the file can be published as one CI
+artifact. What goes where:
+
+- local images: embedded, failures first, up to a total budget; past it, or
+  with ``--no-embed``, linked relative to the HTML file;
+- S3 artifacts: presigned GET links (default 24 h); for failing and flaky
+  tests each one is checked first, so a missing object shows as "not
+  available: <reason>" rather than a broken image;
+- console logs of failing and flaky tests: fetched and shown as text;
+- page sources: linked only (opening one runs the captured page's scripts).
+
+Every string from the report is escaped, and only files under the artifact
+roots are read: a report is untrusted input, and must not be able to pull
+``~/.aws/credentials`` into a published page. The page's Content-Security-Policy
+allows only its own nonce-tagged script and style.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import string
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from html import escape
+from importlib import resources
+from pathlib import Path
+
+from runner.reports import timeline
+from runner.reports.model import OUTCOMES, Artifact, Attempt, Case, Outcome, Report, unwrap_phase
+from runner.reports.safety import ReportError
+from runner.reports.sources import ArtifactStore, FetchError, S3Reader, is_s3
+from runner.reports.summary import artifact_label, format_seconds, run_facts
+
+MAX_IMAGE_BYTES = 5_000_000
+MAX_TEXT_SHOWN = 256_000
+MAX_TEXT_READ = 2_000_000
+MAX_TRACE = 50_000
+MAX_OUTPUT = 20_000
+OPEN_PROBLEMS = 20
+S3_WORKERS = 8
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"))
+_FACT_LABELS = (
+    ("lambda_attempts", "invocations"), ("lambda_cold", "cold"), ("lambda_billed_ms", "billed ms"),
+    ("lambda_init_ms", "init ms"), ("lambda_max_memory_mb", "max MB"), ("lambda_cost_usd", "USD"),
+    ("chrome_version", "chrome"), ("lambda_environment_id", "environment"),
+)
+
+
+@dataclass
+class HtmlOptions:
+    output: Path
+    expires_s: int
+    embed: bool = True
+    embed_max_bytes: int = 20_000_000
+    title: str | None = None
+
+
+@dataclass
+class HtmlOutcome:
+    embedded: int = 0
+    linked: int = 0
+    gaps: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Shown:
+    """How one artifact appears: an image source, a link, inline text, or a gap with its reason."""
+
+    kind: str  # "image" | "link" | "text" | "gap"
+    url: str = ""
+    text: str = ""
+    reason: str = ""
+
+
+def _image_type(data: bytes) -> str | None:
+    for magic, mime in _MAGIC:
+        if data.startswith(magic):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def _is_web_url(location: str) -> bool:
+    return urllib.parse.urlsplit(location).scheme in ("http", "https")
+
+
+class _Resolver:
+    """Decides, and fetches, what each artifact of the report becomes in the page."""
+
+    def __init__(self, store: ArtifactStore, options: HtmlOptions, outcome: HtmlOutcome) -> None:
+        self.store = store
+        self.options = options
+        self.outcome = outcome
+        self.out_dir = options.output.resolve().parent
+        self.budget = options.embed_max_bytes if options.embed else 0
+        self.roots = [r.resolve() for r in store.roots]
+        self.shown: dict[tuple[int, str, str], Shown] = {}
+
+    def _inside_roots(self, path: Path) -> bool:
+        real = path.resolve()
+        return any(real.is_relative_to(root) for root in self.roots)
+
+    def _relative_link(self, path: Path) -> str:
+        relative = os.path.relpath(path.resolve(), self.out_dir)
+        return urllib.parse.quote(Path(relative).as_posix())
+
+    def _local(self, artifact: Artifact, detailed: bool) -> Shown:
+        path = self.store.local_path(artifact.location)
+        if path is None:
+            return Shown("gap", reason=self.store.missing_reason(artifact.location))
+        inside = self._inside_roots(path)
+        if artifact.kind == "image":
+            size = path.stat().st_size
+            encoded = 4 * -(-size // 3)  # base64 grows the file by a third; the budget is page bytes
+            if inside and size <= MAX_IMAGE_BYTES and encoded <= self.budget:
+                data = path.read_bytes()
+                mime = _image_type(data)
+                if mime is None:
+                    return Shown("gap", reason=f"{artifact.location} is not a PNG, JPEG, GIF or WebP image")
+                self.budget -= encoded
+                return Shown("image", url=f"data:{mime};base64,{base64.b64encode(data).decode()}", reason="embedded")
+            return Shown("image", url=self._relative_link(path))
+        if artifact.kind == "text" and detailed:
+            if not inside:
+                return Shown("link", url=self._relative_link(path), reason="not shown inline: outside the artifact folders (--artifacts-root)")
+            try:
+                data = self.store.read(artifact.location, MAX_TEXT_READ)
+            except FetchError as exc:
+                return Shown("gap", reason=exc.reason)
+            return Shown("text", url=self._relative_link(path), text=data.decode("utf-8", "replace"))
+        return Shown("link", url=self._relative_link(path))
+
+    def _s3(self, artifact: Artifact, detailed: bool) -> Shown:
+        try:
+            url = self.store.s3.presign(artifact.location, self.options.expires_s)
+            if detailed and artifact.kind == "text":
+                data = self.store.read(artifact.location, MAX_TEXT_READ)
+                return Shown("text", url=url, text=data.decode("utf-8", "replace"))
+            if detailed:
+                self.store.size(artifact.location)  # a missing object is a gap now, not a broken image later
+        except FetchError as exc:
+            return Shown("gap", reason=exc.reason)
+        return Shown("image" if artifact.kind == "image" else "link", url=url)
+
+    def resolve(self, report: Report) -> None:
+        # Failures first: they get the embedding budget before passing tests' filmstrips.
+        ordered = sorted(report.cases, key=lambda c: (not c.outcome.is_problem, not c.flaky, c.index))
+        remote: list[tuple[tuple[int, str, str], Artifact, bool]] = []
+        for case in ordered:
+            detailed = case.outcome.is_problem or case.flaky
+            for owner, artifacts in _artifact_groups(case):
+                for artifact in artifacts:
+                    key = (case.index, owner, artifact.location)
+                    if key in self.shown:
+                        continue
+                    if is_s3(artifact.location):
+                        remote.append((key, artifact, detailed))
+                        self.shown[key] = Shown("gap", reason="pending")
+                    elif _is_web_url(artifact.location):
+                        self.shown[key] = Shown("image" if artifact.kind == "image" else "link", url=artifact.location)
+                    else:
+                        self.shown[key] = self._local(artifact, detailed)
+        if remote:
+            with ThreadPoolExecutor(max_workers=S3_WORKERS) as pool:
+                results = pool.map(lambda item: self._s3(item[1], item[2]), remote)
+                for (key, _artifact, _detailed), shown in zip(remote, results):
+                    self.shown[key] = shown
+        for shown in self.shown.values():
+            if shown.kind == "gap":
+                self.outcome.gaps += 1
+            elif shown.kind == "image":
+                if shown.url.startswith("data:"):
+                    self.outcome.embedded += 1
+                else:
+                    self.outcome.linked += 1
+        for bucket, reason in self.store.s3.bad_buckets.items():
+            self.outcome.warnings.append(f"artifacts in s3://{bucket} are not available: {reason}")
+
+
+def _artifact_groups(case: Case) -> list[tuple[str, list[Artifact]]]:
+    groups = [("", case.artifacts)]
+    groups += [(f"attempt{n}", attempt.artifacts) for n, attempt in enumerate(case.earlier) if attempt.artifacts]
+    return groups
+
+
+def _clip(text: str, limit: int) -> tuple[str, bool]:
+    return (text, False) if len(text) <= limit else (text[:limit], True)
+
+
+def _pre(text: str, limit: int, css: str = "") -> str:
+    shown, cut = _clip(text, limit)
+    note = f'\n<p class="note">… cut at {limit // 1000} kB of {len(text) // 1000} kB</p>' if cut else ""
+    klass = f' class="{css}"' if css else ""
+    return f"<pre{klass}>{escape(shown)}</pre>{note}"
+
+
+class _Page:
+    """Renders rows and header from a report and the resolved artifacts."""
+
+    def __init__(self, report: Report, shown: dict[tuple[int, str, str], Shown]) -> None:
+        self.report = report
+        self.shown = shown
+
+    def _gap(self, artifact: Artifact, shown: Shown) -> str:
+        return f'<p class="gap">{escape(artifact_label(artifact))} not available: {escape(shown.reason)}</p>'
+
+    def _figure(self, artifact: Artifact, shown: Shown, lazy: bool) -> str:
+        if shown.kind == "gap":
+            return self._gap(artifact, shown)
+        label = escape(artifact_label(artifact))
+        if shown.url.startswith("data:"):  # a link would hold the image a second time
+            return f'<figure><img src="{shown.url}" alt="{label}" data-label="{label}"><figcaption>{label}</figcaption></figure>'
+        loading = ' loading="lazy"' if lazy else ""
+        return (
+            f'<figure><a href="{escape(shown.url)}" target="_blank" rel="noopener noreferrer">'
+            f'<img src="{escape(shown.url)}" alt="{label}" data-label="{label}"{loading}></a>'
+            f"<figcaption>{label}</figcaption></figure>"
+        )
+
+    def _artifacts(self, case: Case, owner: str, artifacts: list[Artifact], lazy: bool) -> list[str]:
+        parts: list[str] = []
+
+        def look(artifact: Artifact) -> Shown:
+            return self.shown.get((case.index, owner, artifact.location), Shown("gap", reason="not resolved"))
+
+        images = [a for a in artifacts if a.kind == "image" and not a.in_filmstrip]
+        if images:
+            parts.append('<div class="shots">' + "".join(self._figure(a, look(a), lazy) for a in images) + "</div>")
+        frames = sorted((a for a in artifacts if a.in_filmstrip), key=lambda a: a.name)
+        if frames:
+            figures = "".join(
+                f'<div class="frame"{"" if number == 1 else " hidden"}>{self._figure(frame, look(frame), lazy=True)}</div>'
+                for number, frame in enumerate(frames, 1)
+            )
+            parts.append(
+                f'<div class="filmstrip" tabindex="0" aria-label="filmstrip, {len(frames)} frames">{figures}'
+                '<div class="nav"><button type="button" class="prev">◀ prev</button><span class="pos"></span>'
+                '<button type="button" class="next">next ▶</button></div></div>'
+            )
+        links = []
+        for artifact in artifacts:
+            if artifact.kind == "image":
+                continue
+            shown = look(artifact)
+            if shown.kind == "gap":
+                parts.append(self._gap(artifact, shown))
+                continue
+            if shown.kind == "text":
+                parts.append(f"<h4>{escape(artifact_label(artifact))}</h4>" + _pre(shown.text, MAX_TEXT_SHOWN))
+            note = f' <span class="note">({escape(shown.reason)})</span>' if shown.reason else ""
+            links.append(f'<a href="{escape(shown.url)}" target="_blank" rel="noopener noreferrer">{escape(artifact_label(artifact))}</a>{note}')
+        if links:
+            parts.append('<p class="links">' + " ".join(links) + "</p>")
+        return parts
+
+    def _attempt(self, case: Case, number: int, attempt: Attempt) -> str:
+        parts = [f'<div class="attempt"><p><b>earlier attempt ({escape(attempt.source)})</b>: {escape(attempt.kind)}</p>']
+        if attempt.message:
+            parts.append(_pre(unwrap_phase(attempt.message), MAX_TRACE, "message"))
+        if attempt.text:
+            parts.append(_pre(attempt.text, MAX_TRACE))
+        parts += self._artifacts(case, f"attempt{number}", attempt.artifacts, lazy=False)
+        return "".join(parts) + "</div>"
+
+    def _facts_line(self, case: Case) -> str:
+        props = case.props
+        bits = [f"{label} {escape(props[key])}" for key, label in _FACT_LABELS if props.get(key)]
+        if case.offset_s is not None:
+            bits.append(f"started at {case.offset_s:.2f} s, wall {format_seconds(case.wall_s)}")
+        return f'<p class="note">{" · ".join(bits)}</p>' if bits else ""
+
+    def _props_table(self, case: Case) -> str:
+        rows = [
+            f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>"
+            for k, v in case.properties
+            if not k.startswith("artifact:")
+        ]
+        return f'<details><summary>properties ({len(rows)})</summary><table class="props">{"".join(rows)}</table></details>' if rows else ""
+
+    def row(self, case: Case, open_details: bool) -> str:
+        detailed = case.outcome.is_problem or case.flaky
+        outcome = case.outcome
+        message_line = unwrap_phase(case.message).strip().splitlines()[0][:300] if case.message.strip() else ""
+        search = f"{case.nodeid} {message_line}".lower()
+        tags = '<span class="tag">flaky</span>' if case.flaky else ""
+        if case.attempts and case.attempts > 1:
+            tags += f'<span class="tag">{case.attempts} invocations</span>'
+        note = f'<span class="note">{escape(message_line[:140])}</span>' if outcome.is_problem and message_line else ""
+        body: list[str] = []
+        if case.message.strip() and outcome is not Outcome.PASSED:
+            body.append(_pre(unwrap_phase(case.message), MAX_TRACE, "message"))
+        if case.text and detailed:
+            body.append(_pre(case.text, MAX_TRACE))
+        for warning in case.warnings:
+            body.append(f'<p class="warning">capture warning: {escape(warning)}</p>')
+        for cause in case.infra_failures:
+            body.append(f'<p class="warning">infrastructure fault (retried): {escape(cause)}</p>')
+        body += self._artifacts(case, "", case.artifacts, lazy=not open_details)
+        for number, attempt in enumerate(case.earlier):
+            body.append(self._attempt(case, number, attempt))
+        if (case.output or case.errout) and detailed:
+            captured = "\n".join(t for t in (case.output, case.errout) if t)
+            body.append(f"<details><summary>captured output</summary>{_pre(captured, MAX_OUTPUT)}</details>")
+        body.append(self._facts_line(case))
+        if detailed:
+            body.append(self._props_table(case))
+        return (
+            f'<li class="test" id="t{case.index}" data-outcome="{outcome.value}" data-flaky="{int(case.flaky)}" '
+            f'data-problem="{int(outcome.is_problem)}" data-search="{escape(search)}">'
+            f'<details{" open" if open_details else ""}><summary><span class="badge o-{outcome.value}">{escape(outcome.label)}</span>'
+            f'<span class="name">{escape(case.nodeid)}</span>{tags}{note}<span class="time">{escape(format_seconds(case.time))}</span></summary>'
+            f'<div class="body">{"".join(body)}</div></details></li>'
+        )
+
+    def header(self, options: HtmlOptions) -> str:
+        report = self.report
+        counts = report.count()
+        problems = sum(n for o, n in counts.items() if o.is_problem)
+        verdict = '<li class="verdict-failed"><b>FAILED</b></li>' if problems else '<li class="verdict-passed"><b>PASSED</b></li>'
+        totals = [verdict, f"<li><b>{len(report.cases)}</b> tests</li>"]
+        totals += [f'<li><span class="badge o-{o.value}">{escape(o.label)}</span> <b>{counts[o]}</b></li>' for o in OUTCOMES if counts[o]]
+        if report.flaky:
+            totals.append(f'<li><span class="tag">flaky</span> <b>{len(report.flaky)}</b></li>')
+        facts = "".join(f"<span>{escape(f)}</span>" for f in run_facts(report))
+        more = [f"reports: {', '.join(report.sources)}"]
+        if report.run.get("artifacts_location"):
+            more.append(f"artifacts: {report.run['artifacts_location']}")
+        if report.timestamp:
+            more.append(f"started {report.timestamp}")
+        generated = f"generated {time.strftime('%Y-%m-%d %H:%M:%S %Z')}"
+        if any(is_s3(a.location) for c in report.cases for a in c.artifacts):
+            generated += f"; S3 links expire after {_duration(options.expires_s)} (or with the credentials that signed them)"
+        more.append(generated)
+        return (
+            f'<p class="facts">{facts}</p><ul class="totals">{"".join(totals)}</ul>'
+            f'<p class="facts">{"".join(f"<span>{escape(m)}</span>" for m in more)}</p>'
+        )
+
+    def buttons(self) -> str:
+        counts = self.report.count()
+        problems = sum(n for o, n in counts.items() if o.is_problem)
+        items = [("all", "All", len(self.report.cases))]
+        if problems:
+            items.append(("problems", "Problems", problems))
+        items += [(o.value, o.label.capitalize(), counts[o]) for o in OUTCOMES if counts[o]]
+        if self.report.flaky:
+            items.append(("flaky", "Flaky", len(self.report.flaky)))
+        return "".join(
+            f'<button type="button" data-filter="{key}" aria-pressed="{"true" if key == "all" else "false"}">{escape(label)} ({n})</button>'
+            for key, label, n in items
+        )
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
+
+
+def _static(name: str) -> str:
+    return resources.files("runner.reports").joinpath("static", name).read_text(encoding="utf-8")
+
+
+def render(report: Report, options: HtmlOptions, store: ArtifactStore) -> tuple[str, HtmlOutcome]:
+    outcome = HtmlOutcome()
+    resolver = _Resolver(store, options, outcome)
+    resolver.resolve(report)
+    page = _Page(report, resolver.shown)
+    opened = {c.index for c in report.problems[:OPEN_PROBLEMS]}
+    rows = "\n".join(page.row(case, case.index in opened) for case in report.cases)
+    run_id = report.run.get("run_id")
+    title = options.title or (f"UI test report: run {run_id}" if run_id else "UI test report")
+    nonce = secrets.token_urlsafe(16)
+    html = string.Template(_static("report.html")).substitute(
+        nonce=nonce,
+        title=escape(title),
+        css=_static("report.css"),
+        js=_static("report.js"),
+        header=page.header(options),
+        timeline=timeline.render(report.cases, report.wall_s),
+        buttons=page.buttons(),
+        rows=rows,
+    )
+    return html, outcome
+
+
+def write_html(report: Report, options: HtmlOptions, roots: list[Path], reader: S3Reader) -> HtmlOutcome:
+    html, outcome = render(report, options, ArtifactStore(roots=roots, s3=reader))
+    target = options.output
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".part")
+        partial.write_text(html, encoding="utf-8")
+        partial.replace(target)
+    except OSError as exc:
+        raise ReportError(f"{target}: cannot write: {exc.strerror or exc}") from None
+    return outcome

@@ -1,0 +1,253 @@
+"""Where reports and artifacts are read from: local files and ``s3://`` objects.
+
+A report's artifact links are either paths (relative to the directory pytest
+ran in, or absolute) or ``s3://bucket/key`` URLs. :class:`ArtifactStore`
+answers the few questions the readers ask about one link: can I read it (up to
+a size), how big is it, what URL should a browser use. S3 problems come back as
+:class:`FetchError` with a reason a person can read; a bucket that is missing
+or unreachable is remembered, so one bad bucket costs one round trip, not one
+per artifact.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+
+from runner.aws import s3
+from runner.reports.safety import ReportError, check_size
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+else:
+    S3Client = Any
+
+#: Most the presigned links may live: S3 refuses SigV4 links valid for longer than 7 days.
+MAX_EXPIRES_S = 7 * 24 * 3600
+DEFAULT_EXPIRES_S = 24 * 3600
+
+
+class FetchError(Exception):
+    """One artifact or report could not be read; ``bucket_level`` when no key in its bucket can be."""
+
+    def __init__(self, reason: str, bucket_level: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.bucket_level = bucket_level
+
+
+def is_s3(location: str) -> bool:
+    return location.startswith("s3://")
+
+
+def split_s3(url: str) -> tuple[str, str]:
+    """``s3://bucket/key`` as (bucket, key); raises :class:`FetchError` for anything else."""
+    bucket, _, key = url[len("s3://") :].partition("/")
+    if not bucket or not key:
+        raise FetchError(f"{url!r} is not an s3://bucket/key URL")
+    return bucket, key
+
+
+def expand_inputs(patterns: list[str]) -> list[str]:
+    """Paths and ``s3://`` URLs in the order given; a glob becomes its matches, sorted.
+
+    A glob that matches nothing is an error, so a CI job that lost a shard says so.
+    """
+    found: list[str] = []
+    for pattern in patterns:
+        if is_s3(pattern) or not glob.has_magic(pattern):
+            found.append(pattern)
+            continue
+        matches = sorted(m for m in glob.glob(pattern, recursive=True) if os.path.isfile(m))
+        if not matches:
+            raise ReportError(f"{pattern}: no file matches this pattern")
+        found.extend(matches)
+    return found
+
+
+def _client_error_code(exc: ClientError) -> tuple[str, int | None]:
+    code = str(exc.response.get("Error", {}).get("Code", ""))
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return code, status
+
+
+class S3Reader:
+    """One lazily created S3 client shared by threads, with bucket failures remembered."""
+
+    def __init__(self, client: S3Client | None = None) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self._bad_buckets: dict[str, str] = {}
+
+    @property
+    def client(self) -> S3Client:
+        with self._lock:
+            if self._client is None:
+                self._client = s3.make_client(max_pool_connections=16)
+            return self._client
+
+    @property
+    def bad_buckets(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._bad_buckets)
+
+    def explain(self, exc: Exception, bucket: str, key: str) -> FetchError:
+        url = f"s3://{bucket}/{key}"
+        if isinstance(exc, ClientError):
+            code, status = _client_error_code(exc)
+            if code == "NoSuchBucket":
+                return self._bucket_error(bucket, f"bucket {bucket!r} does not exist at {self.client.meta.endpoint_url}")
+            if code in ("NoSuchKey", "404") or status == 404:
+                return FetchError(f"{url} is not in S3 (no such key: deleted by a lifecycle rule, or never uploaded)")
+            if code in ("AccessDenied", "403", "Forbidden") or status == 403:
+                return FetchError(f"access to {url} is denied; the credentials need s3:GetObject on it")
+            if code == "InvalidRange":
+                return FetchError(f"{url} is empty")
+            return FetchError(f"S3 error on {url}: {code or status}")
+        if isinstance(exc, (EndpointConnectionError, NoCredentialsError, BotoCoreError)):
+            return self._bucket_error(bucket, s3.describe_error(exc, bucket, self.client))
+        return FetchError(f"S3 error on {url}: {exc!r}")
+
+    def _bucket_error(self, bucket: str, reason: str) -> FetchError:
+        with self._lock:
+            self._bad_buckets.setdefault(bucket, reason)
+        return FetchError(reason, bucket_level=True)
+
+    def _check_bucket(self, bucket: str) -> None:
+        with self._lock:
+            reason = self._bad_buckets.get(bucket)
+        if reason is not None:
+            raise FetchError(reason, bucket_level=True)
+
+    def read(self, url: str, max_bytes: int) -> bytes:
+        """The object's bytes; :class:`FetchError` when missing or over ``max_bytes``."""
+        bucket, key = split_s3(url)
+        self._check_bucket(bucket)
+        try:
+            answer = self.client.get_object(Bucket=bucket, Key=key)
+        except Exception as exc:
+            raise self.explain(exc, bucket, key) from None
+        body = answer["Body"]
+        try:
+            size = int(answer.get("ContentLength") or 0)
+            if size > max_bytes:
+                raise FetchError(f"{url} is {size / 1_000_000:.1f} MB, over the {max_bytes / 1_000_000:.0f} MB limit")
+            data = body.read(max_bytes + 1)
+        except FetchError:
+            raise
+        except Exception as exc:
+            raise self.explain(exc, bucket, key) from None
+        finally:
+            body.close()
+        if len(data) > max_bytes:
+            raise FetchError(f"{url} is over the {max_bytes / 1_000_000:.0f} MB limit")
+        return data
+
+    def size(self, url: str) -> int:
+        """The object's size in bytes (a one-byte ranged GET tells a missing bucket from a missing key)."""
+        bucket, key = split_s3(url)
+        self._check_bucket(bucket)
+        try:
+            answer = self.client.get_object(Bucket=bucket, Key=key, Range="bytes=0-0")
+            answer["Body"].close()
+        except Exception as exc:
+            raise self.explain(exc, bucket, key) from None
+        total = str(answer.get("ContentRange") or "").rpartition("/")[2]
+        return int(total) if total.isdigit() else int(answer.get("ContentLength") or 0)
+
+    def download(self, url: str, dest: Path, max_bytes: int) -> int:
+        """Save the object at ``dest`` (atomically); return its size."""
+        data = self.read(url, max_bytes)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        partial = dest.with_name(dest.name + ".part")
+        partial.write_bytes(data)
+        partial.replace(dest)
+        return len(data)
+
+    def presign(self, url: str, expires_s: int) -> str:
+        bucket, key = split_s3(url)
+        try:
+            return str(self.client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_s))
+        except NoCredentialsError:
+            raise FetchError("no AWS credentials to sign a link with; run `download` first, or configure credentials") from None
+        except Exception as exc:
+            raise FetchError(f"cannot sign a link to {url}: {exc}") from None
+
+
+def read_input(location: str, max_bytes: int, reader: S3Reader | None = None) -> bytes:
+    """A report's bytes from a path or ``s3://`` URL, or one :class:`ReportError`."""
+    if is_s3(location):
+        reader = reader or S3Reader()
+        try:
+            split_s3(location)
+            check_size(location, reader.size(location), max_bytes)
+            return reader.read(location, max_bytes)
+        except FetchError as exc:
+            raise ReportError(f"{location}: {exc.reason}") from None
+    path = Path(location)
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise ReportError(f"{location}: is a folder, not a JUnit file")
+        check_size(location, size, max_bytes)
+        with path.open("rb") as handle:
+            return handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise ReportError(f"{location}: no such file") from None
+    except OSError as exc:
+        raise ReportError(f"{location}: cannot read: {exc.strerror or exc}") from None
+
+
+@dataclass
+class ArtifactStore:
+    """Answers questions about a report's artifact links for one output.
+
+    ``roots``: folders a relative path may be relative to, tried in order (the
+    directory pytest ran in, usually the current one, then the report's folder).
+    """
+
+    roots: list[Path]
+    s3: S3Reader
+
+    def local_path(self, location: str) -> Path | None:
+        path = Path(location)
+        candidates = [path] if path.is_absolute() else [root / path for root in self.roots]
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def missing_reason(self, location: str) -> str:
+        if Path(location).is_absolute():
+            return f"file not found: {location}"
+        tried = ", ".join(str(r) for r in self.roots)
+        return f"file not found: {location} (looked under {tried}; pass --artifacts-root DIR if pytest ran elsewhere)"
+
+    def size(self, location: str) -> int:
+        if is_s3(location):
+            return self.s3.size(location)
+        path = self.local_path(location)
+        if path is None:
+            raise FetchError(self.missing_reason(location))
+        return path.stat().st_size
+
+    def read(self, location: str, max_bytes: int) -> bytes:
+        if is_s3(location):
+            return self.s3.read(location, max_bytes)
+        path = self.local_path(location)
+        if path is None:
+            raise FetchError(self.missing_reason(location))
+        try:
+            with path.open("rb") as handle:
+                data = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise FetchError(f"cannot read {location}: {exc.strerror or exc}") from None
+        if len(data) > max_bytes:
+            raise FetchError(f"{location} is over the {max_bytes / 1_000_000:.1f} MB limit")
+        return data

@@ -1,0 +1,248 @@
+"""A report as plain text for a terminal or a CI log.
+
+Sections come in the order a person triaging a red build needs them: totals,
+failed tests, errors, infrastructure outcomes (kept apart: those tests never
+got a verdict), flaky tests, tests that needed infrastructure retries, the
+slowest tests and what the run cost. Colour is ANSI, only when asked for or
+when writing to a terminal without ``NO_COLOR``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TextIO
+
+from runner.reports.model import OUTCOMES, Artifact, Case, Outcome, Report, number, unwrap_phase
+
+_LABELS = {
+    "screenshot.png": "screenshot",
+    "page.html": "page source",
+    "console.log": "console log",
+}
+
+
+def use_color(choice: str, stream: TextIO) -> bool:
+    """``always``/``never`` as given; ``auto``: a terminal, unless NO_COLOR is set or TERM is dumb."""
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+@dataclass(frozen=True)
+class Style:
+    color: bool
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
+
+    def red(self, text: str) -> str:
+        return self._wrap("31;1", text)
+
+    def green(self, text: str) -> str:
+        return self._wrap("32", text)
+
+    def yellow(self, text: str) -> str:
+        return self._wrap("33", text)
+
+    def bold(self, text: str) -> str:
+        return self._wrap("1", text)
+
+    def dim(self, text: str) -> str:
+        return self._wrap("2", text)
+
+
+def format_seconds(value: float | None) -> str:
+    if value is None:
+        return "?"
+    if value >= 120:
+        return f"{int(value // 60)} min {value % 60:.0f} s"
+    return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
+
+
+def format_usd(value: float) -> str:
+    if value >= 1:
+        return f"${value:,.2f}"
+    if value >= 0.01:
+        return f"${value:.4f}"
+    return f"${value:.6f}"
+
+
+def artifact_label(artifact: Artifact) -> str:
+    if artifact.in_filmstrip:
+        step, _, event = artifact.name[len("filmstrip/") :].rpartition(".")[0].partition("-")
+        return f"step {step.lstrip('0') or '0'}: {event}" if step.isdigit() and event else artifact.name
+    prefix, _, rest = artifact.name.partition("-")
+    if rest in _LABELS and prefix in ("failure", "deadline"):
+        return _LABELS[rest] if prefix == "failure" else f"deadline {_LABELS[rest]}"
+    return artifact.name
+
+
+def _clip(line: str, width: int = 300) -> str:
+    line = line.rstrip()
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _message_lines(message: str, limit: int) -> list[str]:
+    lines = [line for line in unwrap_phase(message).splitlines() if line.strip()] or ["(no message)"]
+    if len(lines) > 1 and lines[-1].endswith("; full report in element text]"):
+        lines[-1] = "(message cut by pytest; the report has the full text)"
+    shown = [_clip(line) for line in lines[:limit]]
+    if len(lines) > limit:
+        shown.append(f"… {len(lines) - limit} more line(s)")
+    return shown
+
+
+def totals_line(report: Report, style: Style) -> str:
+    counts = report.count()
+    parts = []
+    for outcome in OUTCOMES:
+        n = counts[outcome]
+        if n == 0 and outcome not in (Outcome.PASSED, Outcome.FAILED):
+            continue
+        text = f"{n} {outcome.label}"
+        if n and outcome.is_problem:
+            text = style.red(text)
+        elif n and outcome is Outcome.PASSED:
+            text = style.green(text)
+        parts.append(text)
+    flaky = len(report.flaky)
+    if flaky:
+        parts.append(style.yellow(f"{flaky} flaky"))
+    return f"{len(report.cases)} tests: " + ", ".join(parts)
+
+
+def run_facts(report: Report) -> list[str]:
+    """Short "name value" facts about the run, for the header of each view."""
+    run = report.run
+    facts = []
+    if run.get("run_id"):
+        facts.append(f"run {run['run_id']}")
+    if run.get("run_mode"):
+        facts.append(f"mode {run['run_mode']}")
+    if run.get("lambda_function"):
+        facts.append(f"function {run['lambda_function']}")
+    if report.wall_s is not None:
+        facts.append(f"wall {format_seconds(report.wall_s)}")
+    if run.get("lambda_concurrency"):
+        facts.append(f"concurrency {run['lambda_concurrency']}")
+    for key, label in (("lambda_invocations", "invocations"), ("lambda_infra_retries", "infra retries"), ("lambda_reruns", "reruns"), ("lambda_throttles", "throttles")):
+        if run.get(key):
+            facts.append(f"{label} {run[key]}")
+    if report.cost_usd is not None:
+        facts.append(f"cost {format_usd(report.cost_usd)}")
+    if run.get("merged_inputs"):
+        facts.append(f"merged from {run['merged_inputs']} reports")
+    return facts
+
+
+def _case_block(case: Case, style: Style, message_lines: int) -> list[str]:
+    extras = []
+    if case.attempts and case.attempts > 1:
+        extras.append(f"{case.attempts} invocations")
+    head = f"  {style.bold(case.nodeid)}  {style.dim(format_seconds(case.time))}" + (f"  ({', '.join(extras)})" if extras else "")
+    lines = [head]
+    lines.extend(f"    {line}" for line in _message_lines(case.message, message_lines))
+    for attempt in case.earlier:
+        lines.append(f"    earlier attempt ({attempt.source}): {_clip(unwrap_phase(attempt.message).splitlines()[0] if attempt.message.strip() else attempt.kind, 200)}")
+    shots = [a for a in case.artifacts if not a.in_filmstrip]
+    width = max((len(artifact_label(a)) for a in shots), default=0)
+    for artifact in shots:
+        lines.append(f"    {artifact_label(artifact).ljust(width)}  {style.dim(artifact.location)}")
+    frames = case.filmstrip
+    if frames:
+        lines.append(f"    filmstrip  {len(frames)} frame(s), first {style.dim(frames[0].location)}")
+    for warning in case.warnings:
+        lines.append(f"    {style.yellow('capture warning')}: {_clip(warning)}")
+    return lines
+
+
+def _section(title: str, cases: list[Case], limit: int, style: Style, block: Callable[[Case], list[str]]) -> list[str]:
+    if not cases:
+        return []
+    lines = ["", style.bold(f"{title} ({len(cases)})")]
+    shown = cases if limit <= 0 else cases[:limit]
+    for case in shown:
+        lines.extend(block(case))
+    if len(shown) < len(cases):
+        lines.append(f"  … and {len(cases) - len(shown)} more (--max-failures 0 lists all)")
+    return lines
+
+
+def render(report: Report, style: Style, *, slowest: int = 10, max_failures: int = 30, message_lines: int = 4) -> str:
+    """The whole summary as text (no trailing newline)."""
+    counts = report.count()
+    lines = [style.bold("lambda-ui report: " + ", ".join(report.sources))]
+    facts = run_facts(report)
+    if facts:
+        lines.append(" · ".join(facts))
+    lines.append(totals_line(report, style))
+
+    def failure_block(case: Case) -> list[str]:
+        return _case_block(case, style, message_lines)
+
+    by_outcome = {o: [c for c in report.cases if c.outcome is o] for o in (Outcome.FAILED, Outcome.ERROR, Outcome.INFRA)}
+    lines += _section(style.red("FAILED"), by_outcome[Outcome.FAILED], max_failures, style, failure_block)
+    lines += _section(style.red("ERRORS"), by_outcome[Outcome.ERROR], max_failures, style, failure_block)
+    lines += _section(
+        style.red("INFRASTRUCTURE: no verdict (not a test failure)"), by_outcome[Outcome.INFRA], max_failures, style, failure_block
+    )
+
+    def flaky_block(case: Case) -> list[str]:
+        lines = [f"  {style.bold(case.nodeid)}  {style.dim(format_seconds(case.time))}"]
+        for attempt in case.earlier:
+            first = unwrap_phase(attempt.message).strip().splitlines()
+            lines.append(f"    failed ({attempt.source}): {_clip(first[0] if first else attempt.kind, 200)}")
+            for artifact in attempt.artifacts:
+                if artifact.kind == "image":
+                    lines.append(f"      {artifact_label(artifact)}  {style.dim(artifact.location)}")
+        return lines
+
+    lines += _section(style.yellow("FLAKY: failed, then passed"), report.flaky, max_failures, style, flaky_block)
+
+    retried = [c for c in report.cases if c.infra_failures and c.outcome is not Outcome.INFRA]
+
+    def retry_block(case: Case) -> list[str]:
+        causes = case.infra_failures
+        return [f"  {case.nodeid}: {case.outcome.label} after {len(causes)} infrastructure fault(s)", *(f"    {_clip(c, 200)}" for c in causes)]
+
+    lines += _section("INFRASTRUCTURE RETRIES: completed after a fault", retried, max_failures, style, retry_block)
+
+    if slowest > 0:
+        timed = sorted((c for c in report.cases if c.outcome not in (Outcome.SKIPPED,)), key=lambda c: c.wall_s or c.time, reverse=True)[:slowest]
+        if timed:
+            lines += ["", style.bold(f"SLOWEST ({len(timed)})")]
+            lines += [f"  {format_seconds(c.wall_s or c.time):>9}  {c.nodeid}" for c in timed]
+    lines += _cost_lines(report, style)
+    problems = sum(counts[o] for o in OUTCOMES if o.is_problem)
+    verdict = style.red("FAILED") if problems else style.green("PASSED")
+    lines += ["", f"RESULT: {verdict} ({totals_line(report, style)})"]
+    return "\n".join(lines)
+
+
+def _cost_lines(report: Report, style: Style) -> list[str]:
+    cost = report.cost_usd
+    if cost is None:
+        return []
+    run = report.run
+    detail = []
+    if run.get("lambda_invocations"):
+        detail.append(f"{run['lambda_invocations']} invocations")
+    billed = number(run.get("lambda_billed_gb_s"))
+    if billed is not None:
+        detail.append(f"{billed:.3f} GB-s billed")
+    price = number(run.get("lambda_price_per_gb_s"))
+    if price is not None:
+        detail.append(f"at ${price:.10f}".rstrip("0") + "/GB-s")
+    lines = ["", style.bold("COST"), f"  {format_usd(cost)}" + (f" ({', '.join(detail)})" if detail else "")]
+    costly = sorted((c for c in report.cases if c.cost_usd), key=lambda c: c.cost_usd or 0.0, reverse=True)[:5]
+    if costly:
+        lines.append("  most expensive tests:")
+        lines += [f"  {format_usd(c.cost_usd or 0.0):>11}  {c.nodeid}" for c in costly]
+    return lines
