@@ -1,0 +1,44 @@
+"""Run ids and the folder layout of artifacts: ``<root>/<run-id>/<test path>/<name>``."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_MAX_SEGMENT = 80
+
+
+def new_run_id(now: float | None = None) -> str:
+    """Sortable and unique enough for concurrent CI jobs: 20261127-144033-3fa9c1."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now))
+    return f"{stamp}-{secrets.token_hex(3)}"
+
+
+def _safe_segment(segment: str) -> str:
+    cleaned = _UNSAFE.sub("_", segment).strip("._") or "_"
+    if cleaned != segment or len(cleaned) > _MAX_SEGMENT:
+        # Keep distinct ids distinct after cleaning: test[a b] vs test[a_b].
+        digest = hashlib.sha256(segment.encode()).hexdigest()[:8]
+        cleaned = f"{cleaned[:_MAX_SEGMENT]}-{digest}"
+    return cleaned
+
+
+def nodeid_path(nodeid: str) -> str:
+    """A node id as a relative path safe for file systems and S3 keys.
+
+    ``ui/test_forms.py::TestSignup::test_email[bad@]`` becomes
+    ``ui/test_forms.py/TestSignup/test_email_bad-<hash>``.
+    """
+    segments: list[str] = []
+    for part in nodeid.split("::"):
+        segments.extend(p for p in part.split("/") if p not in ("", ".", ".."))
+    return "/".join(_safe_segment(s) for s in segments)
+
+
+def artifact_name(name: str, extension: str) -> str:
+    """A user-given artifact name as a file name with the right extension."""
+    base = _UNSAFE.sub("_", name).strip("._") or "artifact"
+    return base if base.endswith(extension) else base + extension
