@@ -5,12 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+installed() {  # a Debian package, by name (not through a pipe: pipefail and grep -q race)
+  [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
 missing=()
 command -v chromium >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 # Screenshots of CJK text and emoji need fonts that slim images leave out.
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
-fc-list 2>/dev/null | grep -qi "Noto Color Emoji" || missing+=(fonts-noto-color-emoji)
+installed fonts-noto-cjk || missing+=(fonts-noto-cjk)
+installed fonts-noto-color-emoji || missing+=(fonts-noto-color-emoji)
+# The loopback Lambda relays sockets into its sandboxes.
+command -v socat >/dev/null 2>&1 || missing+=(socat)
 if ! python3 -c "import venv, ensurepip" >/dev/null 2>&1; then missing+=(python3-venv); fi
 
 if [ ${#missing[@]} -gt 0 ]; then
