@@ -7,6 +7,7 @@ handler (lambda_pkg.handler.handler) on Debian's Chromium.
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import os
 import re
@@ -146,6 +147,12 @@ def test_invocation_types_answer_with_the_service_status_codes(actions: tuple[Lo
 
     response = client.invoke(FunctionName="fn", InvocationType="DryRun", Payload=b"{}")
     assert response["StatusCode"] == 204
+    assert client.invoke_async(FunctionName="fn", InvokeArgs=b'{"action": "sleep", "seconds": 0}')["Status"] == 202
+
+    with pytest.raises(ClientError) as info:
+        client.invoke(FunctionName="fn", Payload=b"not json")
+    assert info.value.response["Error"]["Code"] == "InvalidRequestContentException"
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
     response, _ = invoke(client, {"action": "print", "lines": 0}, Qualifier="$LATEST")
     assert response["StatusCode"] == 200
@@ -306,7 +313,7 @@ def test_concurrency_cap_throttles_with_the_service_shape() -> None:
     assert len(intervals) == 6
     for runs in by_pid.values():  # a busy environment never got a second event
         runs.sort()
-        assert all(earlier[1] <= later[0] for earlier, later in zip(runs, runs[1:]))
+        assert all(earlier[1] <= later[0] for earlier, later in itertools.pairwise(runs))
 
 
 def test_timeout_kills_the_environment_and_its_children_and_the_next_call_is_fresh() -> None:
@@ -346,9 +353,11 @@ def test_runtime_exit_mid_invocation_is_a_runtime_exit_error(actions: tuple[Loca
 
 
 def test_a_runtime_killed_while_waiting_for_work_loses_no_event() -> None:
-    with serving(function(ECHO)) as (_lam, client):
+    with serving(function(ECHO)) as (lam, client):
+        assert lam.pool is not None
         for attempt in range(4):
             _response, before = invoke(client, {"attempt": attempt})
+            assert wait_until(lambda: all(env.parked for env in lam.pool.environments()))
             os.kill(before["pid"], signal.SIGKILL)  # parked in /next, idle
             response, after = invoke(client, {"attempt": attempt, "after": True})
             assert "FunctionError" not in response, after
@@ -383,7 +392,7 @@ def test_an_event_given_to_a_dead_poll_connection_runs_elsewhere(tmp_path: Path,
 def test_init_error_is_forwarded_and_the_environment_discarded() -> None:
     with serving(function(IMPORT_ERROR)) as (lam, client):
         results = [invoke(client, {}, LogType="Tail") for _ in range(2)]
-        assert lam.pool is not None and lam.pool.started_count == 2
+        assert lam.pool is not None and lam.pool.started_count == 2, [log_of(response) for response, _ in results]
     for response, payload in results:
         assert response["FunctionError"] == "Unhandled"
         assert payload["errorType"] == "Runtime.ImportModuleError"

@@ -1,0 +1,182 @@
+"""``lambda-ui-local-lambda``: the Lambda function from template.yaml, served on 127.0.0.1.
+
+    lambda-ui-local-lambda                      # Invoke API on http://127.0.0.1:3001
+    AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:3001 pytest --lambda ...
+
+Everything the template sets can be overridden (--timeout, --memory, --concurrency,
+--env KEY=VALUE, --handler). docs/local-lambda.md says what is and is not emulated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from lambda_pkg.emulator import DEFAULT_PORT, LocalLambda, Options, TemplateError, load_function_config, with_overrides
+from lambda_pkg.emulator.template import FunctionConfig
+
+log = logging.getLogger("lambda_pkg.emulator")
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, value
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lambda-ui-local-lambda",
+        description="Serve the template's Lambda function locally: the Invoke API and read-only control plane, "
+        "backed by awslambdaric processes (a stand-in for `sam local start-lambda`).",
+    )
+    function = parser.add_argument_group("function (defaults from the template)")
+    function.add_argument("--template", default="template.yaml", help="SAM/CloudFormation template (default: %(default)s)")
+    function.add_argument("--function-id", help="logical id of the function, if the template has several")
+    function.add_argument(
+        "--function-name", action="append", default=[], metavar="NAME",
+        help="also answer to this name (repeatable), e.g. the deployed stack's function name",
+    )
+    function.add_argument(
+        "--parameter", action="append", default=[], type=_key_value, metavar="NAME=VALUE", help="template parameter value"
+    )
+    function.add_argument("--handler", help="module.function to run (Image functions: default is the Dockerfile's CMD)")
+    function.add_argument("--code-dir", help="LAMBDA_TASK_ROOT and working directory (default: the template's directory)")
+    function.add_argument("--timeout", type=int, help="seconds (template: Timeout)")
+    function.add_argument("--memory", type=int, help="MB (template: MemorySize)")
+    function.add_argument("--concurrency", type=_non_negative, help="reserved concurrency (template: ReservedConcurrentExecutions)")
+    function.add_argument("--ephemeral-storage", type=int, help="MB of /tmp (template: EphemeralStorage)")
+    function.add_argument("--env", action="append", default=[], type=_key_value, metavar="KEY=VALUE", help="function environment variable")
+    function.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
+
+    service = parser.add_argument_group("service")
+    service.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s; nothing checks credentials)")
+    service.add_argument("--port", type=_non_negative, default=DEFAULT_PORT, help="port (default: %(default)s; 0 picks a free one)")
+    service.add_argument("--prestart", type=_non_negative, default=0, metavar="N", help="start N warm environments up front")
+    service.add_argument("--ready-file", type=Path, help="write the endpoint URL here once serving (removed at exit)")
+    service.add_argument("--enforce-memory", action="store_true", help="kill an environment whose processes use more than MemorySize")
+    service.add_argument("--isolation", choices=("auto", "namespace", "tmpdir"), default="auto", help="how each environment gets a private /tmp")
+    service.add_argument("--idle-timeout", type=_non_negative, default=900, metavar="SECONDS", help="stop idle environments after this long (0: never)")
+    service.add_argument("--pass-env", action="append", default=[], metavar="NAME", help="also pass this variable of ours to environments")
+    service.add_argument("--python", default=sys.executable, help="interpreter that runs awslambdaric (default: this one)")
+    service.add_argument("-q", "--quiet", action="store_true", help="do not print the function's log lines")
+    return parser
+
+
+def build_config(args: argparse.Namespace) -> FunctionConfig:
+    config = load_function_config(args.template, args.function_id, dict(args.parameter), region=args.region)
+    return with_overrides(
+        config,
+        handler=args.handler,
+        timeout=args.timeout,
+        memory_mb=args.memory,
+        concurrency=args.concurrency,
+        ephemeral_mb=args.ephemeral_storage,
+        env=dict(args.env),
+        aliases=tuple(args.function_name),
+        code_dir=args.code_dir,
+    )
+
+
+class _ConsoleFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        environment = getattr(record, "environment", None)
+        if environment is not None:
+            return f"[{environment}] {record.getMessage()}"
+        return f"local-lambda: {record.getMessage()}"
+
+
+def _configure_logging(quiet: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_ConsoleFormatter())
+    root = logging.getLogger("lambda_pkg.emulator")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    root.propagate = False
+    if quiet:
+        logging.getLogger("lambda_pkg.emulator.function").setLevel(logging.WARNING)
+
+
+def _write_ready_file(path: Path, endpoint: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(endpoint + "\n")
+    partial.replace(path)  # readers never see half a URL
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.quiet)
+    try:
+        config = build_config(args)
+    except TemplateError as exc:
+        print(f"local-lambda: error: {args.template}: {exc}", file=sys.stderr)
+        return 2
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("listening on %s: anyone who can reach it can invoke the function (no credentials are checked)", args.host)
+    options = Options(
+        host=args.host,
+        port=args.port,
+        python=args.python,
+        isolation=args.isolation,
+        enforce_memory=args.enforce_memory,
+        prestart=args.prestart,
+        idle_timeout_s=float(args.idle_timeout) or None,
+        pass_env=tuple(args.pass_env),
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    lam = LocalLambda(config, options)
+    try:
+        endpoint = lam.start()
+    except OSError as exc:
+        lam.stop()
+        if exc.errno == errno.EADDRINUSE:
+            print(f"local-lambda: error: port {args.port} on {args.host} is in use (--port 0 picks a free one)", file=sys.stderr)
+        else:
+            print(f"local-lambda: error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except (RuntimeError, ValueError) as exc:
+        lam.stop()
+        print(f"local-lambda: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.ready_file:
+            _write_ready_file(args.ready_file, endpoint)
+        log.info("ready: AWS_ENDPOINT_URL_LAMBDA=%s (Ctrl-C stops)", endpoint)
+        while not stop.wait(1.0):
+            pass
+    finally:
+        log.info("stopping")
+        lam.stop()
+        if args.ready_file:
+            args.ready_file.unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

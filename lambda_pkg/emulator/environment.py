@@ -1,0 +1,400 @@
+"""One execution environment: an awslambdaric process, its Runtime API, its log and its fate.
+
+An environment runs one invocation at a time. It is killed and never reused after a
+timeout, a memory kill or an init failure, as Lambda resets the sandbox; an event it was
+given but never took (its runtime died while waiting) comes back as ``undelivered`` so the
+caller can run it elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lambda_pkg.emulator import sandbox, wire
+from lambda_pkg.emulator.logs import FUNCTION_LOGGER, LogCapture, start_line
+from lambda_pkg.emulator.processes import ProcessSet, peak_rss_bytes
+from lambda_pkg.emulator.runtime_api import Delivery, RuntimeApiServer
+from lambda_pkg.emulator.template import FunctionConfig
+from lambda_pkg.emulator.variables import runtime_environ
+
+log = logging.getLogger("lambda_pkg.emulator")
+
+#: Lambda's limit on the init phase of an on-demand environment.
+INIT_TIMEOUT_S = 10.0
+#: How long a dead runtime's connection may take to show whether it read its event.
+_SETTLE_WAIT_S = 0.5
+
+
+@dataclass(frozen=True)
+class EnvSettings:
+    """How environments are started (not part of the function's configuration)."""
+
+    python: str
+    isolation: sandbox.Isolation
+    pass_env: tuple[str, ...] = ()
+    enforce_memory: bool = False
+    extra_keep: tuple[str, ...] = ()
+    init_timeout_s: float = INIT_TIMEOUT_S
+
+
+@dataclass
+class Outcome:
+    """How an invocation ended. ``kind``: response, error, init_error, exited, timeout, undelivered."""
+
+    kind: str
+    body: bytes = b""
+    error_type: str = ""
+    platform_lines: list[str] = field(default_factory=list)
+
+    @property
+    def function_error(self) -> bool:
+        return self.kind not in ("response", "undelivered")
+
+
+class Invocation:
+    """One event on its way through an environment."""
+
+    def __init__(
+        self, payload: bytes, timeout_s: int, function_arn: str, client_context: str | None = None, request_id: str | None = None
+    ) -> None:
+        self.request_id = request_id or str(uuid.uuid4())
+        self.payload = payload
+        self.timeout_s = timeout_s
+        self.function_arn = function_arn
+        self.client_context = client_context
+        self.trace_id = f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=0"
+        self.started: float | None = None  # monotonic, when handed to the runtime
+        self.init_output = b""  # printed during init, for a cold start's log
+        self.ended: float | None = None
+        self.outcome: Outcome | None = None
+        self.taken = threading.Event()  # handed over, or finished without being handed over
+        self.settled = threading.Event()  # the connection showed whether the runtime read it
+        self.unread = False
+        self.done = threading.Event()
+        self._lock = threading.Lock()
+
+    def runtime_headers(self) -> dict[str, str]:
+        self.started = time.monotonic()
+        deadline_ms = int(time.time() * 1000) + self.timeout_s * 1000
+        headers = {
+            "Lambda-Runtime-Aws-Request-Id": self.request_id,
+            "Lambda-Runtime-Deadline-Ms": str(deadline_ms),
+            "Lambda-Runtime-Invoked-Function-Arn": self.function_arn,
+            "Lambda-Runtime-Trace-Id": self.trace_id,
+        }
+        if self.client_context is not None:
+            headers["Lambda-Runtime-Client-Context"] = self.client_context
+        return headers
+
+    @property
+    def duration_ms(self) -> float:
+        if self.started is None:
+            return 0.0
+        return ((self.ended or time.monotonic()) - self.started) * 1000
+
+    def finish(self, outcome: Outcome) -> bool:
+        """Record the outcome; only the first one counts (a late response loses to a timeout)."""
+        with self._lock:
+            if self.outcome is not None:
+                return False
+            self.outcome = outcome
+            self.ended = time.monotonic()
+        self.taken.set()
+        self.done.set()
+        return True
+
+
+class ExecutionEnvironment:
+    """An awslambdaric process for one function, with its own Runtime API server."""
+
+    def __init__(self, config: FunctionConfig, settings: EnvSettings, on_exit: Callable[[ExecutionEnvironment], None]) -> None:
+        self.config = config
+        self.settings = settings
+        self.id = uuid.uuid4().hex[:8]
+        self._on_exit = on_exit
+        self._cond = threading.Condition()
+        self._slot: Invocation | None = None
+        self._current: Invocation | None = None
+        self.ready = threading.Event()  # first /next, init error or exit
+        self.watcher_done = threading.Event()  # exited and cleaned up
+        self.is_ready = False
+        self.parked = False  # the runtime waits in /next
+        self.dead = False
+        self.init_error: Outcome | None = None
+        self.init_duration_ms: float | None = None
+        self.killed_for: str | None = None
+        self.exit_code: int | None = None
+        self.peak_bytes = 0
+        self.invocations = 0
+        self.last_used = time.monotonic()
+        self.private_tmp: str | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.processes: ProcessSet | None = None
+        self.server = RuntimeApiServer(self)
+        self.logs: LogCapture | None = None
+
+    # -- life cycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        settings, config = self.settings, self.config
+        if settings.isolation.mode == sandbox.TMPDIR:
+            self.private_tmp = sandbox.make_private_tmp()
+        env = runtime_environ(config, self.server.address, self.private_tmp, pass_env=settings.pass_env)
+        argv = sandbox.command(
+            settings.isolation, settings.python, config.handler, config.ephemeral_mb, config.code_dir, list(settings.extra_keep)
+        )
+        self.server.start()
+        read_fd, write_fd = os.pipe()
+        self._spawned = time.monotonic()
+        try:
+            self.proc = subprocess.Popen(
+                argv, env=env, cwd=config.code_dir, stdin=subprocess.DEVNULL, stdout=write_fd, stderr=write_fd,
+                start_new_session=True, close_fds=True,
+            )
+        except OSError:
+            os.close(read_fd)
+            os.close(write_fd)
+            self.server.stop()
+            raise
+        os.close(write_fd)
+        self.processes = ProcessSet(self.proc.pid, self.private_tmp)
+        self.logs = LogCapture(read_fd, self._log_line)
+        threading.Thread(target=self._watch, name=f"env-{self.id}-watch", daemon=True).start()
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid if self.proc else 0
+
+    def _log_line(self, line: str) -> None:
+        FUNCTION_LOGGER.info(line, extra={"environment": self.id})
+
+    def wait_ready(self, timeout: float) -> bool:
+        return self.ready.wait(timeout)
+
+    def _watch(self) -> None:
+        assert self.proc is not None
+        code = self.proc.wait()
+        self.exit_code = code
+        with self._cond:
+            self.dead = True
+            current = self._current
+            self._cond.notify_all()
+        self.ready.set()
+        if current is not None and current.started is not None and not current.done.is_set():
+            # Killed just as the event was written? The connection tells (runtime_api).
+            current.settled.wait(_SETTLE_WAIT_S)
+            if current.unread and self.killed_for is None:
+                current.finish(Outcome("undelivered"))
+        if current is not None:
+            if current.started is not None:
+                current.finish(self._exit_outcome(current, code))
+            elif self.init_error is not None:
+                current.finish(self.init_error)
+            elif self.is_ready:
+                current.finish(Outcome("undelivered"))  # it died while parked: run the event elsewhere
+            else:
+                current.finish(self._exit_outcome(current, code))
+        if self.killed_for is None:
+            log.info("environment %s: runtime pid %s exited (%s)", self.id, self.pid, wire.exit_reason(code))
+        try:
+            self._cleanup()
+            self._on_exit(self)
+        finally:
+            self.watcher_done.set()
+
+    def _cleanup(self) -> None:
+        if self.processes is not None:
+            self.processes.kill()
+            self.processes.release()
+        self.server.stop()
+        if self.logs is not None:
+            self.logs.wait_closed(2.0)
+        if self.private_tmp:
+            shutil.rmtree(self.private_tmp, ignore_errors=True)
+
+    def kill(self, reason: str) -> None:
+        """Kill the runtime and every process it started; the watcher does the rest."""
+        if self.killed_for is None:
+            self.killed_for = reason
+        with self._cond:
+            self.dead = True
+            self._cond.notify_all()
+        if self.processes is not None:
+            self.processes.kill()
+
+    def wait_dead(self, timeout: float) -> bool:
+        if self.proc is None:
+            return True
+        try:
+            self.proc.wait(timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+
+    # -- memory (called by the monitor) -------------------------------------------------
+    def observe_memory(self, rss_bytes: int) -> None:
+        self.peak_bytes = max(self.peak_bytes, rss_bytes)
+        limit = self.config.memory_mb * 1024 * 1024
+        if self.settings.enforce_memory and rss_bytes > limit and not self.dead:
+            log.warning("environment %s: %d MB used, over its %d MB; killing it", self.id, rss_bytes >> 20, self.config.memory_mb)
+            self.kill("memory")
+
+    def _note_peak(self) -> None:
+        # The runtime's own high-water mark, read while it is alive: a process that is
+        # killed right after this still gets a real Max Memory Used.
+        self.peak_bytes = max(self.peak_bytes, peak_rss_bytes(self.pid))
+
+    def max_memory_used_mb(self) -> int:
+        if self.killed_for == "memory":
+            return self.config.memory_mb
+        peak = max(self.peak_bytes, peak_rss_bytes(self.pid))
+        self.peak_bytes = peak
+        return max(1, -(-peak // (1024 * 1024)))
+
+    # -- invoking (called by the invoker thread) ----------------------------------------
+    def run(self, invocation: Invocation) -> Outcome:
+        """Hand the event to the runtime and wait for the answer, the deadline or the end."""
+        self.invocations += 1
+        with self._cond:
+            if self.dead:
+                # It ended before this call reached it (a slow caller thread, a fast crash).
+                if self.init_error is not None:
+                    invocation.finish(self.init_error)
+                elif not self.is_ready:
+                    invocation.finish(self._exit_outcome(invocation, self.exit_code))
+                else:
+                    invocation.finish(Outcome("undelivered"))
+                assert invocation.outcome is not None
+                return invocation.outcome
+            self._current = invocation
+            self._slot = invocation
+            self._cond.notify_all()
+        pickup_limit = self.settings.init_timeout_s + invocation.timeout_s
+        if not invocation.taken.wait(pickup_limit) and invocation.finish(self._timeout_outcome(invocation, pickup_limit)):
+            self.kill("timeout")
+        while not invocation.done.is_set():
+            assert invocation.started is not None
+            remaining = invocation.started + invocation.timeout_s - time.monotonic()
+            if invocation.done.wait(max(0.0, remaining)):
+                break
+            if invocation.finish(self._timeout_outcome(invocation, invocation.duration_ms / 1000)):
+                self.kill("timeout")
+        with self._cond:
+            self._current = None
+            self._slot = None
+        self.last_used = time.monotonic()
+        assert invocation.outcome is not None
+        return invocation.outcome
+
+    @staticmethod
+    def _exit_outcome(invocation: Invocation, code: int | None) -> Outcome:
+        lines = [wire.exit_message(invocation.request_id, code), wire.RUNTIME_EXIT_ERROR]
+        return Outcome("exited", wire.exit_payload(invocation.request_id, code), wire.RUNTIME_EXIT_ERROR, lines)
+
+    def _timeout_outcome(self, invocation: Invocation, elapsed_s: float) -> Outcome:
+        message = wire.timeout_message(invocation.request_id, elapsed_s)
+        return Outcome("timeout", wire.timeout_payload(invocation.request_id, elapsed_s), "", [message])
+
+    @property
+    def active(self) -> bool:
+        """Initializing or running an invocation: worth measuring."""
+        return not self.dead and (not self.is_ready or self._current is not None)
+
+    @property
+    def reusable(self) -> bool:
+        return not self.dead and self.init_error is None and self.killed_for is None
+
+    # -- the Runtime API side (RuntimeChannel) ------------------------------------------
+    def wait_for_invocation(self) -> Invocation | None:
+        with self._cond:
+            if not self.is_ready:
+                self.is_ready = True
+                self.init_duration_ms = (time.monotonic() - self._spawned) * 1000
+                if self.processes is not None:
+                    self.processes.learn_namespace()
+                self.ready.set()
+            self.parked = True
+            while self._slot is None and not self.dead:
+                self._cond.wait()
+            self.parked = False
+            if self.dead or self._slot is None:
+                return None
+            invocation: Invocation = self._slot
+            self._slot = None
+        if self.logs is not None:
+            # Output before START: the init phase's on a cold start; on a warm one,
+            # background output between invocations, already shown on the console.
+            before = self.logs.take()
+            if self.invocations == 1:
+                invocation.init_output = before
+        return invocation
+
+    def delivered(self, delivery: Delivery) -> None:
+        assert isinstance(delivery, Invocation)
+        delivery.taken.set()
+        FUNCTION_LOGGER.info(start_line(delivery.request_id), extra={"environment": self.id})
+        self._note_peak()
+
+    def undelivered(self, delivery: Delivery) -> None:
+        assert isinstance(delivery, Invocation)
+        delivery.finish(Outcome("undelivered"))
+        self.kill("undelivered")
+
+    def connection_verdict(self, delivery: Delivery, unread: bool) -> None:
+        assert isinstance(delivery, Invocation)
+        delivery.unread = unread
+        delivery.settled.set()
+
+    def _invocation(self, request_id: str) -> Invocation | None:
+        with self._cond:
+            current = self._current
+        return current if current is not None and current.request_id == request_id else None
+
+    def post_response(self, request_id: str, body: bytes) -> tuple[int, dict[str, str]]:
+        invocation = self._invocation(request_id)
+        if invocation is None:
+            return 400, {"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"}
+        self._note_peak()
+        if len(body) > wire.MAX_RESPONSE_BYTES:
+            payload = wire.response_too_large_payload(len(body))
+            invocation.finish(Outcome("error", payload, wire.RESPONSE_TOO_LARGE, [json.loads(payload)["errorMessage"]]))
+            return 413, wire.runtime_too_large_answer()
+        invocation.finish(Outcome("response", body))
+        return 202, {"status": "OK"}
+
+    def post_error(self, request_id: str, body: bytes, error_type: str) -> tuple[int, dict[str, str]]:
+        invocation = self._invocation(request_id)
+        if invocation is None:
+            return 400, {"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"}
+        self._note_peak()
+        invocation.finish(Outcome("error", _error_body(body, error_type), error_type))
+        return 202, {"status": "OK"}
+
+    def post_init_error(self, body: bytes, error_type: str) -> tuple[int, dict[str, str]]:
+        outcome = Outcome("init_error", _error_body(body, error_type), error_type)
+        self.init_error = outcome
+        self.init_duration_ms = (time.monotonic() - self._spawned) * 1000
+        with self._cond:
+            current = self._current
+        if current is not None:
+            current.finish(outcome)
+        self.ready.set()
+        return 202, {"status": "OK"}
+
+
+def _error_body(body: bytes, error_type: str) -> bytes:
+    """The error as the caller sees it: the runtime's JSON, or one built around its text."""
+    try:
+        if isinstance(json.loads(body), dict):
+            return body
+    except ValueError:
+        pass
+    return json.dumps({"errorType": error_type or "Unknown", "errorMessage": body.decode("utf-8", "replace")}).encode()

@@ -1,0 +1,82 @@
+"""Running one invocation end to end: concurrency, an environment, the outcome, the log.
+
+This is the service's behaviour between "request accepted" and "answer ready", with no
+HTTP in it, so it can be driven directly as well as through the Invoke API.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from lambda_pkg.emulator.environment import ExecutionEnvironment, Invocation, Outcome
+from lambda_pkg.emulator.logs import FUNCTION_LOGGER, Report, end_line, invocation_log
+from lambda_pkg.emulator.pool import EnvironmentPool
+
+log = logging.getLogger("lambda_pkg.emulator")
+
+#: Environments that die before taking the event are replaced this many times.
+_DELIVERY_ATTEMPTS = 3
+
+
+@dataclass
+class InvokeResult:
+    request_id: str
+    outcome: Outcome
+    #: The invocation's log (START ... REPORT); ``LogType=Tail`` returns its last 4 KB.
+    log: bytes
+    environment_id: str
+    cold: bool
+
+
+class Invoker:
+    def __init__(self, pool: EnvironmentPool) -> None:
+        self.pool = pool
+        self.config = pool.config
+
+    def invoke(
+        self, payload: bytes, client_context: str | None = None, invoked_arn: str | None = None, block: bool = False
+    ) -> InvokeResult:
+        """Run one event; raises pool.Throttled when no concurrency is left (unless ``block``)."""
+        self.pool.acquire(block=block)
+        try:
+            return self._invoke(payload, client_context, invoked_arn or self.config.arn)
+        finally:
+            self.pool.release()
+
+    def _invoke(self, payload: bytes, client_context: str | None, invoked_arn: str) -> InvokeResult:
+        request_id = str(uuid.uuid4())
+        # Every idle environment may have died unnoticed; then one more, new, is tried.
+        attempts = _DELIVERY_ATTEMPTS + self.pool.idle_count
+        for _attempt in range(attempts):
+            env, cold = self.pool.checkout()
+            invocation = Invocation(payload, self.config.timeout, invoked_arn, client_context, request_id)
+            outcome = env.run(invocation)
+            if outcome.kind == "undelivered":
+                # Its runtime died (or lost its poll connection) while waiting for work: the
+                # event was never seen. Lambda would not lose it either: run it elsewhere.
+                log.info("environment %s was gone before it took %s; running it in another", env.id, request_id)
+                self.pool.discard(env)
+                continue
+            result = self._result(env, invocation, outcome, cold and not self.pool.is_prestarted(env))
+            self.pool.checkin(env)
+            return result
+        raise RuntimeError(f"{attempts} environments in a row died before taking event {request_id}")
+
+    def _result(self, env: ExecutionEnvironment, invocation: Invocation, outcome: Outcome, cold: bool) -> InvokeResult:
+        output = env.logs.take() if env.logs is not None else b""
+        report = Report(
+            request_id=invocation.request_id,
+            duration_ms=invocation.duration_ms,
+            memory_size_mb=self.config.memory_mb,
+            max_memory_used_mb=env.max_memory_used_mb(),
+            init_duration_ms=env.init_duration_ms if cold else None,
+        )
+        text = invocation_log(invocation.request_id, invocation.init_output, output, outcome.platform_lines, report)
+        # The console shows START and the function's lines as they come; add the rest.
+        for line in outcome.platform_lines:
+            FUNCTION_LOGGER.info(line, extra={"environment": env.id})
+        FUNCTION_LOGGER.info(end_line(invocation.request_id), extra={"environment": env.id})
+        FUNCTION_LOGGER.info(report.line(), extra={"environment": env.id})
+        return InvokeResult(invocation.request_id, outcome, text, env.id, cold)

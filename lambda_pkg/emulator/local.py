@@ -1,0 +1,130 @@
+"""``LocalLambda``: the whole stand-in in one object, for the command and for tests.
+
+    with LocalLambda(load_function_config("template.yaml")) as lam:
+        boto3.client("lambda", endpoint_url=lam.endpoint).invoke(...)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from types import TracebackType
+
+from lambda_pkg.emulator import sandbox
+from lambda_pkg.emulator.environment import INIT_TIMEOUT_S, EnvSettings
+from lambda_pkg.emulator.invoker import Invoker
+from lambda_pkg.emulator.memory import SAMPLE_INTERVAL_S, MemoryMonitor
+from lambda_pkg.emulator.pool import ACCOUNT_CONCURRENCY, EnvironmentPool
+from lambda_pkg.emulator.service import LambdaService, ServiceServer
+from lambda_pkg.emulator.template import FunctionConfig
+from lambda_pkg.emulator.variables import localized_function_env
+
+log = logging.getLogger("lambda_pkg.emulator")
+
+DEFAULT_PORT = 3001
+
+
+@dataclass(frozen=True)
+class Options:
+    """How the stand-in runs (the function's own settings live in FunctionConfig)."""
+
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    python: str = sys.executable
+    #: auto (namespace when possible, else tmpdir), namespace, or tmpdir.
+    isolation: str = "auto"
+    enforce_memory: bool = False
+    prestart: int = 0
+    #: Idle environments are stopped after this long (Lambda reclaims them too); None keeps them.
+    idle_timeout_s: float | None = 900.0
+    pass_env: tuple[str, ...] = ()
+    #: Extra paths under /tmp the runtime needs when /tmp is replaced by a tmpfs.
+    keep_paths: tuple[str, ...] = ()
+    account_concurrency: int = ACCOUNT_CONCURRENCY
+    sample_interval_s: float = SAMPLE_INTERVAL_S
+    init_timeout_s: float = INIT_TIMEOUT_S
+
+
+class LocalLambda:
+    """The Invoke API and control plane on ``host:port``, backed by real environments."""
+
+    def __init__(self, config: FunctionConfig, options: Options | None = None) -> None:
+        self.config = config
+        self.options = options or Options()
+        self.isolation: sandbox.Isolation | None = None
+        self.pool: EnvironmentPool | None = None
+        self.monitor: MemoryMonitor | None = None
+        self.server: ServiceServer | None = None
+
+    @property
+    def endpoint(self) -> str:
+        if self.server is None:
+            raise RuntimeError("LocalLambda is not started")
+        host = self.options.host
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{self.server.port}"
+
+    def start(self) -> str:
+        """Bind the port, start the environments asked for, and return the endpoint URL."""
+        opts, config = self.options, self.config
+        if config.reserved_concurrency is not None and config.reserved_concurrency > opts.account_concurrency - 100:
+            # The service keeps 100 of the account's concurrency unreserved.
+            raise ValueError(
+                f"reserved concurrency {config.reserved_concurrency} leaves less than 100 of the account's "
+                f"{opts.account_concurrency} unreserved"
+            )
+        self.isolation = sandbox.detect(opts.python, opts.isolation, config.code_dir, list(opts.keep_paths))
+        settings = EnvSettings(
+            python=opts.python,
+            isolation=self.isolation,
+            pass_env=opts.pass_env,
+            enforce_memory=opts.enforce_memory,
+            extra_keep=opts.keep_paths,
+            init_timeout_s=opts.init_timeout_s,
+        )
+        monitor = MemoryMonitor(opts.sample_interval_s)
+        pool = EnvironmentPool(config, settings, monitor, opts.idle_timeout_s, opts.account_concurrency)
+        service = LambdaService(config, Invoker(pool), opts.account_concurrency)
+        self.server = ServiceServer(service, opts.host, opts.port)  # OSError if the port is taken
+        self.monitor, self.pool = monitor, pool
+        self.monitor.start()
+        self.pool.start()
+        self.server.start()
+        self._log_start()
+        if opts.prestart:
+            ready = self.pool.prestart(opts.prestart)
+            log.info("%d of %d environments prestarted", len(ready), opts.prestart)
+        return self.endpoint
+
+    def _log_start(self) -> None:
+        config, opts = self.config, self.options
+        assert self.isolation is not None
+        limit = "unreserved" if config.reserved_concurrency is None else str(config.reserved_concurrency)
+        log.info(
+            "local Lambda on %s: function %s (handler %s, timeout %d s, memory %d MB%s, concurrency %s)",
+            self.endpoint, ", ".join(config.names), config.handler, config.timeout, config.memory_mb,
+            ", enforced" if opts.enforce_memory else "", limit,
+        )
+        log.info("environments are isolated by %s: %s", self.isolation.mode, self.isolation.reason)
+        for note in config.notes:
+            log.info("template: %s", note)
+        for note in localized_function_env(config.environment, os.environ)[1]:
+            log.info("environment: %s", note)
+
+    def stop(self) -> None:
+        """Stop serving and kill every environment and the processes they started."""
+        if self.server is not None:
+            self.server.stop()
+        if self.pool is not None:
+            self.pool.stop()
+        if self.monitor is not None:
+            self.monitor.stop()
+
+    def __enter__(self) -> LocalLambda:
+        self.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()

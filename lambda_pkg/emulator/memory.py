@@ -1,0 +1,64 @@
+"""Measuring (and, with ``--enforce-memory``, limiting) each environment's memory.
+
+One thread samples every active environment's whole process tree every 100 ms: the sum of
+the resident set sizes of the runtime and everything it started (Chrome included). The
+peak is the REPORT line's Max Memory Used; over MemorySize, the environment is killed as
+Lambda's out-of-memory kill does.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from lambda_pkg.emulator.processes import Snapshot
+
+if TYPE_CHECKING:
+    from lambda_pkg.emulator.environment import ExecutionEnvironment
+
+log = logging.getLogger("lambda_pkg.emulator")
+
+SAMPLE_INTERVAL_S = 0.1
+
+
+class MemoryMonitor:
+    def __init__(self, interval_s: float = SAMPLE_INTERVAL_S) -> None:
+        self.interval_s = interval_s
+        self._envs: dict[str, ExecutionEnvironment] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="memory-monitor", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def add(self, env: ExecutionEnvironment) -> None:
+        with self._lock:
+            self._envs[env.id] = env
+
+    def remove(self, env: ExecutionEnvironment) -> None:
+        with self._lock:
+            self._envs.pop(env.id, None)
+
+    def sample_once(self) -> None:
+        with self._lock:
+            active = [env for env in self._envs.values() if env.active and env.processes is not None]
+        if not active:
+            return  # idle environments run no code: nothing to measure
+        snap = Snapshot.take()
+        for env in active:
+            assert env.processes is not None
+            env.observe_memory(env.processes.rss_bytes(snap))
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.sample_once()
+            except Exception:  # noqa: BLE001 - measuring must never stop the service
+                log.exception("memory sampling failed")

@@ -1,0 +1,202 @@
+"""Finding every process of one execution environment, measuring it, and killing it.
+
+An environment is its runtime process and everything it started. Chrome's helpers leave the
+tree (crashpad handlers call setsid and are re-parented to init), so a process also belongs
+to the environment when it shares the environment's mount namespace, its session or process
+group, or mentions the environment's private directory in its command line or environment.
+Once seen, a member stays known until it exits (pid and start time, against pid reuse).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import psutil
+
+_HOST_MNT_NS = ""
+try:
+    _HOST_MNT_NS = os.readlink("/proc/self/ns/mnt")
+except OSError:
+    pass
+
+
+def _mnt_ns(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/mnt")
+    except OSError:
+        return ""
+
+
+@dataclass
+class Snapshot:
+    """One pass over the process table: pid -> (ppid, start time)."""
+
+    parents: dict[int, int] = field(default_factory=dict)
+    started: dict[int, float] = field(default_factory=dict)
+
+    @classmethod
+    def take(cls) -> Snapshot:
+        snap = cls()
+        for proc in psutil.process_iter(["ppid", "create_time"]):
+            info = proc.info
+            if info["ppid"] is None:
+                continue
+            snap.parents[proc.pid] = info["ppid"]
+            snap.started[proc.pid] = info["create_time"] or 0.0
+        return snap
+
+    def descendants(self, root: int) -> set[int]:
+        children: dict[int, list[int]] = {}
+        for pid, ppid in self.parents.items():
+            children.setdefault(ppid, []).append(pid)
+        found: set[int] = set()
+        stack = [root]
+        while stack:
+            for child in children.get(stack.pop(), []):
+                if child not in found:
+                    found.add(child)
+                    stack.append(child)
+        return found
+
+
+class ProcessSet:
+    """The processes of one environment."""
+
+    def __init__(self, root_pid: int, private_dir: str | None) -> None:
+        self.root_pid = root_pid
+        self.private_dir = private_dir
+        self.mnt_ns = ""
+        self._ns_fd: int | None = None
+        self._known: dict[int, float] = {}
+        self._own_pid = os.getpid()
+
+    def learn_namespace(self) -> None:
+        """Record the runtime's mount namespace (call once it runs, after the launcher).
+
+        A descriptor on the namespace is held until :meth:`release`: the kernel reuses the
+        inode number of a freed namespace, and a new environment whose namespace got the
+        same number must never be taken for this one.
+        """
+        try:
+            fd = os.open(f"/proc/{self.root_pid}/ns/mnt", os.O_RDONLY)
+        except OSError:
+            return
+        ns = _mnt_ns(self.root_pid)
+        if ns and ns != _HOST_MNT_NS and os.readlink(f"/proc/self/fd/{fd}") == ns:
+            self.mnt_ns, self._ns_fd = ns, fd
+        else:
+            os.close(fd)
+
+    def release(self) -> None:
+        """Let the namespace go (after the last kill)."""
+        if self._ns_fd is not None:
+            os.close(self._ns_fd)
+            self._ns_fd = None
+        self.mnt_ns = ""
+
+    def _marked(self, pid: int) -> bool:
+        if self.mnt_ns and _mnt_ns(pid) == self.mnt_ns:
+            return True
+        if self.private_dir:
+            try:
+                proc = psutil.Process(pid)
+                if any(self.private_dir in arg for arg in proc.cmdline()):
+                    return True
+                return bool(proc.environ().get("TMPDIR") == self.private_dir)
+            except psutil.Error:
+                return False
+        return False
+
+    def members(self, snap: Snapshot, thorough: bool = False) -> set[int]:
+        """Member pids. ``thorough`` also checks processes outside the tree (for kills)."""
+        pids = {self.root_pid} if self.root_pid in snap.parents else set()
+        pids |= snap.descendants(self.root_pid)
+        for pid, started in list(self._known.items()):
+            if snap.started.get(pid) == started:
+                pids.add(pid)
+            else:
+                del self._known[pid]
+        # Orphans are where escaped helpers end up; a kill looks at everything.
+        outside = snap.parents if thorough else {p: pp for p, pp in snap.parents.items() if pp <= 1}
+        for pid in outside:
+            if pid in pids or pid in (self._own_pid, 1):
+                continue
+            if self._marked(pid) or (thorough and _same_session(pid, self.root_pid)):
+                pids.add(pid)
+                pids |= snap.descendants(pid)
+        pids.discard(self._own_pid)
+        pids.discard(1)
+        for pid in pids:
+            if pid in snap.started:
+                self._known[pid] = snap.started[pid]
+        return pids
+
+    def rss_bytes(self, snap: Snapshot) -> int:
+        return sum(_rss(pid) for pid in self.members(snap))
+
+    def kill(self, rounds: int = 5) -> int:
+        """SIGKILL every member until none is left; returns how many were signalled."""
+        killed: set[int] = set()
+        for _ in range(rounds):
+            _signal_group(self.root_pid)
+            pids = self.members(Snapshot.take(), thorough=True)
+            alive = [pid for pid in pids if _alive(pid)]
+            if not alive:
+                break
+            for pid in alive:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    killed.add(pid)
+                except OSError:
+                    pass
+            time.sleep(0.02)
+        return len(killed)
+
+
+def _signal_group(pgid: int) -> None:
+    # The runtime leads its own session and process group (start_new_session).
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _same_session(pid: int, sid: int) -> bool:
+    try:
+        return bool(os.getsid(pid) == sid or os.getpgid(pid) == sid)
+    except OSError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return False
+
+
+def _rss(pid: int) -> int:
+    try:
+        return int(psutil.Process(pid).memory_info().rss)
+    except psutil.Error:
+        return 0
+
+
+def peak_rss_bytes(pid: int) -> int:
+    """The kernel's high-water mark of one process's RSS (VmHWM), 0 if unknown."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def any_alive(pids: Iterable[int]) -> list[int]:
+    return [pid for pid in pids if _alive(pid)]
