@@ -14,8 +14,6 @@ command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 # Screenshots of CJK text and emoji need fonts that slim images leave out.
 installed fonts-noto-cjk || missing+=(fonts-noto-cjk)
 installed fonts-noto-color-emoji || missing+=(fonts-noto-color-emoji)
-# The loopback Lambda relays sockets into its sandboxes.
-command -v socat >/dev/null 2>&1 || missing+=(socat)
 if ! python3 -c "import venv, ensurepip" >/dev/null 2>&1; then missing+=(python3-venv); fi
 
 if [ ${#missing[@]} -gt 0 ]; then
