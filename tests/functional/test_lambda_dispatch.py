@@ -234,3 +234,48 @@ def test_bundle_is_uploaded_once_and_size_is_bounded(pytester: pytest.Pytester, 
     result = _run(pytester, bucket, "--lambda-max-bundle-mb=1")
     assert result.ret == 4
     assert "Largest files: video.bin (2.0 MB)" in result.stderr.str() and "Traceback" not in result.stderr.str()
+
+
+def test_garbage_and_lost_connections_are_reported_once_each(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    pytester.makepyfile(
+        test_bad="""
+        def test_fine(): pass
+        def test_garbage(): pass
+        def test_notjson(): pass
+        def test_hangup(): pass
+        def test_also_fine(): pass
+        """
+    )
+    result = _run(pytester, bucket, "--lambda-retries=1")
+    result.assert_outcomes(passed=2, errors=3)
+    cases = _cases(pytester)
+    assert cases["test_fine"].find("error") is None and cases["test_also_fine"].find("error") is None
+    assert "not a test result: {'hello': 'world'}" in cases["test_garbage"].find("error").get("message", "")
+    assert fake_lambda.state.attempts("test_bad.py::test_garbage") == 1  # garbage is not retried blindly
+    assert "malformed response" in cases["test_notjson"].find("error").get("message", "")
+    hangup = cases["test_hangup"].find("error").get("message", "")
+    assert "infrastructure failure after 2 attempt(s)" in hangup and "connection lost" in hangup
+    assert fake_lambda.state.attempts("test_bad.py::test_hangup") == 2
+
+
+def test_endpoint_going_away_mid_run(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    import threading
+    import time
+
+    pytester.makepyfile(test_gone="def test_quick(): pass\n" + "\n".join(f"def test_slow5_{i}(): pass" for i in range(4)))
+
+    def stop_after_first() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(c.ended and c.nodeid.endswith("test_quick") for c in fake_lambda.state.calls):
+            time.sleep(0.02)
+        fake_lambda.stop()  # connection refused from now on
+
+    threading.Thread(target=stop_after_first, daemon=True).start()
+    result = _run(pytester, bucket, "--lambda-concurrency=1", "--lambda-retries=1")
+    result.assert_outcomes(passed=1 + sum(1 for c in fake_lambda.state.calls if c.result == "passed" and not c.nodeid.endswith("quick")), errors=4 - sum(1 for c in fake_lambda.state.calls if c.result == "passed" and not c.nodeid.endswith("quick")))
+    cases = _cases(pytester)
+    assert len(cases) == 5 and cases["test_quick"].find("error") is None
+    for name, case in cases.items():
+        error = case.find("error")
+        if error is not None:
+            assert "connection lost" in error.get("message", ""), name

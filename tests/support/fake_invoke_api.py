@@ -65,7 +65,7 @@ def _behaviour(name: str) -> dict[str, Any]:
     first attempt), crashonce (runtime exit on attempt 1), crash (always), timeout
     (Lambda timeout), unhealthy (retryable handler error once), bigsleep<N> (N s)."""
     found: dict[str, Any] = {}
-    for token in ("fail", "flaky", "crashonce", "crash", "timeout", "unhealthy", "refused", "skip"):
+    for token in ("fail", "flaky", "crashonce", "crash", "timeout", "unhealthy", "refused", "skip", "garbage", "notjson", "hangup"):
         if re.search(rf"(^|_){token}($|_|\[|\d)", name):
             found[token] = True
     if m := re.search(r"slow(\d+)", name):
@@ -152,6 +152,19 @@ class _Handler(BaseHTTPRequestHandler):
         if b.get("unhealthy") and attempt_no == 1:
             call.result = "unhealthy"
             self._send(200, {"version": 1, "kind": "error", "error_type": "EnvironmentUnhealthy", "message": "/tmp full", "retryable": True}, headers)
+            return
+        if b.get("garbage"):
+            call.result = "garbage"
+            self._send(200, {"hello": "world"}, headers)
+            return
+        if b.get("notjson"):
+            call.result = "notjson"
+            self._send(200, b"<html>502 Bad Gateway</html>", headers)
+            return
+        if b.get("hangup"):
+            call.result = "hangup"
+            self.close_connection = True
+            self.connection.shutdown(2)  # the peer vanishes mid-invocation, no status line
             return
         if b.get("refused"):
             call.result = "refused"
