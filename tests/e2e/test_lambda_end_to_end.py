@@ -1,0 +1,165 @@
+"""pytest --lambda end to end: boto3 -> local Lambda -> the real handler -> Chromium -> loopback S3.
+
+The same suites give the same outcomes, messages and exit code as a local run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from lambda_pkg.emulator import LocalLambda, Options, load_function_config, with_overrides
+from tests.conftest import REPO
+from tests.support.services import AWS_TEST_ENV, LoopbackS3
+
+pytestmark = pytest.mark.e2e
+DEMO = "examples/demo"
+
+
+class Stack:
+    def __init__(self, s3: LoopbackS3, bucket: str, lam: LocalLambda) -> None:
+        self.s3, self.bucket, self.lam = s3, bucket, lam
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, **AWS_TEST_ENV, "AWS_ENDPOINT_URL_S3": self.s3.endpoint, "AWS_ENDPOINT_URL_LAMBDA": self.lam.endpoint}
+
+    def pytest(self, *args: str, lambda_mode: bool = True, cwd: str = REPO) -> subprocess.CompletedProcess[str]:
+        extra = ["--lambda", "--lambda-function=UiTestFunction", f"--artifacts=s3://{self.bucket}/runs"] if lambda_mode else []
+        return subprocess.run([sys.executable, "-m", "pytest", *extra, *args], cwd=cwd, env=self.env(), capture_output=True, text=True, timeout=600)
+
+
+
+
+@pytest.fixture(scope="module")
+def stack(loopback_s3: LoopbackS3) -> Iterator[Stack]:
+    saved = {k: os.environ.get(k) for k in (*AWS_TEST_ENV, "AWS_ENDPOINT_URL_S3", "LAMBDA_UI_DEADLINE_MARGIN_S")}
+    # The stand-in hands these to its environments, as Lambda hands the function its configuration.
+    os.environ.update(AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=loopback_s3.endpoint, LAMBDA_UI_DEADLINE_MARGIN_S="3")
+    bucket = "e2e-artifacts"
+    boto3.client("s3", endpoint_url=loopback_s3.endpoint).create_bucket(Bucket=bucket)
+    config = with_overrides(load_function_config(os.path.join(REPO, "template.yaml")), timeout=20, concurrency=3)
+    try:
+        with LocalLambda(config, Options(port=0, prestart=2)) as lam:
+            yield Stack(loopback_s3, bucket, lam)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _cases(xml: Path) -> dict[tuple[str, str], ET.Element]:
+    cases = list(ET.parse(xml).getroot().iter("testcase"))
+    keys = [(c.get("classname", ""), c.get("name", "")) for c in cases]
+    assert len(keys) == len(set(keys)), f"a test was reported more than once: {keys}"
+    return dict(zip(keys, cases))
+
+
+def _outcome(case: ET.Element) -> tuple[str, str]:
+    for tag in ("failure", "error", "skipped"):
+        element = case.find(tag)
+        if element is not None:
+            return tag, element.get("message", "")
+    return "passed", ""
+
+
+def _stable(text: str | None) -> str:
+    """A traceback without what differs between any two runs: browser session ids, the app's
+    port, chromedriver's native stack addresses."""
+    text = re.sub(r'session="[0-9a-f]+"', 'session="…"', text or "")
+    text = re.sub(r"0x[0-9a-f]+", "0x…", text)
+    return re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:…", text)
+
+
+def _props(case: ET.Element) -> dict[str, str]:
+    return {p.get("name", ""): p.get("value", "") for p in case.findall("./properties/property")}
+
+
+def test_demo_suite_matches_a_local_run(stack: Stack, tmp_path: Path) -> None:
+    local = stack.pytest(DEMO, "-p", "no:cacheprovider", f"--junitxml={tmp_path}/local.xml", f"--artifacts={tmp_path}/a", lambda_mode=False)
+    remote = stack.pytest(DEMO, "-p", "no:cacheprovider", f"--junitxml={tmp_path}/lambda.xml", "--lambda-concurrency=3")
+    assert remote.returncode == local.returncode == 1, remote.stdout[-3000:]
+    summary = [line for line in remote.stdout.splitlines() if line.startswith("=") and " in " in line][-1]
+    assert "1 failed, 2 passed, 1 skipped, 1 xfailed, 1 error" in summary, summary
+    local_cases, remote_cases = _cases(tmp_path / "local.xml"), _cases(tmp_path / "lambda.xml")
+    assert set(local_cases) == set(remote_cases)
+    for key, case in local_cases.items():
+        remote_outcome, local_outcome = _outcome(remote_cases[key]), _outcome(case)
+        assert (remote_outcome[0], _stable(remote_outcome[1])) == (local_outcome[0], _stable(local_outcome[1])), key
+        assert _stable(remote_cases[key].findtext("failure")) == _stable(case.findtext("failure"))
+    # Failing tests link their artifacts in S3, in both conventions.
+    s3 = boto3.client("s3", endpoint_url=stack.s3.endpoint)
+    for key, case in remote_cases.items():
+        outcome, _ = _outcome(case)
+        props = _props(case)
+        assert props["lambda_attempts"] == "1" and props["lambda_request_ids"], key
+        if outcome in ("failure", "error"):
+            shot = props["artifact:failure-screenshot.png"]
+            assert shot.startswith(f"s3://{stack.bucket}/runs/") and f"[[ATTACHMENT|{shot}]]" in (case.findtext("system-out") or "")
+            bucket, _, object_key = shot[5:].partition("/")
+            assert s3.get_object(Bucket=bucket, Key=object_key)["Body"].read().startswith(b"\x89PNG")
+
+
+def test_example_suite_passes_on_lambda(stack: Stack, tmp_path: Path) -> None:
+    collected = stack.pytest("--collect-only", "-q", "examples/ui", lambda_mode=False).stdout
+    expected = {line for line in collected.splitlines() if "::" in line}
+    remote = stack.pytest("examples/ui", "-p", "no:cacheprovider", f"--junitxml={tmp_path}/ui.xml", "--lambda-concurrency=3")
+    assert remote.returncode == 0, remote.stdout[-3000:]
+    cases = _cases(tmp_path / "ui.xml")
+    assert len(cases) == len(expected) >= 30
+    assert all(_outcome(c)[0] == "passed" for c in cases.values())
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [["-k", "home or catalogue"], ["-x", "--lambda-concurrency=1"], ["-m", "xfail"]],
+    ids=["k", "exitfirst", "m"],
+)
+def test_selection_flags_behave_as_locally(stack: Stack, tmp_path: Path, flags: list[str]) -> None:
+    extra = [f for f in flags if not f.startswith("--lambda")]
+    local = stack.pytest(DEMO, "-p", "no:cacheprovider", f"--junitxml={tmp_path}/l.xml", f"--artifacts={tmp_path}/a", *extra, lambda_mode=False)
+    remote = stack.pytest(DEMO, "-p", "no:cacheprovider", f"--junitxml={tmp_path}/r.xml", *flags)
+    assert remote.returncode == local.returncode
+    assert {k: _outcome(c)[0] for k, c in _cases(tmp_path / "r.xml").items()} == {k: _outcome(c)[0] for k, c in _cases(tmp_path / "l.xml").items()}
+
+
+def test_last_failed_behaves_as_locally(stack: Stack, tmp_path: Path) -> None:
+    work = tmp_path / "suite"
+    work.mkdir()
+    (work / "test_lf.py").write_text("def test_ok():\n    pass\n\ndef test_bad():\n    assert 1 == 2\n")
+    first = stack.pytest("-p", "cacheprovider", "--junitxml=r1.xml", cwd=str(work))
+    assert first.returncode == 1
+    second = stack.pytest("-p", "cacheprovider", "--lf", "--junitxml=r2.xml", cwd=str(work))
+    assert second.returncode == 1 and "run-last-failure: rerun previous 1 failure" in second.stdout
+    assert list(_cases(work / "r2.xml")) == [("test_lf", "test_bad")]
+
+
+def test_crash_and_lambda_timeout_are_reported_once_with_their_cause(stack: Stack, tmp_path: Path) -> None:
+    work = tmp_path / "suite"
+    work.mkdir()
+    (work / "test_faults.py").write_text(
+        "import os, signal, time\n\n"
+        "def test_fine():\n    pass\n\n"
+        "def test_crash():\n    os.kill(os.getpid(), signal.SIGKILL)\n\n"
+        "def test_blocks_the_deadline():\n"
+        "    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})  # no deadline capture: Lambda's own timeout hits\n"
+        "    time.sleep(60)\n"
+    )
+    result = stack.pytest("--junitxml=r.xml", "--lambda-retries=0", "-p", "no:cacheprovider", cwd=str(work))
+    assert result.returncode == 1, result.stdout[-3000:]
+    cases = _cases(work / "r.xml")
+    assert len(cases) == 3 and _outcome(cases[("test_faults", "test_fine")])[0] == "passed"
+    crash = _outcome(cases[("test_faults", "test_crash")])
+    assert crash[0] == "error" and "Runtime.ExitError" in crash[1] and "infrastructure failure after 1 attempt(s)" in crash[1]
+    timeout = _outcome(cases[("test_faults", "test_blocks_the_deadline")])
+    assert timeout[0] == "error" and "Lambda timeout: Task timed out after 20.00 seconds" in timeout[1]
