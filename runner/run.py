@@ -137,7 +137,8 @@ class UiRun:
             return
         names = {name for name, _ in report.user_properties}
         started = self._test_started.pop(report.nodeid, None)
-        if started is not None and "run_offset_s" not in names:
+        # Inside Lambda (a hosted session) the timeline is the client's to record.
+        if started is not None and "run_offset_s" not in names and self.owns_browsers:
             report.user_properties.append(("run_offset_s", round(started - self.started, 3)))
             report.user_properties.append(("wall_s", round(time.time() - started, 4)))
         files = [v for k, v in report.user_properties if k.startswith(PROP_ARTIFACT_PREFIX)]

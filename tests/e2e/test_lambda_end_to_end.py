@@ -103,6 +103,8 @@ def test_demo_suite_matches_a_local_run(stack: Stack, tmp_path: Path) -> None:
         outcome, _ = _outcome(case)
         props = _props(case)
         assert props["lambda_attempts"] == "1" and props["lambda_request_ids"], key
+        names = [p.get("name") for p in case.findall("./properties/property")]
+        assert len(names) == len(set(names)), f"{key}: a property appears twice: {names}"
         if outcome in ("failure", "error"):
             shot = props["artifact:failure-screenshot.png"]
             assert shot.startswith(f"s3://{stack.bucket}/runs/") and f"[[ATTACHMENT|{shot}]]" in (case.findtext("system-out") or "")
