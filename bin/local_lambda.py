@@ -20,7 +20,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from lambda_pkg.emulator import DEFAULT_PORT, LocalLambda, Options, TemplateError, load_function_config, with_overrides
+from lambda_pkg.emulator import (
+    DEFAULT_PORT,
+    FunctionInitError,
+    LocalLambda,
+    Options,
+    TemplateError,
+    load_function_config,
+    with_overrides,
+)
+from lambda_pkg.emulator.sandbox import MODES
 from lambda_pkg.emulator.template import FunctionConfig
 
 log = logging.getLogger("lambda_pkg.emulator")
@@ -40,6 +49,13 @@ def _non_negative(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _non_negative(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port 1-65535, got {value}")
     return value
 
 
@@ -74,7 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
     service.add_argument("--prestart", type=_non_negative, default=0, metavar="N", help="start N warm environments up front")
     service.add_argument("--ready-file", type=Path, help="write the endpoint URL here once serving (removed at exit)")
     service.add_argument("--enforce-memory", action="store_true", help="kill an environment whose processes use more than MemorySize")
-    service.add_argument("--isolation", choices=("auto", "namespace", "tmpdir"), default="auto", help="how each environment gets a private /tmp")
+    service.add_argument(
+        "--isolation", choices=MODES, default="auto",
+        help="namespace: private /tmp and network (host ports by relay); mount: private /tmp, host network; "
+        "tmpdir: private TMPDIR; auto (default): the first of these possible here",
+    )
+    service.add_argument(
+        "--forward-port", action="append", default=[], type=_port, metavar="PORT",
+        help="relay this host port on 127.0.0.1 into private networks (AWS_ENDPOINT_URL* ports always are)",
+    )
+    service.add_argument("--invocation-log", type=Path, metavar="PATH", help="write one JSON line per invocation here")
     service.add_argument("--idle-timeout", type=_non_negative, default=900, metavar="SECONDS", help="stop idle environments after this long (0: never)")
     service.add_argument("--pass-env", action="append", default=[], metavar="NAME", help="also pass this variable of ours to environments")
     service.add_argument("--python", default=sys.executable, help="interpreter that runs awslambdaric (default: this one)")
@@ -129,7 +154,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = build_config(args)
     except TemplateError as exc:
-        print(f"local-lambda: error: {args.template}: {exc}", file=sys.stderr)
+        message = str(exc)
+        if args.template not in message and str(Path(args.template).resolve()) not in message:
+            message = f"{args.template}: {message}"
+        print(f"local-lambda: error: {message}", file=sys.stderr)
         return 2
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("listening on %s: anyone who can reach it can invoke the function (no credentials are checked)", args.host)
@@ -142,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         prestart=args.prestart,
         idle_timeout_s=float(args.idle_timeout) or None,
         pass_env=tuple(args.pass_env),
+        forward_ports=tuple(args.forward_port),
+        invocation_log=str(args.invocation_log) if args.invocation_log else None,
     )
     stop = threading.Event()
 
@@ -159,6 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"local-lambda: error: port {args.port} on {args.host} is in use (--port 0 picks a free one)", file=sys.stderr)
         else:
             print(f"local-lambda: error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except FunctionInitError as exc:
+        print(f"local-lambda: error: {exc}", file=sys.stderr)
         return 1
     except (RuntimeError, ValueError) as exc:
         lam.stop()

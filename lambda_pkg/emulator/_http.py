@@ -20,8 +20,17 @@ class ThreadedServer(ThreadingHTTPServer):
     # Many callers connect at once under concurrency (the default backlog is 5).
     request_queue_size = 256
 
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
-        super().__init__(address, handler)
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], listener: socket.socket | None = None
+    ) -> None:
+        """Bind ``address``, or serve ``listener``, a socket already listening (one made in
+        an environment's network namespace)."""
+        super().__init__(address, handler, bind_and_activate=listener is None)
+        if listener is not None:
+            self.socket.close()
+            self.socket = listener
+            self.server_address = listener.getsockname()
+            self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
         self._stopping = False
         self._thread = threading.Thread(target=self._accept_loop, name=f"http-{self.server_address[1]}", daemon=True)
 
@@ -61,7 +70,8 @@ class ThreadedServer(ThreadingHTTPServer):
         except OSError:
             pass
         self.server_close()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():  # never started when the environment failed to spawn
+            self._thread.join(timeout=5)
 
 
 class QuietHandler(BaseHTTPRequestHandler):

@@ -1,13 +1,15 @@
-"""Give one execution environment a private /tmp, then exec its runtime.
+"""Give one execution environment a private /tmp (and network), then exec its runtime.
 
 Run by path as ``python -S -I _launcher.py SPEC_JSON COMMAND...`` (it imports nothing from
-the project, so it starts in a few milliseconds). As root it enters a new mount namespace,
-mounts a tmpfs of the function's EphemeralStorage size on /tmp, binds back the few paths
-under the host's /tmp the runtime needs (a virtualenv, say), makes the code directory
-read-only as Lambda's /var/task is, and execs COMMAND in place (same pid).
+the project, so it starts in a few milliseconds). As root it joins the network namespace
+the stand-in made for the environment (an inherited descriptor), enters a new mount
+namespace, mounts a tmpfs of the function's EphemeralStorage size on /tmp, binds back the
+few paths under the host's /tmp the runtime needs (a virtualenv, say), makes the code
+directory read-only as Lambda's /var/task is, and execs COMMAND in place (same pid).
 
-``SPEC_JSON``: {"tmp_mb": int, "keep": [paths under /tmp], "readonly": [paths]}.
-With ``--probe`` instead of a command it only checks that all this is permitted.
+``SPEC_JSON``: {"tmp_mb": int, "keep": [paths under /tmp], "readonly": [paths],
+"netns_fd": int or null}. With ``--probe`` instead of a command it only checks that all
+this is permitted.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import sys
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWNET = 0x40000000
 MS_RDONLY = 0x1
 MS_REMOUNT = 0x20
 MS_BIND = 0x1000
@@ -47,6 +50,10 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
 
 
 def isolate(spec: dict[str, object]) -> None:
+    netns_fd = spec.get("netns_fd")
+    if isinstance(netns_fd, int):
+        _check(_libc.setns(netns_fd, CLONE_NEWNET), "setns(CLONE_NEWNET)")
+        os.close(netns_fd)  # the runtime and its children need no handle on it
     _check(_libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     # Nothing mounted here may leak back to the host.
     _mount("none", "/", None, MS_REC | MS_PRIVATE, None)

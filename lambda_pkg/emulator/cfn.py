@@ -52,10 +52,18 @@ def load_template(path: str | Path) -> dict[str, Any]:
     try:
         data = yaml.load(text, Loader=_CfnLoader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.YAMLError as exc:
-        raise TemplateError(f"{path} is not valid YAML: {exc}") from None
+        raise TemplateError(f"{path} is not valid YAML: {_yaml_problem(exc)}") from None
     if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
         raise TemplateError(f"{path} has no Resources section")
     return data
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's multi-line message as one line: where, and what."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        return f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"
+    return " ".join(str(exc).split())
 
 
 # -- resolving intrinsic functions --------------------------------------------------------

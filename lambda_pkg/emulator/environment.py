@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -19,12 +20,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lambda_pkg.emulator import sandbox, wire
+from lambda_pkg.emulator import netns, sandbox, wire
 from lambda_pkg.emulator.logs import FUNCTION_LOGGER, LogCapture, start_line
 from lambda_pkg.emulator.processes import ProcessSet, peak_rss_bytes
+from lambda_pkg.emulator.relay import Relay
 from lambda_pkg.emulator.runtime_api import Delivery, RuntimeApiServer
 from lambda_pkg.emulator.template import FunctionConfig
-from lambda_pkg.emulator.variables import runtime_environ
+from lambda_pkg.emulator.variables import loopback_endpoints, runtime_environ
 
 log = logging.getLogger("lambda_pkg.emulator")
 
@@ -32,6 +34,8 @@ log = logging.getLogger("lambda_pkg.emulator")
 INIT_TIMEOUT_S = 10.0
 #: How long a dead runtime's connection may take to show whether it read its event.
 _SETTLE_WAIT_S = 0.5
+#: Where the Runtime API listens inside an environment's own network namespace.
+RUNTIME_API_ADDRESS = ("127.0.0.1", 0)
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,16 @@ class EnvSettings:
     enforce_memory: bool = False
     extra_keep: tuple[str, ...] = ()
     init_timeout_s: float = INIT_TIMEOUT_S
+    #: Serves the relayed host ports of environments with their own network namespace.
+    relay: Relay | None = None
+    #: Host loopback ports relayed besides those of the AWS_ENDPOINT_URL* variables.
+    forward_ports: tuple[int, ...] = ()
+
+    def forwarded(self, env: dict[str, str]) -> list[tuple[str, int]]:
+        """The host addresses an environment with this ``env`` reaches by the relay."""
+        addresses = list(loopback_endpoints(env))
+        addresses += [("127.0.0.1", port) for port in self.forward_ports if ("127.0.0.1", port) not in addresses]
+        return addresses
 
 
 @dataclass
@@ -139,42 +153,75 @@ class ExecutionEnvironment:
         self.private_tmp: str | None = None
         self.proc: subprocess.Popen[bytes] | None = None
         self.processes: ProcessSet | None = None
-        self.server = RuntimeApiServer(self)
+        self.netns: netns.NetworkNamespace | None = None
+        self.server: RuntimeApiServer | None = None
         self.logs: LogCapture | None = None
 
     # -- life cycle ---------------------------------------------------------------------
     def start(self) -> None:
         settings, config = self.settings, self.config
-        if settings.isolation.mode == sandbox.TMPDIR:
+        if not settings.isolation.private_mounts:
             self.private_tmp = sandbox.make_private_tmp()
-        env = runtime_environ(config, self.server.address, self.private_tmp, pass_env=settings.pass_env)
-        argv = sandbox.command(
-            settings.isolation, settings.python, config.handler, config.ephemeral_mb, config.code_dir, list(settings.extra_keep)
-        )
-        self.server.start()
+        env = runtime_environ(config, "", self.private_tmp, pass_env=settings.pass_env)
+        try:
+            self.server = RuntimeApiServer(self, listener=self._open_network(env))
+            env["AWS_LAMBDA_RUNTIME_API"] = self.server.address
+            netns_fd = self.netns.fd if self.netns is not None else None
+            argv = sandbox.command(
+                settings.isolation, settings.python, config.handler, config.ephemeral_mb, config.code_dir,
+                list(settings.extra_keep), netns_fd,
+            )
+            self.server.start()
+        except BaseException:
+            self._close_network()
+            raise
         read_fd, write_fd = os.pipe()
         self._spawned = time.monotonic()
         try:
             self.proc = subprocess.Popen(
                 argv, env=env, cwd=config.code_dir, stdin=subprocess.DEVNULL, stdout=write_fd, stderr=write_fd,
-                start_new_session=True, close_fds=True,
+                start_new_session=True, close_fds=True, pass_fds=() if netns_fd is None else (netns_fd,),
             )
         except OSError:
             os.close(read_fd)
             os.close(write_fd)
-            self.server.stop()
+            self._close_network()
             raise
         os.close(write_fd)
         self.processes = ProcessSet(self.proc.pid, self.private_tmp)
         self.logs = LogCapture(read_fd, self._log_line)
         threading.Thread(target=self._watch, name=f"env-{self.id}-watch", daemon=True).start()
 
+    def _open_network(self, env: dict[str, str]) -> socket.socket | None:
+        """With a private network: the namespace, its Runtime API listener (returned), and
+        a relayed listener per host port the function may need."""
+        settings = self.settings
+        if not settings.isolation.private_network:
+            return None
+        forwarded = settings.forwarded(env)
+        self.netns = netns.create([RUNTIME_API_ADDRESS, *forwarded])
+        if settings.relay is not None:
+            for address, listener in zip(forwarded, self.netns.listeners[1:]):
+                settings.relay.add(self.id, listener, address)
+        return self.netns.listeners[0]
+
+    def _close_network(self) -> None:
+        if self.settings.relay is not None:
+            self.settings.relay.remove(self.id)
+        if self.server is not None:
+            self.server.stop()
+        if self.netns is not None:
+            self.netns.close()
+
     @property
     def pid(self) -> int:
         return self.proc.pid if self.proc else 0
 
     def _log_line(self, line: str) -> None:
-        FUNCTION_LOGGER.info(line, extra={"environment": self.id})
+        # awslambdaric writes a multi-line message (a traceback) as one line with "\r"
+        # between its lines, which CloudWatch shows as lines; a terminal would overprint.
+        for part in line.rstrip("\r").split("\r"):
+            FUNCTION_LOGGER.info(part, extra={"environment": self.id})
 
     def wait_ready(self, timeout: float) -> bool:
         return self.ready.wait(timeout)
@@ -202,7 +249,7 @@ class ExecutionEnvironment:
                 current.finish(Outcome("undelivered"))  # it died while parked: run the event elsewhere
             else:
                 current.finish(self._exit_outcome(current, code))
-        if self.killed_for is None:
+        if self.killed_for is None and self.init_error is None:  # an init error is reported as such
             log.info("environment %s: runtime pid %s exited (%s)", self.id, self.pid, wire.exit_reason(code))
         try:
             self._cleanup()
@@ -214,7 +261,7 @@ class ExecutionEnvironment:
         if self.processes is not None:
             self.processes.kill()
             self.processes.release()
-        self.server.stop()
+        self._close_network()
         if self.logs is not None:
             self.logs.wait_closed(2.0)
         if self.private_tmp:

@@ -1,18 +1,21 @@
 """Running one invocation end to end: concurrency, an environment, the outcome, the log.
 
 This is the service's behaviour between "request accepted" and "answer ready", with no
-HTTP in it, so it can be driven directly as well as through the Invoke API.
+HTTP in it, so it can be driven directly as well as through the Invoke API. Every request
+ends as one record in the invocation log, throttled ones included.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 
+from lambda_pkg.emulator import invocations
 from lambda_pkg.emulator.environment import ExecutionEnvironment, Invocation, Outcome
 from lambda_pkg.emulator.logs import FUNCTION_LOGGER, Report, end_line, invocation_log
-from lambda_pkg.emulator.pool import EnvironmentPool
+from lambda_pkg.emulator.pool import EnvironmentPool, PoolClosed, Throttled
 
 log = logging.getLogger("lambda_pkg.emulator")
 
@@ -28,25 +31,58 @@ class InvokeResult:
     log: bytes
     environment_id: str
     cold: bool
+    duration_ms: float
 
 
 class Invoker:
-    def __init__(self, pool: EnvironmentPool) -> None:
+    def __init__(self, pool: EnvironmentPool, records: invocations.InvocationLog | None = None) -> None:
         self.pool = pool
         self.config = pool.config
+        self.records = records if records is not None else invocations.InvocationLog()
 
     def invoke(
-        self, payload: bytes, client_context: str | None = None, invoked_arn: str | None = None, block: bool = False
+        self,
+        payload: bytes,
+        client_context: str | None = None,
+        invoked_arn: str | None = None,
+        block: bool = False,
+        request_id: str | None = None,
+        invocation_type: str = "RequestResponse",
     ) -> InvokeResult:
         """Run one event; raises pool.Throttled when no concurrency is left (unless ``block``)."""
-        self.pool.acquire(block=block)
+        request_id = request_id or str(uuid.uuid4())
+        started = time.time()
+
+        def record(outcome: str, result: InvokeResult | None = None, error_type: str | None = None) -> None:
+            nodeids, run_id = invocations.run_event_fields(payload)
+            self.records.add(invocations.InvocationRecord(
+                request_id, invocation_type, outcome, started, time.time(),
+                environment_id=result.environment_id if result else None, cold=result.cold if result else False,
+                duration_ms=round(result.duration_ms, 3) if result else None, error_type=error_type,
+                nodeids=nodeids, run_id=run_id,
+            ))
+
         try:
-            return self._invoke(payload, client_context, invoked_arn or self.config.arn)
+            self.pool.acquire(block=block)
+        except Throttled as throttle:
+            record(invocations.THROTTLED, error_type=throttle.reason)
+            raise
+        except PoolClosed:
+            record(invocations.SERVICE_ERROR, error_type="PoolClosed")
+            raise
+        try:
+            result = self._invoke(payload, client_context, invoked_arn or self.config.arn, request_id)
+        except Exception as exc:
+            record(invocations.SERVICE_ERROR, error_type=type(exc).__name__)
+            raise
         finally:
             self.pool.release()
+        outcome = result.outcome
+        error_type = invocations.error_type_of(outcome.body, outcome.error_type) if outcome.function_error else None
+        record(invocations.outcome_of(outcome.kind), result, error_type)
+        return result
 
-    def _invoke(self, payload: bytes, client_context: str | None, invoked_arn: str) -> InvokeResult:
-        request_id = str(uuid.uuid4())
+    def _invoke(self, payload: bytes, client_context: str | None, invoked_arn: str, request_id: str) -> InvokeResult:
         # Every idle environment may have died unnoticed; then one more, new, is tried.
         attempts = _DELIVERY_ATTEMPTS + self.pool.idle_count
         for _attempt in range(attempts):
@@ -79,4 +115,4 @@ class Invoker:
             FUNCTION_LOGGER.info(line, extra={"environment": env.id})
         FUNCTION_LOGGER.info(end_line(invocation.request_id), extra={"environment": env.id})
         FUNCTION_LOGGER.info(report.line(), extra={"environment": env.id})
-        return InvokeResult(invocation.request_id, outcome, text, env.id, cold)
+        return InvokeResult(invocation.request_id, outcome, text, env.id, cold, invocation.duration_ms)

@@ -2,28 +2,36 @@
 
     with LocalLambda(load_function_config("template.yaml")) as lam:
         boto3.client("lambda", endpoint_url=lam.endpoint).invoke(...)
+        lam.invocations  # what ran, and how it ended
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
 from dataclasses import dataclass
 from types import TracebackType
 
-from lambda_pkg.emulator import sandbox
-from lambda_pkg.emulator.environment import INIT_TIMEOUT_S, EnvSettings
+from lambda_pkg.emulator import sandbox, wire
+from lambda_pkg.emulator.environment import INIT_TIMEOUT_S, EnvSettings, ExecutionEnvironment
+from lambda_pkg.emulator.invocations import InvocationLog, InvocationRecord
 from lambda_pkg.emulator.invoker import Invoker
 from lambda_pkg.emulator.memory import SAMPLE_INTERVAL_S, MemoryMonitor
 from lambda_pkg.emulator.pool import ACCOUNT_CONCURRENCY, EnvironmentPool
+from lambda_pkg.emulator.relay import Relay
 from lambda_pkg.emulator.service import LambdaService, ServiceServer
 from lambda_pkg.emulator.template import FunctionConfig
-from lambda_pkg.emulator.variables import localized_function_env
+from lambda_pkg.emulator.variables import localized_function_env, loopback_endpoints, runtime_environ
 
 log = logging.getLogger("lambda_pkg.emulator")
 
 DEFAULT_PORT = 3001
+
+
+class FunctionInitError(Exception):
+    """A prestarted environment failed its init: the function cannot start (one line)."""
 
 
 @dataclass(frozen=True)
@@ -33,7 +41,8 @@ class Options:
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     python: str = sys.executable
-    #: auto (namespace when possible, else tmpdir), namespace, or tmpdir.
+    #: auto (the first possible of the three), namespace (private mounts and network),
+    #: mount (private mounts, host network) or tmpdir (sandbox.py).
     isolation: str = "auto"
     enforce_memory: bool = False
     prestart: int = 0
@@ -45,6 +54,10 @@ class Options:
     account_concurrency: int = ACCOUNT_CONCURRENCY
     sample_interval_s: float = SAMPLE_INTERVAL_S
     init_timeout_s: float = INIT_TIMEOUT_S
+    #: Host loopback ports relayed into private networks besides AWS_ENDPOINT_URL* ones.
+    forward_ports: tuple[int, ...] = ()
+    #: Also write the invocation records here, one JSON object a line.
+    invocation_log: str | None = None
 
 
 class LocalLambda:
@@ -57,6 +70,13 @@ class LocalLambda:
         self.pool: EnvironmentPool | None = None
         self.monitor: MemoryMonitor | None = None
         self.server: ServiceServer | None = None
+        self.relay: Relay | None = None
+        self.log: InvocationLog | None = None
+
+    @property
+    def invocations(self) -> list[InvocationRecord]:
+        """One record per invocation answered so far, throttled ones included."""
+        return self.log.records() if self.log is not None else []
 
     @property
     def endpoint(self) -> str:
@@ -76,6 +96,7 @@ class LocalLambda:
                 f"{opts.account_concurrency} unreserved"
             )
         self.isolation = sandbox.detect(opts.python, opts.isolation, config.code_dir, list(opts.keep_paths))
+        relay = Relay() if self.isolation.private_network else None
         settings = EnvSettings(
             python=opts.python,
             isolation=self.isolation,
@@ -83,22 +104,35 @@ class LocalLambda:
             enforce_memory=opts.enforce_memory,
             extra_keep=opts.keep_paths,
             init_timeout_s=opts.init_timeout_s,
+            relay=relay,
+            forward_ports=opts.forward_ports,
         )
         monitor = MemoryMonitor(opts.sample_interval_s)
         pool = EnvironmentPool(config, settings, monitor, opts.idle_timeout_s, opts.account_concurrency)
-        service = LambdaService(config, Invoker(pool), opts.account_concurrency)
+        try:
+            self.log = InvocationLog(opts.invocation_log)
+        except OSError as exc:
+            raise RuntimeError(f"cannot write the invocation log {opts.invocation_log}: {exc.strerror or exc}") from None
+        service = LambdaService(config, Invoker(pool, self.log), opts.account_concurrency)
         self.server = ServiceServer(service, opts.host, opts.port)  # OSError if the port is taken
-        self.monitor, self.pool = monitor, pool
+        self.monitor, self.pool, self.relay = monitor, pool, relay
+        if self.relay is not None:
+            self.relay.start()
         self.monitor.start()
         self.pool.start()
         self.server.start()
-        self._log_start()
         if opts.prestart:
-            ready = self.pool.prestart(opts.prestart)
-            log.info("%d of %d environments prestarted", len(ready), opts.prestart)
+            ready, failed = self.pool.prestart(opts.prestart)
+            if failed:
+                self.stop()
+                raise FunctionInitError(_init_failure(failed[0], self.config.timeout + opts.init_timeout_s))
+            self._log_start(settings)
+            log.info("%d environments prestarted", len(ready))
+        else:
+            self._log_start(settings)
         return self.endpoint
 
-    def _log_start(self) -> None:
+    def _log_start(self, settings: EnvSettings) -> None:
         config, opts = self.config, self.options
         assert self.isolation is not None
         limit = "unreserved" if config.reserved_concurrency is None else str(config.reserved_concurrency)
@@ -108,6 +142,12 @@ class LocalLambda:
             ", enforced" if opts.enforce_memory else "", limit,
         )
         log.info("environments are isolated by %s: %s", self.isolation.mode, self.isolation.reason)
+        if self.isolation.private_network:
+            env = runtime_environ(config, "", None, pass_env=opts.pass_env)
+            named = loopback_endpoints(env)
+            for host, port in settings.forwarded(env):
+                names = ", ".join(named.get((host, port), ["--forward-port"]))
+                log.info("relayed into each environment: %s:%d (%s)", host, port, names)
         for note in config.notes:
             log.info("template: %s", note)
         for note in localized_function_env(config.environment, os.environ)[1]:
@@ -121,6 +161,10 @@ class LocalLambda:
             self.pool.stop()
         if self.monitor is not None:
             self.monitor.stop()
+        if self.relay is not None:
+            self.relay.stop()  # after the environments, whose listeners it serves
+        if self.log is not None:
+            self.log.close()
 
     def __enter__(self) -> LocalLambda:
         self.start()
@@ -128,3 +172,19 @@ class LocalLambda:
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
+
+
+def _init_failure(env: ExecutionEnvironment, waited_s: float) -> str:
+    """Why a prestarted environment is not ready, in one line."""
+    if env.init_error is not None:
+        try:
+            error = json.loads(env.init_error.body)
+            what = f"{error.get('errorType') or env.init_error.error_type}: {error.get('errorMessage', '')}"
+        except (ValueError, AttributeError):
+            what = env.init_error.body.decode("utf-8", "replace")
+        return f"the function's init failed: {' '.join(what.split())}"
+    if not env.ready.is_set():
+        return f"the function's init did not finish within {waited_s:.0f} s"
+    if not env.is_ready:
+        return f"the function's init failed: {wire.exit_reason(env.exit_code)}"
+    return f"a prestarted environment ended before its first invocation: {env.killed_for or wire.exit_reason(env.exit_code)}"

@@ -21,6 +21,8 @@ log = logging.getLogger("lambda_pkg.emulator")
 ACCOUNT_CONCURRENCY = 1000
 RESERVED_REASON = "ReservedFunctionConcurrentInvocationLimitExceeded"
 ACCOUNT_REASON = "ConcurrentInvocationLimitExceeded"
+#: Kill reason of a prestarted environment whose init failed.
+INIT_FAILED = "init failed"
 
 
 class Throttled(Exception):
@@ -139,13 +141,17 @@ class EnvironmentPool:
                 self._idle.remove(env)
         if self.monitor is not None:
             self.monitor.remove(env)
-        if env.killed_for not in (None, "shutdown"):
+        if env.killed_for not in (None, "shutdown", INIT_FAILED):  # those are reported by the caller
             log.info("environment %s (pid %s) ended: %s", env.id, env.pid, env.killed_for)
 
-    def prestart(self, count: int) -> list[ExecutionEnvironment]:
-        """Start ``count`` environments and wait for their init, so first calls are warm."""
+    def prestart(self, count: int) -> tuple[list[ExecutionEnvironment], list[ExecutionEnvironment]]:
+        """Start ``count`` environments and wait for their init, so first calls are warm.
+
+        Returns those ready and those that failed (init error, exit, init too slow); the
+        failed ones are killed, and their ``init_error``/``exit_code`` tell why.
+        """
         envs = [self._spawn() for _ in range(count)]
-        ready = []
+        ready, failed = [], []
         for env in envs:
             env.wait_ready(self.settings.init_timeout_s + self.config.timeout)
             if env.reusable and env.is_ready:
@@ -153,8 +159,11 @@ class EnvironmentPool:
                 ready.append(env)
                 self.checkin(env)
             else:
-                self.discard(env)
-        return ready
+                failed.append(env)
+                env.kill(INIT_FAILED)
+        for env in failed:
+            env.wait_dead(5.0)
+        return ready, failed
 
     def environments(self) -> list[ExecutionEnvironment]:
         with self._cond:

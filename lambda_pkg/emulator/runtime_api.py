@@ -148,11 +148,13 @@ class _Handler(QuietHandler):
 
 
 class RuntimeApiServer(ThreadedServer):
-    """Serves one environment's Runtime API on 127.0.0.1 and a free port."""
+    """Serves one environment's Runtime API on 127.0.0.1 and a free port: the host's, or,
+    given ``listener``, the environment's own network namespace (the runtime then connects
+    straight to the stand-in, with no relay in between)."""
 
-    def __init__(self, channel: RuntimeChannel, host: str = "127.0.0.1") -> None:
+    def __init__(self, channel: RuntimeChannel, host: str = "127.0.0.1", listener: socket.socket | None = None) -> None:
         self.channel = channel
-        super().__init__((host, 0), _Handler)
+        super().__init__((host, 0), _Handler, listener)
 
     @property
     def address(self) -> str:

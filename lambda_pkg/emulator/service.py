@@ -145,13 +145,13 @@ class LambdaService:
         }
 
     # -- asynchronous invocations -------------------------------------------------------
-    def invoke_later(self, payload: bytes, invoked_arn: str) -> None:
+    def invoke_later(self, payload: bytes, invoked_arn: str, request_id: str | None = None) -> None:
         """Run an ``Event`` invocation in the background; it waits for concurrency instead
         of being throttled (Lambda's internal queue does the same)."""
 
         def run() -> None:
             try:
-                result = self.invoker.invoke(payload, None, invoked_arn, block=True)
+                result = self.invoker.invoke(payload, None, invoked_arn, block=True, request_id=request_id, invocation_type="Event")
                 if result.outcome.function_error:
                     log.warning("asynchronous invocation %s failed: %s", result.request_id, result.outcome.body[:500].decode("utf-8", "replace"))
             except PoolClosed:
@@ -246,7 +246,7 @@ class _Handler(QuietHandler):
         _config, invoked_arn = service.resolve(name, None)
         if size > wire.MAX_ASYNC_REQUEST_BYTES:
             raise wire.request_too_large(wire.MAX_ASYNC_REQUEST_BYTES)
-        service.invoke_later(_json_payload(body), invoked_arn)
+        service.invoke_later(_json_payload(body), invoked_arn, request_id)
         self._send_json(202, {"Status": 202}, request_id)
 
     def invoke(self, name: str, query: dict[str, str], request_id: str) -> None:
@@ -269,11 +269,11 @@ class _Handler(QuietHandler):
             self.send_raw(204, b"", {"x-amzn-RequestId": request_id})
             return
         if invocation_type == "Event":
-            service.invoke_later(payload, invoked_arn)
+            service.invoke_later(payload, invoked_arn, request_id)
             self.send_raw(202, b"", {"x-amzn-RequestId": request_id})
             return
         try:
-            result = service.invoker.invoke(payload, client_context, invoked_arn)
+            result = service.invoker.invoke(payload, client_context, invoked_arn, request_id=request_id)
         except Throttled as throttle:
             raise wire.throttled(throttle.reason) from None
         except PoolClosed:

@@ -4,6 +4,9 @@ Order of precedence, lowest first: what the stand-in passes through from its own
 environment (AWS credentials, region and endpoints such as ``AWS_ENDPOINT_URL_S3``, the
 browser paths, PATH), then the function's Environment (template plus ``--env``), then the
 variables Lambda itself sets. ``HOME`` is not set, as on Lambda.
+
+With a network namespace of its own, an environment reaches the host's loopback services
+named by ``AWS_ENDPOINT_URL*`` only through the relay; :func:`loopback_endpoints` says which.
 """
 
 from __future__ import annotations
@@ -13,12 +16,16 @@ import sys
 import time
 import uuid
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from lambda_pkg.emulator.template import RESERVED_ENV, FunctionConfig
 
 #: Passed through from the stand-in's environment besides every ``AWS_*`` variable.
 PASS_THROUGH = ("CHROME_BINARY", "CHROMEDRIVER", "PATH")
 LANG = "en_US.UTF-8"
+#: Variables whose URL may name a host service on loopback (boto3's endpoint settings).
+ENDPOINT_PREFIX = "AWS_ENDPOINT_URL"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def log_stream_name(now: float | None = None) -> str:
@@ -94,3 +101,23 @@ def runtime_environ(
         env["TMPDIR"] = private_tmp
     env.pop("HOME", None)
     return env
+
+
+def loopback_endpoints(env: Mapping[str, str]) -> dict[tuple[str, int], list[str]]:
+    """Loopback ``(address, port)`` of each ``AWS_ENDPOINT_URL*`` value, with the variables
+    naming it. ``localhost`` counts as 127.0.0.1 (what /etc/hosts says here)."""
+    found: dict[tuple[str, int], list[str]] = {}
+    for key in sorted(env):
+        if not key.startswith(ENDPOINT_PREFIX):
+            continue
+        try:
+            url = urlsplit(env[key])
+            host, port = url.hostname, url.port or _DEFAULT_PORTS.get(url.scheme)
+        except ValueError:
+            continue  # not a URL boto3 could use either
+        if host == "localhost":
+            host = "127.0.0.1"
+        if host is None or port is None or not (host.startswith("127.") or host == "::1"):
+            continue
+        found.setdefault((host, port), []).append(key)
+    return found

@@ -1,7 +1,8 @@
 """The local Lambda stand-in against boto3: real awslambdaric processes, real sockets.
 
-Most tests use the tiny handlers in tests/support/functions; one runs the project's real
-handler (lambda_pkg.handler.handler) on Debian's Chromium.
+Most tests use the tiny handlers in tests/support/functions; two run the project's real
+handler (lambda_pkg.handler.handler) on Debian's Chromium, one of them real browser tests
+end to end with the loopback S3.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import psutil
@@ -31,8 +34,10 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from bin.local_lambda import build_config, build_parser
-from lambda_pkg.emulator import FunctionConfig, LocalLambda, Options, load_function_config, with_overrides
-from lambda_pkg.emulator.sandbox import NAMESPACE
+from lambda_pkg.emulator import FunctionConfig, InvocationRecord, LocalLambda, Options, load_function_config, with_overrides
+from lambda_pkg.emulator import netns, sandbox
+from runner.bundle import build_bundle
+from runner.contract import CONTRACT_VERSION
 
 pytestmark = pytest.mark.e2e
 
@@ -89,6 +94,12 @@ def report_of(response: dict[str, Any]) -> re.Match[str]:
     match = REPORT.match(lines[-1])
     assert match, lines[-1]
     return match
+
+
+def record_of(lam: LocalLambda, response: dict[str, Any]) -> InvocationRecord:
+    """The invocation log's record of a response (the request id is x-amzn-RequestId)."""
+    request_id = response["ResponseMetadata"]["RequestId"]
+    return next(r for r in lam.invocations if r.request_id == request_id)
 
 
 def processes_with(marker: str) -> list[int]:
@@ -162,8 +173,10 @@ def test_invocation_types_answer_with_the_service_status_codes(actions: tuple[Lo
 
 
 def test_function_errors_are_http_200_with_unhandled(actions: tuple[LocalLambda, Any]) -> None:
-    _lam, client = actions
+    lam, client = actions
     response, payload = invoke(client, {"action": "raise", "message": "deliberate"}, LogType="Tail")
+    record = record_of(lam, response)
+    assert (record.outcome, record.error_type, record.request_id) == ("function_error", "ValueError", payload["requestId"])
     assert response["StatusCode"] == 200
     assert response["FunctionError"] == "Unhandled"
     assert payload["errorType"] == "ValueError"
@@ -213,7 +226,7 @@ def test_context_environment_and_private_tmp_are_lambda_like(monkeypatch: pytest
         custom = {"test": "t1"}
         client_context = base64.b64encode(json.dumps({"custom": custom}).encode()).decode()
         _response, facts = invoke(client, {}, ClientContext=client_context)
-        isolated = lam.isolation is not None and lam.isolation.mode == NAMESPACE
+        isolated = lam.isolation is not None and lam.isolation.private_mounts
     env = facts["env"]
     assert facts["client_context"] == custom
     assert 5000 < facts["remaining_ms"] <= 7000
@@ -329,6 +342,7 @@ def test_timeout_kills_the_environment_and_its_children_and_the_next_call_is_fre
         )
         assert "Task timed out after" in log_of(response)
         assert 1000 <= float(report_of(response)["duration"]) < 2000
+        assert record_of(_lam, response).outcome == "timeout"
         assert wait_until(lambda: not alive(first["pid"]), 5)
         assert wait_until(lambda: not processes_with(marker), 5), "the timed-out environment's child survived"
         response, second = invoke(client, {"action": "sleep", "seconds": 0}, LogType="Tail")
@@ -342,11 +356,12 @@ def test_timeout_kills_the_environment_and_its_children_and_the_next_call_is_fre
     ({"action": "sigkill"}, "Runtime exited with error: signal: killed"),
 ])
 def test_runtime_exit_mid_invocation_is_a_runtime_exit_error(actions: tuple[LocalLambda, Any], event: dict[str, Any], reason: str) -> None:
-    _lam, client = actions
+    lam, client = actions
     response, payload = invoke(client, event, LogType="Tail")
     rid = report_of(response)["rid"]
     assert response["FunctionError"] == "Unhandled"
     assert payload == {"errorType": "Runtime.ExitError", "errorMessage": f"RequestId: {rid} Error: {reason}"}
+    assert (record_of(lam, response).outcome, record_of(lam, response).error_type) == ("exit", "Runtime.ExitError")
     assert f"RequestId: {rid} Error: {reason}\nRuntime.ExitError\n" in log_of(response)
     response, after = invoke(client, {"action": "sleep", "seconds": 0})
     assert "FunctionError" not in response and after["slept"] == 0
@@ -393,6 +408,7 @@ def test_init_error_is_forwarded_and_the_environment_discarded() -> None:
     with serving(function(IMPORT_ERROR)) as (lam, client):
         results = [invoke(client, {}, LogType="Tail") for _ in range(2)]
         assert lam.pool is not None and lam.pool.started_count == 2, [log_of(response) for response, _ in results]
+        assert [record_of(lam, response).outcome for response, _ in results] == ["init_error", "init_error"]
     for response, payload in results:
         assert response["FunctionError"] == "Unhandled"
         assert payload["errorType"] == "Runtime.ImportModuleError"
@@ -534,6 +550,120 @@ def test_tmpdir_isolation_gives_a_short_private_tmpdir_and_kills_escaped_helpers
     assert not os.path.exists(facts["tmp"])
 
 
+# -- isolation: each environment's own network and /tmp -----------------------------------
+
+
+def _private_network(lam: LocalLambda) -> None:
+    assert lam.isolation is not None
+    if not lam.isolation.private_network:
+        pytest.skip(f"no private network namespaces here: {lam.isolation.reason}")
+
+
+def test_two_environments_each_bind_port_5000_and_keep_their_own_tmp() -> None:
+    with socket.socket() as host_side:
+        try:  # the host's 127.0.0.1:5000 taken too, when it is free, to show it does not matter
+            host_side.bind(("127.0.0.1", 5000))
+            host_side.listen()
+        except OSError:
+            pass
+        with serving(function(ACTIONS, reserved_concurrency=2), prestart=2) as (lam, client):
+            _private_network(lam)
+            stand_in_port = urlsplit(lam.endpoint).port  # on the host: not reachable from inside
+            events = [
+                {"action": "bind_and_write", "port": 5000, "text": f"written by {who}", "hold": 0.8, "host_port": stand_in_port}
+                for who in ("first", "second")
+            ]
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                results = list(pool.map(lambda event: invoke(client, event), events))
+            records = lam.invocations
+    for (response, payload), event in zip(results, events):
+        assert "FunctionError" not in response, payload
+        assert payload == {"existed_before": False, "read_back": event["text"], "own_port_reachable": True, "host_port_reachable": False}
+    assert len({r.environment_id for r in records}) == 2
+    assert max(r.started for r in records) < min(r.ended for r in records), "the two did not run at the same time"
+    host_x = Path("/tmp/x")
+    assert not host_x.exists() or "written by" not in host_x.read_text(errors="replace")
+
+
+def test_a_function_reaches_the_loopback_s3_through_the_relay(s3_env: Any, bucket: str, s3_client: Any) -> None:
+    with serving(function(ACTIONS)) as (lam, client):
+        _private_network(lam)
+        assert lam.relay is not None
+        response, payload = invoke(client, {"action": "s3", "bucket": bucket, "prefix": "relayed", "count": 16})
+        assert lam.relay.owners == 1
+        # An environment that ends takes its relayed listeners and connections with it.
+        invoke(client, {"action": "exit", "code": 0})
+        assert wait_until(lambda: lam.relay is not None and lam.relay.owners == 0)
+        again, after = invoke(client, {"action": "s3", "bucket": bucket, "prefix": "relayed-again", "count": 1})
+        assert record_of(lam, again).environment_id != record_of(lam, response).environment_id
+    assert "FunctionError" not in response, payload
+    assert payload == {"matched": 16, "endpoint": s3_env.endpoint}
+    assert "FunctionError" not in again and after["matched"] == 1, after
+    assert s3_client.list_objects_v2(Bucket=bucket, Prefix="relayed/")["KeyCount"] == 16
+    # Nothing of the relay outlives the stand-in: no listener, connection or thread.
+    assert lam.relay.owners == 0
+    assert not lam.relay.running
+
+
+def test_auto_isolation_falls_back_to_the_host_network_and_says_so(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("namespaces need root")
+
+    def refuse(addresses: Any = ()) -> Any:
+        raise PermissionError(1, "unshare(CLONE_NEWNET): Operation not permitted")
+
+    monkeypatch.setattr(netns, "create", refuse)
+    with pytest.raises(RuntimeError, match="--isolation namespace is not possible here"):
+        sandbox.detect(sys.executable, "namespace", str(REPO), [])
+    caplog.set_level("INFO", logger="lambda_pkg.emulator")
+    with serving(function(ECHO)) as (lam, client):
+        response, facts = invoke(client, {})
+    assert lam.isolation is not None and lam.isolation.mode == sandbox.MOUNT
+    assert "FunctionError" not in response and facts["tmp"] == "/tmp"
+    assert any(
+        "isolated by mount" in m and "the host's network, as no private network namespace is possible" in m and "Operation not permitted" in m
+        for m in caplog.messages
+    ), caplog.messages
+
+
+def test_invocations_up_to_the_limit_run_in_parallel_and_the_log_has_each_once(tmp_path: Path) -> None:
+    log_path = tmp_path / "invocations.jsonl"
+    run = {"version": 1, "kind": "run", "run_id": "r1"}
+    with serving(function(ACTIONS, reserved_concurrency=3), prestart=3, invocation_log=str(log_path)) as (lam, client):
+        assert lam.pool is not None
+        events = [{**run, "nodeids": [f"test_x.py::test_{n}"], "action": "interval", "seconds": 1} for n in range(3)]
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            futures = [pool.submit(invoke, client, event) for event in events]
+            assert wait_until(lambda: lam.pool.busy == 3)
+            with pytest.raises(ClientError) as throttle:
+                invoke(client, {**run, "nodeids": ["test_x.py::test_late"], "action": "echo"})
+            results = [future.result() for future in futures]
+        elapsed = time.monotonic() - started
+        records = lam.invocations
+    assert elapsed < 2.0, f"3 invocations of 1 s took {elapsed:.2f} s: not in parallel"
+    intervals = [(payload["start"], payload["end"]) for _response, payload in results]
+    assert max(start for start, _ in intervals) < min(end for _, end in intervals)  # all 3 running at one instant
+    assert len({payload["pid"] for _response, payload in results}) == 3
+
+    assert throttle.value.response["Error"]["Code"] == "TooManyRequestsException"
+    by_outcome = Counter(r.outcome for r in records)
+    assert by_outcome == {"success": 3, "throttled": 1}
+    succeeded = Counter(n for r in records if r.outcome == "success" for n in r.nodeids or ())
+    assert succeeded == {f"test_x.py::test_{n}": 1 for n in range(3)}
+    throttled = next(r for r in records if r.outcome == "throttled")
+    assert throttled.nodeids == ("test_x.py::test_late",) and throttled.environment_id is None and not throttled.ran
+    assert throttled.request_id == throttle.value.response["ResponseMetadata"]["RequestId"]
+    assert throttled.error_type == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    assert {record_of(lam, response).request_id for response, _ in results} == {r.request_id for r in records if r.ran}
+    for record in records:
+        assert record.run_id == "r1" and record.started <= record.ended and record.invocation_type == "RequestResponse"
+    assert all(r.duration_ms is not None and r.duration_ms >= 1000 for r in records if r.ran)
+    # The same records, one JSON line each, for a reader in another process.
+    lines = [json.loads(line) for line in log_path.read_text().splitlines()]
+    assert lines == [r.to_dict() for r in records]
+
+
 # -- the command --------------------------------------------------------------------------
 
 
@@ -571,23 +701,41 @@ def test_command_serves_until_sigterm_and_cleans_up(tmp_path: Path) -> None:
     assert wait_until(lambda: not processes_with(marker), 5), processes_with(marker)
 
 
-def test_command_reports_a_bad_template_and_a_busy_port(tmp_path: Path) -> None:
-    bad = tmp_path / "template.yaml"
-    bad.write_text("Resources: {}\n")
-    result = subprocess.run([sys.executable, "-m", "bin.local_lambda", "--template", str(bad)], cwd=REPO, capture_output=True, text=True, timeout=30)
-    assert result.returncode == 2
-    assert "has 0 functions" in result.stderr
+def _command(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bin.local_lambda", *args], cwd=REPO, capture_output=True, text=True, timeout=60)
 
+
+def test_command_start_up_errors_are_one_line_each(tmp_path: Path) -> None:
+    no_function = tmp_path / "empty.yaml"
+    no_function.write_text("Resources: {}\n")
+    not_yaml = tmp_path / "broken.yaml"
+    not_yaml.write_text("Resources:\n  Fn: [\n  Type: x\n")
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = subprocess.run(
-            [sys.executable, "-m", "bin.local_lambda", "--template", str(TEMPLATE), "--port", str(port)],
-            cwd=REPO, capture_output=True, text=True, timeout=30,
-        )
-    assert result.returncode == 1
-    assert f"port {port} on 127.0.0.1 is in use" in result.stderr
+        cases = {
+            "no function": ((str(no_function),), 2, "local-lambda: error: *empty.yaml: the template has 0 functions (none); choose one with --function-id"),
+            "missing": (("/nonexistent/template.yaml",), 2, "local-lambda: error: cannot read template /nonexistent/template.yaml: No such file or directory"),
+            "not yaml": ((str(not_yaml),), 2, "local-lambda: error: *broken.yaml is not valid YAML: line 4, column 1: expected ',' or ']', but got '<stream end>'"),
+            "busy port": ((str(TEMPLATE), "--port", str(port)), 1, f"local-lambda: error: port {port} on 127.0.0.1 is in use (--port 0 picks a free one)"),
+            "init error": (
+                (str(TEMPLATE), "--port", "0", "--handler", IMPORT_ERROR, "--prestart", "2"), 1,
+                "local-lambda: error: the function's init failed: Runtime.ImportModuleError: Unable to import module "
+                "'tests.support.functions.import_error': No module named 'this_module_does_not_exist'",
+            ),
+        }
+        with ThreadPoolExecutor(max_workers=len(cases)) as pool:
+            results = dict(zip(cases, pool.map(lambda case: _command("--template", *case[0]), cases.values())))
+    for name, (_args, status, expected) in cases.items():
+        result = results[name]
+        # The command's own lines; an environment's output is prefixed with its id.
+        ours = [line for line in result.stderr.rstrip("\n").split("\n") if not re.match(r"\[[0-9a-f]{8}\] ", line)]
+        assert result.returncode == status, (name, result.stderr)
+        assert len(ours) == 1 and re.fullmatch(re.escape(expected).replace(r"\*", ".*"), ours[0]), (name, result.stderr)
+        assert "Traceback" not in "\n".join(ours)
+        if name != "init error":
+            assert result.stderr.count("\n") == 1, (name, result.stderr)
 
 
 # -- the real handler ---------------------------------------------------------------------
@@ -596,7 +744,7 @@ def test_command_reports_a_bad_template_and_a_busy_port(tmp_path: Path) -> None:
 def test_the_real_handler_answers_an_info_event() -> None:
     with serving(load_function_config(TEMPLATE)) as (lam, client):
         response, payload = invoke(client, {"version": 1, "kind": "info"}, name="UiTestFunction", LogType="Tail")
-        isolated = lam.isolation is not None and lam.isolation.mode == NAMESPACE
+        isolated = lam.isolation is not None and lam.isolation.private_mounts
     assert "FunctionError" not in response, payload
     assert payload["kind"] == "info"
     facts = payload["facts"]
@@ -608,3 +756,83 @@ def test_the_real_handler_answers_an_info_event() -> None:
     if isolated:
         assert payload["limits"]["tmp_total_mb"] == 2048
     assert report_of(response)["init"] is not None
+
+
+SITE_SUITE = {
+    "conftest.py": """
+import http.server
+import threading
+
+import pytest
+
+PAGE = b"<html><body><h1>hello</h1><script>console.error('broken widget')</script></body></html>"
+
+
+class _Page(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(PAGE)))
+        self.end_headers()
+        self.wfile.write(PAGE)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def site():
+    # The test's own web app on 127.0.0.1:0, inside the environment (its network, if private).
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+""",
+    "test_site.py": """
+def test_page_says_hello(browser, site):
+    browser.get(site + "/")
+    assert browser.find_element("tag name", "h1").text == "hello"
+
+
+def test_page_says_goodbye(browser, site):
+    browser.get(site + "/")
+    assert browser.find_element("tag name", "h1").text == "goodbye"
+""",
+}
+
+
+def test_the_real_handler_runs_browser_tests_end_to_end(tmp_path: Path, bucket: str, s3_client: Any) -> None:
+    folder = tmp_path / "suite"
+    folder.mkdir()
+    for name, text in SITE_SUITE.items():
+        (folder / name).write_text(text)
+    built = build_bundle(folder, list(SITE_SUITE))
+    s3_client.put_object(Bucket=bucket, Key=built.key, Body=built.data)
+    base = {
+        "version": CONTRACT_VERSION, "kind": "run", "run_id": "e2e", "pytest_args": [], "attempt": 1,
+        "bundle": {"bucket": bucket, "key": built.key, "sha256": built.sha256},
+        "artifacts": {"bucket": bucket, "prefix": "runs"},
+    }
+    config = with_overrides(load_function_config(TEMPLATE), timeout=90, concurrency=2)
+    with serving(config) as (lam, client):
+        passed = invoke(client, {**base, "nodeids": ["test_site.py::test_page_says_hello"]}, name="UiTestFunction")
+        failed = invoke(client, {**base, "nodeids": ["test_site.py::test_page_says_goodbye"]}, name="UiTestFunction")
+        records = lam.invocations
+    for response, payload in (passed, failed):
+        assert "FunctionError" not in response, payload
+        assert payload["kind"] == "run", payload
+    outcomes = {p["reports"][1]["nodeid"]: [(r["when"], r["outcome"]) for r in p["reports"]] for _r, p in (passed, failed)}
+    assert outcomes == {
+        "test_site.py::test_page_says_hello": [("setup", "passed"), ("call", "passed"), ("teardown", "passed")],
+        "test_site.py::test_page_says_goodbye": [("setup", "passed"), ("call", "failed"), ("teardown", "passed")],
+    }, passed[1]["reports"][1].get("longrepr")
+    prefix = "runs/e2e/test_site.py/test_page_says_goodbye/"
+    expected = [prefix + "failure-screenshot.png", prefix + "failure-page.html", prefix + "failure-console.log"]
+    assert failed[1]["artifacts"] == expected and passed[1]["artifacts"] == []
+    stored = {key: s3_client.get_object(Bucket=bucket, Key=key)["Body"].read() for key in expected}
+    assert stored[prefix + "failure-screenshot.png"].startswith(b"\x89PNG")
+    assert b"<h1>hello</h1>" in stored[prefix + "failure-page.html"]
+    assert b"broken widget" in stored[prefix + "failure-console.log"]
+    assert [(r.outcome, r.nodeids) for r in records] == [
+        ("success", ("test_site.py::test_page_says_hello",)), ("success", ("test_site.py::test_page_says_goodbye",)),
+    ]

@@ -1,24 +1,30 @@
 """One handler, many behaviours, chosen by the event's ``action``.
 
-sleep (seconds), raise (message), exit (code, via os._exit), sigkill (itself), allocate (mb,
-hold seconds), huge (bytes of response), print (lines), spawn (a detached child that
-outlives its parent unless the platform kills it, then sleep), interval (sleep and report
-when it ran, for concurrency checks).
+echo (the event back), sleep (seconds), raise (message), exit (code, via os._exit), sigkill
+(itself), allocate (mb, hold seconds), huge (bytes of response), print (lines), spawn (a
+detached child that outlives its parent unless the platform kills it, then sleep),
+interval (sleep and report when it ran, for concurrency checks), write_file (path, text),
+bind_and_write (hold a port and /tmp/x, see what else is reachable), s3 (put and get
+objects with boto3, from several threads at once).
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 
 def handler(event: dict[str, Any], context: Any) -> Any:
     action = event.get("action")
+    if action == "echo":
+        return event
     if action == "sleep":
         time.sleep(float(event["seconds"]))
         return {"slept": event["seconds"], "pid": os.getpid()}
@@ -57,4 +63,55 @@ def handler(event: dict[str, Any], context: Any) -> Any:
         with open(event["path"], "w") as out:
             out.write(event.get("text", ""))
         return {"written": event["path"]}
+    if action == "bind_and_write":
+        return _bind_and_write(event)
+    if action == "s3":
+        return _s3_round_trips(event)
     return {"unknown_action": action}
+
+
+def _reachable(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
+def _bind_and_write(event: dict[str, Any]) -> dict[str, Any]:
+    """Bind 127.0.0.1:<port> and write /tmp/x, hold both a while, then report what is seen."""
+    existed = os.path.exists("/tmp/x")
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", int(event["port"])))
+        server.listen()
+        with open("/tmp/x", "w") as out:
+            out.write(event["text"])
+        time.sleep(float(event.get("hold", 0.5)))
+        with open("/tmp/x") as back:
+            seen = back.read()
+        own = _reachable(int(event["port"]))
+    return {
+        "existed_before": existed,
+        "read_back": seen,
+        "own_port_reachable": own,
+        "host_port_reachable": _reachable(int(event["host_port"])),
+    }
+
+
+def _s3_round_trips(event: dict[str, Any]) -> dict[str, Any]:
+    """Put and get ``count`` objects with boto3 (endpoint from AWS_ENDPOINT_URL_S3)."""
+    import boto3  # only this action needs them
+    from botocore.config import Config
+
+    count = int(event.get("count", 1))
+    client = boto3.client("s3", config=Config(max_pool_connections=count))  # one connection per thread
+    bucket, prefix = event["bucket"], event["prefix"]
+
+    def round_trip(number: int) -> bool:
+        body = f"object {number} from pid {os.getpid()}".encode()
+        client.put_object(Bucket=bucket, Key=f"{prefix}/{number}", Body=body)
+        return bool(client.get_object(Bucket=bucket, Key=f"{prefix}/{number}")["Body"].read() == body)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        matched = sum(pool.map(round_trip, range(count)))
+    return {"matched": matched, "endpoint": os.environ.get("AWS_ENDPOINT_URL_S3")}
