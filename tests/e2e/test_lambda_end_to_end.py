@@ -165,3 +165,34 @@ def test_crash_and_lambda_timeout_are_reported_once_with_their_cause(stack: Stac
     assert crash[0] == "error" and "Runtime.ExitError" in crash[1] and "infrastructure failure after 1 attempt(s)" in crash[1]
     timeout = _outcome(cases[("test_faults", "test_blocks_the_deadline")])
     assert timeout[0] == "error" and "Lambda timeout: Task timed out after 20.00 seconds" in timeout[1]
+
+
+def test_throttles_at_reserved_concurrency_two_never_duplicate_a_test(loopback_s3: LoopbackS3, tmp_path: Path) -> None:
+    """20 tests, 10 in flight asked, the function reserved at 2: throttles, all pass, one run each."""
+    work = tmp_path / "suite"
+    work.mkdir()
+    (work / "test_many.py").write_text("import time\nimport pytest\n\n@pytest.mark.parametrize('n', range(20))\ndef test_step(n):\n    time.sleep(0.3)\n")
+    saved = {k: os.environ.get(k) for k in (*AWS_TEST_ENV, "AWS_ENDPOINT_URL_S3")}
+    os.environ.update(AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=loopback_s3.endpoint)
+    boto3.client("s3", endpoint_url=loopback_s3.endpoint).create_bucket(Bucket="throttle-artifacts")
+    config = with_overrides(load_function_config(os.path.join(REPO, "template.yaml")), timeout=30, concurrency=2)
+    try:
+        with LocalLambda(config, Options(port=0, prestart=2)) as lam:
+            stack = Stack(loopback_s3, "throttle-artifacts", lam)
+            result = stack.pytest("--junitxml=r.xml", "--lambda-concurrency=10", "-p", "no:cacheprovider", cwd=str(work))
+            records = list(lam.invocations)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "20 passed" in result.stdout
+    runs = [r for r in records if r.nodeids]
+    throttled = [r for r in runs if r.outcome == "throttled"]
+    succeeded = [r.nodeids[0] for r in runs if r.outcome == "success"]
+    assert throttled, "reserved concurrency 2 against 10 in flight must throttle"
+    assert sorted(succeeded) == sorted(f"test_many.py::test_step[{n}]" for n in range(20)), "exactly one successful invocation per test"
+    assert all(r.outcome in ("success", "throttled") for r in runs)
+    assert len(_cases(work / "r.xml")) == 20
