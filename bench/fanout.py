@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 import boto3  # noqa: E402
 
 from runner.scheduler import lpt_makespan  # noqa: E402
-from tests.support.services import AWS_TEST_ENV, LoopbackS3, free_port, wait_http  # noqa: E402
+from tests.support.services import AWS_TEST_ENV, LoopbackS3, free_port  # noqa: E402
 
 SERVER = """
 import sys, time

@@ -31,6 +31,7 @@ from lambda_pkg.emulator import (
 )
 from lambda_pkg.emulator.sandbox import MODES
 from lambda_pkg.emulator.template import FunctionConfig
+from runner.argtypes import non_negative_int
 
 log = logging.getLogger("lambda_pkg.emulator")
 
@@ -42,18 +43,8 @@ def _key_value(text: str) -> tuple[str, str]:
     return key, value
 
 
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
-    return value
-
-
 def _port(text: str) -> int:
-    value = _non_negative(text)
+    value = non_negative_int(text)
     if not 1 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"expected a port 1-65535, got {value}")
     return value
@@ -79,15 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
     function.add_argument("--code-dir", help="LAMBDA_TASK_ROOT and working directory (default: the template's directory)")
     function.add_argument("--timeout", type=int, help="seconds (template: Timeout)")
     function.add_argument("--memory", type=int, help="MB (template: MemorySize)")
-    function.add_argument("--concurrency", type=_non_negative, help="reserved concurrency (template: ReservedConcurrentExecutions)")
+    function.add_argument("--concurrency", type=non_negative_int, help="reserved concurrency (template: ReservedConcurrentExecutions)")
     function.add_argument("--ephemeral-storage", type=int, help="MB of /tmp (template: EphemeralStorage)")
     function.add_argument("--env", action="append", default=[], type=_key_value, metavar="KEY=VALUE", help="function environment variable")
     function.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
 
     service = parser.add_argument_group("service")
     service.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s; nothing checks credentials)")
-    service.add_argument("--port", type=_non_negative, default=DEFAULT_PORT, help="port (default: %(default)s; 0 picks a free one)")
-    service.add_argument("--prestart", type=_non_negative, default=0, metavar="N", help="start N warm environments up front")
+    service.add_argument("--port", type=non_negative_int, default=DEFAULT_PORT, help="port (default: %(default)s; 0 picks a free one)")
+    service.add_argument("--prestart", type=non_negative_int, default=0, metavar="N", help="start N warm environments up front")
     service.add_argument("--ready-file", type=Path, help="write the endpoint URL here once serving (removed at exit)")
     service.add_argument("--enforce-memory", action="store_true", help="kill an environment whose processes use more than MemorySize")
     service.add_argument(
@@ -100,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="relay this host port on 127.0.0.1 into private networks (AWS_ENDPOINT_URL* ports always are)",
     )
     service.add_argument("--invocation-log", type=Path, metavar="PATH", help="write one JSON line per invocation here")
-    service.add_argument("--idle-timeout", type=_non_negative, default=900, metavar="SECONDS", help="stop idle environments after this long (0: never)")
+    service.add_argument("--idle-timeout", type=non_negative_int, default=900, metavar="SECONDS", help="stop idle environments after this long (0: never)")
     service.add_argument("--pass-env", action="append", default=[], metavar="NAME", help="also pass this variable of ours to environments")
     service.add_argument("--python", default=sys.executable, help="interpreter that runs awslambdaric (default: this one)")
     service.add_argument("-q", "--quiet", action="store_true", help="do not print the function's log lines")

@@ -23,6 +23,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from runner.argtypes import non_negative_int, positive_float
 from runner.reports import download as download_mod
 from runner.reports import html as html_mod
 from runner.reports import merge as merge_mod
@@ -39,28 +40,8 @@ EXIT_INTERRUPTED = 130
 DEBUG_ENV = "LAMBDA_UI_REPORT_DEBUG"
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
 def _expires(text: str) -> int:
-    value = _count(text)
+    value = non_negative_int(text)
     if not 1 <= value <= MAX_EXPIRES_S:
         raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_EXPIRES_S} seconds (7 days, the S3 limit), got {value}")
     return value
@@ -76,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--max-size-mb", type=_positive_float, default=DEFAULT_MAX_SIZE_MB, metavar="MB",
+        "--max-size-mb", type=positive_float, default=DEFAULT_MAX_SIZE_MB, metavar="MB",
         help="refuse report files larger than this (default: %(default)g)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -92,9 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="colour the output: auto (a terminal without NO_COLOR; the default), always (--color alone), never",
     )
     summary.add_argument("--no-color", dest="color", action="store_const", const="never", help="same as --color=never")
-    summary.add_argument("--slowest", type=_count, default=10, metavar="N", help="list the N slowest tests (default: %(default)s; 0: none)")
-    summary.add_argument("--max-failures", type=_count, default=30, metavar="N", help="tests listed per section (default: %(default)s; 0: all)")
-    summary.add_argument("--message-lines", type=_count, default=4, metavar="N", help="lines of each failure message (default: %(default)s)")
+    summary.add_argument("--slowest", type=non_negative_int, default=10, metavar="N", help="list the N slowest tests (default: %(default)s; 0: none)")
+    summary.add_argument("--max-failures", type=non_negative_int, default=30, metavar="N", help="tests listed per section (default: %(default)s; 0: all)")
+    summary.add_argument("--message-lines", type=non_negative_int, default=4, metavar="N", help="lines of each failure message (default: %(default)s)")
 
     merge = sub.add_parser(
         "merge", parents=[common], help="merge JUnit files of CI shards and reruns into one",
@@ -121,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     html.add_argument("--no-embed", action="store_true", help="link local screenshots relative to the HTML file instead of embedding them")
     html.add_argument(
-        "--embed-max-mb", type=_positive_float, default=20.0, metavar="MB",
+        "--embed-max-mb", type=positive_float, default=20.0, metavar="MB",
         help="embed local images up to this many MB in total, failures first; later ones are linked (default: %(default)g)",
     )
     html.add_argument("--title", help="page title (default: from the run id)")
@@ -139,9 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="write links relative to this folder (default: the current one; GitLab resolves them from $CI_PROJECT_DIR)",
     )
     download.add_argument("--absolute", action="store_true", help="write absolute paths instead (Jenkins junit-attachments)")
-    download.add_argument("--jobs", type=_count, default=8, metavar="N", help="parallel downloads (default: %(default)s)")
+    download.add_argument("--jobs", type=non_negative_int, default=8, metavar="N", help="parallel downloads (default: %(default)s)")
     download.add_argument(
-        "--max-artifact-mb", type=_positive_float, default=50.0, metavar="MB", help="skip artifacts larger than this (default: %(default)g)"
+        "--max-artifact-mb", type=positive_float, default=50.0, metavar="MB", help="skip artifacts larger than this (default: %(default)g)"
     )
     return parser
 

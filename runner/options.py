@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from runner.argtypes import non_negative_int, positive_float, positive_int
 from runner.chrome import parse_window_size
 from runner.constants import DEFAULT_ARTIFACTS, DEFAULT_WINDOW_SIZE
 
@@ -28,36 +29,6 @@ def _mode(value: str) -> str:
     if value not in ARTIFACT_MODES:
         raise argparse.ArgumentTypeError(f"expected one of {', '.join(ARTIFACT_MODES)}, got {value!r}")
     return value
-
-
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
-    return number
-
-
-def _non_negative_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {number}")
-    return number
-
-
-def _positive_float(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
-    if number <= 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, got {value}")
-    return number
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -82,14 +53,14 @@ def add_options(parser: pytest.Parser) -> None:
     lam = parser.getgroup("lambda-ui-dispatch", "pytest --lambda: one AWS Lambda invocation per test")
     lam.addoption("--lambda", dest="lambda_mode", action="store_true", help="run each collected test in its own Lambda invocation.")
     lam.addoption("--lambda-function", metavar="NAME", help="function name or ARN (default: ini lambda_function, $LAMBDA_UI_FUNCTION).")
-    lam.addoption("--lambda-concurrency", metavar="N", type=_positive_int, help="invocations in flight at most (default: the function's reserved concurrency, else 50).")
-    lam.addoption("--lambda-retries", metavar="N", type=_non_negative_int, help="new invocations after an infrastructure fault (crash, Lambda timeout, lost connection); default 2.")
-    lam.addoption("--lambda-reruns", metavar="N", type=_non_negative_int, help="re-dispatch a failed test up to N times; passing on a rerun is reported as flaky (default 0).")
-    lam.addoption("--lambda-deadline", metavar="SECONDS", type=_positive_float, help="stop dispatching after this long; unfinished tests are reported as errors.")
-    lam.addoption("--lambda-throttle-budget", metavar="SECONDS", type=_positive_float, help="give up on tests after this long throttled without progress (default 300).")
+    lam.addoption("--lambda-concurrency", metavar="N", type=positive_int, help="invocations in flight at most (default: the function's reserved concurrency, else 50).")
+    lam.addoption("--lambda-retries", metavar="N", type=non_negative_int, help="new invocations after an infrastructure fault (crash, Lambda timeout, lost connection); default 2.")
+    lam.addoption("--lambda-reruns", metavar="N", type=non_negative_int, help="re-dispatch a failed test up to N times; passing on a rerun is reported as flaky (default 0).")
+    lam.addoption("--lambda-deadline", metavar="SECONDS", type=positive_float, help="stop dispatching after this long; unfinished tests are reported as errors.")
+    lam.addoption("--lambda-throttle-budget", metavar="SECONDS", type=positive_float, help="give up on tests after this long throttled without progress (default 300).")
     lam.addoption("--lambda-pytest-args", metavar="ARGS", help="extra pytest arguments for the in-Lambda sessions, e.g. \"-W error --tb=short\".")
-    lam.addoption("--lambda-max-bundle-mb", metavar="MB", type=_positive_float, help="largest test bundle to upload (default 100).")
-    lam.addoption("--lambda-price-gb-s", metavar="USD", type=_positive_float, help="price per GB-second for cost estimates (default 0.0000166667, x86_64 on-demand in us-east-1).")
+    lam.addoption("--lambda-max-bundle-mb", metavar="MB", type=positive_float, help="largest test bundle to upload (default 100).")
+    lam.addoption("--lambda-price-gb-s", metavar="USD", type=positive_float, help="price per GB-second for cost estimates (default 0.0000166667, x86_64 on-demand in us-east-1).")
     lam.addoption("--lambda-dry-run", action="store_true", help="print the plan (tests, concurrency, expected wall time and cost) and invoke nothing.")
     parser.addini("lambda_function", "Lambda function name or ARN for --lambda.", default="")
     parser.addini("lambda_concurrency", "invocations in flight at most for --lambda.", default="")
@@ -180,9 +151,9 @@ class LambdaSettings:
             raise pytest.UsageError(f"--lambda-pytest-args: {exc}") from None
         return cls(
             function=function,
-            concurrency=config.getoption("lambda_concurrency") or ini_int("lambda_concurrency", _positive_int),
-            retries=retries if retries is not None else ini_int("lambda_retries", _non_negative_int) or 0,
-            reruns=reruns if reruns is not None else ini_int("lambda_reruns", _non_negative_int) or 0,
+            concurrency=config.getoption("lambda_concurrency") or ini_int("lambda_concurrency", positive_int),
+            retries=retries if retries is not None else ini_int("lambda_retries", non_negative_int) or 0,
+            reruns=reruns if reruns is not None else ini_int("lambda_reruns", non_negative_int) or 0,
             deadline_s=config.getoption("lambda_deadline"),
             throttle_budget_s=config.getoption("lambda_throttle_budget") or 300.0,
             pytest_args=extra,

@@ -12,14 +12,13 @@ import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
 
 from lambda_pkg.emulator import LocalLambda, Options, load_function_config, with_overrides
 from tests.conftest import REPO
-from tests.support.services import AWS_TEST_ENV, LoopbackS3
+from tests.support.services import AWS_TEST_ENV, LoopbackS3, scoped_environ
 
 pytestmark = pytest.mark.e2e
 DEMO = "examples/demo"
@@ -41,21 +40,13 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(loopback_s3: LoopbackS3) -> Iterator[Stack]:
-    saved = {k: os.environ.get(k) for k in (*AWS_TEST_ENV, "AWS_ENDPOINT_URL_S3", "LAMBDA_UI_DEADLINE_MARGIN_S")}
-    # The stand-in hands these to its environments, as Lambda hands the function its configuration.
-    os.environ.update(AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=loopback_s3.endpoint, LAMBDA_UI_DEADLINE_MARGIN_S="3")
     bucket = "e2e-artifacts"
     boto3.client("s3", endpoint_url=loopback_s3.endpoint).create_bucket(Bucket=bucket)
     config = with_overrides(load_function_config(os.path.join(REPO, "template.yaml")), timeout=20, concurrency=3)
-    try:
+    # The stand-in hands these to its environments, as Lambda hands the function its configuration.
+    with scoped_environ(**AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=loopback_s3.endpoint, LAMBDA_UI_DEADLINE_MARGIN_S="3"):
         with LocalLambda(config, Options(port=0, prestart=2)) as lam:
             yield Stack(loopback_s3, bucket, lam)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _cases(xml: Path) -> dict[tuple[str, str], ET.Element]:
@@ -172,21 +163,12 @@ def test_throttles_at_reserved_concurrency_two_never_duplicate_a_test(loopback_s
     work = tmp_path / "suite"
     work.mkdir()
     (work / "test_many.py").write_text("import time\nimport pytest\n\n@pytest.mark.parametrize('n', range(20))\ndef test_step(n):\n    time.sleep(0.3)\n")
-    saved = {k: os.environ.get(k) for k in (*AWS_TEST_ENV, "AWS_ENDPOINT_URL_S3")}
-    os.environ.update(AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=loopback_s3.endpoint)
     boto3.client("s3", endpoint_url=loopback_s3.endpoint).create_bucket(Bucket="throttle-artifacts")
     config = with_overrides(load_function_config(os.path.join(REPO, "template.yaml")), timeout=30, concurrency=2)
-    try:
-        with LocalLambda(config, Options(port=0, prestart=2)) as lam:
-            stack = Stack(loopback_s3, "throttle-artifacts", lam)
-            result = stack.pytest("--junitxml=r.xml", "--lambda-concurrency=10", "-p", "no:cacheprovider", cwd=str(work))
-            records = list(lam.invocations)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with scoped_environ(**AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=loopback_s3.endpoint), LocalLambda(config, Options(port=0, prestart=2)) as lam:
+        stack = Stack(loopback_s3, "throttle-artifacts", lam)
+        result = stack.pytest("--junitxml=r.xml", "--lambda-concurrency=10", "-p", "no:cacheprovider", cwd=str(work))
+        records = list(lam.invocations)
     assert result.returncode == 0, result.stdout[-3000:]
     assert "20 passed" in result.stdout
     runs = [r for r in records if r.nodeids]

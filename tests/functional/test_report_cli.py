@@ -21,7 +21,7 @@ from junitparser import xunit2
 from bin.report import main
 from tests.conftest import REPO
 from tests.support.fake_invoke_api import FakeInvokeApi, FakeState
-from tests.support.services import AWS_TEST_ENV, LoopbackS3
+from tests.support.services import AWS_TEST_ENV, LoopbackS3, scoped_environ
 
 DEMO = os.path.join(REPO, "examples", "demo")
 SHARD_A = "home_page or products_are_listed or matches_catalogue"
@@ -169,20 +169,12 @@ def standin(work: Path, module_s3: tuple[LoopbackS3, str]) -> Path:
         timeout=120, concurrency=2, env={"LAMBDA_UI_ARTIFACTS_BUCKET": bucket}, aliases=("ui-tests",),
     )
     xml = work / "standin.xml"
-    saved = {k: os.environ.get(k) for k in (*AWS_TEST_ENV, "AWS_ENDPOINT_URL_S3")}
-    os.environ.update(s3_vars(server.endpoint))  # the stand-in passes these on to its environments
-    try:
+    with scoped_environ(**s3_vars(server.endpoint)):  # the stand-in passes these on to its environments
         with emulator.LocalLambda(config, emulator.Options(port=0)) as lam:
             pytest_run(
                 DEMO, "--lambda", "--lambda-function=ui-tests", f"--artifacts=s3://{bucket}/runs", "--artifacts-mode=filmstrip",
                 f"--junitxml={xml}", cwd=work, env={**s3_vars(server.endpoint), "AWS_ENDPOINT_URL_LAMBDA": lam.endpoint},
             )
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     return xml
 
 
