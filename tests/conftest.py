@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 
@@ -41,3 +43,13 @@ def bucket(s3_env: LoopbackS3) -> str:
 @pytest.fixture
 def s3_client(s3_env: LoopbackS3):  # noqa: ANN201 - boto3 client type
     return boto3.client("s3", endpoint_url=s3_env.endpoint)
+
+
+@pytest.fixture
+def run_tmpdir(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A TMPDIR of one run's own, which marks its browser processes (see tests/support/procs.py).
+    Short, because Chrome's socket paths must fit in 108 bytes."""
+    path = tempfile.mkdtemp(prefix="run-", dir="/tmp")
+    monkeypatch.setenv("TMPDIR", path)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

@@ -74,7 +74,10 @@ def test_hangs(browser):
 def test_kills_browser(browser):
     browser.get("data:text/html,<h1>doomed</h1>")
     for child in psutil.Process(browser.service.process.pid).children(recursive=True):
-        os.kill(child.pid, signal.SIGKILL)
+        try:
+            os.kill(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # Chrome's helpers exit on their own once the browser process dies
 
 
 def test_prints_a_lot():
@@ -226,7 +229,7 @@ def test_a_killed_browser_is_replaced_in_the_same_environment(lambda_env: Lambda
     first = lambda_env.invoke(_event("test_suite.py::test_kills_browser", bundle, bucket))
     assert _outcomes(first)[1] == ("call", "passed")
     second = lambda_env.invoke(_event("test_suite.py::test_passes", bundle, bucket))
-    assert _outcomes(second)[1] == ("call", "passed")
+    assert _outcomes(second)[1] == ("call", "passed"), second["reports"][1]["longrepr"]
     assert second["facts"]["browser_restarts"] == 1
     assert second["facts"]["environment_id"] == first["facts"]["environment_id"]
 

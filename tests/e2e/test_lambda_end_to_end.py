@@ -41,10 +41,10 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(loopback_s3: LoopbackS3) -> Iterator[Stack]:
     bucket = "e2e-artifacts"
-    boto3.client("s3", endpoint_url=loopback_s3.endpoint).create_bucket(Bucket=bucket)
     config = with_overrides(load_function_config(os.path.join(REPO, "template.yaml")), timeout=20, concurrency=3)
     # The stand-in hands these to its environments, as Lambda hands the function its configuration.
     with scoped_environ(**AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=loopback_s3.endpoint, LAMBDA_UI_DEADLINE_MARGIN_S="3"):
+        boto3.client("s3", endpoint_url=loopback_s3.endpoint).create_bucket(Bucket=bucket)
         with LocalLambda(config, Options(port=0, prestart=2)) as lam:
             yield Stack(loopback_s3, bucket, lam)
 
@@ -163,9 +163,9 @@ def test_throttles_at_reserved_concurrency_two_never_duplicate_a_test(loopback_s
     work = tmp_path / "suite"
     work.mkdir()
     (work / "test_many.py").write_text("import time\nimport pytest\n\n@pytest.mark.parametrize('n', range(20))\ndef test_step(n):\n    time.sleep(0.3)\n")
-    boto3.client("s3", endpoint_url=loopback_s3.endpoint).create_bucket(Bucket="throttle-artifacts")
     config = with_overrides(load_function_config(os.path.join(REPO, "template.yaml")), timeout=30, concurrency=2)
     with scoped_environ(**AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=loopback_s3.endpoint), LocalLambda(config, Options(port=0, prestart=2)) as lam:
+        boto3.client("s3", endpoint_url=loopback_s3.endpoint).create_bucket(Bucket="throttle-artifacts")
         stack = Stack(loopback_s3, "throttle-artifacts", lam)
         result = stack.pytest("--junitxml=r.xml", "--lambda-concurrency=10", "-p", "no:cacheprovider", cwd=str(work))
         records = list(lam.invocations)

@@ -44,7 +44,7 @@ def test_failure_artifacts_land_in_s3_and_are_linked(pytester: pytest.Pytester, 
     assert attachments == urls
 
 
-def test_screenshot_is_in_s3_while_the_test_still_runs(pytester: pytest.Pytester, bucket: str, s3_client) -> None:  # noqa: ANN001
+def test_screenshot_is_in_s3_while_the_test_still_runs(pytester: pytest.Pytester, bucket: str, s3_client, run_tmpdir: str) -> None:  # noqa: ANN001
     """A test that hangs after a screenshot: the screenshot is in S3 before the test ends."""
     pytester.makepyfile(
         test_hang="""
@@ -57,7 +57,6 @@ def test_screenshot_is_in_s3_while_the_test_still_runs(pytester: pytest.Pytester
         """
     )
     key = "live/streamed/test_hang.py/test_hangs/early.png"
-    browsers_before = live_browser_pids()
     proc = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--run-id=streamed", f"--artifacts=s3://{bucket}/live"],
         cwd=pytester.path,
@@ -79,6 +78,6 @@ def test_screenshot_is_in_s3_while_the_test_still_runs(pytester: pytest.Pytester
         proc.terminate()
         proc.wait(timeout=30)
     deadline = time.monotonic() + 10
-    while live_browser_pids() - browsers_before and time.monotonic() < deadline:
+    while live_browser_pids(run_tmpdir) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert live_browser_pids() - browsers_before == set()
+    assert live_browser_pids(run_tmpdir) == set()

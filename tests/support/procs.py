@@ -7,8 +7,23 @@ import psutil
 BROWSER_NAMES = ("chromium", "chrome", "chromedriver", "chrome_crashpad", "chrome_crashpad_handler", "headless_shell")
 
 
-def live_browser_pids() -> set[int]:
-    """Browser processes that still run (zombies hold no resources but a pid entry)."""
+def _mentions(proc: psutil.Process, marker: str) -> bool:
+    """Chrome's processes carry their profile directory on the command line; chromedriver
+    carries it as HOME (the plugin points HOME into that directory)."""
+    try:
+        if any(marker in part for part in proc.cmdline()):
+            return True
+        return marker in proc.environ().get("HOME", "")
+    except psutil.Error:
+        return False
+
+
+def live_browser_pids(marker: str | None = None) -> set[int]:
+    """Browser processes that still run (zombies hold no resources but a pid entry).
+
+    With ``marker`` (a TMPDIR given to one run), only that run's processes count, so that
+    other suites on the same machine cannot make a leak check pass or fail.
+    """
     pids = set()
     for proc in psutil.process_iter(["name", "status"]):
         try:
@@ -17,6 +32,6 @@ def live_browser_pids() -> set[int]:
                 continue
         except psutil.Error:
             continue
-        if any(name.startswith(n) for n in BROWSER_NAMES):
+        if any(name.startswith(n) for n in BROWSER_NAMES) and (marker is None or _mentions(proc, marker)):
             pids.add(proc.pid)
     return pids
