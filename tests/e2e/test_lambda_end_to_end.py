@@ -151,11 +151,12 @@ def test_crash_and_lambda_timeout_are_reported_once_with_their_cause(stack: Stac
     result = stack.pytest("--junitxml=r.xml", "--lambda-retries=0", "-p", "no:cacheprovider", cwd=str(work))
     assert result.returncode == 1, result.stdout[-3000:]
     cases = _cases(work / "r.xml")
-    assert len(cases) == 3 and _outcome(cases[("test_faults", "test_fine")])[0] == "passed"
-    crash = _outcome(cases[("test_faults", "test_crash")])
-    assert crash[0] == "error" and "Runtime.ExitError" in crash[1] and "infrastructure failure after 1 attempt(s)" in crash[1]
-    timeout = _outcome(cases[("test_faults", "test_blocks_the_deadline")])
-    assert timeout[0] == "error" and "Lambda timeout: Task timed out after 20.00 seconds" in timeout[1]
+    outcomes = {name: _outcome(case) for (_cls, name), case in cases.items()}
+    assert len(cases) == 3 and outcomes["test_fine"][0] == "passed", (outcomes, result.stdout[-3000:])
+    crash = outcomes["test_crash"]
+    assert crash[0] == "error" and "Runtime.ExitError" in crash[1] and "infrastructure failure after 1 attempt(s)" in crash[1], crash
+    timeout = outcomes["test_blocks_the_deadline"]
+    assert timeout[0] == "error" and "Lambda timeout: Task timed out after 20.00 seconds" in timeout[1], timeout
 
 
 def test_throttles_at_reserved_concurrency_two_never_duplicate_a_test(loopback_s3: LoopbackS3, tmp_path: Path) -> None:
