@@ -60,6 +60,7 @@ def add_options(parser: pytest.Parser) -> None:
     lam.addoption("--lambda-throttle-budget", metavar="SECONDS", type=positive_float, help="give up on tests after this long throttled without progress (default 300).")
     lam.addoption("--lambda-pytest-args", metavar="ARGS", help="extra pytest arguments for the in-Lambda sessions, e.g. \"-W error --tb=short\".")
     lam.addoption("--lambda-max-bundle-mb", metavar="MB", type=positive_float, help="largest test bundle to upload (default 100).")
+    lam.addoption("--lambda-read-timeout", metavar="SECONDS", type=positive_float, help="how long to wait for one invocation's answer (default: the function's timeout + 60 s; shorter answers late tests with an error, never a second run).")
     lam.addoption("--lambda-price-gb-s", metavar="USD", type=positive_float, help="price per GB-second for cost estimates (default 0.0000166667, x86_64 on-demand in us-east-1).")
     lam.addoption("--lambda-dry-run", action="store_true", help="print the plan (tests, concurrency, expected wall time and cost) and invoke nothing.")
     parser.addini("lambda_function", "Lambda function name or ARN for --lambda.", default="")
@@ -121,6 +122,7 @@ class LambdaSettings:
     max_bundle_bytes: int
     dry_run: bool
     price_per_gb_s: float
+    read_timeout_s: float | None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> LambdaSettings:
@@ -160,4 +162,5 @@ class LambdaSettings:
             max_bundle_bytes=int(max_mb * 1024 * 1024),
             dry_run=bool(config.getoption("lambda_dry_run")),
             price_per_gb_s=config.getoption("lambda_price_gb_s") or DEFAULT_PRICE_PER_GB_S,
+            read_timeout_s=config.getoption("lambda_read_timeout"),
         )

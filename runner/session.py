@@ -79,7 +79,8 @@ class LambdaSession:
         self.concurrency = self.settings.concurrency or info.reserved_concurrency or 50
         # The read timeout must outlast the function's own timeout: a read timeout
         # would otherwise look like a fault while the test still runs.
-        self.function = LambdaFunction(info.name, make_client(read_timeout_s=info.timeout_s + 60, max_connections=self.concurrency))
+        read_timeout = self.settings.read_timeout_s or info.timeout_s + 60
+        self.function = LambdaFunction(info.name, make_client(read_timeout_s=read_timeout, max_connections=self.concurrency))
         self.function_timeout_s = info.timeout_s
 
     # -- the loop ---------------------------------------------------------------

@@ -142,7 +142,14 @@ class LambdaFunction:
         except ClientError as exc:
             return self._client_error(exc)
         except ReadTimeoutError:
-            return InvokeOutcome("infra", cause="no answer before the client's read timeout (the invocation may still be running)")
+            # The invocation may still be running: invoking again could run the test twice
+            # at once, so this is never retried (reason "fatal").
+            return InvokeOutcome(
+                "infra",
+                cause="no answer within the client's read timeout; the invocation may still be running, "
+                "so it was not retried (raise --lambda-read-timeout above the test's duration)",
+                reason="fatal",
+            )
         except (EndpointConnectionError, ConnectionClosedError) as exc:
             return InvokeOutcome("infra", cause=f"connection lost: {type(exc).__name__}")
         except BotoCoreError as exc:

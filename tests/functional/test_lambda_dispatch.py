@@ -279,3 +279,12 @@ def test_endpoint_going_away_mid_run(pytester: pytest.Pytester, fake_lambda: Fak
         error = case.find("error")
         if error is not None:
             assert "connection lost" in error.get("message", ""), name
+
+
+def test_a_read_timeout_never_runs_a_test_twice(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    pytester.makepyfile(test_slow="def test_bigsleep3(): pass\ndef test_quick(): pass\n")
+    result = _run(pytester, bucket, "--lambda-read-timeout=1", "--lambda-retries=3")
+    result.assert_outcomes(passed=1, errors=1)
+    message = _cases(pytester)["test_bigsleep3"].find("error").get("message", "")
+    assert "no answer within the client's read timeout" in message and "not retried" in message
+    assert fake_lambda.state.attempts("test_slow.py::test_bigsleep3") == 1  # zero duplicate executions
