@@ -165,7 +165,11 @@ class LambdaFunction:
         except ValueError:
             return InvokeOutcome("infra", request_id=request_id, cause=f"malformed response ({len(raw)} bytes, not JSON)", log_tail=log_tail, report_line=report)
         if response.get("FunctionError"):
-            return InvokeOutcome("infra", payload=decoded, request_id=request_id, cause=describe_function_error(decoded), log_tail=log_tail, report_line=report)
+            cause = describe_function_error(decoded)
+            if report.get("memory_mb") and report.get("max_memory_mb", 0) >= report["memory_mb"]:
+                # Lambda says only "signal: killed"; its REPORT line shows the memory was full.
+                cause += f" (out of memory: Max Memory Used {report['max_memory_mb']:.0f} MB of the function's {report['memory_mb']:.0f} MB)"
+            return InvokeOutcome("infra", payload=decoded, request_id=request_id, cause=cause, log_tail=log_tail, report_line=report)
         return InvokeOutcome("ok", payload=decoded, request_id=request_id, log_tail=log_tail, report_line=report)
 
     def _client_error(self, exc: ClientError) -> InvokeOutcome:

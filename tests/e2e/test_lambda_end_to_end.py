@@ -156,7 +156,8 @@ def test_crash_and_lambda_timeout_are_reported_once_with_their_cause(stack: Stac
     crash = outcomes["test_crash"]
     assert crash[0] == "error" and "Runtime.ExitError" in crash[1] and "infrastructure failure after 1 attempt(s)" in crash[1], crash
     timeout = outcomes["test_blocks_the_deadline"]
-    assert timeout[0] == "error" and "Lambda timeout: Task timed out after 20.00 seconds" in timeout[1], timeout
+    # The service reports the time it measured (20.00, or 20.03 on a busy machine).
+    assert timeout[0] == "error" and re.search(r"Lambda timeout: Task timed out after 20\.\d\d seconds", timeout[1]), timeout
 
 
 def test_throttles_at_reserved_concurrency_two_never_duplicate_a_test(loopback_s3: LoopbackS3, tmp_path: Path) -> None:
