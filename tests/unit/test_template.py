@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from lambda_pkg.emulator import cfn
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,31 +59,9 @@ CALLER_ACTIONS = {
 }
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """SafeLoader that reads CloudFormation short tags (``!Ref``, ``!Sub``, ...) as their
-    long JSON forms (``{"Ref": ...}``, ``{"Fn::Sub": ...}``)."""
-
-
-def _construct_tag(loader: _CfnLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    if tag_suffix == "Ref":
-        return {"Ref": value}
-    if tag_suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{tag_suffix}": value}
-
-
-_CfnLoader.add_multi_constructor("!", _construct_tag)
-
-
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    # The local Lambda reads the template with the same loader: one parser of short tags.
+    return cfn.load_template(path)
 
 
 @pytest.fixture
@@ -384,8 +364,10 @@ def test_outputs(template: dict[str, Any]) -> None:
     assert outputs["CallerPolicyArn"]["Value"] == {"Ref": CALLER_POLICY}
 
 
-def test_loader_reads_short_tags() -> None:
-    doc = yaml.load("a: !Ref X\nb: !GetAtt Y.Arn\nc: !Sub '${Y.Arn}/k'\n", Loader=_CfnLoader)  # noqa: S506
+def test_loader_reads_short_tags(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("Resources:\n  a: !Ref X\n  b: !GetAtt Y.Arn\n  c: !Sub '${Y.Arn}/k'\n")
+    doc = cfn.load_template(path)["Resources"]
     assert doc == {"a": {"Ref": "X"}, "b": {"Fn::GetAtt": ["Y", "Arn"]}, "c": {"Fn::Sub": "${Y.Arn}/k"}}
 
 
