@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 
 from lambda_pkg.emulator import cfn
-import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
