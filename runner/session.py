@@ -70,7 +70,8 @@ class LambdaSession:
                 "(the stack's ArtifactsBucket output; the function may write only under runs/)."
             )
         self.location = s3.S3Location.parse(destination)
-        probe = LambdaFunction(self.settings.function, make_client(read_timeout_s=30, max_connections=2))
+        # The probe's info call may meet a cold start (image pull, init): give it time.
+        probe = LambdaFunction(self.settings.function, make_client(read_timeout_s=180, max_connections=2))
         try:
             info = probe.describe()
         except LambdaProblem as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from botocore.exceptions import (
     NoCredentialsError,
     ReadTimeoutError,
 )
+
+from runner.contract import CONTRACT_VERSION
 
 
 class LambdaProblem(Exception):
@@ -100,8 +103,16 @@ class LambdaFunction:
         self.client = client
 
     def describe(self) -> FunctionInfo:
+        """Reserved concurrency, timeout and memory of the function.
+
+        Never GetFunctionConfiguration: its answer carries the function's environment
+        variables in plain text (issue #7). The reserved concurrency comes from
+        GetFunctionConcurrency (which also tells a missing function), the memory and the
+        timeout from the handler's own ``info`` answer (its time left at the start).
+        """
+        reserved: int | None = None
         try:
-            conf = self.client.get_function_configuration(FunctionName=self.name)
+            reserved = self.client.get_function_concurrency(FunctionName=self.name).get("ReservedConcurrentExecutions")
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code == "ResourceNotFoundException":
@@ -109,9 +120,10 @@ class LambdaFunction:
                     f"Lambda function {self.name!r} does not exist at {self.client.meta.endpoint_url} "
                     f"(region {self.client.meta.region_name}). Deploy it (see docs/deploy.md) or fix --lambda-function."
                 ) from None
-            if code in ("AccessDeniedException", "UnrecognizedClientException"):
+            if code == "UnrecognizedClientException":
                 raise LambdaProblem(f"not allowed to read Lambda function {self.name!r}: {exc}. Attach the caller policy from template.yaml.") from None
-            raise LambdaProblem(f"cannot read Lambda function {self.name!r}: {exc}") from None
+            if code != "AccessDeniedException":  # not allowed: the account limit then applies
+                raise LambdaProblem(f"cannot read Lambda function {self.name!r}: {exc}") from None
         except EndpointConnectionError:
             raise LambdaProblem(
                 f"cannot reach Lambda at {self.client.meta.endpoint_url}. Check the network, or AWS_ENDPOINT_URL_LAMBDA if you use the local stand-in."
@@ -120,19 +132,19 @@ class LambdaFunction:
             raise LambdaProblem("no AWS credentials found for Lambda. Configure them (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a role).") from None
         except BotoCoreError as exc:
             raise LambdaProblem(f"cannot read Lambda function {self.name!r}: {exc}") from None
-        reserved: int | None = None
-        try:
-            reserved = self.client.get_function_concurrency(FunctionName=self.name).get("ReservedConcurrentExecutions")
-        except (ClientError, BotoCoreError):
-            reserved = None  # the caller policy may not allow it; the account limit then applies
+        outcome = self.invoke({"version": CONTRACT_VERSION, "kind": "info"})
+        payload = outcome.payload if outcome.kind == "ok" and isinstance(outcome.payload, dict) else {}
+        limits = payload.get("limits") or {}
+        if not limits.get("remaining_ms") or not limits.get("memory_mb"):
+            raise LambdaProblem(f"Lambda function {self.name!r} did not answer the info check: {outcome.cause or outcome.kind or payload}")
         return FunctionInfo(
-            name=conf.get("FunctionName", self.name),
-            arn=conf.get("FunctionArn", ""),
-            timeout_s=int(conf.get("Timeout", 3)),
-            memory_mb=int(conf.get("MemorySize", 128)),
+            name=self.name,
+            arn="",
+            timeout_s=math.ceil(int(limits["remaining_ms"]) / 1000),
+            memory_mb=int(limits["memory_mb"]),
             reserved_concurrency=reserved,
-            architecture=(conf.get("Architectures") or ["x86_64"])[0],
-            package_type=conf.get("PackageType", "Zip"),
+            architecture="x86_64",
+            package_type="Image",
         )
 
     def invoke(self, payload: dict[str, Any]) -> InvokeOutcome:

@@ -7,9 +7,8 @@
   the JUnit XML, the ``lambda-ui-report`` HTML page and summary, and every object in the
   artifacts bucket (zip members unpacked). A negative control runs a test that does print
   the canary and checks that the same scan finds it in each of those places.
-  Two known exposures are pinned as strict xfails until fixed: the client's start-up check
-  reads GetFunctionConfiguration, whose answer carries the function's environment, and
-  botocore logs that answer with ``--log-cli-level=DEBUG``.
+  The client never calls GetFunctionConfiguration (its answer carries the function's
+  environment in plain text, which botocore prints at DEBUG level); two tests hold it to that.
 * Presigned links in the HTML report expire within ``--expires`` (default 24 h), and an
   ``--expires`` above 7 days is refused.
 * No policy anywhere in template.yaml allows a wildcard action, a ``*`` resource (but for
@@ -424,9 +423,6 @@ def test_negative_control_a_test_that_prints_the_canary_is_caught_everywhere(lea
 
 
 @pytest.mark.e2e
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "the client's start-up check calls GetFunctionConfiguration, whose answer carries the function's "
-    "Environment.Variables in plain text (as the Lambda API does); issue #7 security report"))
 def test_control_plane_answers_carry_no_function_secret(clean_run: tuple[Captured, str], stack: Stack) -> None:
     captured, _client_canary = clean_run
     if not any(not e.is_invoke for e in captured.exchanges):
@@ -435,9 +431,6 @@ def test_control_plane_answers_carry_no_function_secret(clean_run: tuple[Capture
 
 
 @pytest.mark.e2e
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "with --log-cli-level=DEBUG, botocore logs the GetFunctionConfiguration answer, the function's "
-    "environment included, to the client's terminal; issue #7 security report"))
 def test_client_debug_log_carries_no_function_secret(stack: Stack, tmp_path: Path) -> None:
     suite = tmp_path / "suite"
     suite.mkdir()

@@ -113,7 +113,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {"Type": "User", "message": "Function not found"}, {"x-amzn-ErrorType": "ResourceNotFoundException"})
             return
         if event.get("kind") == "info":
-            self._send(200, {"version": 1, "kind": "info", "facts": {}, "distributions": self.state.distributions, "limits": {}})
+            self._send(200, {"version": 1, "kind": "info", "facts": {}, "distributions": self.state.distributions, "limits": {"memory_mb": s.memory_mb, "remaining_ms": s.timeout_s * 1000}})
             return
         with s.lock:
             if s.cap is not None and s.busy >= s.cap:
