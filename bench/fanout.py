@@ -28,17 +28,8 @@ sys.path.insert(0, str(REPO))
 import boto3  # noqa: E402
 
 from runner.scheduler import lpt_makespan  # noqa: E402
+from tests.support.fake_invoke_api import start_in_process  # noqa: E402
 from tests.support.services import AWS_TEST_ENV, LoopbackS3, free_port  # noqa: E402
-
-SERVER = """
-import sys, time
-sys.path.insert(0, {repo!r})
-from tests.support.fake_invoke_api import FakeInvokeApi, FakeState
-api = FakeInvokeApi(FakeState(function="ui-tests", reserved=None, timeout_s=60), port={port}).start()
-print("ready", flush=True)
-while True:
-    time.sleep(3600)
-"""
 
 
 def durations_for(n: int, lo: float, hi: float) -> list[int]:
@@ -69,8 +60,7 @@ def main() -> int:
     """))
     s3 = LoopbackS3.start()
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-c", SERVER.format(repo=str(REPO), port=port)], stdout=subprocess.PIPE, text=True)
-    assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+    server = start_in_process(port, timeout_s=60)
     env = dict(os.environ, **AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=s3.endpoint, AWS_ENDPOINT_URL_LAMBDA=f"http://127.0.0.1:{port}")
     boto3.client("s3", endpoint_url=s3.endpoint, **{k.lower(): v for k, v in AWS_TEST_ENV.items() if k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}).create_bucket(Bucket="fanout")
     def run_pytest(*extra: str) -> tuple[subprocess.CompletedProcess[str], float, float, float]:

@@ -35,17 +35,8 @@ sys.path.insert(0, str(REPO))
 import boto3  # noqa: E402
 
 from runner.scheduler import lpt_makespan  # noqa: E402
+from tests.support.fake_invoke_api import start_in_process  # noqa: E402
 from tests.support.services import AWS_TEST_ENV, LoopbackS3, free_port  # noqa: E402
-
-SERVER = """
-import sys, time
-sys.path.insert(0, {repo!r})
-from tests.support.fake_invoke_api import FakeInvokeApi, FakeState
-api = FakeInvokeApi(FakeState(function="ui-tests", reserved=None, timeout_s=120), port={port}).start()
-print("ready", flush=True)
-while True:
-    time.sleep(3600)
-"""
 
 
 def skewed_tenths(n: int, long: int, scale: float, seed: int) -> list[int]:
@@ -92,7 +83,7 @@ def main() -> int:
     """))
     s3 = LoopbackS3.start()
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-c", SERVER.format(repo=str(REPO), port=port)], stdout=subprocess.PIPE, text=True)
+    server = start_in_process(port, timeout_s=120)
     env = dict(os.environ, **AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=s3.endpoint, AWS_ENDPOINT_URL_LAMBDA=f"http://127.0.0.1:{port}")
 
     def run_pytest(label: str) -> tuple[float, float]:
@@ -115,7 +106,6 @@ def main() -> int:
         return dispatch, max(ends)
 
     try:
-        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
         boto3.client("s3", endpoint_url=s3.endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
                      region_name="us-east-1").create_bucket(Bucket="scheduling")
         started = time.monotonic()

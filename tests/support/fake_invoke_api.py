@@ -12,12 +12,15 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from importlib import metadata
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 
@@ -216,3 +219,17 @@ class FakeInvokeApi:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def start_in_process(port: int, timeout_s: int) -> subprocess.Popen[str]:
+    """The fake in a process of its own (so benchmarks measure the client alone); returns once it listens."""
+    code = (
+        "import sys, time; sys.path.insert(0, %r)\n"
+        "from tests.support.fake_invoke_api import FakeInvokeApi, FakeState\n"
+        "FakeInvokeApi(FakeState(function='ui-tests', reserved=None, timeout_s=%d), port=%d).start()\n"
+        "print('ready', flush=True)\n"
+        "while True:\n    time.sleep(3600)\n"
+    ) % (str(Path(__file__).resolve().parents[2]), timeout_s, port)
+    server = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+    return server
