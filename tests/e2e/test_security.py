@@ -489,10 +489,6 @@ def test_expires_beyond_seven_days_is_refused(clean_run: tuple[Captured, str], t
 
 # -- the template: a sweep of every policy -------------------------------------------------------
 
-#: The one action IAM accepts only with Resource "*" (account-level, reads numbers).
-ACCOUNT_LEVEL_ACTIONS = {"lambda:GetAccountSettings"}
-
-
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
@@ -531,7 +527,7 @@ def policy_sweep_problems(template: dict[str, Any]) -> list[str]:
             actions = {str(a) for a in _as_list(stmt.get("Action", []))}
             problems += [f"{sid}: wildcard action {a}" for a in sorted(actions) if "*" in a]
             for resource in _as_list(stmt.get("Resource", [])):
-                if resource == "*" and not actions <= ACCOUNT_LEVEL_ACTIONS:
+                if resource == "*":
                     problems.append(f"{sid}: {sorted(actions)} on every resource")
                 elif resource != "*" and not _own_arn(resource, template):
                     problems.append(f"{sid}: resource {resource!r} is not one of this template's resources")
@@ -564,8 +560,10 @@ SWEEP_MUTATIONS = {
         {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": {"Fn::Sub": "${ArtifactsBucket.Arn}/*"}}),
     "anyone may invoke": lambda t: t["Resources"].update(Perm={
         "Type": "AWS::Lambda::Permission", "Properties": {"Action": "lambda:InvokeFunction", "Principal": "*", "FunctionName": {"Ref": "UiTestFunction"}}}),
-    "wildcard on the account-level statement": lambda t: t["Resources"]["CallerPolicy"]["Properties"]["PolicyDocument"]["Statement"][1].update(
-        Action=["lambda:GetAccountSettings", "lambda:List*"]),
+    "an account-level read on every resource": lambda t: t["Resources"]["CallerPolicy"]["Properties"]["PolicyDocument"]["Statement"].append(
+        {"Effect": "Allow", "Action": "lambda:GetAccountSettings", "Resource": "*"}),
+    "a wildcard action on the function": lambda t: t["Resources"]["CallerPolicy"]["Properties"]["PolicyDocument"]["Statement"][0].update(
+        Action=["lambda:InvokeFunction", "lambda:Get*"]),
 }
 
 

@@ -48,10 +48,7 @@ ROLE_GRANTS = {
 #: The CI caller's actions, exactly.
 CALLER_ACTIONS = {
     "lambda:InvokeFunction",
-    "lambda:GetFunction",
-    "lambda:GetFunctionConfiguration",
     "lambda:GetFunctionConcurrency",
-    "lambda:GetAccountSettings",
     "s3:PutObject",
     "s3:GetObject",
     "s3:ListBucket",
@@ -269,8 +266,7 @@ def caller_problems(template: dict[str, Any]) -> list[str]:
         for action in actions:
             if "*" in action:
                 problems.append(f"caller statement {stmt.get('Sid')} grants wildcard action {action}")
-        # Account-level, no resource type: only here is "*" accepted (see the template's Metadata).
-        if "*" in resources and actions != {"lambda:GetAccountSettings"}:
+        if "*" in resources:
             problems.append(f"caller statement {stmt.get('Sid')} grants {sorted(actions)} on every resource")
         if "s3:ListBucket" in actions:
             prefixes = _as_list(stmt.get("Condition", {}).get("StringLike", {}).get("s3:prefix"))
@@ -285,8 +281,7 @@ def caller_problems(template: dict[str, Any]) -> list[str]:
         )
     expected = {
         FUNCTION_ARN: {
-            "lambda:InvokeFunction", "lambda:GetFunction",
-            "lambda:GetFunctionConfiguration", "lambda:GetFunctionConcurrency",
+            "lambda:InvokeFunction", "lambda:GetFunctionConcurrency",
         },
         BUNDLES: {"s3:PutObject", "s3:GetObject"},
         RUNS: {"s3:GetObject", "s3:PutObject"},
@@ -426,7 +421,13 @@ MUTATIONS = {
         caller_problems, lambda t: _caller_stmt(t, "ReadRunArtifactsWriteMergedReport").update(
             Action=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"])),
     "caller invokes any function": (
-        caller_problems, lambda t: _caller_stmt(t, "InvokeAndInspectFunction").update(Resource="*")),
+        caller_problems, lambda t: _caller_stmt(t, "InvokeFunctionReadConcurrency").update(Resource="*")),
+    "caller reads the function's configuration": (
+        caller_problems, lambda t: _caller_stmt(t, "InvokeFunctionReadConcurrency").update(
+            Action=["lambda:InvokeFunction", "lambda:GetFunctionConcurrency", "lambda:GetFunctionConfiguration"])),
+    "caller reads account settings on *": (
+        caller_problems, lambda t: t["Resources"][CALLER_POLICY]["Properties"]["PolicyDocument"]["Statement"].append(
+            {"Effect": "Allow", "Action": "lambda:GetAccountSettings", "Resource": "*"})),
     "caller lists whole bucket": (
         caller_problems, lambda t: _caller_stmt(t, "ListRunArtifacts").pop("Condition")),
     "Chrome path drifts": (
