@@ -1,6 +1,6 @@
 """Fan-out at scale: pytest --lambda against a lightweight Invoke-API stand-in.
 
-    python bench/fanout.py --tests 1000 --concurrency 100 [--min-s 2 --max-s 5]
+    python bench/fanout.py --tests 1000 --concurrency 100 [--min-s 2 --max-s 5 --step-ms 1]
 
 The stand-in (tests/support/fake_invoke_api.py, in its own process) runs no
 code: each invocation sleeps 2-5 s and answers with pytest reports. Measures
@@ -15,12 +15,14 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -32,10 +34,14 @@ from tests.support.fake_invoke_api import start_in_process  # noqa: E402
 from tests.support.services import AWS_TEST_ENV, LoopbackS3, free_port  # noqa: E402
 
 
-def durations_for(n: int, lo: float, hi: float) -> list[int]:
-    """Deterministic tenths of a second spread over [lo, hi]."""
-    span = int((hi - lo) * 10)
-    return [int(lo * 10) + (i * 7919) % (span + 1) for i in range(n)]
+def durations_for(n: int, lo: float, hi: float, step_ms: int) -> list[int]:
+    """Deterministic durations in ms, spread over [lo, hi] in steps of ``step_ms``.
+
+    Steps of 1 ms spread the answers out as real tests do; 100 ms steps make
+    hundreds of tests finish at the same instant (the runs before 2026-11-27).
+    """
+    steps = int(round((hi - lo) * 1000 / step_ms))
+    return [int(round(lo * 1000)) + step_ms * ((i * 7919) % (steps + 1)) for i in range(n)]
 
 
 def main() -> int:
@@ -44,13 +50,14 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--min-s", type=float, default=2.0)
     parser.add_argument("--max-s", type=float, default=5.0)
+    parser.add_argument("--step-ms", type=int, default=1, help="duration granularity (100: hundreds finish at once)")
     args = parser.parse_args()
 
-    tenths = durations_for(args.tests, args.min_s, args.max_s)
-    seconds = [t / 10 for t in tenths]
+    millis = durations_for(args.tests, args.min_s, args.max_s, args.step_ms)
+    seconds = [ms / 1000 for ms in millis]
     ideal = max(seconds) if args.tests <= args.concurrency else lpt_makespan(seconds, args.concurrency)
     work = Path(tempfile.mkdtemp(prefix="fanout-"))
-    ids = ", ".join(f'"slow{t}_{i}"' for i, t in enumerate(tenths))
+    ids = ", ".join(f'"sleepms{ms}_{i}"' for i, ms in enumerate(millis))
     (work / "test_fanout.py").write_text(textwrap.dedent(f"""
         import pytest
         IDS = [{ids}]
@@ -77,8 +84,9 @@ def main() -> int:
         if proc.returncode != 0:
             print("\n".join(proc.stdout.splitlines()[-30:]))
             raise SystemExit(1)
-        line = next((x for x in proc.stdout.splitlines() if "invocation(s) of" in x), "")
-        dispatch = float(line.split(" in ")[1].split(" s,")[0]) if line else total
+        # First invoke to last answer, as the run's JUnit records it (ms resolution).
+        wall = ElementTree.parse(work / "r.xml").find(".//testsuite/properties/property[@name='run_wall_s']")
+        dispatch = float(wall.get("value")) if wall is not None else total
         return proc, total, dispatch, cpu
 
     try:
@@ -88,8 +96,9 @@ def main() -> int:
     finally:
         server.kill()
         s3.stop()
+        shutil.rmtree(work, ignore_errors=True)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"tests {args.tests}, concurrency {args.concurrency}, invocations {args.min_s:g}-{args.max_s:g} s")
+    print(f"tests {args.tests}, concurrency {args.concurrency}, invocations {args.min_s:g}-{args.max_s:g} s in {args.step_ms} ms steps")
     print(f"ideal (LPT bound, or the longest test when tests <= concurrency): {ideal:.2f} s")
     print(f"fixed client CPU (start-up, collection, function check; --lambda-dry-run): {fixed_cpu:.2f} s")
     for label, proc, total, dispatch, cpu in runs:

@@ -9,17 +9,20 @@ benchmarks; the real handler is exercised through the local Lambda.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
+import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from importlib import metadata
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +46,8 @@ class FakeState:
     cap: int | None = None
     default_seconds: float = 0.05
     calls: list[Call] = field(default_factory=list)
+    #: Invocations accepted per node id over the fake's life (``calls`` may be cleared by a test).
+    accepted: Counter[str] = field(default_factory=Counter)
     busy: int = 0
     peak_busy: int = 0
     throttled: int = 0
@@ -64,7 +69,7 @@ def _report(nodeid: str, when: str, outcome: str, longrepr: Any = None, duration
 
 
 def _behaviour(name: str) -> dict[str, Any]:
-    """Tokens in a test name: slow<N> (N tenths of a second), fail, flaky (fails its
+    """Tokens in a test name: slow<N> (N tenths of a second), sleepms<N> (N ms), fail, flaky (fails its
     first attempt), crashonce (runtime exit on attempt 1), crash (always), timeout
     (Lambda timeout), unhealthy (retryable handler error once), bigsleep<N> (N s)."""
     found: dict[str, Any] = {}
@@ -73,152 +78,186 @@ def _behaviour(name: str) -> dict[str, Any]:
             found[token] = True
     if m := re.search(r"slow(\d+)", name):
         found["seconds"] = int(m.group(1)) / 10
+    if m := re.search(r"sleepms(\d+)", name):
+        found["seconds"] = int(m.group(1)) / 1000
     if m := re.search(r"bigsleep(\d+)", name):
         found["seconds"] = float(m.group(1))
     return found
 
 
-class _Handler(BaseHTTPRequestHandler):
-    disable_nagle_algorithm = True
-    protocol_version = "HTTP/1.1"
-    state: FakeState
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode() if not isinstance(body, bytes) else body
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        s = self.state
-        if f"/functions/{s.function}/" not in self.path:
-            self._send(404, {"Type": "User", "message": f"Function not found: {self.path}"}, {"x-amzn-ErrorType": "ResourceNotFoundException"})
-        elif self.path.endswith("/configuration"):
-            self._send(200, {"FunctionName": s.function, "FunctionArn": f"arn:aws:lambda:us-east-1:123456789012:function:{s.function}", "Timeout": s.timeout_s, "MemorySize": s.memory_mb, "PackageType": "Image", "Architectures": ["x86_64"]})
-        elif self.path.endswith("/concurrency"):
-            self._send(200, {"ReservedConcurrentExecutions": s.reserved} if s.reserved else {})
-        else:
-            self._send(404, {"Type": "User", "message": "Function not found"}, {"x-amzn-ErrorType": "ResourceNotFoundException"})
-
-    def do_POST(self) -> None:  # noqa: N802
-        s = self.state
-        length = int(self.headers.get("Content-Length", "0"))
-        event = json.loads(self.rfile.read(length) or b"null")
-        if f"/functions/{s.function}/" not in self.path:
-            self._send(404, {"Type": "User", "message": "Function not found"}, {"x-amzn-ErrorType": "ResourceNotFoundException"})
-            return
-        if event.get("kind") == "info":
-            self._send(200, {"version": 1, "kind": "info", "facts": {}, "distributions": self.state.distributions, "limits": {"memory_mb": s.memory_mb, "remaining_ms": s.timeout_s * 1000}})
-            return
-        with s.lock:
-            if s.cap is not None and s.busy >= s.cap:
-                s.throttled += 1
-                self._send(429, {"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded", "Type": "User", "message": "Rate Exceeded."}, {"x-amzn-ErrorType": "TooManyRequestsException", "Retry-After": "1"})
-                return
-            s.busy += 1
-            s.peak_busy = max(s.peak_busy, s.busy)
-            nodeid = event["nodeids"][0]
-            call = Call(nodeid, event["attempt"], time.monotonic())
-            attempt_no = s.attempts(nodeid) + 1
-            s.calls.append(call)
-        try:
-            self._run(event, nodeid, attempt_no, call)
-        finally:
-            with s.lock:
-                s.busy -= 1
-                call.ended = time.monotonic()
-
-    def _run(self, event: dict[str, Any], nodeid: str, attempt_no: int, call: Call) -> None:
-        name = nodeid.split("::")[-1]
-        b = _behaviour(name)
-        seconds = b.get("seconds", self.state.default_seconds)
-        request_id = str(uuid.uuid4())
-        log = base64.b64encode(f"START RequestId: {request_id}\nREPORT RequestId: {request_id}\tDuration: {seconds * 1000:.2f} ms\tBilled Duration: {int(seconds * 1000) + 1} ms\tMemory Size: {self.state.memory_mb} MB\tMax Memory Used: 300 MB\t\n".encode()).decode()
-        headers = {"X-Amz-Log-Result": log, "X-Amz-Executed-Version": "$LATEST"}
-        if b.get("timeout"):
-            time.sleep(min(seconds, 0.2))
-            call.result = "timeout"
-            self._send(200, {"errorMessage": f"2026-11-27T00:00:00.000Z {request_id} Task timed out after {self.state.timeout_s:.2f} seconds"}, {**headers, "X-Amz-Function-Error": "Unhandled"})
-            return
-        if b.get("crash") or (b.get("crashonce") and attempt_no == 1):
-            call.result = "crash"
-            self._send(200, {"errorType": "Runtime.ExitError", "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"}, {**headers, "X-Amz-Function-Error": "Unhandled"})
-            return
-        if b.get("unhealthy") and attempt_no == 1:
-            call.result = "unhealthy"
-            self._send(200, {"version": 1, "kind": "error", "error_type": "EnvironmentUnhealthy", "message": "/tmp full", "retryable": True}, headers)
-            return
-        if b.get("garbage"):
-            call.result = "garbage"
-            self._send(200, {"hello": "world"}, headers)
-            return
-        if b.get("notjson"):
-            call.result = "notjson"
-            self._send(200, b"<html>502 Bad Gateway</html>", headers)
-            return
-        if b.get("hangup"):
-            call.result = "hangup"
-            self.close_connection = True
-            self.connection.shutdown(2)  # the peer vanishes mid-invocation, no status line
-            return
-        if b.get("refused"):
-            call.result = "refused"
-            self._send(200, {"version": 1, "kind": "error", "error_type": "BundleMismatch", "message": "hash differs", "retryable": False}, headers)
-            return
-        time.sleep(seconds)
-        if b.get("skip"):
-            call.result = "skipped"
-            path = nodeid.split("::")[0]
-            reports = [_report(nodeid, "setup", "skipped", [path, 3, "Skipped: not on Lambda"]), _report(nodeid, "teardown", "passed")]
-            self._send(200, {"version": 1, "kind": "run", "run_id": event["run_id"], "attempt": event["attempt"], "exit_code": 0,
-                             "reports": reports, "collect_reports": [], "artifacts": [], "timed_out": False, "warnings": [],
-                             "facts": {}, "spilled": None}, headers)
-            return
-        fails = b.get("fail") or (b.get("flaky") and attempt_no == 1)
-        call.result = "failed" if fails else "passed"
-        reports = [
-            _report(nodeid, "setup", "passed"),
-            _report(nodeid, "call", "failed" if fails else "passed", "AssertionError: scripted failure" if fails else None, seconds),
-            _report(nodeid, "teardown", "passed"),
-        ]
-        self._send(200, {
-            "version": 1, "kind": "run", "run_id": event["run_id"], "attempt": event["attempt"], "exit_code": 1 if fails else 0,
-            "reports": reports, "collect_reports": [], "artifacts": [], "timed_out": False, "warnings": [],
-            "facts": {"cold": attempt_no == 1, "environment_id": "fake", "chrome_version": "1.2.3.4"}, "spilled": None,
-        }, headers)
+_HANGUP = object()
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 1024
+@dataclass
+class _Reply:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # clients that hang up (a killed pytest) are part of the tests
+
+def _json_reply(status: int, body: Any, headers: dict[str, str] | None = None, delay_s: float = 0.0) -> _Reply:
+    return _Reply(status, body, headers or {}, delay_s)
+
+
+def _not_found(path: str) -> _Reply:
+    return _json_reply(404, {"Type": "User", "message": f"Function not found: {path}"}, {"x-amzn-ErrorType": "ResourceNotFoundException"})
+
+
+def _control_plane(state: FakeState, path: str) -> _Reply:
+    if f"/functions/{state.function}/" not in path:
+        return _not_found(path)
+    if path.endswith("/configuration"):
+        return _json_reply(200, {"FunctionName": state.function, "FunctionArn": f"arn:aws:lambda:us-east-1:123456789012:function:{state.function}", "Timeout": state.timeout_s, "MemorySize": state.memory_mb, "PackageType": "Image", "Architectures": ["x86_64"]})
+    if path.endswith("/concurrency"):
+        return _json_reply(200, {"ReservedConcurrentExecutions": state.reserved} if state.reserved else {})
+    return _not_found(path)
+
+
+def _scripted(state: FakeState, event: dict[str, Any], nodeid: str, attempt_no: int, call: Call) -> _Reply | object:
+    """The answer a test name asks for (see ``_behaviour``), and how long it takes."""
+    name = nodeid.split("::")[-1]
+    b = _behaviour(name)
+    seconds = b.get("seconds", state.default_seconds)
+    request_id = str(uuid.uuid4())
+    log = base64.b64encode(f"START RequestId: {request_id}\nREPORT RequestId: {request_id}\tDuration: {seconds * 1000:.2f} ms\tBilled Duration: {int(seconds * 1000) + 1} ms\tMemory Size: {state.memory_mb} MB\tMax Memory Used: 300 MB\t\n".encode()).decode()
+    headers = {"X-Amz-Log-Result": log, "X-Amz-Executed-Version": "$LATEST"}
+    if b.get("timeout"):
+        call.result = "timeout"
+        return _json_reply(200, {"errorMessage": f"2026-11-27T00:00:00.000Z {request_id} Task timed out after {state.timeout_s:.2f} seconds"}, {**headers, "X-Amz-Function-Error": "Unhandled"}, min(seconds, 0.2))
+    if b.get("crash") or (b.get("crashonce") and attempt_no == 1):
+        call.result = "crash"
+        return _json_reply(200, {"errorType": "Runtime.ExitError", "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"}, {**headers, "X-Amz-Function-Error": "Unhandled"})
+    if b.get("unhealthy") and attempt_no == 1:
+        call.result = "unhealthy"
+        return _json_reply(200, {"version": 1, "kind": "error", "error_type": "EnvironmentUnhealthy", "message": "/tmp full", "retryable": True}, headers)
+    if b.get("garbage"):
+        call.result = "garbage"
+        return _json_reply(200, {"hello": "world"}, headers)
+    if b.get("notjson"):
+        call.result = "notjson"
+        return _json_reply(200, b"<html>502 Bad Gateway</html>", headers)
+    if b.get("hangup"):
+        call.result = "hangup"
+        return _HANGUP  # the peer vanishes mid-invocation, no status line
+    if b.get("refused"):
+        call.result = "refused"
+        return _json_reply(200, {"version": 1, "kind": "error", "error_type": "BundleMismatch", "message": "hash differs", "retryable": False}, headers)
+    common = {"version": 1, "kind": "run", "run_id": event["run_id"], "attempt": event["attempt"], "collect_reports": [], "artifacts": [], "timed_out": False, "warnings": [], "spilled": None}
+    if b.get("skip"):
+        call.result = "skipped"
+        path = nodeid.split("::")[0]
+        reports = [_report(nodeid, "setup", "skipped", [path, 3, "Skipped: not on Lambda"]), _report(nodeid, "teardown", "passed")]
+        return _json_reply(200, {**common, "exit_code": 0, "reports": reports, "facts": {}}, headers, seconds)
+    fails = b.get("fail") or (b.get("flaky") and attempt_no == 1)
+    call.result = "failed" if fails else "passed"
+    reports = [
+        _report(nodeid, "setup", "passed"),
+        _report(nodeid, "call", "failed" if fails else "passed", "AssertionError: scripted failure" if fails else None, seconds),
+        _report(nodeid, "teardown", "passed"),
+    ]
+    facts = {"cold": attempt_no == 1, "environment_id": "fake", "chrome_version": "1.2.3.4"}
+    return _json_reply(200, {**common, "exit_code": 1 if fails else 0, "reports": reports, "facts": facts}, headers, seconds)
 
 
 class FakeInvokeApi:
+    """The stand-in on one asyncio loop in a thread of its own.
+
+    One event loop, not a thread per connection: with a thousand invocations
+    in flight, a thread per connection spent most of its time waiting for the
+    GIL and answered hundreds of milliseconds late, which the scale benchmarks
+    then blamed on the client.
+    """
+
     def __init__(self, state: FakeState | None = None, port: int = 0) -> None:
         self.state = state or FakeState()
-        handler = type("Handler", (_Handler,), {"state": self.state})
-        self.server = _QuietServer(("127.0.0.1", port), handler)
-        self.endpoint = f"http://127.0.0.1:{self.server.server_port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", port))
+        self._sock.listen(2048)
+        self.endpoint = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._server: asyncio.base_events.Server | None = None
 
     def start(self) -> FakeInvokeApi:
         self._thread.start()
+        self._server = asyncio.run_coroutine_threadsafe(
+            asyncio.start_server(self._connection, sock=self._sock, limit=2**22), self._loop
+        ).result(timeout=10)
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if not self._loop.is_running():
+            return
+
+        async def close() -> None:
+            assert self._server is not None
+            self._server.close()
+            for task in asyncio.all_tasks():
+                if task is not asyncio.current_task():
+                    task.cancel()
+
+        asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                line = await reader.readline()
+                if not line:
+                    return
+                method, path = line.decode("latin-1").split(" ")[:2]
+                headers: dict[str, str] = {}
+                while (raw := await reader.readline()) not in (b"\r\n", b"\n", b""):
+                    key, _, value = raw.decode("latin-1").partition(":")
+                    headers[key.strip().lower()] = value.strip()
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                reply = await self._answer(method, path, body)
+                if reply is _HANGUP:
+                    writer.get_extra_info("socket").shutdown(socket.SHUT_RDWR)
+                    return
+                assert isinstance(reply, _Reply)
+                data = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
+                head = [f"HTTP/1.1 {reply.status} {HTTPStatus(reply.status).phrase}", "Content-Type: application/json",
+                        f"Content-Length: {len(data)}", f"x-amzn-RequestId: {uuid.uuid4()}"]
+                head += [f"{k}: {v}" for k, v in reply.headers.items()]
+                writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data)
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError, OSError):
+            pass  # clients that hang up (a killed pytest) are part of the tests
+        finally:
+            writer.close()
+
+    async def _answer(self, method: str, path: str, body: bytes) -> _Reply | object:
+        s = self.state
+        if method == "GET":
+            return _control_plane(s, path)
+        event = json.loads(body or b"null")
+        if f"/functions/{s.function}/" not in path:
+            return _not_found(path)
+        if event.get("kind") == "info":
+            return _json_reply(200, {"version": 1, "kind": "info", "facts": {}, "distributions": s.distributions, "limits": {"memory_mb": s.memory_mb, "remaining_ms": s.timeout_s * 1000}})
+        if s.cap is not None and s.busy >= s.cap:
+            s.throttled += 1
+            return _json_reply(429, {"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded", "Type": "User", "message": "Rate Exceeded."}, {"x-amzn-ErrorType": "TooManyRequestsException", "Retry-After": "1"})
+        s.busy += 1
+        s.peak_busy = max(s.peak_busy, s.busy)
+        nodeid = event["nodeids"][0]
+        call = Call(nodeid, event["attempt"], time.monotonic())
+        s.accepted[nodeid] += 1
+        s.calls.append(call)
+        try:
+            reply = _scripted(s, event, nodeid, s.accepted[nodeid], call)
+            result, call.result = call.result, ""  # known only once the invocation has run its time
+            if isinstance(reply, _Reply) and reply.delay_s:
+                await asyncio.sleep(reply.delay_s)
+            call.result = result
+            return reply
+        finally:
+            s.busy -= 1
+            call.ended = time.monotonic()
 
 
 def start_in_process(port: int, timeout_s: int) -> subprocess.Popen[str]:
