@@ -111,6 +111,10 @@ class Scheduler:
         task.dispatched_at = now
         return task
 
+    def has_ready(self, now: float) -> bool:
+        """Whether :meth:`next_ready` would hand out a task now."""
+        return len(self.in_flight) < int(self.window) and bool(self._ready) and self._ready[0][0] <= now
+
     def next_wakeup(self) -> float | None:
         return self._ready[0][0] if self._ready else None
 
@@ -151,14 +155,14 @@ class Scheduler:
         heapq.heappush(self._ready, (now, next(self._counter), task))
         return True
 
-    def on_result(self, task: Task, failed: bool, request_id: str, now: float) -> bool:
-        """Record an answer; True if a failed test goes again as a rerun."""
+    def on_result(self, task: Task, failed: bool, request_id: str, now: float, repeat: bool = True) -> bool:
+        """Record an answer; True if a failed test goes again as a rerun (never when not ``repeat``)."""
         self.in_flight.pop(task.nodeid, None)
         if request_id:
             task.request_ids.append(request_id)
         self.last_progress = now
         self.window = min(float(self.max_in_flight), self.window + 1.0 / max(1.0, self.window))
-        if failed and task.reruns < self.reruns:
+        if failed and repeat and task.reruns < self.reruns:
             task.reruns += 1
             self.rerun_count += 1
             heapq.heappush(self._ready, (now, next(self._counter), task))

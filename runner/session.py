@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import json
 import time
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from queue import Empty, Queue
+from queue import Empty
 from typing import Any
 
 import pytest
@@ -24,6 +22,7 @@ from runner import bundle as bundling
 from runner.aws import s3
 from runner.aws.lambda_client import InvokeOutcome, LambdaFunction, LambdaProblem, make_client
 from runner.contract import CONTRACT_VERSION, RunEvent
+from runner.dispatch import Invokers
 from runner.options import LambdaSettings
 from runner.replay import error_reports, failed, rebuild, replay, short_failure
 from runner.run import UiRun
@@ -34,6 +33,25 @@ DURATIONS_KEY = "lambda_ui/durations"
 PRICE_PER_REQUEST = 0.0000002
 #: Options of this plugin that the in-Lambda session should see too.
 FORWARDED_OPTIONS = ("artifacts_mode", "window_size")
+
+
+@dataclass
+class Settled:
+    """What an invoker thread decided about one answer, for the main thread to report.
+
+    ``none``: nothing to report (throttled, retried, or dropped when stopping);
+    ``rerun``: a failed attempt that goes again; ``error``: the test ends as an error
+    with ``message``; ``give_up``: ``tasks`` end as errors with ``message``;
+    ``report``: the test's own reports in ``payload``.
+    """
+
+    action: str
+    answered_at: float
+    payload: dict[str, Any] | None = None
+    outcome: InvokeOutcome | None = None
+    message: str = ""
+    tasks: list[Task] = field(default_factory=list)
+    failed: bool = True
 
 
 @dataclass
@@ -60,6 +78,9 @@ class LambdaSession:
         self.scheduler: Scheduler | None = None
         self._durations: dict[str, float] = {}
         self._last_status = 0.0
+        self._pytest_args: list[str] = []
+        self._maxfail = 0
+        self._failures = 0
 
     # -- start-up checks ----------------------------------------------------------
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -177,69 +198,86 @@ class LambdaSession:
             self._write(f"  {nodeid}  {'unknown' if expected is None else f'{expected:.1f} s'}")
 
     def _event(self, task: Task, bundle_ref: dict[str, str]) -> RunEvent:
-        forwarded = []
-        for name in FORWARDED_OPTIONS:
-            value = self.config.getoption(name)
-            if value:
-                forwarded.append(f"--{name.replace('_', '-')}={value}")
         return {
             "version": CONTRACT_VERSION,
             "kind": "run",
             "run_id": self.run.run_id,
             "nodeids": [task.nodeid],
             "bundle": bundle_ref,  # type: ignore[typeddict-item]
-            "pytest_args": forwarded + self.settings.pytest_args,
+            "pytest_args": self._pytest_args,
             "artifacts": {"bucket": self.location.bucket, "prefix": self.location.prefix},
             "attempt": task.attempt,
         }
 
+    def _forwarded_args(self) -> list[str]:
+        forwarded = []
+        for name in FORWARDED_OPTIONS:
+            value = self.config.getoption(name)
+            if value:
+                forwarded.append(f"--{name.replace('_', '-')}={value}")
+        return forwarded + self.settings.pytest_args
+
     def _dispatch(self, session: pytest.Session, items: dict[str, pytest.Item], history: dict[str, float], bundle_ref: dict[str, str]) -> None:
         assert self.function is not None
         function = self.function
-        results: Queue[tuple[Task, InvokeOutcome]] = Queue()
+        self._pytest_args = self._forwarded_args()
         scheduler = self.scheduler = Scheduler(
             items, history, self.concurrency, self.settings.retries, self.settings.reruns, self.settings.throttle_budget_s, now=time.monotonic()
         )
-        def invoke(task: Task, event: RunEvent) -> None:
-            try:
-                outcome = function.invoke(dict(event))
-            except Exception as exc:  # never lose a test to a bug in a worker thread
-                outcome = InvokeOutcome("infra", cause=f"client error: {type(exc).__name__}: {exc}")
-            results.put((task, outcome))
 
-        pool = DaemonPool(self.concurrency, invoke)
+        def invoke(task: Task) -> InvokeOutcome:
+            outcome = function.invoke(dict(self._event(task, bundle_ref)))
+            if outcome.kind == "ok" and isinstance(outcome.payload, dict) and outcome.payload.get("spilled"):
+                try:
+                    outcome.payload = self._fetch_spilled(outcome.payload)
+                except Exception as exc:  # noqa: BLE001 - any failure to fetch is an infrastructure fault
+                    return InvokeOutcome("infra", request_id=outcome.request_id, cause=f"the answer spilled to S3 could not be fetched: {type(exc).__name__}: {exc}", report_line=outcome.report_line)
+            return outcome
 
+        invokers: Invokers[Settled] = Invokers(scheduler, self.concurrency, invoke, self._settle)
+        self._maxfail = session.config.option.maxfail
         self.totals.started = time.monotonic()
+        invokers.start()
         deadline = self.totals.started + self.settings.deadline_s if self.settings.deadline_s else None
         stopping = False
         try:
-            while not scheduler.finished:
+            while True:
                 now = time.monotonic()
                 if deadline is not None and now > deadline:
-                    self._give_up(items, scheduler.drain_queue(), f"run aborted: the --lambda-deadline of {self.settings.deadline_s:.0f} s was reached before this test was dispatched")
-                    self._give_up(items, list(scheduler.in_flight.values()), f"run aborted: the --lambda-deadline of {self.settings.deadline_s:.0f} s was reached while this test ran")
-                    scheduler.in_flight.clear()
+                    waiting, running = invokers.abort()
+                    for task, settled in invokers.drain_settled():
+                        self._report(items, task, settled)
+                    self._give_up(items, waiting, f"run aborted: the --lambda-deadline of {self.settings.deadline_s:.0f} s was reached before this test was dispatched")
+                    self._give_up(items, running, f"run aborted: the --lambda-deadline of {self.settings.deadline_s:.0f} s was reached while this test ran")
                     break
-                while not stopping and (task := scheduler.next_ready(now)) is not None:
-                    pool.submit(task, self._event(task, bundle_ref))
-                wakeup = scheduler.next_wakeup()
+                wakeup = invokers.next_wakeup()
                 wait = 1.0 if wakeup is None else min(1.0, max(0.01, wakeup - now))
+                if deadline is not None:
+                    wait = max(0.01, min(wait, deadline - now))
                 try:
-                    task, outcome = results.get(timeout=wait)
+                    entry = invokers.settled.get(timeout=wait)
                 except Empty:
+                    invokers.poke()
                     self._status(scheduler)
                     continue
-                self._handle(task, outcome, scheduler, items)
+                if entry is None:
+                    if invokers.finished():
+                        break
+                    continue
+                self._report(items, *entry)
                 if (session.shouldfail or session.shouldstop) and not stopping:
                     stopping = True
-                    scheduler.drain_queue()  # as pytest -x: tests not yet started are not run
+                    invokers.stop()  # as pytest -x: tests not yet started are not run
+                    if invokers.finished() and invokers.settled.empty():
+                        break
         except KeyboardInterrupt:
-            unfinished = scheduler.drain_queue() + list(scheduler.in_flight.values())
-            scheduler.in_flight.clear()
-            self._give_up(items, unfinished, "run aborted (interrupted) before this test finished")
+            waiting, running = invokers.abort()
+            for task, settled in invokers.drain_settled():
+                self._report(items, task, settled)
+            self._give_up(items, waiting + running, "run aborted (interrupted) before this test finished")
             raise
         finally:
-            pool.shutdown()
+            invokers.close()
             self.totals.finished = time.monotonic()
             self._save_history(history)
             self.run.suite_properties.update(self._suite_facts())
@@ -274,20 +312,36 @@ class LambdaSession:
             props.append(("lambda_throttles", task.throttles))
         return props
 
-    def _handle(self, task: Task, outcome: InvokeOutcome, scheduler: Scheduler, items: dict[str, pytest.Item]) -> None:
-        item = items[task.nodeid]
-        now = time.monotonic()
+    # -- settling an answer (invoker threads, under the scheduler's lock) ------------------------
+    def _settle(self, task: Task, outcome: InvokeOutcome, now: float, repeat: bool) -> Settled:
+        try:
+            settled = self._decide(task, outcome, now, repeat)
+        except Exception as exc:  # noqa: BLE001 - never lose a test to a bug here
+            self.scheduler.in_flight.pop(task.nodeid, None)  # type: ignore[union-attr]
+            settled = Settled("error", now, message=f"client error while handling the answer: {type(exc).__name__}: {exc}")
+        if settled.action in ("error", "report") and settled.failed:
+            self._failures += 1
+            if self._maxfail and self._failures >= self._maxfail:
+                self.scheduler.drain_queue()  # type: ignore[union-attr]  # -x: stop dispatching before the main thread catches up
+        return settled
+
+    def _decide(self, task: Task, outcome: InvokeOutcome, now: float, repeat: bool) -> Settled:
+        scheduler = self.scheduler
+        assert scheduler is not None
         if outcome.kind == "throttled":
+            if not repeat:
+                scheduler.in_flight.pop(task.nodeid, None)  # stopping: a test that never started is not run
+                return Settled("none", now)
             if not scheduler.on_throttle(task, now, outcome.retry_after_s):
                 gave_up = [task] + scheduler.drain_queue()
                 for t in gave_up:
                     scheduler.in_flight.pop(t.nodeid, None)
-                self._give_up(
-                    items, gave_up,
-                    f"throttled: Lambda refused invocations ({outcome.reason or 'TooManyRequestsException'}) for over "
+                return Settled(
+                    "give_up", now, tasks=gave_up, failed=True,
+                    message=f"throttled: Lambda refused invocations ({outcome.reason or 'TooManyRequestsException'}) for over "
                     f"{self.settings.throttle_budget_s:.0f} s without progress; raise the function's concurrency or lower --lambda-concurrency",
                 )
-            return
+            return Settled("none", now)
         self.totals.invocations += 1
         if outcome.report_line.get("billed_ms"):
             self.totals.billed_gb_s += outcome.report_line["billed_ms"] / 1000 * outcome.report_line.get("memory_mb", self.memory_mb) / 1024
@@ -298,36 +352,50 @@ class LambdaSession:
                 outcome = InvokeOutcome("infra", request_id=outcome.request_id, cause=message, report_line=outcome.report_line)
             else:
                 scheduler.on_infra_fault(task, message, outcome.request_id, now, fatal=True)
-                replay(item, error_reports(item, f"the Lambda handler refused this test: {message}", self._attempt_properties(task)))
-                return
+                return Settled("error", now, message=f"the Lambda handler refused this test: {message}")
         if outcome.kind == "infra":
-            fatal = outcome.reason == "fatal"
-            if scheduler.on_infra_fault(task, outcome.cause, outcome.request_id, now, fatal=fatal):
-                return
+            if scheduler.on_infra_fault(task, outcome.cause, outcome.request_id, now, fatal=outcome.reason == "fatal" or not repeat):
+                return Settled("none", now)
             causes = "; ".join(f"attempt {i}: {c}" for i, c in enumerate(task.infra_failures, 1))
             ids = ", ".join(task.request_ids) or "none"
-            replay(item, error_reports(item, f"infrastructure failure after {len(task.infra_failures)} attempt(s) ({causes}); request ids: {ids}", self._attempt_properties(task)))
-            return
+            return Settled("error", now, message=f"infrastructure failure after {len(task.infra_failures)} attempt(s) ({causes}); request ids: {ids}")
         if not isinstance(payload, dict) or payload.get("kind") != "run":
             scheduler.on_infra_fault(task, "malformed response", outcome.request_id, now, fatal=True)
-            replay(item, error_reports(item, f"the Lambda answered something that is not a test result: {str(payload)[:300]}", self._attempt_properties(task)))
+            return Settled("error", now, message=f"the Lambda answered something that is not a test result: {str(payload)[:300]}")
+        wire = payload.get("reports") or []
+        # The same test as pytest's report.failed, read from the wire: no pytest hooks off the main thread.
+        is_failed = not wire or any(isinstance(r, dict) and r.get("outcome") == "failed" for r in wire)
+        if scheduler.on_result(task, is_failed, outcome.request_id, now, repeat=repeat):
+            return Settled("rerun", now, payload=payload, outcome=outcome)
+        return Settled("report", now, payload=payload, outcome=outcome, failed=is_failed)
+
+    # -- reporting a settled answer (main thread) ---------------------------------
+    def _report(self, items: dict[str, pytest.Item], task: Task, settled: Settled) -> None:
+        item = items[task.nodeid]
+        if settled.action == "none":
             return
-        if payload.get("spilled"):
-            payload = self._fetch_spilled(payload)
+        if settled.action == "give_up":
+            self._give_up(items, settled.tasks, settled.message)
+            return
+        if settled.action == "error":
+            replay(item, error_reports(item, settled.message, self._attempt_properties(task)))
+            return
+        payload = settled.payload or {}
+        outcome = settled.outcome or InvokeOutcome("ok")
         reports = rebuild(self.config, item, payload.get("reports") or [])
         if not reports:
             detail = " ".join(payload.get("warnings") or []) or "no reports"
             for collect in payload.get("collect_reports") or []:
                 detail += " " + str(collect.get("longrepr", ""))[:2000]
             reports = error_reports(item, f"the in-Lambda pytest did not run this test: {detail.strip()}")
-        is_failed = failed(reports)
-        if scheduler.on_result(task, is_failed, outcome.request_id, now):
+        if settled.action == "rerun":
             task.earlier_attempts.append([{"summary": short_failure(reports)}])
             return
+        is_failed = failed(reports)
         props = self._attempt_properties(task, answered=True)
         props += _facts_properties(payload.get("facts") or {}, outcome)
         props.append(("run_offset_s", round(task.dispatched_at - self.totals.started, 3)))
-        props.append(("wall_s", round(now - task.dispatched_at, 3)))
+        props.append(("wall_s", round(settled.answered_at - task.dispatched_at, 3)))
         billed_ms = outcome.report_line.get("billed_ms")
         if billed_ms:
             gb_s = billed_ms / 1000 * outcome.report_line.get("memory_mb", self.memory_mb) / 1024
@@ -382,32 +450,6 @@ class LambdaSession:
         terminalreporter.line(f"billed {self.totals.billed_gb_s:.1f} GB-s, about ${cost:.4f}")
         if self.totals.flaky:
             terminalreporter.line("flaky (failed, then passed on a rerun): " + ", ".join(self.totals.flaky), yellow=True)
-
-
-class DaemonPool:
-    """Worker threads that never hold the process open.
-
-    An interrupted run must exit at once, not after every invocation still in
-    flight has answered (``ThreadPoolExecutor`` joins its threads at exit).
-    """
-
-    def __init__(self, size: int, work: Callable[[Task, RunEvent], None]) -> None:
-        self._jobs: Queue[tuple[Task, RunEvent] | None] = Queue()
-        self._work = work
-        self._threads = [threading.Thread(target=self._loop, name=f"lambda-invoke-{i}", daemon=True) for i in range(size)]
-        for thread in self._threads:
-            thread.start()
-
-    def _loop(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            self._work(*job)
-
-    def submit(self, task: Task, event: RunEvent) -> None:
-        self._jobs.put((task, event))
-
-    def shutdown(self) -> None:
-        for _ in self._threads:
-            self._jobs.put(None)
 
 
 def _facts_properties(facts: dict[str, Any], outcome: InvokeOutcome) -> list[tuple[str, object]]:

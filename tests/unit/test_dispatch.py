@@ -1,0 +1,151 @@
+"""The invoker threads: every test settled exactly once, the window kept, stop and abort."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+
+from runner.aws.lambda_client import InvokeOutcome
+from runner.dispatch import Invokers
+from runner.scheduler import Scheduler, Task
+
+
+class Recorder:
+    """An invoke that sleeps, counts how many run at once, and answers by test name."""
+
+    def __init__(self, seconds: float = 0.01) -> None:
+        self.seconds = seconds
+        self.lock = threading.Lock()
+        self.running = 0
+        self.peak = 0
+        self.calls: Counter[str] = Counter()
+        self.release = threading.Event()
+        self.release.set()
+
+    def invoke(self, task: Task) -> InvokeOutcome:
+        with self.lock:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+            self.calls[task.nodeid] += 1
+            throttle = "throttle" in task.nodeid and self.calls[task.nodeid] == 1
+        self.release.wait(10)
+        time.sleep(self.seconds)
+        with self.lock:
+            self.running -= 1
+        if throttle:
+            return InvokeOutcome("throttled", retry_after_s=0.05)
+        return InvokeOutcome("ok", payload={"kind": "run"})
+
+
+def settle_into(scheduler: Scheduler):  # type: ignore[no-untyped-def]
+    def settle(task: Task, outcome: InvokeOutcome, now: float, repeat: bool) -> str:
+        if outcome.kind == "throttled":
+            if not repeat:
+                scheduler.in_flight.pop(task.nodeid, None)
+                return "dropped"
+            assert scheduler.on_throttle(task, now, outcome.retry_after_s)
+            return "throttled"
+        scheduler.on_result(task, False, "", now)
+        return "done"
+    return settle
+
+
+def collect(invokers: Invokers[str], timeout: float = 20) -> list[tuple[str, str]]:
+    settled = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            entry = invokers.settled.get(timeout=0.02)
+        except Exception:  # noqa: BLE001 - queue.Empty
+            invokers.poke()  # backoffs that ran out
+            continue
+        if entry is None:
+            if invokers.finished():
+                return settled
+            continue
+        settled.append((entry[0].nodeid, entry[1]))
+    raise AssertionError(f"not finished after {timeout} s: {settled}")
+
+
+def test_every_test_settles_once_within_the_window() -> None:
+    names = [f"t{i}" for i in range(60)]
+    scheduler = Scheduler(names, {}, max_in_flight=8, now=time.monotonic())
+    recorder = Recorder()
+    invokers = Invokers(scheduler, 8, recorder.invoke, settle_into(scheduler))
+    invokers.start()
+    settled = collect(invokers)
+    invokers.close()
+    assert sorted(n for n, _ in settled) == sorted(names)
+    assert all(how == "done" for _, how in settled)
+    assert recorder.peak <= 8
+    assert recorder.peak >= 4  # they did run side by side
+
+
+def test_a_throttled_test_waits_and_goes_again_and_the_window_shrinks() -> None:
+    names = ["throttle_a"] + [f"t{i}" for i in range(10)]
+    scheduler = Scheduler(names, {}, max_in_flight=4, now=time.monotonic())
+    recorder = Recorder()
+    invokers = Invokers(scheduler, 4, recorder.invoke, settle_into(scheduler))
+    invokers.start()
+    settled = collect(invokers)
+    invokers.close()
+    assert [how for n, how in settled if n == "throttle_a"] == ["throttled", "done"]
+    assert Counter(n for n, how in settled if how == "done") == Counter(names)
+    assert scheduler.min_window_seen < 4
+
+
+def test_stop_lets_running_tests_answer_and_starts_no_more() -> None:
+    names = [f"t{i}" for i in range(20)]
+    scheduler = Scheduler(names, {}, max_in_flight=3, now=time.monotonic())
+    recorder = Recorder()
+    recorder.release.clear()
+    invokers = Invokers(scheduler, 3, recorder.invoke, settle_into(scheduler))
+    invokers.start()
+    deadline = time.monotonic() + 5
+    while recorder.running < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    dropped = invokers.stop()
+    recorder.release.set()
+    settled = collect(invokers)
+    invokers.close()
+    assert len(settled) == 3 and len(dropped) == 17
+    assert sum(recorder.calls.values()) == 3
+
+
+def test_abort_hands_back_running_and_waiting_tests_and_drops_late_answers() -> None:
+    names = [f"t{i}" for i in range(10)]
+    scheduler = Scheduler(names, {}, max_in_flight=2, now=time.monotonic())
+    recorder = Recorder()
+    recorder.release.clear()
+    invokers = Invokers(scheduler, 2, recorder.invoke, settle_into(scheduler))
+    invokers.start()
+    deadline = time.monotonic() + 5
+    while recorder.running < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    waiting, running = invokers.abort()
+    recorder.release.set()
+    time.sleep(0.1)
+    assert len(waiting) == 8 and len(running) == 2
+    assert invokers.drain_settled() == []  # the two answers came after the abort
+    assert sorted(t.nodeid for t in waiting + running) == sorted(names)
+
+
+def test_a_bug_in_invoke_ends_as_an_infrastructure_outcome() -> None:
+    scheduler = Scheduler(["a", "b"], {}, max_in_flight=2, now=time.monotonic())
+    outcomes: list[InvokeOutcome] = []
+
+    def invoke(task: Task) -> InvokeOutcome:
+        raise RuntimeError("boom")
+
+    def settle(task: Task, outcome: InvokeOutcome, now: float, repeat: bool) -> str:
+        outcomes.append(outcome)
+        scheduler.on_infra_fault(task, outcome.cause, "", now, fatal=True)
+        return "error"
+
+    invokers = Invokers(scheduler, 2, invoke, settle)
+    invokers.start()
+    settled = collect(invokers)
+    invokers.close()
+    assert sorted(n for n, _ in settled) == ["a", "b"]
+    assert all(o.kind == "infra" and "client error: RuntimeError: boom" in o.cause for o in outcomes)
