@@ -1,21 +1,25 @@
-"""Invoker threads that refill their own slot.
+"""Invocations in flight on one asyncio loop, in a thread beside pytest's.
 
-Each thread takes a test from the scheduler, invokes it, settles the answer in
-the scheduler (free the slot, retry, back off) and takes the next test itself,
-with no hand-off to the main thread in between. With a thousand threads waiting
-for the GIL, a round trip through the main thread (answer queued, picked up,
-next test queued, picked up) cost a median of half a second per test at
-10,000 tests (docs/benchmarks.md). The main thread only turns settled answers
-into pytest reports, in the order they were settled, from :attr:`settled`.
+The loop takes tests from the scheduler as the window allows, invokes each as
+a coroutine, settles every answer in the scheduler (free the slot, retry, back
+off) and takes the next test at once, with no hand-off to the main thread in
+between. The main thread only turns settled answers into pytest reports, in
+the order they were settled, from :attr:`Invokers.settled`.
 
-Everything that touches the scheduler runs under one condition variable.
+Why not a thread per invocation: with a thousand of them waiting for the GIL,
+each answer reached the client hundreds of milliseconds late, and a round trip
+through the main thread cost as much again (docs/benchmarks.md).
+
+The scheduler is touched only under :attr:`Invokers._lock`, held briefly and
+never across an ``await``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from queue import SimpleQueue
 from typing import Any, Generic, TypeVar
 
@@ -30,90 +34,123 @@ SettleFn = Callable[[Task, InvokeOutcome, float, bool], Settled]
 
 
 class Invokers(Generic[Settled]):
-    def __init__(self, scheduler: Scheduler, size: int, invoke: Callable[[Task], InvokeOutcome], settle: SettleFn[Settled]) -> None:
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        invoke: Callable[[Task], Awaitable[InvokeOutcome]],
+        settle: SettleFn[Settled],
+        on_exit: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.scheduler = scheduler
         #: ``(task, settled)`` in settling order; ``None`` wakes the reader when the scheduler may be finished.
         self.settled: SimpleQueue[tuple[Task, Settled] | None] = SimpleQueue()
         self._invoke = invoke
         self._settle = settle
-        self._cond = threading.Condition()
+        self._on_exit = on_exit
+        self._lock = threading.Lock()
         self._stopping = False  # no new tests (-x); answers still settle
-        self._closed = False  # answers are dropped, threads exit
-        self._threads = [threading.Thread(target=self._loop, name=f"lambda-invoke-{i}", daemon=True) for i in range(max(1, size))]
+        self._closed = False  # answers are dropped, the loop ends
+        self._loop = asyncio.new_event_loop()
+        self._wake: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._loop.run_until_complete, args=(self._main(),), name="lambda-invoke", daemon=True)
 
     def start(self) -> None:
-        for thread in self._threads:
-            thread.start()
+        self._thread.start()
 
-    # -- the worker threads -----------------------------------------------------
-    def _loop(self) -> None:
-        with self._cond:
-            task = self._next_locked()
-        while task is not None:
-            try:
-                outcome = self._invoke(task)
-            except Exception as exc:  # never lose a test to a bug in a worker thread
-                outcome = InvokeOutcome("infra", cause=f"client error: {type(exc).__name__}: {exc}")
-            task = self._finish(task, outcome)
+    # -- the loop ---------------------------------------------------------------
+    async def _main(self) -> None:
+        self._wake = wake = asyncio.Event()
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                with self._lock:
+                    if self._closed:
+                        break
+                    now = time.monotonic()
+                    batch = []
+                    while not self._stopping and (task := self.scheduler.next_ready(now)) is not None:
+                        batch.append(task)
+                    wakeup = None if self._stopping else self.scheduler.next_wakeup()
+                for task in batch:
+                    job = asyncio.create_task(self._one(task))
+                    running.add(job)
+                    job.add_done_callback(running.discard)
+                # Wake on an answer, on the main thread's word, or when a backoff runs out.
+                timeout = None if wakeup is None or wakeup <= now else wakeup - now
+                try:
+                    await asyncio.wait_for(wake.wait(), timeout)
+                except asyncio.TimeoutError:
+                    pass
+                wake.clear()
+        finally:
+            for job in running:
+                job.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            if self._on_exit is not None:
+                await self._on_exit()
 
-    def _finish(self, task: Task, outcome: InvokeOutcome) -> Task | None:
-        with self._cond:
+    async def _one(self, task: Task) -> None:
+        try:
+            outcome = await self._invoke(task)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # never lose a test to a bug in the invoke path
+            outcome = InvokeOutcome("infra", cause=f"client error: {type(exc).__name__}: {exc}")
+        with self._lock:
             if self._closed:
-                return None
+                return
             self.settled.put((task, self._settle(task, outcome, time.monotonic(), not self._stopping)))
             if self.scheduler.finished:
                 self.settled.put(None)
-            return self._next_locked()
+        assert self._wake is not None
+        self._wake.set()
 
-    def _next_locked(self) -> Task | None:
-        while not self._closed:
-            now = time.monotonic()
-            task = None if self._stopping else self.scheduler.next_ready(now)
-            if task is not None:
-                if self.scheduler.has_ready(now):
-                    self._cond.notify()  # the window has room for more: wake one more thread
-                return task
-            self._cond.wait()
-        return None
+    def _nudge(self) -> None:
+        if self._wake is not None and not self._loop.is_closed():
+            try:
+                self._loop.call_soon_threadsafe(self._wake.set)
+            except RuntimeError:
+                pass  # the loop has ended
 
     # -- the main thread ----------------------------------------------------------
     def poke(self) -> None:
-        """Wake a thread for a test whose backoff has run out."""
-        with self._cond:
-            if not self._stopping and self.scheduler.has_ready(time.monotonic()):
-                self._cond.notify()
+        """Have the loop look at the scheduler again."""
+        self._nudge()
 
     def next_wakeup(self) -> float | None:
-        with self._cond:
+        with self._lock:
             return self.scheduler.next_wakeup()
 
     def finished(self) -> bool:
-        with self._cond:
+        with self._lock:
             return self.scheduler.finished
 
     def stop(self) -> list[Task]:
         """No new tests (as ``pytest -x``); those in flight still answer. Returns the undispatched."""
-        with self._cond:
+        with self._lock:
             self._stopping = True
             dropped = self.scheduler.drain_queue()
             if self.scheduler.finished:
                 self.settled.put(None)
-            return dropped
+        return dropped
 
     def abort(self) -> tuple[list[Task], list[Task]]:
         """Stop at once: (tests never dispatched, tests in flight). Later answers are dropped."""
-        with self._cond:
+        with self._lock:
             self._closed = True
             waiting = self.scheduler.drain_queue()
             running = list(self.scheduler.in_flight.values())
             self.scheduler.in_flight.clear()
-            self._cond.notify_all()
-            return waiting, running
+        self._nudge()
+        return waiting, running
 
-    def close(self) -> None:
-        with self._cond:
+    def close(self, wait_s: float = 2.0) -> None:
+        """End the loop: invocations still in flight are cancelled and their connections closed."""
+        with self._lock:
             self._closed = True
-            self._cond.notify_all()
+        self._nudge()
+        if self._thread.is_alive():
+            self._thread.join(wait_s)
 
     def drain_settled(self) -> list[tuple[Task, Any]]:
         """What was settled but not yet taken (after :meth:`abort`)."""

@@ -8,6 +8,7 @@ main thread into pytest's hooks (see :mod:`runner.replay`).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass, field
@@ -20,7 +21,8 @@ import pytest
 
 from runner import bundle as bundling
 from runner.aws import s3
-from runner.aws.lambda_client import InvokeOutcome, LambdaFunction, LambdaProblem, make_client
+from runner.aws.lambda_async import AsyncInvoker
+from runner.aws.lambda_client import InvokeOutcome, LambdaFunction, LambdaProblem, default_region, make_client
 from runner.contract import CONTRACT_VERSION, RunEvent
 from runner.dispatch import Invokers
 from runner.options import LambdaSettings
@@ -101,8 +103,8 @@ class LambdaSession:
         self.concurrency = self.settings.concurrency or info.reserved_concurrency or 50
         # The read timeout must outlast the function's own timeout: a read timeout
         # would otherwise look like a fault while the test still runs.
-        read_timeout = self.settings.read_timeout_s or info.timeout_s + 60
-        self.function = LambdaFunction(info.name, make_client(read_timeout_s=read_timeout, max_connections=self.concurrency))
+        self.read_timeout_s = self.settings.read_timeout_s or info.timeout_s + 60
+        self.function = LambdaFunction(info.name, make_client(read_timeout_s=self.read_timeout_s, max_connections=2))
         self.function_timeout_s = info.timeout_s
 
     # -- the loop ---------------------------------------------------------------
@@ -209,6 +211,13 @@ class LambdaSession:
             "attempt": task.attempt,
         }
 
+    def _async_invoker(self) -> AsyncInvoker:
+        assert self.function is not None
+        try:
+            return AsyncInvoker(default_region(), self.function.name, self.read_timeout_s, self.concurrency)
+        except ValueError as exc:
+            raise pytest.UsageError(f"{exc}. Configure them (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a role).") from None
+
     def _forwarded_args(self) -> list[str]:
         forwarded = []
         for name in FORWARDED_OPTIONS:
@@ -218,23 +227,23 @@ class LambdaSession:
         return forwarded + self.settings.pytest_args
 
     def _dispatch(self, session: pytest.Session, items: dict[str, pytest.Item], history: dict[str, float], bundle_ref: dict[str, str]) -> None:
-        assert self.function is not None
-        function = self.function
         self._pytest_args = self._forwarded_args()
         scheduler = self.scheduler = Scheduler(
             items, history, self.concurrency, self.settings.retries, self.settings.reruns, self.settings.throttle_budget_s, now=time.monotonic()
         )
 
-        def invoke(task: Task) -> InvokeOutcome:
-            outcome = function.invoke(dict(self._event(task, bundle_ref)))
+        invoker = self._async_invoker()
+
+        async def invoke(task: Task) -> InvokeOutcome:
+            outcome = await invoker.invoke(dict(self._event(task, bundle_ref)))
             if outcome.kind == "ok" and isinstance(outcome.payload, dict) and outcome.payload.get("spilled"):
                 try:
-                    outcome.payload = self._fetch_spilled(outcome.payload)
+                    outcome.payload = await asyncio.get_running_loop().run_in_executor(None, self._fetch_spilled, outcome.payload)
                 except Exception as exc:  # noqa: BLE001 - any failure to fetch is an infrastructure fault
                     return InvokeOutcome("infra", request_id=outcome.request_id, cause=f"the answer spilled to S3 could not be fetched: {type(exc).__name__}: {exc}", report_line=outcome.report_line)
             return outcome
 
-        invokers: Invokers[Settled] = Invokers(scheduler, self.concurrency, invoke, self._settle)
+        invokers: Invokers[Settled] = Invokers(scheduler, invoke, self._settle, on_exit=invoker.aclose)
         self._maxfail = session.config.option.maxfail
         self.totals.started = time.monotonic()
         invokers.start()

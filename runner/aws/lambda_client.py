@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 import math
-import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,8 +82,13 @@ def parse_report_line(log_tail: str) -> dict[str, float]:
     return facts
 
 
+def default_region() -> str:
+    """The region boto3 would pick (environment, then profile), else us-east-1."""
+    return boto3.session.Session().region_name or "us-east-1"
+
+
 def make_client(read_timeout_s: float, max_connections: int) -> Any:
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    region = default_region()
     config = Config(
         read_timeout=read_timeout_s,
         connect_timeout=10,
@@ -152,54 +156,64 @@ class LambdaFunction:
         try:
             response = self.client.invoke(FunctionName=self.name, InvocationType="RequestResponse", LogType="Tail", Payload=body)
         except ClientError as exc:
-            return self._client_error(exc)
-        except ReadTimeoutError:
-            # The invocation may still be running: invoking again could run the test twice
-            # at once, so this is never retried (reason "fatal").
-            return InvokeOutcome(
-                "infra",
-                cause="no answer within the client's read timeout; the invocation may still be running, "
-                "so it was not retried (raise --lambda-read-timeout above the test's duration)",
-                reason="fatal",
+            error = exc.response.get("Error", {})
+            metadata = exc.response.get("ResponseMetadata", {})
+            retry_after = exc.response.get("retryAfterSeconds") or metadata.get("HTTPHeaders", {}).get("retry-after")
+            return outcome_from_error(
+                metadata.get("HTTPStatusCode", 0), error.get("Code", ""), error.get("Message", ""),
+                metadata.get("RequestId", ""), str(exc.response.get("Reason", "")), retry_after,
             )
+        except ReadTimeoutError:
+            return READ_TIMEOUT
         except (EndpointConnectionError, ConnectionClosedError) as exc:
             return InvokeOutcome("infra", cause=f"connection lost: {type(exc).__name__}")
         except BotoCoreError as exc:
             return InvokeOutcome("infra", cause=f"{type(exc).__name__}: {exc}")
-        request_id = response.get("ResponseMetadata", {}).get("RequestId", "")
-        raw = response["Payload"].read()
-        log_tail = ""
-        if response.get("LogResult"):
-            log_tail = base64.b64decode(response["LogResult"]).decode("utf-8", "replace")
-        report = parse_report_line(log_tail)
-        try:
-            decoded = json.loads(raw) if raw else None
-        except ValueError:
-            return InvokeOutcome("infra", request_id=request_id, cause=f"malformed response ({len(raw)} bytes, not JSON)", log_tail=log_tail, report_line=report)
-        if response.get("FunctionError"):
-            cause = describe_function_error(decoded)
-            if report.get("memory_mb") and report.get("max_memory_mb", 0) >= report["memory_mb"]:
-                # Lambda says only "signal: killed"; its REPORT line shows the memory was full.
-                cause += f" (out of memory: Max Memory Used {report['max_memory_mb']:.0f} MB of the function's {report['memory_mb']:.0f} MB)"
-            return InvokeOutcome("infra", payload=decoded, request_id=request_id, cause=cause, log_tail=log_tail, report_line=report)
-        return InvokeOutcome("ok", payload=decoded, request_id=request_id, log_tail=log_tail, report_line=report)
+        return outcome_from_answer(
+            response["Payload"].read(), response.get("ResponseMetadata", {}).get("RequestId", ""),
+            response.get("FunctionError"), response.get("LogResult"),
+        )
 
-    def _client_error(self, exc: ClientError) -> InvokeOutcome:
-        error = exc.response.get("Error", {})
-        code = error.get("Code", "")
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        request_id = exc.response.get("ResponseMetadata", {}).get("RequestId", "")
-        if code == "TooManyRequestsException" or status == 429:
-            retry_after = exc.response.get("retryAfterSeconds") or exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("retry-after")
-            try:
-                seconds = float(retry_after) if retry_after is not None else None
-            except ValueError:
-                seconds = None
-            return InvokeOutcome("throttled", request_id=request_id, retry_after_s=seconds, reason=str(exc.response.get("Reason", "")))
-        if status >= 500 or code in ("ServiceException", "EC2ThrottledException", "ResourceNotReadyException", "SnapStartTimeoutException"):
-            return InvokeOutcome("infra", request_id=request_id, cause=f"Lambda service error {status} {code}")
-        # 4xx: our request or configuration is wrong; retrying cannot help.
-        return InvokeOutcome("infra", request_id=request_id, cause=f"Lambda rejected the request: {code} ({status}): {error.get('Message', '')}", reason="fatal")
+
+#: The invocation may still be running: invoking again could run the test twice at
+#: once, so a read timeout is never retried (reason "fatal").
+READ_TIMEOUT = InvokeOutcome(
+    "infra",
+    cause="no answer within the client's read timeout; the invocation may still be running, "
+    "so it was not retried (raise --lambda-read-timeout above the test's duration)",
+    reason="fatal",
+)
+
+
+def outcome_from_answer(raw: bytes, request_id: str, function_error: str | None, log_result: str | None) -> InvokeOutcome:
+    """A 200 from Invoke: the handler's answer, or a function error (crash, timeout, OOM)."""
+    log_tail = base64.b64decode(log_result).decode("utf-8", "replace") if log_result else ""
+    report = parse_report_line(log_tail)
+    try:
+        decoded = json.loads(raw) if raw else None
+    except ValueError:
+        return InvokeOutcome("infra", request_id=request_id, cause=f"malformed response ({len(raw)} bytes, not JSON)", log_tail=log_tail, report_line=report)
+    if function_error:
+        cause = describe_function_error(decoded)
+        if report.get("memory_mb") and report.get("max_memory_mb", 0) >= report["memory_mb"]:
+            # Lambda says only "signal: killed"; its REPORT line shows the memory was full.
+            cause += f" (out of memory: Max Memory Used {report['max_memory_mb']:.0f} MB of the function's {report['memory_mb']:.0f} MB)"
+        return InvokeOutcome("infra", payload=decoded, request_id=request_id, cause=cause, log_tail=log_tail, report_line=report)
+    return InvokeOutcome("ok", payload=decoded, request_id=request_id, log_tail=log_tail, report_line=report)
+
+
+def outcome_from_error(status: int, code: str, message: str, request_id: str, reason: str = "", retry_after: Any = None) -> InvokeOutcome:
+    """An error status from Invoke: a throttle, a service fault worth retrying, or our mistake."""
+    if code == "TooManyRequestsException" or status == 429:
+        try:
+            seconds = float(retry_after) if retry_after is not None else None
+        except ValueError:
+            seconds = None
+        return InvokeOutcome("throttled", request_id=request_id, retry_after_s=seconds, reason=reason)
+    if status >= 500 or code in ("ServiceException", "EC2ThrottledException", "ResourceNotReadyException", "SnapStartTimeoutException"):
+        return InvokeOutcome("infra", request_id=request_id, cause=f"Lambda service error {status} {code}")
+    # 4xx: our request or configuration is wrong; retrying cannot help.
+    return InvokeOutcome("infra", request_id=request_id, cause=f"Lambda rejected the request: {code} ({status}): {message}", reason="fatal")
 
 
 def describe_function_error(payload: Any) -> str:

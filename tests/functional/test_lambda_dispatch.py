@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.support.fake_invoke_api import FakeInvokeApi, FakeState
+from tests.support.services import AWS_TEST_ENV
 
 
 @pytest.fixture
@@ -288,3 +289,26 @@ def test_a_read_timeout_never_runs_a_test_twice(pytester: pytest.Pytester, fake_
     message = _cases(pytester)["test_bigsleep3"].find("error").get("message", "")
     assert "no answer within the client's read timeout" in message and "not retried" in message
     assert fake_lambda.state.attempts("test_slow.py::test_bigsleep3") == 1  # zero duplicate executions
+
+
+def test_invocations_are_signed_as_aws_checks_them(pytester: pytest.Pytester, s3_env: Any, bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stand-in verifies SigV4 with botocore's signer on the path as it arrived: a function
+    named by ARN (colons percent-encoded once on the wire, twice in the signature) still passes."""
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:ui-tests"
+    api = FakeInvokeApi(FakeState(function=arn, secret_key=AWS_TEST_ENV["AWS_SECRET_ACCESS_KEY"])).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", api.endpoint)
+    try:
+        pytester.makepyfile(test_signed="\n".join(f"def test_ok{i}(): pass" for i in range(5)))
+        result = pytester.runpytest_subprocess("--lambda", f"--lambda-function={arn}", f"--artifacts=s3://{bucket}/runs", "--lambda-concurrency=3")
+        result.assert_outcomes(passed=5)
+        assert api.state.invoke_paths and all("arn%3Aaws%3Alambda" in path for path in api.state.invoke_paths)
+
+        # The control: the same client with the wrong secret is refused at its first call.
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+        api.state.calls.clear()
+        refused = pytester.runpytest_subprocess("--lambda", f"--lambda-function={arn}", f"--artifacts=s3://{bucket}/runs", "--lambda-concurrency=3")
+        assert refused.ret != 0
+        assert "InvalidSignatureException" in refused.stdout.str() + refused.stderr.str()
+        assert api.state.calls == []
+    finally:
+        api.stop()

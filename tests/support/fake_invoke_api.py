@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hmac
 import json
 import re
 import socket
@@ -25,6 +26,11 @@ from importlib import metadata
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 
 @dataclass
@@ -52,6 +58,10 @@ class FakeState:
     peak_busy: int = 0
     throttled: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: When set, every request must carry a SigV4 signature made with this secret key (403 otherwise).
+    secret_key: str | None = None
+    #: Raw paths of the Invoke requests, as they arrived.
+    invoke_paths: list[str] = field(default_factory=list)
     #: What the "image" has installed; by default the same as this machine.
     distributions: dict[str, str] = field(default_factory=lambda: {n: metadata.version(n) for n in ("pytest", "selenium", "pytest-lambda-ui")})
 
@@ -102,6 +112,24 @@ def _json_reply(status: int, body: Any, headers: dict[str, str] | None = None, d
 
 def _not_found(path: str) -> _Reply:
     return _json_reply(404, {"Type": "User", "message": f"Function not found: {path}"}, {"x-amzn-ErrorType": "ResourceNotFoundException"})
+
+
+def _signature_problem(state: FakeState, method: str, path: str, headers: dict[str, str], body: bytes) -> str | None:
+    """Check the request's SigV4 signature as the service would, with botocore's signer."""
+    match = re.fullmatch(
+        r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})",
+        headers.get("authorization", ""),
+    )
+    if match is None:
+        return "missing or malformed Authorization header"
+    access_key, _day, region, service, names, signature = match.groups()
+    if "host" not in names.split(";") or "x-amz-date" not in names.split(";"):
+        return "host and x-amz-date must be signed"
+    request = AWSRequest(method, f"http://{headers.get('host', '')}{path}", data=body, headers={n: headers.get(n, "") for n in names.split(";")})
+    request.context["timestamp"] = headers.get("x-amz-date", "")
+    signer = SigV4Auth(Credentials(access_key, state.secret_key or ""), service, region)
+    expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
+    return None if hmac.compare_digest(expected, signature) else "The request signature we calculated does not match the signature you provided."
 
 
 def _control_plane(state: FakeState, path: str) -> _Reply:
@@ -214,7 +242,7 @@ class FakeInvokeApi:
                     key, _, value = raw.decode("latin-1").partition(":")
                     headers[key.strip().lower()] = value.strip()
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
-                reply = await self._answer(method, path, body)
+                reply = await self._answer(method, path, headers, body)
                 if reply is _HANGUP:
                     writer.get_extra_info("socket").shutdown(socket.SHUT_RDWR)
                     return
@@ -230,13 +258,17 @@ class FakeInvokeApi:
         finally:
             writer.close()
 
-    async def _answer(self, method: str, path: str, body: bytes) -> _Reply | object:
+    async def _answer(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> _Reply | object:
         s = self.state
+        if s.secret_key is not None and (problem := _signature_problem(s, method, raw_path, headers, body)):
+            return _json_reply(403, {"message": problem}, {"x-amzn-ErrorType": "InvalidSignatureException"})
+        path = unquote(raw_path)
         if method == "GET":
             return _control_plane(s, path)
         event = json.loads(body or b"null")
         if f"/functions/{s.function}/" not in path:
             return _not_found(path)
+        s.invoke_paths.append(raw_path)
         if event.get("kind") == "info":
             return _json_reply(200, {"version": 1, "kind": "info", "facts": {}, "distributions": s.distributions, "limits": {"memory_mb": s.memory_mb, "remaining_ms": s.timeout_s * 1000}})
         if s.cap is not None and s.busy >= s.cap:

@@ -1,7 +1,8 @@
-"""The invoker threads: every test settled exactly once, the window kept, stop and abort."""
+"""The invocation loop: every test settled exactly once, the window kept, backoffs, stop and abort."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import Counter
@@ -23,14 +24,15 @@ class Recorder:
         self.release = threading.Event()
         self.release.set()
 
-    def invoke(self, task: Task) -> InvokeOutcome:
+    async def invoke(self, task: Task) -> InvokeOutcome:
         with self.lock:
             self.running += 1
             self.peak = max(self.peak, self.running)
             self.calls[task.nodeid] += 1
             throttle = "throttle" in task.nodeid and self.calls[task.nodeid] == 1
-        self.release.wait(10)
-        time.sleep(self.seconds)
+        while not self.release.is_set():
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(self.seconds)
         with self.lock:
             self.running -= 1
         if throttle:
@@ -72,7 +74,7 @@ def test_every_test_settles_once_within_the_window() -> None:
     names = [f"t{i}" for i in range(60)]
     scheduler = Scheduler(names, {}, max_in_flight=8, now=time.monotonic())
     recorder = Recorder()
-    invokers = Invokers(scheduler, 8, recorder.invoke, settle_into(scheduler))
+    invokers = Invokers(scheduler, recorder.invoke, settle_into(scheduler))
     invokers.start()
     settled = collect(invokers)
     invokers.close()
@@ -86,7 +88,7 @@ def test_a_throttled_test_waits_and_goes_again_and_the_window_shrinks() -> None:
     names = ["throttle_a"] + [f"t{i}" for i in range(10)]
     scheduler = Scheduler(names, {}, max_in_flight=4, now=time.monotonic())
     recorder = Recorder()
-    invokers = Invokers(scheduler, 4, recorder.invoke, settle_into(scheduler))
+    invokers = Invokers(scheduler, recorder.invoke, settle_into(scheduler))
     invokers.start()
     settled = collect(invokers)
     invokers.close()
@@ -100,7 +102,7 @@ def test_stop_lets_running_tests_answer_and_starts_no_more() -> None:
     scheduler = Scheduler(names, {}, max_in_flight=3, now=time.monotonic())
     recorder = Recorder()
     recorder.release.clear()
-    invokers = Invokers(scheduler, 3, recorder.invoke, settle_into(scheduler))
+    invokers = Invokers(scheduler, recorder.invoke, settle_into(scheduler))
     invokers.start()
     deadline = time.monotonic() + 5
     while recorder.running < 3 and time.monotonic() < deadline:
@@ -118,7 +120,7 @@ def test_abort_hands_back_running_and_waiting_tests_and_drops_late_answers() -> 
     scheduler = Scheduler(names, {}, max_in_flight=2, now=time.monotonic())
     recorder = Recorder()
     recorder.release.clear()
-    invokers = Invokers(scheduler, 2, recorder.invoke, settle_into(scheduler))
+    invokers = Invokers(scheduler, recorder.invoke, settle_into(scheduler))
     invokers.start()
     deadline = time.monotonic() + 5
     while recorder.running < 2 and time.monotonic() < deadline:
@@ -128,14 +130,37 @@ def test_abort_hands_back_running_and_waiting_tests_and_drops_late_answers() -> 
     time.sleep(0.1)
     assert len(waiting) == 8 and len(running) == 2
     assert invokers.drain_settled() == []  # the two answers came after the abort
+    invokers.close()
+    assert sum(recorder.calls.values()) == 2
     assert sorted(t.nodeid for t in waiting + running) == sorted(names)
+
+
+def test_close_cancels_invocations_in_flight_and_runs_the_exit_hook() -> None:
+    scheduler = Scheduler(["slow"], {}, max_in_flight=1, now=time.monotonic())
+    closed = threading.Event()
+    started = threading.Event()
+
+    async def invoke(task: Task) -> InvokeOutcome:
+        started.set()
+        await asyncio.sleep(60)
+        return InvokeOutcome("ok")
+
+    async def on_exit() -> None:
+        closed.set()
+
+    invokers = Invokers(scheduler, invoke, settle_into(scheduler), on_exit=on_exit)
+    invokers.start()
+    assert started.wait(5)
+    began = time.monotonic()
+    invokers.close()
+    assert closed.is_set() and time.monotonic() - began < 2
 
 
 def test_a_bug_in_invoke_ends_as_an_infrastructure_outcome() -> None:
     scheduler = Scheduler(["a", "b"], {}, max_in_flight=2, now=time.monotonic())
     outcomes: list[InvokeOutcome] = []
 
-    def invoke(task: Task) -> InvokeOutcome:
+    async def invoke(task: Task) -> InvokeOutcome:
         raise RuntimeError("boom")
 
     def settle(task: Task, outcome: InvokeOutcome, now: float, repeat: bool) -> str:
@@ -143,7 +168,7 @@ def test_a_bug_in_invoke_ends_as_an_infrastructure_outcome() -> None:
         scheduler.on_infra_fault(task, outcome.cause, "", now, fatal=True)
         return "error"
 
-    invokers = Invokers(scheduler, 2, invoke, settle)
+    invokers = Invokers(scheduler, invoke, settle)
     invokers.start()
     settled = collect(invokers)
     invokers.close()
