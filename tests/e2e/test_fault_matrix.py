@@ -411,7 +411,8 @@ def test_connection_loss_mid_invocation(loopback_s3: LoopbackS3, tmp_path: Path)
             pass
     """)
     bucket = f"faults-lost-{uuid.uuid4().hex[:8]}"
-    boto3.client("s3", endpoint_url=loopback_s3.endpoint).create_bucket(Bucket=bucket)
+    with scoped_environ(**AWS_TEST_ENV):  # runs alone too, not only beside the module's stack
+        boto3.client("s3", endpoint_url=loopback_s3.endpoint).create_bucket(Bucket=bucket)
     ready, log = tmp_path / "lambda.url", tmp_path / "invocations.jsonl"
     env = {**os.environ, **AWS_TEST_ENV, "AWS_ENDPOINT_URL_S3": loopback_s3.endpoint}
     server = subprocess.Popen(
