@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.fake_invoke_api import FakeInvokeApi, FakeState
 from tests.support.services import AWS_TEST_ENV
+from tests.support.tls import self_signed
 
 
 @pytest.fixture
@@ -310,5 +312,25 @@ def test_invocations_are_signed_as_aws_checks_them(pytester: pytest.Pytester, s3
         assert refused.ret != 0
         assert "InvalidSignatureException" in refused.stdout.str() + refused.stderr.str()
         assert api.state.calls == []
+    finally:
+        api.stop()
+
+
+def test_an_https_endpoint_is_trusted_through_aws_ca_bundle(pytester: pytest.Pytester, s3_env: Any, bucket: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Both paths (boto3 for the start-up checks, aiohttp for the invocations) verify TLS with
+    the CA bundle boto3 is configured with; without it the run stops at its first call."""
+    ca, server_tls = self_signed(tmp_path)
+    api = FakeInvokeApi(FakeState(function="ui-tests"), tls=server_tls).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", api.endpoint)
+    try:
+        pytester.makepyfile(test_tls="\n".join(f"def test_ok{i}(): pass" for i in range(4)))
+        monkeypatch.setenv("AWS_CA_BUNDLE", str(ca))
+        _run(pytester, bucket, "--lambda-concurrency=2").assert_outcomes(passed=4)
+        assert len(api.state.calls) == 4
+
+        monkeypatch.delenv("AWS_CA_BUNDLE")
+        untrusted = _run(pytester, bucket, "--lambda-concurrency=2")
+        assert untrusted.ret != 0 and "certificate verify failed" in untrusted.stdout.str() + untrusted.stderr.str()
+        assert len(api.state.calls) == 4
     finally:
         api.stop()

@@ -15,6 +15,7 @@ import hmac
 import json
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -197,13 +198,14 @@ class FakeInvokeApi:
     then blamed on the client.
     """
 
-    def __init__(self, state: FakeState | None = None, port: int = 0) -> None:
+    def __init__(self, state: FakeState | None = None, port: int = 0, tls: ssl.SSLContext | None = None) -> None:
         self.state = state or FakeState()
+        self._tls = tls
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", port))
         self._sock.listen(2048)
-        self.endpoint = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self.endpoint = f"{'https' if tls else 'http'}://127.0.0.1:{self._sock.getsockname()[1]}"
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.base_events.Server | None = None
@@ -211,7 +213,7 @@ class FakeInvokeApi:
     def start(self) -> FakeInvokeApi:
         self._thread.start()
         self._server = asyncio.run_coroutine_threadsafe(
-            asyncio.start_server(self._connection, sock=self._sock, limit=2**22), self._loop
+            asyncio.start_server(self._connection, sock=self._sock, limit=2**22, ssl=self._tls), self._loop
         ).result(timeout=10)
         return self
 
