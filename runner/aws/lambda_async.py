@@ -88,6 +88,7 @@ class AsyncInvoker:
                 # on a thread. The proxy is looked up once (proxy_for).
                 proxy=proxy_for(self.url),
                 auto_decompress=False,
+                cookie_jar=aiohttp.DummyCookieJar(),  # the Lambda API sets no cookies
             )
         body = json.dumps(payload).encode()
         headers = self.signed_headers(body)

@@ -68,6 +68,7 @@ _REPORT_FIELDS = {
     "Max Memory Used": "max_memory_mb",
     "Init Duration": "init_ms",
 }
+_REPORT_FIELD = re.compile(r"(?<![A-Za-z])(" + "|".join(_REPORT_FIELDS) + r"): ([0-9.]+)")
 
 
 def parse_report_line(log_tail: str) -> dict[str, float]:
@@ -75,10 +76,8 @@ def parse_report_line(log_tail: str) -> dict[str, float]:
     facts: dict[str, float] = {}
     for line in log_tail.splitlines():
         if line.startswith("REPORT"):
-            for label, key in _REPORT_FIELDS.items():
-                match = re.search(rf"(?<![A-Za-z]){label}: ([0-9.]+)", line)
-                if match:
-                    facts[key] = float(match.group(1))
+            for label, value in _REPORT_FIELD.findall(line):
+                facts[_REPORT_FIELDS[label]] = float(value)
     return facts
 
 
