@@ -32,6 +32,11 @@ Settled = TypeVar("Settled")
 #: ``repeat`` is False once the run stops: nothing goes again.
 SettleFn = Callable[[Task, InvokeOutcome, float, bool], Settled]
 
+#: Tests started per turn of the loop. Started all at once, a thousand requests progress in
+#: lock step and all go out together half a second later; in small batches the first go out
+#: at once (10,000 tests at 1,000 in flight: 1.0-1.2 s less wall, docs/benchmarks.md).
+BATCH = 8
+
 
 class Invokers(Generic[Settled]):
     def __init__(
@@ -68,13 +73,17 @@ class Invokers(Generic[Settled]):
                         break
                     now = time.monotonic()
                     batch = []
-                    while not self._stopping and (task := self.scheduler.next_ready(now)) is not None:
+                    while len(batch) < BATCH and not self._stopping and (task := self.scheduler.next_ready(now)) is not None:
                         batch.append(task)
+                    more = len(batch) == BATCH
                     wakeup = None if self._stopping else self.scheduler.next_wakeup()
                 for task in batch:
                     job = asyncio.create_task(self._one(task))
                     running.add(job)
                     job.add_done_callback(running.discard)
+                if more:
+                    await asyncio.sleep(0)  # let this batch go out before starting the next
+                    continue
                 # Wake on an answer, on the main thread's word, or when a backoff runs out.
                 timeout = None if wakeup is None or wakeup <= now else wakeup - now
                 try:

@@ -213,7 +213,7 @@ class FakeInvokeApi:
     def start(self) -> FakeInvokeApi:
         self._thread.start()
         self._server = asyncio.run_coroutine_threadsafe(
-            asyncio.start_server(self._connection, sock=self._sock, limit=2**22, ssl=self._tls), self._loop
+            asyncio.start_server(self._connection, sock=self._sock, limit=2**22, ssl=self._tls, backlog=4096), self._loop
         ).result(timeout=10)
         return self
 

@@ -8,7 +8,7 @@ import time
 from collections import Counter
 
 from runner.aws.lambda_client import InvokeOutcome
-from runner.dispatch import Invokers
+from runner.dispatch import BATCH, Invokers
 from runner.scheduler import Scheduler, Task
 
 
@@ -174,3 +174,20 @@ def test_a_bug_in_invoke_ends_as_an_infrastructure_outcome() -> None:
     invokers.close()
     assert sorted(n for n, _ in settled) == ["a", "b"]
     assert all(o.kind == "infra" and "client error: RuntimeError: boom" in o.cause for o in outcomes)
+
+
+def test_tests_start_in_small_batches_so_the_first_go_out_at_once() -> None:
+    scheduler = Scheduler([f"t{i}" for i in range(200)], {}, max_in_flight=200, now=time.monotonic())
+    seen_in_flight: list[int] = []
+
+    async def invoke(task: Task) -> InvokeOutcome:
+        seen_in_flight.append(len(scheduler.in_flight))  # how many were handed out before this one ran
+        await asyncio.sleep(0.01)
+        return InvokeOutcome("ok")
+
+    invokers = Invokers(scheduler, invoke, settle_into(scheduler))
+    invokers.start()
+    settled = collect(invokers)
+    invokers.close()
+    assert len(settled) == 200
+    assert seen_in_flight[0] <= BATCH < 200
