@@ -1,4 +1,8 @@
-"""pytest-lambda-ui: Selenium tests locally or one per AWS Lambda invocation."""
+"""pytest-lambda-ui: Selenium tests locally or one per AWS Lambda invocation.
+
+PYTEST_DONT_REWRITE: the plugin's own code needs no assertion rewriting, and the Lambda
+handler imports it before each in-Lambda pytest starts (pytest would warn about it).
+"""
 
 from runner.artifacts import Artifacts
 

@@ -334,3 +334,12 @@ def test_an_https_endpoint_is_trusted_through_aws_ca_bundle(pytester: pytest.Pyt
         assert len(api.state.calls) == 4
     finally:
         api.stop()
+
+
+def test_in_lambda_pytest_does_not_warn_that_the_plugin_was_imported_first(pytester: pytest.Pytester) -> None:
+    """The handler imports runner and lambda_pkg before pytest starts; an installed (not editable)
+    package is marked for assertion rewriting, which would warn in every invocation's output."""
+    pytester.makeconftest("import runner, lambda_pkg, pytest\npytest.register_assert_rewrite('runner', 'lambda_pkg')\n")
+    pytester.makepyfile(test_x="def test_x(): pass\n")
+    result = pytester.runpytest_subprocess("-W", "error::pytest.PytestAssertRewriteWarning", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
