@@ -1,9 +1,8 @@
 """Invocations in flight on one asyncio loop, in a thread beside pytest's.
 
-The loop takes tests from the scheduler as the window allows, invokes each as
-a coroutine, settles every answer in the scheduler (free the slot, retry, back
-off) and takes the next test at once, with no hand-off to the main thread in
-between. The main thread only turns settled answers into pytest reports, in
+The loop opens slots as the window allows; each slot invokes a test, settles
+the answer in the scheduler (free the slot, retry, back off) and takes the
+next test at once, with no hand-off to the main thread in between. The main thread only turns settled answers into pytest reports, in
 the order they were settled, from :attr:`Invokers.settled`.
 
 Why not a thread per invocation: with a thousand of them waiting for the GIL,
@@ -78,7 +77,7 @@ class Invokers(Generic[Settled]):
                     more = len(batch) == BATCH
                     wakeup = None if self._stopping else self.scheduler.next_wakeup()
                 for task in batch:
-                    job = asyncio.create_task(self._one(task))
+                    job = asyncio.create_task(self._slot(task))
                     running.add(job)
                     job.add_done_callback(running.discard)
                 if more:
@@ -98,21 +97,31 @@ class Invokers(Generic[Settled]):
             if self._on_exit is not None:
                 await self._on_exit()
 
-    async def _one(self, task: Task) -> None:
-        try:
-            outcome = await self._invoke(task)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # never lose a test to a bug in the invoke path
-            outcome = InvokeOutcome("infra", cause=f"client error: {type(exc).__name__}: {exc}")
-        with self._lock:
-            if self._closed:
-                return
-            self.settled.put((task, self._settle(task, outcome, time.monotonic(), not self._stopping)))
-            if self.scheduler.finished:
-                self.settled.put(None)
+    async def _slot(self, task: Task | None) -> None:
+        """One slot of the window: invoke, settle, and refill at once with the next test.
+
+        The answer's own coroutine sends the next request, so a burst of answers is
+        turned around first come, first served, not all together at the end of the burst.
+        """
         assert self._wake is not None
-        self._wake.set()
+        while task is not None:
+            try:
+                outcome = await self._invoke(task)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # never lose a test to a bug in the invoke path
+                outcome = InvokeOutcome("infra", cause=f"client error: {type(exc).__name__}: {exc}")
+            with self._lock:
+                if self._closed:
+                    return
+                now = time.monotonic()
+                self.settled.put((task, self._settle(task, outcome, now, not self._stopping)))
+                if self.scheduler.finished:
+                    self.settled.put(None)
+                task = None if self._stopping else self.scheduler.next_ready(now)
+                room = not self._stopping and self.scheduler.has_ready(now)
+            if task is None or room:
+                self._wake.set()  # a backoff to time, or more room than this slot: the loop's turn
 
     def _nudge(self) -> None:
         if self._wake is not None and not self._loop.is_closed():
