@@ -97,16 +97,21 @@ def test_a_throttled_test_waits_and_goes_again_and_the_window_shrinks() -> None:
     assert scheduler.min_window_seen < 4
 
 
-def test_stop_lets_running_tests_answer_and_starts_no_more() -> None:
-    names = [f"t{i}" for i in range(20)]
-    scheduler = Scheduler(names, {}, max_in_flight=3, now=time.monotonic())
+def held_at_the_window(names: list[str], window: int) -> tuple[Recorder, Invokers[str]]:
+    """Invocations started up to the window and held there until ``recorder.release`` is set."""
+    scheduler = Scheduler(names, {}, max_in_flight=window, now=time.monotonic())
     recorder = Recorder()
     recorder.release.clear()
     invokers = Invokers(scheduler, recorder.invoke, settle_into(scheduler))
     invokers.start()
     deadline = time.monotonic() + 5
-    while recorder.running < 3 and time.monotonic() < deadline:
+    while recorder.running < window and time.monotonic() < deadline:
         time.sleep(0.01)
+    return recorder, invokers
+
+
+def test_stop_lets_running_tests_answer_and_starts_no_more() -> None:
+    recorder, invokers = held_at_the_window([f"t{i}" for i in range(20)], 3)
     dropped = invokers.stop()
     recorder.release.set()
     settled = collect(invokers)
@@ -117,14 +122,7 @@ def test_stop_lets_running_tests_answer_and_starts_no_more() -> None:
 
 def test_abort_hands_back_running_and_waiting_tests_and_drops_late_answers() -> None:
     names = [f"t{i}" for i in range(10)]
-    scheduler = Scheduler(names, {}, max_in_flight=2, now=time.monotonic())
-    recorder = Recorder()
-    recorder.release.clear()
-    invokers = Invokers(scheduler, recorder.invoke, settle_into(scheduler))
-    invokers.start()
-    deadline = time.monotonic() + 5
-    while recorder.running < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    recorder, invokers = held_at_the_window(names, 2)
     waiting, running = invokers.abort()
     recorder.release.set()
     time.sleep(0.1)
