@@ -76,6 +76,7 @@ class LambdaSession:
         self.totals = RunTotals()
         self.function: LambdaFunction | None = None
         self.memory_mb = 0
+        self.image_distributions: dict[str, str] = {}
         self.concurrency = 0
         self.scheduler: Scheduler | None = None
         self._durations: dict[str, float] = {}
@@ -100,6 +101,7 @@ class LambdaSession:
         except LambdaProblem as exc:
             raise pytest.UsageError(str(exc)) from None
         self.memory_mb = info.memory_mb
+        self.image_distributions = info.distributions
         self.concurrency = self.settings.concurrency or info.reserved_concurrency or 50
         # The read timeout must outlast the function's own timeout: a read timeout
         # would otherwise look like a fault while the test still runs.
@@ -165,13 +167,11 @@ class LambdaSession:
         return {"bucket": self.location.bucket, "key": key, "sha256": built.sha256}
 
     def _check_image(self) -> None:
-        """Compare the image's Python packages with this machine's; warn on drift."""
-        assert self.function is not None
-        outcome = self.function.invoke({"version": CONTRACT_VERSION, "kind": "info"})
-        if outcome.kind != "ok" or not isinstance(outcome.payload, dict) or outcome.payload.get("kind") != "info":
-            self._write(f"lambda: WARNING: the function did not answer the info check ({outcome.cause or outcome.kind}); versions not compared", yellow=True)
+        """Compare the image's Python packages (from the start-up info answer) with this machine's; warn on drift."""
+        remote = self.image_distributions
+        if not remote:
+            self._write("lambda: WARNING: the function's info answer listed no Python packages; versions not compared", yellow=True)
             return
-        remote = outcome.payload.get("distributions", {})
         names = {"pytest", "selenium", "pytest-lambda-ui"} | _requirement_names(self.config.rootpath / "requirements-ui.txt")
         drift = []
         for name in sorted(names):

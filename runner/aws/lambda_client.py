@@ -43,6 +43,8 @@ class FunctionInfo:
     reserved_concurrency: int | None
     architecture: str
     package_type: str
+    #: Python distributions installed in the image (name -> version), from the info answer.
+    distributions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -148,6 +150,7 @@ class LambdaFunction:
             reserved_concurrency=reserved,
             architecture="x86_64",
             package_type="Image",
+            distributions=dict(payload.get("distributions") or {}),
         )
 
     def invoke(self, payload: dict[str, Any]) -> InvokeOutcome:

@@ -343,3 +343,20 @@ def test_in_lambda_pytest_does_not_warn_that_the_plugin_was_imported_first(pytes
     pytester.makepyfile(test_x="def test_x(): pass\n")
     result = pytester.runpytest_subprocess("-W", "error::pytest.PytestAssertRewriteWarning", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_http_proxy_from_the_environment_carries_every_call(pytester: pytest.Pytester, s3_env: Any, bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTP_PROXY is honoured on both paths (boto3's start-up checks, aiohttp's invocations):
+    the Lambda endpoint's host does not resolve, so only the proxy can reach it. The stand-in
+    plays the proxy and still checks each signature, made for the endpoint's host."""
+    api = FakeInvokeApi(FakeState(function="ui-tests", secret_key=AWS_TEST_ENV["AWS_SECRET_ACCESS_KEY"])).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", "http://lambda.proxied.invalid:9")
+    monkeypatch.setenv("HTTP_PROXY", api.endpoint)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")  # the loopback S3 stays direct
+    try:
+        pytester.makepyfile(test_proxied="\n".join(f"def test_ok{i}(): pass" for i in range(4)))
+        _run(pytester, bucket, "--lambda-concurrency=2").assert_outcomes(passed=4)
+        assert len(api.state.invoke_paths) == 5  # the info check and four tests
+        assert api.state.proxied_requests >= 6  # and GetFunctionConcurrency, all by the proxy
+    finally:
+        api.stop()

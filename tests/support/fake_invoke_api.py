@@ -61,6 +61,8 @@ class FakeState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: When set, every request must carry a SigV4 signature made with this secret key (403 otherwise).
     secret_key: str | None = None
+    #: Requests that came in proxy form (``POST http://host/path``).
+    proxied_requests: int = 0
     #: Raw paths of the Invoke requests, as they arrived.
     invoke_paths: list[str] = field(default_factory=list)
     #: What the "image" has installed; by default the same as this machine.
@@ -239,6 +241,10 @@ class FakeInvokeApi:
                 if not line:
                     return
                 method, path = line.decode("latin-1").split(" ")[:2]
+                if path.startswith("http://"):
+                    # Absolute form: the client takes this server for its HTTP proxy.
+                    self.state.proxied_requests += 1
+                    path = "/" + path.split("/", 3)[3]
                 headers: dict[str, str] = {}
                 while (raw := await reader.readline()) not in (b"\r\n", b"\n", b""):
                     key, _, value = raw.decode("latin-1").partition(":")
