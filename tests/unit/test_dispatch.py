@@ -70,14 +70,19 @@ def collect(invokers: Invokers[str], timeout: float = 20) -> list[tuple[str, str
     raise AssertionError(f"not finished after {timeout} s: {settled}")
 
 
-def test_every_test_settles_once_within_the_window() -> None:
-    names = [f"t{i}" for i in range(60)]
-    scheduler = Scheduler(names, {}, max_in_flight=8, now=time.monotonic())
+def run_to_the_end(names: list[str], window: int) -> tuple[Scheduler, Recorder, list[tuple[str, str]]]:
+    scheduler = Scheduler(names, {}, max_in_flight=window, now=time.monotonic())
     recorder = Recorder()
     invokers = Invokers(scheduler, recorder.invoke, settle_into(scheduler))
     invokers.start()
     settled = collect(invokers)
     invokers.close()
+    return scheduler, recorder, settled
+
+
+def test_every_test_settles_once_within_the_window() -> None:
+    names = [f"t{i}" for i in range(60)]
+    _scheduler, recorder, settled = run_to_the_end(names, 8)
     assert sorted(n for n, _ in settled) == sorted(names)
     assert all(how == "done" for _, how in settled)
     assert recorder.peak <= 8
@@ -86,12 +91,7 @@ def test_every_test_settles_once_within_the_window() -> None:
 
 def test_a_throttled_test_waits_and_goes_again_and_the_window_shrinks() -> None:
     names = ["throttle_a"] + [f"t{i}" for i in range(10)]
-    scheduler = Scheduler(names, {}, max_in_flight=4, now=time.monotonic())
-    recorder = Recorder()
-    invokers = Invokers(scheduler, recorder.invoke, settle_into(scheduler))
-    invokers.start()
-    settled = collect(invokers)
-    invokers.close()
+    scheduler, _recorder, settled = run_to_the_end(names, 4)
     assert [how for n, how in settled if n == "throttle_a"] == ["throttled", "done"]
     assert Counter(n for n, how in settled if how == "done") == Counter(names)
     assert scheduler.min_window_seen < 4
