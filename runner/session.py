@@ -74,7 +74,7 @@ class LambdaSession:
         self.settings = settings
         self.run = run
         self.totals = RunTotals()
-        self.function: LambdaFunction | None = None
+        self.function_name = ""
         self.memory_mb = 0
         self.image_distributions: dict[str, str] = {}
         self.concurrency = 0
@@ -106,7 +106,7 @@ class LambdaSession:
         # The read timeout must outlast the function's own timeout: a read timeout
         # would otherwise look like a fault while the test still runs.
         self.read_timeout_s = self.settings.read_timeout_s or info.timeout_s + 60
-        self.function = LambdaFunction(info.name, make_client(read_timeout_s=self.read_timeout_s, max_connections=2))
+        self.function_name = info.name
         self.function_timeout_s = info.timeout_s
 
     # -- the loop ---------------------------------------------------------------
@@ -212,9 +212,8 @@ class LambdaSession:
         }
 
     def _async_invoker(self) -> AsyncInvoker:
-        assert self.function is not None
         try:
-            return AsyncInvoker(default_region(), self.function.name, self.read_timeout_s, self.concurrency)
+            return AsyncInvoker(default_region(), self.function_name, self.read_timeout_s, self.concurrency)
         except ValueError as exc:
             raise pytest.UsageError(f"{exc}. Configure them (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a role).") from None
 
