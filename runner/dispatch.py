@@ -2,8 +2,9 @@
 
 The loop opens slots as the window allows; each slot invokes a test, settles
 the answer in the scheduler (free the slot, retry, back off) and takes the
-next test at once, with no hand-off to the main thread in between. The main thread only turns settled answers into pytest reports, in
-the order they were settled, from :attr:`Invokers.settled`.
+next test at once, with no hand-off to the main thread in between. The loop
+times backoffs itself. The main thread only turns settled answers into pytest
+reports, in the order they were settled, from :attr:`Invokers.settled`.
 
 Why not a thread per invocation: with a thousand of them waiting for the GIL,
 each answer reached the client hundreds of milliseconds late, and a round trip
@@ -83,7 +84,7 @@ class Invokers(Generic[Settled]):
                 if more:
                     await asyncio.sleep(0)  # let this batch go out before starting the next
                     continue
-                # Wake on an answer, on the main thread's word, or when a backoff runs out.
+                # Wake when a slot hands back, when the run ends, or when a backoff runs out.
                 timeout = None if wakeup is None or wakeup <= now else wakeup - now
                 try:
                     await asyncio.wait_for(wake.wait(), timeout)
@@ -131,14 +132,6 @@ class Invokers(Generic[Settled]):
                 pass  # the loop has ended
 
     # -- the main thread ----------------------------------------------------------
-    def poke(self) -> None:
-        """Have the loop look at the scheduler again."""
-        self._nudge()
-
-    def next_wakeup(self) -> float | None:
-        with self._lock:
-            return self.scheduler.next_wakeup()
-
     def finished(self) -> bool:
         with self._lock:
             return self.scheduler.finished

@@ -152,7 +152,7 @@ class LambdaSession:
         except bundling.BundleProblem as exc:
             raise pytest.UsageError(str(exc)) from None
         built = bundling.build_bundle(root, files)
-        client = self.run.sink.client if hasattr(self.run.sink, "client") else s3.make_client()
+        client = self._s3_client()
         key = built.key
         try:
             client.head_object(Bucket=self.location.bucket, Key=key)
@@ -234,7 +234,7 @@ class LambdaSession:
         invoker = self._async_invoker()
 
         async def invoke(task: Task) -> InvokeOutcome:
-            outcome = await invoker.invoke(dict(self._event(task, bundle_ref)))
+            outcome = await invoker.invoke(self._event(task, bundle_ref))
             if outcome.kind == "ok" and isinstance(outcome.payload, dict) and outcome.payload.get("spilled"):
                 try:
                     outcome.payload = await asyncio.get_running_loop().run_in_executor(None, self._fetch_spilled, outcome.payload)
@@ -252,20 +252,14 @@ class LambdaSession:
             while True:
                 now = time.monotonic()
                 if deadline is not None and now > deadline:
-                    waiting, running = invokers.abort()
-                    for task, settled in invokers.drain_settled():
-                        self._report(items, task, settled)
-                    self._give_up(items, waiting, f"run aborted: the --lambda-deadline of {self.settings.deadline_s:.0f} s was reached before this test was dispatched")
-                    self._give_up(items, running, f"run aborted: the --lambda-deadline of {self.settings.deadline_s:.0f} s was reached while this test ran")
+                    self._abort(invokers, items, f"run aborted: the --lambda-deadline of {self.settings.deadline_s:.0f} s was reached before this test was dispatched",
+                                f"run aborted: the --lambda-deadline of {self.settings.deadline_s:.0f} s was reached while this test ran")
                     break
-                wakeup = invokers.next_wakeup()
-                wait = 1.0 if wakeup is None else min(1.0, max(0.01, wakeup - now))
-                if deadline is not None:
-                    wait = max(0.01, min(wait, deadline - now))
+                # The loop times its own backoffs; this wait only paces the status line and the deadline.
+                wait = 1.0 if deadline is None else max(0.01, min(1.0, deadline - now))
                 try:
                     entry = invokers.settled.get(timeout=wait)
                 except Empty:
-                    invokers.poke()
                     self._status(scheduler)
                     continue
                 if entry is None:
@@ -276,13 +270,9 @@ class LambdaSession:
                 if (session.shouldfail or session.shouldstop) and not stopping:
                     stopping = True
                     invokers.stop()  # as pytest -x: tests not yet started are not run
-                    if invokers.finished() and invokers.settled.empty():
-                        break
         except KeyboardInterrupt:
-            waiting, running = invokers.abort()
-            for task, settled in invokers.drain_settled():
-                self._report(items, task, settled)
-            self._give_up(items, waiting + running, "run aborted (interrupted) before this test finished")
+            message = "run aborted (interrupted) before this test finished"
+            self._abort(invokers, items, message, message)
             raise
         finally:
             invokers.close()
@@ -293,6 +283,14 @@ class LambdaSession:
             raise session.Failed(session.shouldfail)
         if session.shouldstop:
             raise session.Interrupted(session.shouldstop)
+
+    def _abort(self, invokers: Invokers[Settled], items: dict[str, pytest.Item], waiting_message: str, running_message: str) -> None:
+        """Stop at once: report what was already answered, and every other test as an error."""
+        waiting, running = invokers.abort()
+        for task, settled in invokers.drain_settled():
+            self._report(items, task, settled)
+        self._give_up(items, waiting, waiting_message)
+        self._give_up(items, running, running_message)
 
     def _status(self, scheduler: Scheduler) -> None:
         now = time.monotonic()
@@ -436,9 +434,13 @@ class LambdaSession:
             "lambda_price_per_gb_s": self.settings.price_per_gb_s,
         }
 
+    def _s3_client(self) -> Any:
+        """The artifact sink's S3 client when it has one (already configured), else a new one."""
+        return self.run.sink.client if hasattr(self.run.sink, "client") else s3.make_client()
+
     def _fetch_spilled(self, payload: dict[str, Any]) -> dict[str, Any]:
         ref = payload["spilled"]
-        client = self.run.sink.client if hasattr(self.run.sink, "client") else s3.make_client()
+        client = self._s3_client()
         body = client.get_object(Bucket=ref["bucket"], Key=ref["key"])["Body"].read()
         return json.loads(body)
 

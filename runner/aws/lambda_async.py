@@ -19,8 +19,9 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-from typing import Any
 import urllib.request
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import aiohttp
@@ -62,6 +63,8 @@ class AsyncInvoker:
         client = session.client("lambda")
         self.region = client.meta.region_name
         self.url = f"{client.meta.endpoint_url.rstrip('/')}/2015-03-31/functions/{quote(function, safe='')}/invocations"
+        # encoded=True: sent exactly as signed (the function name stays percent-encoded).
+        self._wire_url = yarl.URL(self.url, encoded=True)
         self.user_agent = f"pytest-lambda-ui botocore/{botocore.__version__} aiohttp/{aiohttp.__version__}"
         self._signer = InvokeSigner(self.url, self.region)
         self._headers = {**INVOKE_HEADERS, "User-Agent": self.user_agent}
@@ -78,7 +81,7 @@ class AsyncInvoker:
         credentials = self._credentials.get_frozen_credentials()  # refreshes when they are about to expire
         return self._signer.headers(body, self._headers, credentials.access_key, credentials.secret_key, credentials.token)
 
-    async def invoke(self, payload: dict[str, Any]) -> InvokeOutcome:
+    async def invoke(self, payload: Mapping[str, Any]) -> InvokeOutcome:
         if self._http is None:
             self._http = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._max_connections, ssl=self._ssl if self._ssl is not None else True, socket_factory=_keepalive_socket),
@@ -93,8 +96,7 @@ class AsyncInvoker:
         body = json.dumps(payload).encode()
         headers = self.signed_headers(body)
         try:
-            # encoded=True: send the path exactly as signed (the function name stays percent-encoded).
-            async with self._http.post(yarl.URL(self.url, encoded=True), data=body, headers=headers) as response:
+            async with self._http.post(self._wire_url, data=body, headers=headers) as response:
                 raw = await response.read()
                 answer_headers = response.headers
                 status = response.status
@@ -120,7 +122,7 @@ class AsyncInvoker:
 
 def _error_outcome(status: int, headers: Any, raw: bytes, request_id: str) -> InvokeOutcome:
     """An error answer as botocore reads it: the code from ``x-amzn-ErrorType`` (before any
-    ``:``) or the body's ``__type``/``Type``; the message from ``message``/``Message``."""
+    ``:``) or the body's ``__type``/``code``; the message from ``message``/``Message``."""
     try:
         body = json.loads(raw) if raw else {}
     except ValueError:

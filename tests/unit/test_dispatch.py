@@ -6,6 +6,7 @@ import asyncio
 import threading
 import time
 from collections import Counter
+from queue import Empty
 
 from runner.aws.lambda_client import InvokeOutcome
 from runner.dispatch import BATCH, Invokers
@@ -59,8 +60,7 @@ def collect(invokers: Invokers[str], timeout: float = 20) -> list[tuple[str, str
     while time.monotonic() < deadline:
         try:
             entry = invokers.settled.get(timeout=0.02)
-        except Exception:  # noqa: BLE001 - queue.Empty
-            invokers.poke()  # backoffs that ran out
+        except Empty:
             continue
         if entry is None:
             if invokers.finished():
