@@ -58,7 +58,6 @@ class FakeState:
     busy: int = 0
     peak_busy: int = 0
     throttled: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
     #: When set, every request must carry a SigV4 signature made with this secret key (403 otherwise).
     secret_key: str | None = None
     #: Requests that came in proxy form (``POST http://host/path``).
