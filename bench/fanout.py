@@ -13,13 +13,11 @@ test, >= 500 invocations/s, memory flat in tests in flight.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 from xml.etree import ElementTree
@@ -27,11 +25,8 @@ from xml.etree import ElementTree
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import boto3  # noqa: E402
-
+from bench.stand_in import stand_ins, write_suite  # noqa: E402
 from runner.scheduler import lpt_makespan  # noqa: E402
-from tests.support.fake_invoke_api import start_in_process  # noqa: E402
-from tests.support.services import AWS_TEST_ENV, LoopbackS3, free_port  # noqa: E402
 
 
 def durations_for(n: int, lo: float, hi: float, step_ms: int) -> list[int]:
@@ -57,22 +52,10 @@ def main() -> int:
     seconds = [ms / 1000 for ms in millis]
     ideal = max(seconds) if args.tests <= args.concurrency else lpt_makespan(seconds, args.concurrency)
     work = Path(tempfile.mkdtemp(prefix="fanout-"))
-    ids = ", ".join(f'"sleepms{ms}_{i}"' for i, ms in enumerate(millis))
-    (work / "test_fanout.py").write_text(textwrap.dedent(f"""
-        import pytest
-        IDS = [{ids}]
-        @pytest.mark.parametrize("case", IDS, ids=IDS)
-        def test_ui(case):
-            pass
-    """))
-    s3 = LoopbackS3.start()
-    port = free_port()
-    server = start_in_process(port, timeout_s=60)
-    env = dict(os.environ, **AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=s3.endpoint, AWS_ENDPOINT_URL_LAMBDA=f"http://127.0.0.1:{port}")
-    boto3.client("s3", endpoint_url=s3.endpoint, **{k.lower(): v for k, v in AWS_TEST_ENV.items() if k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}).create_bucket(Bucket="fanout")
+    write_suite(work / "test_fanout.py", [f"sleepms{ms}_{i}" for i, ms in enumerate(millis)])
     peak_kb = 0
 
-    def run_pytest(*extra: str) -> tuple[subprocess.CompletedProcess[str], float, float, float]:
+    def run_pytest(env: dict[str, str], *extra: str) -> tuple[subprocess.CompletedProcess[str], float, float, float]:
         nonlocal peak_kb
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.monotonic()
@@ -95,12 +78,11 @@ def main() -> int:
         return proc, total, dispatch, cpu
 
     try:
-        # Start-up, collection and the function check, without dispatching: the fixed cost.
-        _proc, _total, _dispatch, fixed_cpu = run_pytest("--lambda-dry-run")
-        runs = [("no history (collection order)", *run_pytest()), ("with history (longest first)", *run_pytest())]
+        with stand_ins("fanout", timeout_s=60) as env:
+            # Start-up, collection and the function check, without dispatching: the fixed cost.
+            _proc, _total, _dispatch, fixed_cpu = run_pytest(env, "--lambda-dry-run")
+            runs = [("no history (collection order)", *run_pytest(env)), ("with history (longest first)", *run_pytest(env))]
     finally:
-        server.kill()
-        s3.stop()
         shutil.rmtree(work, ignore_errors=True)
     peak = peak_kb / 1024
     print(f"tests {args.tests}, concurrency {args.concurrency}, invocations {args.min_s:g}-{args.max_s:g} s in {args.step_ms} ms steps")

@@ -17,14 +17,11 @@ bound on any schedule, and both measured makespans. Goal: with history, within
 from __future__ import annotations
 
 import argparse
-import heapq
-import os
 import random
 import shutil
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -32,11 +29,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import boto3  # noqa: E402
-
-from runner.scheduler import lpt_makespan  # noqa: E402
-from tests.support.fake_invoke_api import start_in_process  # noqa: E402
-from tests.support.services import AWS_TEST_ENV, LoopbackS3, free_port  # noqa: E402
+from bench.stand_in import stand_ins, write_suite  # noqa: E402
+from runner.scheduler import list_makespan, lpt_makespan  # noqa: E402
 
 
 def skewed_tenths(n: int, long: int, scale: float, seed: int) -> list[int]:
@@ -47,14 +41,6 @@ def skewed_tenths(n: int, long: int, scale: float, seed: int) -> list[int]:
     for position in sorted(rng.sample(range(n), long)):
         short.insert(position, rng.uniform(20.0, 30.0))
     return [max(1, round(s * scale * 10)) for s in short]
-
-
-def list_schedule(durations: list[float], workers: int) -> float:
-    """Makespan of list scheduling in the order given (what a run without history does)."""
-    loads = [0.0] * workers
-    for d in durations:
-        heapq.heappush(loads, heapq.heappop(loads) + d)
-    return max(loads)
 
 
 def main() -> int:
@@ -70,23 +56,12 @@ def main() -> int:
     seconds = [t / 10 for t in tenths]
     lpt = lpt_makespan(seconds, args.concurrency)
     lower = max(max(seconds), sum(seconds) / args.concurrency)
-    in_order = list_schedule(seconds, args.concurrency)
+    in_order = list_makespan(seconds, args.concurrency)
 
     work = Path(tempfile.mkdtemp(prefix="scheduling-"))
-    ids = ", ".join(f'"slow{t}_{i}"' for i, t in enumerate(tenths))
-    (work / "test_skewed.py").write_text(textwrap.dedent(f"""
-        import pytest
-        IDS = [{ids}]
-        @pytest.mark.parametrize("case", IDS, ids=IDS)
-        def test_ui(case):
-            pass
-    """))
-    s3 = LoopbackS3.start()
-    port = free_port()
-    server = start_in_process(port, timeout_s=120)
-    env = dict(os.environ, **AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=s3.endpoint, AWS_ENDPOINT_URL_LAMBDA=f"http://127.0.0.1:{port}")
+    write_suite(work / "test_skewed.py", [f"slow{t}_{i}" for i, t in enumerate(tenths)])
 
-    def run_pytest(label: str) -> tuple[float, float]:
+    def run_pytest(env: dict[str, str], label: str) -> tuple[float, float]:
         """(dispatch wall from the summary line, makespan from the JUnit run_offset_s + wall_s)."""
         xml = work / f"{label}.xml"
         proc = subprocess.run(
@@ -106,16 +81,12 @@ def main() -> int:
         return dispatch, max(ends)
 
     try:
-        boto3.client("s3", endpoint_url=s3.endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
-                     region_name="us-east-1").create_bucket(Bucket="scheduling")
-        started = time.monotonic()
-        cold = run_pytest("no-history")
-        warm = run_pytest("history")
-        elapsed = time.monotonic() - started
+        with stand_ins("scheduling", timeout_s=120) as env:
+            started = time.monotonic()
+            cold = run_pytest(env, "no-history")
+            warm = run_pytest(env, "history")
+            elapsed = time.monotonic() - started
     finally:
-        server.kill()
-        server.wait()
-        s3.stop()
         shutil.rmtree(work, ignore_errors=True)
 
     longs = sorted((s for s in seconds if s >= 20 * args.scale), reverse=True)

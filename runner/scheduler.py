@@ -50,13 +50,18 @@ def dispatch_order(nodeids: Iterable[str], durations: dict[str, float]) -> list[
     return [(n, None) for _i, n in unknown] + [(n, durations[n]) for _i, n in known]
 
 
-def lpt_makespan(durations: Iterable[float], workers: int) -> float:
-    """Makespan of longest-first list scheduling on ``workers`` identical machines."""
+def list_makespan(durations: Iterable[float], workers: int) -> float:
+    """Makespan of list scheduling in the order given: each next test to the first free machine."""
     loads = [0.0] * max(1, workers)
     heapq.heapify(loads)
-    for d in sorted(durations, reverse=True):
+    for d in durations:
         heapq.heappush(loads, heapq.heappop(loads) + d)
     return max(loads)
+
+
+def lpt_makespan(durations: Iterable[float], workers: int) -> float:
+    """Makespan of longest-first list scheduling on ``workers`` identical machines."""
+    return list_makespan(sorted(durations, reverse=True), workers)
 
 
 class Scheduler:

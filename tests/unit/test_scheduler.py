@@ -2,12 +2,17 @@ from __future__ import annotations
 
 import pytest
 
-from runner.scheduler import Scheduler, dispatch_order, lpt_makespan
+from runner.scheduler import Scheduler, dispatch_order, list_makespan, lpt_makespan
 
 
 def test_unknown_first_then_longest_first() -> None:
     order = dispatch_order(["a", "b", "c", "d"], {"a": 1.0, "c": 5.0, "d": 3.0})
     assert [n for n, _ in order] == ["b", "c", "d", "a"]
+
+
+def test_list_makespan_follows_the_order_given() -> None:
+    assert list_makespan([1, 1, 4], 2) == 5  # the 4 s test starts late
+    assert lpt_makespan([1, 1, 4], 2) == 4
 
 
 def test_lpt_makespan() -> None:
