@@ -23,7 +23,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from runner.argtypes import non_negative_int, positive_float
+from runner.argtypes import non_negative_int, positive_float, positive_int
 from runner.reports import download as download_mod
 from runner.reports import html as html_mod
 from runner.reports import merge as merge_mod
@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write links relative to this folder (default: the current one; GitLab resolves them from $CI_PROJECT_DIR)",
     )
     download.add_argument("--absolute", action="store_true", help="write absolute paths instead (Jenkins junit-attachments)")
-    download.add_argument("--jobs", type=non_negative_int, default=8, metavar="N", help="parallel downloads (default: %(default)s)")
+    download.add_argument("--jobs", type=positive_int, default=8, metavar="N", help="parallel downloads (default: %(default)s)")
     download.add_argument(
         "--max-artifact-mb", type=positive_float, default=50.0, metavar="MB", help="skip artifacts larger than this (default: %(default)g)"
     )

@@ -522,6 +522,8 @@ def test_help_and_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
         assert report(capsys, sub, "--help").code == 0
     result = report(capsys, "html", "r.xml", "--expires", "999999")
     assert result.code == 2 and "must be between 1 and 604800 seconds" in result.err
+    result = report(capsys, "download", "r.xml", "out", "--jobs", "0")  # a pool of no threads would fail later, less clearly
+    assert result.code == 2 and "--jobs: must be at least 1, got 0" in result.err
     assert report(capsys).code == 2
     assert report(capsys, "frobnicate").code == 2
 
