@@ -107,7 +107,6 @@ class LambdaSession:
         # would otherwise look like a fault while the test still runs.
         self.read_timeout_s = self.settings.read_timeout_s or info.timeout_s + 60
         self.function_name = info.name
-        self.function_timeout_s = info.timeout_s
 
     # -- the loop ---------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)

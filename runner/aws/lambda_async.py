@@ -31,7 +31,7 @@ import botocore.session
 import yarl
 from botocore.httpsession import get_cert_path
 
-from runner.aws.lambda_client import READ_TIMEOUT, InvokeOutcome, outcome_from_answer, outcome_from_error
+from runner.aws.lambda_client import InvokeOutcome, outcome_from_answer, outcome_from_error, read_timeout
 from runner.aws.sigv4 import InvokeSigner
 
 #: What botocore sends for Invoke(InvocationType="RequestResponse", LogType="Tail").
@@ -101,7 +101,7 @@ class AsyncInvoker:
                 answer_headers = response.headers
                 status = response.status
         except aiohttp.SocketTimeoutError:
-            return READ_TIMEOUT
+            return read_timeout()
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError):
             # The causes read as botocore's would (runner/aws/lambda_client.py).
             return InvokeOutcome("infra", cause="connection lost: EndpointConnectionError")

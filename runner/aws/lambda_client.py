@@ -37,12 +37,9 @@ class LambdaProblem(Exception):
 @dataclass(frozen=True)
 class FunctionInfo:
     name: str
-    arn: str
     timeout_s: int
     memory_mb: int
     reserved_concurrency: int | None
-    architecture: str
-    package_type: str
     #: Python distributions installed in the image (name -> version), from the info answer.
     distributions: dict[str, str] = field(default_factory=dict)
 
@@ -144,12 +141,9 @@ class LambdaFunction:
             raise LambdaProblem(f"Lambda function {self.name!r} did not answer the info check: {outcome.cause or outcome.kind or payload}")
         return FunctionInfo(
             name=self.name,
-            arn="",
             timeout_s=math.ceil(int(limits["remaining_ms"]) / 1000),
             memory_mb=int(limits["memory_mb"]),
             reserved_concurrency=reserved,
-            architecture="x86_64",
-            package_type="Image",
             distributions=dict(payload.get("distributions") or {}),
         )
 
@@ -166,7 +160,7 @@ class LambdaFunction:
                 metadata.get("RequestId", ""), str(exc.response.get("Reason", "")), retry_after,
             )
         except ReadTimeoutError:
-            return READ_TIMEOUT
+            return read_timeout()
         except (EndpointConnectionError, ConnectionClosedError) as exc:
             return InvokeOutcome("infra", cause=f"connection lost: {type(exc).__name__}")
         except BotoCoreError as exc:
@@ -177,14 +171,15 @@ class LambdaFunction:
         )
 
 
-#: The invocation may still be running: invoking again could run the test twice at
-#: once, so a read timeout is never retried (reason "fatal").
-READ_TIMEOUT = InvokeOutcome(
-    "infra",
-    cause="no answer within the client's read timeout; the invocation may still be running, "
-    "so it was not retried (raise --lambda-read-timeout above the test's duration)",
-    reason="fatal",
-)
+def read_timeout() -> InvokeOutcome:
+    """The invocation may still be running: invoking again could run the test twice at
+    once, so a read timeout is never retried (reason "fatal")."""
+    return InvokeOutcome(
+        "infra",
+        cause="no answer within the client's read timeout; the invocation may still be running, "
+        "so it was not retried (raise --lambda-read-timeout above the test's duration)",
+        reason="fatal",
+    )
 
 
 def outcome_from_answer(raw: bytes, request_id: str, function_error: str | None, log_result: str | None) -> InvokeOutcome:
