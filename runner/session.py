@@ -2,8 +2,8 @@
 
 Collection stays local (so ``-k``, ``-m``, ``--lf`` and node ids select as
 usual). Then the suite is bundled and uploaded once, each test is invoked in
-its own Lambda call on worker threads, and every answer is replayed on the
-main thread into pytest's hooks (see :mod:`runner.replay`).
+its own Lambda call from an asyncio loop (:mod:`runner.dispatch`), and every
+answer is replayed on the main thread into pytest's hooks (see :mod:`runner.replay`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ FORWARDED_OPTIONS = ("artifacts_mode", "window_size")
 
 @dataclass
 class Settled:
-    """What an invoker thread decided about one answer, for the main thread to report.
+    """What the invocation loop decided about one answer, for the main thread to report.
 
     ``none``: nothing to report (throttled, retried, or dropped when stopping);
     ``rerun``: a failed attempt that goes again; ``error``: the test ends as an error
@@ -317,7 +317,7 @@ class LambdaSession:
             props.append(("lambda_throttles", task.throttles))
         return props
 
-    # -- settling an answer (invoker threads, under the scheduler's lock) ------------------------
+    # -- settling an answer (the invocation loop, under the scheduler's lock) ---------------------
     def _settle(self, task: Task, outcome: InvokeOutcome, now: float, repeat: bool) -> Settled:
         try:
             settled = self._decide(task, outcome, now, repeat)
