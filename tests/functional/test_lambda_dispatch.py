@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support.fake_invoke_api import FakeInvokeApi, FakeState
-from tests.support.services import AWS_TEST_ENV
+from tests.support.services import AWS_TEST_ENV, free_port
 from tests.support.tls import self_signed
 
 
@@ -167,6 +167,15 @@ def test_unknown_function_is_one_clear_error(pytester: pytest.Pytester, fake_lam
     result = pytester.runpytest_subprocess("--lambda", "--lambda-function=nope", f"--artifacts=s3://{bucket}/runs")
     assert result.ret == 4
     result.stderr.fnmatch_lines(["ERROR: Lambda function 'nope' does not exist at http://127.0.0.1:*"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_unreachable_lambda_endpoint_is_one_clear_error(pytester: pytest.Pytester, s3_env: Any, bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", f"http://127.0.0.1:{free_port()}")  # nothing listens
+    pytester.makepyfile(test_a="def test_a(): pass\n")
+    result = pytester.runpytest_subprocess("--lambda", "--lambda-function=ui-tests", f"--artifacts=s3://{bucket}/runs")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["ERROR: cannot reach Lambda at http://127.0.0.1:*. Check the network, or AWS_ENDPOINT_URL_LAMBDA*"])
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
