@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
+import time
 from urllib.parse import quote, urlsplit
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -42,6 +43,8 @@ class InvokeSigner:
         # Non-S3 services sign the path URI-encoded once more (an already encoded ':' becomes %253A).
         self._canonical_path = quote(urlsplit(url).path or "/", safe="/~")
         self._keys: dict[tuple[str, str], bytes] = {}
+        self._stamp: tuple[int, str] = (-1, "")  # the current second's X-Amz-Date
+        self._fixed: tuple[tuple[tuple[str, str], ...], dict[str, str]] = ((), {})  # headers given -> their canonical form
 
     def _signing_key(self, secret_key: str, day: str) -> bytes:
         key = self._keys.get((secret_key, day))
@@ -50,6 +53,19 @@ class InvokeSigner:
             key = _hmac(_hmac(_hmac(k_date, self.region), self.service), "aws4_request")
             self._keys = {(secret_key, day): key}  # one day's key for the current credentials
         return key
+
+    def _now_stamp(self) -> str:
+        second = int(time.time())
+        if self._stamp[0] != second:
+            self._stamp = (second, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second)))
+        return self._stamp[1]
+
+    def _canonical(self, headers: dict[str, str]) -> dict[str, str]:
+        """Names lower-cased, values with runs of spaces folded; the same headers come every time."""
+        given = tuple(headers.items())
+        if self._fixed[0] != given:
+            self._fixed = (given, {k.lower(): " ".join(str(v).split()) for k, v in given if k.lower() != "user-agent"})
+        return self._fixed[1]
 
     def headers(
         self,
@@ -64,9 +80,9 @@ class InvokeSigner:
 
         Every header given is signed except User-Agent (which botocore leaves out too).
         """
-        stamp = (now or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+        stamp = now.strftime("%Y%m%dT%H%M%SZ") if now is not None else self._now_stamp()
         day = stamp[:8]
-        signed = {k.lower(): " ".join(str(v).split()) for k, v in headers.items() if k.lower() != "user-agent"}
+        signed = dict(self._canonical(headers))
         signed["host"] = self._host
         signed["x-amz-date"] = stamp
         if token:
@@ -82,7 +98,7 @@ class InvokeSigner:
         ])
         scope = f"{day}/{self.region}/{self.service}/aws4_request"
         to_sign = f"{ALGORITHM}\n{stamp}\n{scope}\n{hashlib.sha256(canonical.encode('utf-8')).hexdigest()}"
-        signature = hmac.new(self._signing_key(secret_key, day), to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+        signature = hmac.digest(self._signing_key(secret_key, day), to_sign.encode("utf-8"), "sha256").hex()
         out = dict(headers)
         out["X-Amz-Date"] = stamp
         if token:
