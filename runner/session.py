@@ -212,7 +212,7 @@ class LambdaSession:
 
     def _async_invoker(self) -> AsyncInvoker:
         try:
-            return AsyncInvoker(default_region(), self.function_name, self.read_timeout_s, self.concurrency)
+            return AsyncInvoker(default_region(), self.function_name, self.read_timeout_s)
         except ValueError as exc:
             raise pytest.UsageError(f"{exc}. Configure them (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a role).") from None
 

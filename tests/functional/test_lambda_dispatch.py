@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.connect_proxy import ConnectProxy
 from tests.support.fake_invoke_api import FakeInvokeApi, FakeState
 from tests.support.services import AWS_TEST_ENV, free_port
 from tests.support.tls import self_signed
@@ -326,7 +327,7 @@ def test_invocations_are_signed_as_aws_checks_them(pytester: pytest.Pytester, s3
 
 
 def test_an_https_endpoint_is_trusted_through_aws_ca_bundle(pytester: pytest.Pytester, s3_env: Any, bucket: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Both paths (boto3 for the start-up checks, aiohttp for the invocations) verify TLS with
+    """Both paths (boto3 for the start-up checks, the invocation loop for the tests) verify TLS with
     the CA bundle boto3 is configured with; without it the run stops at its first call."""
     ca, server_tls = self_signed(tmp_path)
     api = FakeInvokeApi(FakeState(function="ui-tests"), tls=server_tls).start()
@@ -345,6 +346,29 @@ def test_an_https_endpoint_is_trusted_through_aws_ca_bundle(pytester: pytest.Pyt
         api.stop()
 
 
+def test_https_through_a_connect_proxy_with_credentials_carries_every_call(pytester: pytest.Pytester, s3_env: Any, bucket: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The corporate case on both paths (boto3's start-up checks, the invocation loop): an HTTPS
+    endpoint whose name only the proxy can reach, tunnels opened with CONNECT and the proxy's
+    credentials from HTTPS_PROXY, TLS verified for the endpoint's name with AWS_CA_BUNDLE."""
+    ca, server_tls = self_signed(tmp_path, dns_names=("lambda.proxied.invalid",))
+    api = FakeInvokeApi(FakeState(function="ui-tests", secret_key=AWS_TEST_ENV["AWS_SECRET_ACCESS_KEY"]), tls=server_tls).start()
+    port = int(api.endpoint.rsplit(":", 1)[1])
+    proxy = ConnectProxy(upstream=("127.0.0.1", port), credentials="ci:s3cret").start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", f"https://lambda.proxied.invalid:{port}")
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(ca))
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")  # the loopback S3 stays direct
+    try:
+        pytester.makepyfile(test_tunnelled="\n".join(f"def test_ok{i}(): pass" for i in range(4)))
+        _run(pytester, bucket, "--lambda-concurrency=2").assert_outcomes(passed=4)
+        assert len(api.state.invoke_paths) == 5  # the info check and four tests
+        assert proxy.tunnels and set(proxy.tunnels) == {f"lambda.proxied.invalid:{port}"}
+        assert proxy.refused == 0
+    finally:
+        proxy.stop()
+        api.stop()
+
+
 def test_in_lambda_pytest_does_not_warn_that_the_plugin_was_imported_first(pytester: pytest.Pytester) -> None:
     """The handler imports runner and lambda_pkg before pytest starts; an installed (not editable)
     package is marked for assertion rewriting, which would warn in every invocation's output."""
@@ -355,7 +379,7 @@ def test_in_lambda_pytest_does_not_warn_that_the_plugin_was_imported_first(pytes
 
 
 def test_http_proxy_from_the_environment_carries_every_call(pytester: pytest.Pytester, s3_env: Any, bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """HTTP_PROXY is honoured on both paths (boto3's start-up checks, aiohttp's invocations):
+    """HTTP_PROXY is honoured on both paths (boto3's start-up checks, the invocation loop):
     the Lambda endpoint's host does not resolve, so only the proxy can reach it. The stand-in
     plays the proxy and still checks each signature, made for the endpoint's host."""
     api = FakeInvokeApi(FakeState(function="ui-tests", secret_key=AWS_TEST_ENV["AWS_SECRET_ACCESS_KEY"])).start()

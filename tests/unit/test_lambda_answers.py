@@ -1,12 +1,12 @@
-"""What an Invoke answer means for a test, read the same way on the boto3 and the aiohttp path."""
+"""What an Invoke answer means for a test, read the same way on the boto3 path and the invocation loop."""
 
 from __future__ import annotations
 
 import base64
 import json
 
-from multidict import CIMultiDict
 
+from runner.aws.http1 import Headers, parse_head
 from runner.aws.lambda_async import _error_outcome
 from runner.aws.lambda_client import outcome_from_answer, outcome_from_error, parse_report_line
 
@@ -42,13 +42,18 @@ def test_error_statuses() -> None:
     assert outcome_from_error(403, "AccessDeniedException", "no", "r").reason == "fatal"
 
 
-def test_the_aiohttp_path_reads_error_bodies_as_botocore_does() -> None:
+def answer_headers(*lines: str) -> Headers:
+    """Headers as the invocation loop's HTTP client reads them off the wire."""
+    return parse_head("\r\n".join(["HTTP/1.1 200 OK", *lines]).encode())[1]
+
+
+def test_the_invocation_loop_reads_error_bodies_as_botocore_does() -> None:
     throttled = _error_outcome(
-        429, CIMultiDict({"x-amzn-ErrorType": "TooManyRequestsException:http://internal.amazon.com/coral/", "Retry-After": "2"}),
+        429, answer_headers("x-amzn-ErrorType: TooManyRequestsException:http://internal.amazon.com/coral/", "Retry-After: 2"),
         json.dumps({"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded", "Type": "User", "message": "Rate Exceeded."}).encode(), "r3",
     )
     assert (throttled.kind, throttled.retry_after_s, throttled.reason) == ("throttled", 2.0, "ReservedFunctionConcurrentInvocationLimitExceeded")
-    too_large = _error_outcome(413, CIMultiDict(), json.dumps({"__type": "RequestTooLargeException", "message": "too big"}).encode(), "r4")
+    too_large = _error_outcome(413, answer_headers(), json.dumps({"__type": "RequestTooLargeException", "message": "too big"}).encode(), "r4")
     assert too_large.reason == "fatal" and "RequestTooLargeException (413): too big" in too_large.cause
-    gateway = _error_outcome(503, CIMultiDict(), b"<html>Service Unavailable</html>", "")
+    gateway = _error_outcome(503, answer_headers(), b"<html>Service Unavailable</html>", "")
     assert gateway.kind == "infra" and gateway.reason == "" and "503" in gateway.cause

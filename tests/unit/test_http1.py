@@ -1,0 +1,212 @@
+"""The invocation loop's HTTP/1.1 client against scripted servers on real loopback sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from runner.aws.http1 import ConnectFailed, ConnectionClosed, Http1Client, MalformedAnswer, ReadTimeout
+from tests.support.connect_proxy import ConnectProxy
+from tests.support.tls import self_signed
+
+Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter, int], Awaitable[None]]
+HEAD = b"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\n\r\n"
+
+
+async def read_request(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    return await reader.readexactly(length)
+
+
+def serve(script: Script, tls: ssl.SSLContext | None = None) -> Callable[[Callable[[str, list[int]], Awaitable[None]]], None]:
+    """Run ``client(url, connections)`` against a server that runs ``script`` on each connection."""
+
+    def run(client: Callable[[str, list[int]], Awaitable[None]]) -> None:
+        async def main() -> None:
+            connections: list[int] = []
+
+            async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+                connections.append(len(connections))
+                try:
+                    await script(reader, writer, len(connections))
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    pass
+                finally:
+                    writer.close()
+
+            server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=tls)
+            port = server.sockets[0].getsockname()[1]
+            async with server:
+                await client(f"{'https' if tls else 'http'}://127.0.0.1:{port}", connections)
+
+        asyncio.run(main())
+
+    return run
+
+
+async def answer_with(writer: asyncio.StreamWriter, *pieces: bytes) -> None:
+    for piece in pieces:  # separate writes: the client must put the answer together
+        writer.write(piece)
+        await writer.drain()
+        await asyncio.sleep(0.01)
+
+
+def test_answers_are_read_by_length_and_the_connection_is_reused() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _n: int) -> None:
+        while True:
+            body = await read_request(reader)
+            await answer_with(writer, b"HTTP/1.1 200 OK\r\nX-Amzn-RequestId: r", b"id\r\nContent-Length: 6\r\n\r\nec", b"ho" + body[:2])
+
+    async def client(url: str, connections: list[int]) -> None:
+        http = Http1Client(url, None)
+        first = await http.post(HEAD, b"ping", 5)
+        second = await http.post(HEAD, b"pong", 5)
+        assert (first.status, first.body, second.body) == (200, b"echopi", b"echopo")
+        assert first.headers.get("x-amzn-requestid") == first.headers.get("X-Amzn-RequestId") == "rid"
+        assert len(connections) == 1
+        await http.aclose()
+
+    serve(script)(client)
+
+
+def test_chunked_answers_with_extensions_and_trailers() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _n: int) -> None:
+        await read_request(reader)
+        await answer_with(writer, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhel", b"lo\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n", b"\r\n")
+        await read_request(reader)
+        await answer_with(writer, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")
+
+    async def client(url: str, connections: list[int]) -> None:
+        http = Http1Client(url, None)
+        assert (await http.post(HEAD, b"ping", 5)).body == b"hello world"
+        assert (await http.post(HEAD, b"ping", 5)).body == b"ok"
+        assert len(connections) == 1
+        await http.aclose()
+
+    serve(script)(client)
+
+
+def test_connection_close_and_bodies_that_run_until_close_open_a_new_connection() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await read_request(reader)
+        if n == 1:
+            await answer_with(writer, b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok")
+        else:
+            await answer_with(writer, b"HTTP/1.1 200 OK\r\n\r\nuntil ", b"close")
+
+    async def client(url: str, connections: list[int]) -> None:
+        http = Http1Client(url, None)
+        assert (await http.post(HEAD, b"ping", 5)).body == b"ok"
+        assert (await http.post(HEAD, b"ping", 5)).body == b"until close"
+        assert len(connections) == 2
+        await http.aclose()
+
+    serve(script)(client)
+
+
+def test_a_408_on_an_idle_connection_is_not_taken_for_the_next_answer() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await read_request(reader)
+        await answer_with(writer, f"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n{n}".encode())
+        if n == 1:  # the server times the idle connection out, says so, and leaves it half open
+            await answer_with(writer, b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n")
+            await reader.read()
+
+    async def client(url: str, connections: list[int]) -> None:
+        http = Http1Client(url, None)
+        assert (await http.post(HEAD, b"ping", 5)).body == b"1"
+        await asyncio.sleep(0.1)
+        assert (await http.post(HEAD, b"ping", 5)).body == b"2"
+        await http.aclose()
+
+    serve(script)(client)
+
+
+@pytest.mark.parametrize(
+    ("answer", "error", "says"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", ConnectionClosed, "after part of the answer"),
+        (b"", ConnectionClosed, "before any answer"),
+        (b"SSH-2.0-OpenSSH\r\n\r\n", MalformedAnswer, "not an HTTP/1.1 status line"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n", MalformedAnswer, "Content-Length"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", MalformedAnswer, "chunk size"),
+    ],
+)
+def test_broken_answers_fail_the_request_with_their_cause(answer: bytes, error: type[Exception], says: str) -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _n: int) -> None:
+        await read_request(reader)
+        await answer_with(writer, answer)
+
+    async def client(url: str, connections: list[int]) -> None:
+        http = Http1Client(url, None)
+        with pytest.raises(error, match=says):
+            await http.post(HEAD, b"ping", 5)
+        await http.aclose()
+
+    serve(script)(client)
+
+
+def test_a_read_timeout_drops_the_connection() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await read_request(reader)
+        if n == 1:
+            await asyncio.sleep(1)  # answers after the client gave up
+        await answer_with(writer, f"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n{n}".encode())
+
+    async def client(url: str, connections: list[int]) -> None:
+        http = Http1Client(url, None)
+        with pytest.raises(ReadTimeout):
+            await http.post(HEAD, b"ping", 0.2)
+        assert (await http.post(HEAD, b"ping", 5)).body == b"2"  # not the late answer to the first
+        await http.aclose()
+
+    serve(script)(client)
+
+
+def test_a_refused_connection_is_a_connect_failure() -> None:
+    async def client() -> None:
+        server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        server.close()
+        await server.wait_closed()
+        with pytest.raises(ConnectFailed, match=f"127.0.0.1:{port}"):
+            await Http1Client(f"http://127.0.0.1:{port}", None).post(HEAD, b"ping", 5)
+
+    asyncio.run(client())
+
+
+def test_https_through_a_connect_proxy_with_credentials(tmp_path: Path) -> None:
+    """The corporate case: an HTTPS endpoint whose name only the proxy can reach, a tunnel
+    opened with CONNECT and basic credentials, TLS verified for the endpoint's name."""
+    ca, server_tls = self_signed(tmp_path, dns_names=("lambda.example.invalid",))
+    trust = ssl.create_default_context(cafile=str(ca))
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _n: int) -> None:
+        while True:
+            body = await read_request(reader)
+            await answer_with(writer, b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n" + body)
+
+    async def client(url: str, connections: list[int]) -> None:
+        proxy = ConnectProxy(upstream=("127.0.0.1", int(url.rsplit(":", 1)[1])), credentials="user:p@ss").start()
+        try:
+            http = Http1Client("https://lambda.example.invalid:8443/x", trust, proxy=proxy.url)
+            assert (await http.post(HEAD, b"ping", 5)).body == b"ping"
+            assert (await http.post(HEAD, b"pong", 5)).body == b"pong"
+            assert proxy.tunnels == ["lambda.example.invalid:8443"]  # one tunnel, kept alive
+            await http.aclose()
+
+            wrong = Http1Client("https://lambda.example.invalid:8443/x", trust, proxy=proxy.url.replace("p%40ss", "nope"))
+            with pytest.raises(ConnectFailed, match="HTTP 407"):
+                await wrong.post(HEAD, b"ping", 5)
+            untrusted = Http1Client("https://lambda.example.invalid:8443/x", ssl.create_default_context(), proxy=proxy.url)
+            with pytest.raises(ConnectFailed, match="certificate verify failed"):
+                await untrusted.post(HEAD, b"ping", 5)
+        finally:
+            proxy.stop()
+
+    serve(script, tls=server_tls)(client)
