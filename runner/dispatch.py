@@ -37,6 +37,11 @@ SettleFn = Callable[[Task, InvokeOutcome, float, bool], Settled]
 #: at once (10,000 tests at 1,000 in flight: 1.0-1.2 s less wall, docs/benchmarks.md).
 BATCH = 8
 
+#: The main thread replays once no answer was settled for this long (:meth:`Invokers.wait_for_quiet`)...
+QUIET_S = 0.001
+#: ...or after this long, so reports keep coming during a long burst.
+QUIET_AT_MOST_S = 0.05
+
 
 class Invokers(Generic[Settled]):
     def __init__(
@@ -53,6 +58,7 @@ class Invokers(Generic[Settled]):
         self._settle = settle
         self._on_exit = on_exit
         self._lock = threading.Lock()
+        self.last_settled = 0.0  # monotonic time of the last answer settled
         self._stopping = False  # no new tests (-x); answers still settle
         self._closed = False  # answers are dropped, the loop ends
         self._loop = asyncio.new_event_loop()
@@ -115,7 +121,7 @@ class Invokers(Generic[Settled]):
             with self._lock:
                 if self._closed:
                     return
-                now = time.monotonic()
+                self.last_settled = now = time.monotonic()
                 self.settled.put((task, self._settle(task, outcome, now, not self._stopping)))
                 if self.scheduler.finished:
                     self.settled.put(None)
@@ -132,6 +138,17 @@ class Invokers(Generic[Settled]):
                 pass  # the loop has ended
 
     # -- the main thread ----------------------------------------------------------
+    def wait_for_quiet(self) -> None:
+        """Hold off while answers are being turned around, at most :data:`QUIET_AT_MOST_S`.
+
+        Both threads share one GIL: replaying a report while a burst of answers
+        arrives halves the speed at which the loop sends the next tests, and
+        every slot in the burst waits for it. Replay can wait; the next test cannot.
+        """
+        until = time.monotonic() + QUIET_AT_MOST_S
+        while (now := time.monotonic()) < until and now - self.last_settled < QUIET_S:
+            time.sleep(QUIET_S)
+
     def finished(self) -> bool:
         with self._lock:
             return self.scheduler.finished

@@ -265,6 +265,7 @@ class LambdaSession:
                     if invokers.finished():
                         break
                     continue
+                invokers.wait_for_quiet()
                 self._report(items, *entry)
                 if (session.shouldfail or session.shouldstop) and not stopping:
                     stopping = True
