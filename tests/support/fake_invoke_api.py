@@ -299,15 +299,21 @@ class FakeInvokeApi:
             call.ended = time.monotonic()
 
 
-def start_in_process(port: int, timeout_s: int) -> subprocess.Popen[str]:
-    """The fake in a process of its own (so benchmarks measure the client alone); returns once it listens."""
+def start_in_process(port: int, timeout_s: int, tls_folder: Path | None = None) -> subprocess.Popen[str]:
+    """The fake in a process of its own (so benchmarks measure the client alone); returns once it listens.
+
+    ``tls_folder``: serve HTTPS with the certificate :func:`tests.support.tls.self_signed` wrote there.
+    """
+    tls = "None"
+    if tls_folder is not None:
+        tls = f"__import__('tests.support.tls', fromlist=['server_context']).server_context({str(tls_folder)!r})"
     code = (
         "import sys, time; sys.path.insert(0, %r)\n"
         "from tests.support.fake_invoke_api import FakeInvokeApi, FakeState\n"
-        "FakeInvokeApi(FakeState(function='ui-tests', reserved=None, timeout_s=%d), port=%d).start()\n"
+        "FakeInvokeApi(FakeState(function='ui-tests', reserved=None, timeout_s=%d), port=%d, tls=%s).start()\n"
         "print('ready', flush=True)\n"
         "while True:\n    time.sleep(3600)\n"
-    ) % (str(Path(__file__).resolve().parents[2]), timeout_s, port)
+    ) % (str(Path(__file__).resolve().parents[2]), timeout_s, port, tls)
     server = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert server.stdout is not None and server.stdout.readline().strip() == "ready"
     return server

@@ -12,6 +12,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+CERT, KEY = "loopback-ca.pem", "loopback-key.pem"
+
 
 def self_signed(folder: Path, dns_names: tuple[str, ...] = ()) -> tuple[Path, ssl.SSLContext]:
     """A certificate for 127.0.0.1 and ``dns_names`` (its own CA): the PEM to trust, and a server context using it."""
@@ -30,9 +32,14 @@ def self_signed(folder: Path, dns_names: tuple[str, ...] = ()) -> tuple[Path, ss
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    cert_path, key_path = folder / "loopback-ca.pem", folder / "loopback-key.pem"
+    cert_path, key_path = folder / CERT, folder / KEY
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return cert_path, server_context(folder)
+
+
+def server_context(folder: Path | str) -> ssl.SSLContext:
+    """A server context for the certificate :func:`self_signed` wrote in ``folder``."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert_path, key_path)
-    return cert_path, context
+    context.load_cert_chain(Path(folder) / CERT, Path(folder) / KEY)
+    return context
