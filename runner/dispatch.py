@@ -4,7 +4,8 @@ The loop opens slots as the window allows; each slot invokes a test, settles
 the answer in the scheduler (free the slot, retry, back off) and takes the
 next test at once, with no hand-off to the main thread in between. The loop
 times backoffs itself. The main thread only turns settled answers into pytest
-reports, in the order they were settled, from :attr:`Invokers.settled`.
+reports, in the order they were settled, from :attr:`Invokers.settled`, and holds
+off while a wave of answers is being turned around (:meth:`Invokers.wait_for_quiet`).
 
 Why not a thread per invocation: with a thousand of them waiting for the GIL,
 each answer reached the client hundreds of milliseconds late, and a round trip
@@ -63,7 +64,7 @@ class Invokers(Generic[Settled]):
         self._closed = False  # answers are dropped, the loop ends
         self._loop = asyncio.new_event_loop()
         self._wake: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._loop.run_until_complete, args=(self._main(),), name="lambda-invoke", daemon=True)
+        self._thread = threading.Thread(target=lambda: self._loop.run_until_complete(self._main()), name="lambda-invoke", daemon=True)
 
     def start(self) -> None:
         self._thread.start()

@@ -8,6 +8,8 @@ import time
 from collections import Counter
 from queue import Empty
 
+import pytest
+
 from runner.aws.lambda_client import InvokeOutcome
 from runner.dispatch import BATCH, Invokers
 from runner.scheduler import Scheduler, Task
@@ -189,3 +191,54 @@ def test_tests_start_in_small_batches_so_the_first_go_out_at_once() -> None:
     invokers.close()
     assert len(settled) == 200
     assert seen_in_flight[0] <= BATCH < 200
+
+
+class FakeClock:
+    """``time.monotonic`` and ``time.sleep`` for runner.dispatch: sleeping advances the clock,
+    and ``on_sleep`` plays the invocation loop settling answers meanwhile."""
+
+    def __init__(self, on_sleep) -> None:  # type: ignore[no-untyped-def]
+        self.now = 100.0
+        self.slept: list[float] = []
+        self.on_sleep = on_sleep
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        self.on_sleep(self)
+
+
+def test_replay_waits_while_answers_are_settled_but_not_for_long(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The main thread holds off while the loop turns a wave of answers around (one GIL),
+    starts as soon as the wave is over, and never waits longer than QUIET_AT_MOST_S."""
+    import runner.dispatch as dispatch
+
+    invokers = Invokers(Scheduler(["t"], {}, max_in_flight=1, now=0.0), Recorder().invoke, settle_into(Scheduler(["t"], {}, 1, now=0.0)))
+
+    quiet = FakeClock(lambda clock: None)
+    monkeypatch.setattr(dispatch, "time", quiet)
+    invokers.last_settled = quiet.now - 1.0  # nothing settled for a second: replay at once
+    invokers.wait_for_quiet()
+    assert quiet.slept == []
+
+    def settling_during(sleeps: int):  # type: ignore[no-untyped-def]
+        def settle(clock: FakeClock) -> None:
+            if len(clock.slept) <= sleeps:
+                invokers.last_settled = clock.now  # another answer settled while the main thread slept
+        return settle
+
+    short = FakeClock(settling_during(4))
+    monkeypatch.setattr(dispatch, "time", short)
+    invokers.last_settled = short.now
+    invokers.wait_for_quiet()
+    assert len(short.slept) == 5  # four sleeps with an answer settled in each, then one quiet one
+
+    endless = FakeClock(settling_during(10**6))
+    monkeypatch.setattr(dispatch, "time", endless)
+    invokers.last_settled = endless.now
+    invokers.wait_for_quiet()
+    assert sum(endless.slept) <= dispatch.QUIET_AT_MOST_S + dispatch.QUIET_S
+    assert sum(endless.slept) >= dispatch.QUIET_AT_MOST_S - dispatch.QUIET_S
