@@ -256,6 +256,7 @@ class LambdaSession:
                     break
                 # The loop times its own backoffs; this wait only paces the status line and the deadline.
                 wait = 1.0 if deadline is None else max(0.01, min(1.0, deadline - now))
+                invokers.wait_for_quiet()  # before taking an answer: an interrupt here loses none
                 try:
                     entry = invokers.settled.get(timeout=wait)
                 except Empty:
@@ -265,7 +266,6 @@ class LambdaSession:
                     if invokers.finished():
                         break
                     continue
-                invokers.wait_for_quiet()
                 self._report(items, *entry)
                 if (session.shouldfail or session.shouldstop) and not stopping:
                     stopping = True
