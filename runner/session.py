@@ -107,6 +107,7 @@ class LambdaSession:
         # would otherwise look like a fault while the test still runs.
         self.read_timeout_s = self.settings.read_timeout_s or info.timeout_s + 60
         self.function_name = info.name
+        self._invoker = self._async_invoker()  # a proxy it cannot use stops the run here, not after the upload
 
     # -- the loop ---------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
@@ -214,7 +215,7 @@ class LambdaSession:
         try:
             return AsyncInvoker(default_region(), self.function_name, self.read_timeout_s)
         except ValueError as exc:
-            raise pytest.UsageError(f"{exc}. Configure them (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a role).") from None
+            raise pytest.UsageError(str(exc)) from None
 
     def _forwarded_args(self) -> list[str]:
         forwarded = []
@@ -230,7 +231,7 @@ class LambdaSession:
             items, history, self.concurrency, self.settings.retries, self.settings.reruns, self.settings.throttle_budget_s, now=time.monotonic()
         )
 
-        invoker = self._async_invoker()
+        invoker = self._invoker
 
         async def invoke(task: Task) -> InvokeOutcome:
             outcome = await invoker.invoke(self._event(task, bundle_ref))

@@ -224,6 +224,8 @@ class Http1Client:
             self._ssl = ssl.create_default_context()
         self._connect_timeout_s = connect_timeout_s
         self._proxy = urlsplit(proxy) if proxy else None
+        if self._proxy is not None and (self._proxy.scheme != "http" or not self._proxy.hostname):
+            raise ValueError(f"the proxy {proxy!r} is not an http:// URL. Set HTTPS_PROXY/HTTP_PROXY to http://host:port (HTTPS to Lambda is tunnelled through it with CONNECT).")
         self._proxy_auth = _basic_auth(self._proxy) if self._proxy else None
         self._idle: list[_Connection] = []
         self._all: set[_Connection] = set()

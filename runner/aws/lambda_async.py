@@ -46,7 +46,7 @@ def proxy_for(url: str) -> str | None:
 
 
 class AsyncInvoker:
-    """Invoke one function; create and use it on the loop that awaits it."""
+    """Invoke one function; use it on one asyncio loop (it connects on first use)."""
 
     def __init__(self, region: str, function: str, read_timeout_s: float) -> None:
         core = botocore.session.get_session()
@@ -59,7 +59,7 @@ class AsyncInvoker:
         self._headers = {**INVOKE_HEADERS, "User-Agent": self.user_agent}
         self._credentials = session.get_credentials()
         if self._credentials is None:
-            raise ValueError("no AWS credentials found for Lambda")
+            raise ValueError("no AWS credentials found for Lambda. Configure them (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a role).")
         verify = core.get_config_variable("ca_bundle") or True  # AWS_CA_BUNDLE or the profile's ca_bundle
         tls = ssl.create_default_context(cafile=get_cert_path(verify)) if self.url.startswith("https:") else None
         self._read_timeout_s = read_timeout_s  # outlasts the function's own timeout (see make_client)

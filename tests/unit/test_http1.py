@@ -210,3 +210,18 @@ def test_https_through_a_connect_proxy_with_credentials(tmp_path: Path) -> None:
             proxy.stop()
 
     serve(script, tls=server_tls)(client)
+
+
+def test_a_proxy_it_cannot_speak_to_is_refused_with_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An https:// proxy URL (TLS to the proxy itself) is refused when the invoker is built, at start-up."""
+    from runner.aws.lambda_async import AsyncInvoker
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    for name in ("NO_PROXY", "no_proxy", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "https://proxy.example.invalid:3128")
+    with pytest.raises(ValueError, match=r"not an http:// URL\. Set HTTPS_PROXY/HTTP_PROXY to http://host:port"):
+        AsyncInvoker("us-east-1", "ui-tests", read_timeout_s=60)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.invalid:3128")
+    assert AsyncInvoker("us-east-1", "ui-tests", read_timeout_s=60).url.startswith("https://lambda.us-east-1.amazonaws.com/")
