@@ -346,6 +346,12 @@ def test_an_https_endpoint_is_trusted_through_aws_ca_bundle(pytester: pytest.Pyt
         api.stop()
 
 
+def _four_tests_pass(pytester: pytest.Pytester, bucket: str, api: FakeInvokeApi) -> None:
+    pytester.makepyfile(test_four="\n".join(f"def test_ok{i}(): pass" for i in range(4)))
+    _run(pytester, bucket, "--lambda-concurrency=2").assert_outcomes(passed=4)
+    assert len(api.state.invoke_paths) == 5  # the info check and four tests
+
+
 def test_https_through_a_connect_proxy_with_credentials_carries_every_call(pytester: pytest.Pytester, s3_env: Any, bucket: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The corporate case on both paths (boto3's start-up checks, the invocation loop): an HTTPS
     endpoint whose name only the proxy can reach, tunnels opened with CONNECT and the proxy's
@@ -359,9 +365,7 @@ def test_https_through_a_connect_proxy_with_credentials_carries_every_call(pytes
     monkeypatch.setenv("HTTPS_PROXY", proxy.url)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")  # the loopback S3 stays direct
     try:
-        pytester.makepyfile(test_tunnelled="\n".join(f"def test_ok{i}(): pass" for i in range(4)))
-        _run(pytester, bucket, "--lambda-concurrency=2").assert_outcomes(passed=4)
-        assert len(api.state.invoke_paths) == 5  # the info check and four tests
+        _four_tests_pass(pytester, bucket, api)
         assert proxy.tunnels and set(proxy.tunnels) == {f"lambda.proxied.invalid:{port}"}
         assert proxy.refused == 0
     finally:
@@ -387,9 +391,7 @@ def test_http_proxy_from_the_environment_carries_every_call(pytester: pytest.Pyt
     monkeypatch.setenv("HTTP_PROXY", api.endpoint)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")  # the loopback S3 stays direct
     try:
-        pytester.makepyfile(test_proxied="\n".join(f"def test_ok{i}(): pass" for i in range(4)))
-        _run(pytester, bucket, "--lambda-concurrency=2").assert_outcomes(passed=4)
-        assert len(api.state.invoke_paths) == 5  # the info check and four tests
+        _four_tests_pass(pytester, bucket, api)
         assert api.state.proxied_requests >= 6  # and GetFunctionConcurrency, all by the proxy
     finally:
         api.stop()
