@@ -88,7 +88,7 @@ class _Connection(asyncio.Protocol):
             try:
                 self._parse()
             except MalformedAnswer as exc:
-                self._fail(exc)
+                self.fail(exc)
 
     def eof_received(self) -> bool:
         return False  # close our side too
@@ -116,16 +116,13 @@ class _Connection(asyncio.Protocol):
         """Open and quiet. Bytes on an idle connection (a 408 before closing, say) answer nothing we sent."""
         return self.reusable and not self.closed and not self._buffer and self.transport is not None and not self.transport.is_closing()
 
-    def fail(self, exc: HttpError) -> None:
-        """End the request in flight with ``exc`` and drop the connection (its answer may still come)."""
-        self._fail(exc)
-
     def close(self) -> None:
         self.reusable = False
         if self.transport is not None:
             self.transport.close()
 
-    def _fail(self, exc: HttpError) -> None:
+    def fail(self, exc: HttpError) -> None:
+        """End the request in flight with ``exc`` and drop the connection (its answer may still come)."""
         self.close()
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_exception(exc)
@@ -244,14 +241,20 @@ class Http1Client:
         timer = loop.call_later(read_timeout_s, connection.fail, ReadTimeout(f"no answer within {read_timeout_s:g} s"))
         try:
             result = await answer
+        except BaseException:  # no answer, a broken one, or cancelled: the connection goes
+            self._drop(connection)
+            raise
         finally:
             timer.cancel()
-            if connection.usable() and answer.done() and not answer.cancelled() and answer.exception() is None:
-                self._idle.append(connection)
-            else:
-                connection.close()
-                self._all.discard(connection)
+        if connection.usable():
+            self._idle.append(connection)
+        else:  # Connection: close, closed by the server, or bytes beyond the answer
+            self._drop(connection)
         return result
+
+    def _drop(self, connection: _Connection) -> None:
+        connection.close()
+        self._all.discard(connection)
 
     async def aclose(self) -> None:
         for connection in list(self._all):
@@ -265,8 +268,7 @@ class Http1Client:
             connection = self._idle.pop()
             if connection.usable():
                 return connection
-            connection.close()
-            self._all.discard(connection)
+            self._drop(connection)
         try:
             connection = await asyncio.wait_for(self._connect(), self._connect_timeout_s)
         except asyncio.TimeoutError:
