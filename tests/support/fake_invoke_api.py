@@ -304,12 +304,11 @@ def start_in_process(port: int, timeout_s: int, tls_folder: Path | None = None) 
 
     ``tls_folder``: serve HTTPS with the certificate :func:`tests.support.tls.self_signed` wrote there.
     """
-    tls = "None"
-    if tls_folder is not None:
-        tls = f"__import__('tests.support.tls', fromlist=['server_context']).server_context({str(tls_folder)!r})"
+    tls = "None" if tls_folder is None else f"server_context({str(tls_folder)!r})"
     code = (
         "import sys, time; sys.path.insert(0, %r)\n"
         "from tests.support.fake_invoke_api import FakeInvokeApi, FakeState\n"
+        "from tests.support.tls import server_context\n"
         "FakeInvokeApi(FakeState(function='ui-tests', reserved=None, timeout_s=%d), port=%d, tls=%s).start()\n"
         "print('ready', flush=True)\n"
         "while True:\n    time.sleep(3600)\n"
