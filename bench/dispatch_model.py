@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.fanout import durations_for  # noqa: E402
+from bench.fanout import add_suite_options, durations_for  # noqa: E402
 from runner.scheduler import lpt_makespan  # noqa: E402
 
 
@@ -47,11 +47,7 @@ def makespan(order: list[float], concurrency: int, send_s: float, answer_s: floa
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tests", type=int, default=10000)
-    parser.add_argument("--concurrency", type=int, default=1000)
-    parser.add_argument("--min-s", type=float, default=2.0)
-    parser.add_argument("--max-s", type=float, default=5.0)
-    parser.add_argument("--step-ms", type=int, default=1)
+    add_suite_options(parser, tests=10000, concurrency=1000)
     parser.add_argument("--latency-ms", type=float, nargs="*", default=[0.0, 3.0], help="round trips to model")
     args = parser.parse_args()
     durations = [ms / 1000 for ms in durations_for(args.tests, args.min_s, args.max_s, args.step_ms)]

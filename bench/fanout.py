@@ -39,13 +39,18 @@ def durations_for(n: int, lo: float, hi: float, step_ms: int) -> list[int]:
     return [int(round(lo * 1000)) + step_ms * ((i * 7919) % (steps + 1)) for i in range(n)]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tests", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=100)
+def add_suite_options(parser: argparse.ArgumentParser, tests: int, concurrency: int) -> None:
+    """The suite's shape (also modelled by bench/dispatch_model.py): size, window, durations."""
+    parser.add_argument("--tests", type=int, default=tests)
+    parser.add_argument("--concurrency", type=int, default=concurrency)
     parser.add_argument("--min-s", type=float, default=2.0)
     parser.add_argument("--max-s", type=float, default=5.0)
     parser.add_argument("--step-ms", type=int, default=1, help="duration granularity (100: hundreds finish at once)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_suite_options(parser, tests=1000, concurrency=100)
     args = parser.parse_args()
 
     millis = durations_for(args.tests, args.min_s, args.max_s, args.step_ms)
