@@ -49,6 +49,22 @@ def serve(script: Script, tls: ssl.SSLContext | None = None) -> Callable[[Callab
     return run
 
 
+def bodies_and_connections(script: Script, requests: int = 2) -> tuple[list[bytes], int]:
+    """Post ``requests`` pings in a row to a server running ``script``: the bodies answered, and how many connections that took."""
+    bodies: list[bytes] = []
+    opened: list[int] = []
+
+    async def client(url: str, connections: list[int]) -> None:
+        http = Http1Client(url, None)
+        for _ in range(requests):
+            bodies.append((await http.post(HEAD, b"ping", 5)).body)
+        opened.append(len(connections))
+        await http.aclose()
+
+    serve(script)(client)
+    return bodies, opened[0]
+
+
 async def answer_with(writer: asyncio.StreamWriter, *pieces: bytes) -> None:
     for piece in pieces:  # separate writes: the client must put the answer together
         writer.write(piece)
@@ -81,14 +97,7 @@ def test_chunked_answers_with_extensions_and_trailers() -> None:
         await read_request(reader)
         await answer_with(writer, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")
 
-    async def client(url: str, connections: list[int]) -> None:
-        http = Http1Client(url, None)
-        assert (await http.post(HEAD, b"ping", 5)).body == b"hello world"
-        assert (await http.post(HEAD, b"ping", 5)).body == b"ok"
-        assert len(connections) == 1
-        await http.aclose()
-
-    serve(script)(client)
+    assert bodies_and_connections(script) == ([b"hello world", b"ok"], 1)
 
 
 def test_connection_close_and_bodies_that_run_until_close_open_a_new_connection() -> None:
@@ -99,14 +108,7 @@ def test_connection_close_and_bodies_that_run_until_close_open_a_new_connection(
         else:
             await answer_with(writer, b"HTTP/1.1 200 OK\r\n\r\nuntil ", b"close")
 
-    async def client(url: str, connections: list[int]) -> None:
-        http = Http1Client(url, None)
-        assert (await http.post(HEAD, b"ping", 5)).body == b"ok"
-        assert (await http.post(HEAD, b"ping", 5)).body == b"until close"
-        assert len(connections) == 2
-        await http.aclose()
-
-    serve(script)(client)
+    assert bodies_and_connections(script) == ([b"ok", b"until close"], 2)
 
 
 def test_a_408_on_an_idle_connection_is_not_taken_for_the_next_answer() -> None:
