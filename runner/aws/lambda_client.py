@@ -24,6 +24,7 @@ from botocore.exceptions import (
     ConnectionClosedError,
     EndpointConnectionError,
     NoCredentialsError,
+    ProxyConnectionError,
     ReadTimeoutError,
 )
 
@@ -129,6 +130,11 @@ class LambdaFunction:
         except EndpointConnectionError:
             raise LambdaProblem(
                 f"cannot reach Lambda at {self.client.meta.endpoint_url}. Check the network, or AWS_ENDPOINT_URL_LAMBDA if you use the local stand-in."
+            ) from None
+        except ProxyConnectionError as exc:
+            raise LambdaProblem(
+                f"cannot reach Lambda at {self.client.meta.endpoint_url} through the proxy: {exc}. "
+                "Check HTTPS_PROXY/HTTP_PROXY (http://user:password@host:port, the password URL-encoded) and NO_PROXY."
             ) from None
         except NoCredentialsError:
             raise LambdaProblem("no AWS credentials found for Lambda. Configure them (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a role).") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -352,25 +353,45 @@ def _four_tests_pass(pytester: pytest.Pytester, bucket: str, api: FakeInvokeApi)
     assert len(api.state.invoke_paths) == 5  # the info check and four tests
 
 
+@contextmanager
+def _behind_a_connect_proxy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, password: str) -> Iterator[tuple[FakeInvokeApi, ConnectProxy, str]]:
+    """An HTTPS stand-in whose name only a CONNECT proxy (credentials ci:s3cret) can reach;
+    HTTPS_PROXY gives ``password``. Yields the stand-in, the proxy and the endpoint's host:port."""
+    ca, server_tls = self_signed(tmp_path, dns_names=("lambda.proxied.invalid",))
+    api = FakeInvokeApi(FakeState(function="ui-tests", secret_key=AWS_TEST_ENV["AWS_SECRET_ACCESS_KEY"]), tls=server_tls).start()
+    target = f"lambda.proxied.invalid:{api.endpoint.rsplit(':', 1)[1]}"
+    proxy = ConnectProxy(upstream=("127.0.0.1", int(target.rsplit(":", 1)[1])), credentials="ci:s3cret").start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", f"https://{target}")
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(ca))
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url.replace("s3cret", password))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")  # the loopback S3 stays direct
+    try:
+        yield api, proxy, target
+    finally:
+        proxy.stop()
+        api.stop()
+
+
 def test_https_through_a_connect_proxy_with_credentials_carries_every_call(pytester: pytest.Pytester, s3_env: Any, bucket: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The corporate case on both paths (boto3's start-up checks, the invocation loop): an HTTPS
     endpoint whose name only the proxy can reach, tunnels opened with CONNECT and the proxy's
     credentials from HTTPS_PROXY, TLS verified for the endpoint's name with AWS_CA_BUNDLE."""
-    ca, server_tls = self_signed(tmp_path, dns_names=("lambda.proxied.invalid",))
-    api = FakeInvokeApi(FakeState(function="ui-tests", secret_key=AWS_TEST_ENV["AWS_SECRET_ACCESS_KEY"]), tls=server_tls).start()
-    port = int(api.endpoint.rsplit(":", 1)[1])
-    proxy = ConnectProxy(upstream=("127.0.0.1", port), credentials="ci:s3cret").start()
-    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", f"https://lambda.proxied.invalid:{port}")
-    monkeypatch.setenv("AWS_CA_BUNDLE", str(ca))
-    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")  # the loopback S3 stays direct
-    try:
+    with _behind_a_connect_proxy(monkeypatch, tmp_path, "s3cret") as (api, proxy, target):
         _four_tests_pass(pytester, bucket, api)
-        assert proxy.tunnels and set(proxy.tunnels) == {f"lambda.proxied.invalid:{port}"}
+        assert proxy.tunnels and set(proxy.tunnels) == {target}
         assert proxy.refused == 0
-    finally:
-        proxy.stop()
-        api.stop()
+
+
+def test_a_proxy_that_refuses_the_credentials_stops_the_run_at_start_up(pytester: pytest.Pytester, s3_env: Any, bucket: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Wrong proxy credentials: one message that names the proxy variables, the password not shown, nothing invoked."""
+    with _behind_a_connect_proxy(monkeypatch, tmp_path, "wr0ng") as (api, proxy, target):
+        pytester.makepyfile(test_refused="def test_ok(): pass\n")
+        result = _run(pytester, bucket, "--lambda-concurrency=2")
+        output = result.stdout.str() + result.stderr.str()
+        assert result.ret == pytest.ExitCode.USAGE_ERROR, output
+        assert f"cannot reach Lambda at https://{target} through the proxy" in output
+        assert "Check HTTPS_PROXY/HTTP_PROXY" in output and "wr0ng" not in output
+        assert proxy.refused >= 1 and api.state.invoke_paths == []
 
 
 def test_in_lambda_pytest_does_not_warn_that_the_plugin_was_imported_first(pytester: pytest.Pytester) -> None:
