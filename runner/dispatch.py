@@ -64,12 +64,18 @@ class Invokers(Generic[Settled]):
         self._closed = False  # answers are dropped, the loop ends
         self._loop = asyncio.new_event_loop()
         self._wake: asyncio.Event | None = None
-        self._thread = threading.Thread(target=lambda: self._loop.run_until_complete(self._main()), name="lambda-invoke", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="lambda-invoke", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     # -- the loop ---------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            self._loop.run_until_complete(self._main())
+        finally:
+            self._loop.close()
+
     async def _main(self) -> None:
         self._wake = wake = asyncio.Event()
         running: set[asyncio.Task[None]] = set()
@@ -180,6 +186,8 @@ class Invokers(Generic[Settled]):
         self._nudge()
         if self._thread.is_alive():
             self._thread.join(wait_s)
+        elif self._thread.ident is None:
+            self._loop.close()  # never started: its thread would have closed it
 
     def drain_settled(self) -> list[tuple[Task, Any]]:
         """What was settled but not yet taken (after :meth:`abort`)."""

@@ -242,3 +242,4 @@ def test_replay_waits_while_answers_are_settled_but_not_for_long(monkeypatch: py
     invokers.wait_for_quiet()
     assert sum(endless.slept) <= dispatch.QUIET_AT_MOST_S + dispatch.QUIET_S
     assert sum(endless.slept) >= dispatch.QUIET_AT_MOST_S - dispatch.QUIET_S
+    invokers.close()
