@@ -35,6 +35,7 @@ from runner.artifacts.sinks import S3Sink
 from runner.aws import s3
 from runner.browsers import BrowserManager
 from runner.chrome import ChromeLocation, ChromeProcess, locate_chrome, parse_window_size, start_chrome
+from runner.chrome_defaults import SuiteChromeDefaults
 from runner.constants import DEFAULT_WINDOW_SIZE, PROP_ARTIFACT_PREFIX
 from runner.contract import (
     CONTRACT_VERSION,
@@ -99,6 +100,8 @@ class ExecutionEnvironment:
         self.active_bundle: Path | None = None
         self.window_size = parse_window_size(self.environ.get(ENV_WINDOW_SIZE, DEFAULT_WINDOW_SIZE))
         self.browsers = BrowserManager(self._start_browser, self.window_size)
+        # Chrome the suite starts itself gets this environment's binary, driver and flags.
+        self.suite_chrome = SuiteChromeDefaults(str(self.tmp), self.environ, self.window_size)
         self._location: ChromeLocation | None = None
         self._s3: Any = None
         self._sinks: dict[tuple[str, str], S3Sink] = {}
@@ -124,7 +127,7 @@ class ExecutionEnvironment:
     def _start_browser(self) -> ChromeProcess:
         if self._location is None:
             self._location = locate_chrome(None, None, None, None, dict(self.environ))
-        return start_chrome(self._location, self.window_size, tmp_root=str(self.tmp))
+        return start_chrome(self._location, self.window_size, tmp_root=str(self.tmp), environ=self.environ)
 
     def distributions(self) -> dict[str, str]:
         if self._distributions is None:
@@ -237,12 +240,13 @@ class ExecutionEnvironment:
         try:
             deadline.arm(remaining_s - margin)
             with contextlib.redirect_stdout(_Tee(output, sys.stdout)):
-                exit_code = int(pytest.main(args, plugins=[worker]))
+                exit_code = int(pytest.main(args, plugins=[worker, self.suite_chrome]))
         except Exception as exc:  # pytest itself broke; the client retries elsewhere
             self._schedule_exit()
             return error_response("InternalError", f"pytest failed inside the handler: {type(exc).__name__}: {exc}")
         finally:
             deadline.disarm()
+            self.suite_chrome.uninstall()  # already done at pytest_unconfigure, unless the deadline cut it short
             os.chdir(self.home)
 
         chrome = self.browsers.current

@@ -13,9 +13,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runner.chrome import kill_marked
+# One prefix for the warm browser and a suite's own Chromes (runner/chrome_defaults.py),
+# so leftovers of both are found here.
+from runner.chrome import CHROME_DIR_PREFIX, kill_marked
 
-CHROME_DIR_PREFIX = "lambda-ui-chrome-"
 _PR_SET_CHILD_SUBREAPER = 36
 
 

@@ -5,6 +5,7 @@ handler imports it before each in-Lambda pytest starts (pytest would warn about 
 """
 
 from runner.artifacts import Artifacts
+from runner.chrome_defaults import chrome_options, chrome_service
 
-__all__ = ["Artifacts"]
+__all__ = ["Artifacts", "chrome_options", "chrome_service"]
 __version__ = "0.1.0"

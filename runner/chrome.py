@@ -15,8 +15,9 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,15 @@ from runner.constants import (
     ENV_CHROMEDRIVER,
     INSTALL_HINT,
 )
+
+
+#: Every private Chrome directory starts with this, so the in-Lambda health check
+#: (lambda_pkg/health.py) finds the ones a crashed or careless session left behind.
+CHROME_DIR_PREFIX = "lambda-ui-chrome-"
+
+#: Set while the plugin starts its own browser, so that the defaults for a suite's
+#: own Chrome (runner/chrome_defaults.py) leave that launch alone.
+own_launch: ContextVar[bool] = ContextVar("lambda_ui_own_launch", default=False)
 
 
 class ChromeNotFound(Exception):
@@ -66,25 +76,25 @@ def _resolve(explicit: list[tuple[str, str | None]], candidates: tuple[str, ...]
     return None, tried
 
 
+def _chrome_sources(cli: str | None, ini: str | None, env: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    return [("--chrome-binary", cli), ("ini chrome_binary", ini), (f"${ENV_CHROME_BINARY}", env.get(ENV_CHROME_BINARY))]
+
+
+def _driver_sources(cli: str | None, ini: str | None, env: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    return [("--chromedriver", cli), ("ini chromedriver", ini), (f"${ENV_CHROMEDRIVER}", env.get(ENV_CHROMEDRIVER))]
+
+
 def locate_chrome(
     cli_binary: str | None,
     ini_binary: str | None,
     cli_driver: str | None,
     ini_driver: str | None,
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> ChromeLocation:
     """Find Chrome and chromedriver: command line, then ini, then environment, then PATH."""
     env = os.environ if environ is None else environ
-    binary, tried_binary = _resolve(
-        [("--chrome-binary", cli_binary), ("ini chrome_binary", ini_binary), (f"${ENV_CHROME_BINARY}", env.get(ENV_CHROME_BINARY))],
-        CHROME_CANDIDATES,
-        "Chrome",
-    )
-    driver, tried_driver = _resolve(
-        [("--chromedriver", cli_driver), ("ini chromedriver", ini_driver), (f"${ENV_CHROMEDRIVER}", env.get(ENV_CHROMEDRIVER))],
-        CHROMEDRIVER_CANDIDATES,
-        "chromedriver",
-    )
+    binary, tried_binary = _resolve(_chrome_sources(cli_binary, ini_binary, env), CHROME_CANDIDATES, "Chrome")
+    driver, tried_driver = _resolve(_driver_sources(cli_driver, ini_driver, env), CHROMEDRIVER_CANDIDATES, "chromedriver")
     missing = []
     if binary is None:
         missing.append("Chrome (looked at " + "; ".join(tried_binary) + ")")
@@ -94,6 +104,24 @@ def locate_chrome(
         raise ChromeNotFound("cannot start the browser: no " + " and no ".join(missing) + ". " + INSTALL_HINT)
     assert binary is not None and driver is not None
     return ChromeLocation(binary=binary, driver=driver)
+
+
+def find_chrome_binary(environ: Mapping[str, str] | None = None) -> str:
+    """Chrome as ``locate_chrome`` finds it without options: $CHROME_BINARY, then PATH."""
+    env = os.environ if environ is None else environ
+    found, tried = _resolve(_chrome_sources(None, None, env), CHROME_CANDIDATES, "Chrome")
+    if found is None:
+        raise ChromeNotFound("cannot start the browser: no Chrome (looked at " + "; ".join(tried) + "). " + INSTALL_HINT)
+    return found
+
+
+def find_chromedriver(environ: Mapping[str, str] | None = None) -> str:
+    """chromedriver as ``locate_chrome`` finds it without options: $CHROMEDRIVER, then PATH."""
+    env = os.environ if environ is None else environ
+    found, tried = _resolve(_driver_sources(None, None, env), CHROMEDRIVER_CANDIDATES, "chromedriver")
+    if found is None:
+        raise ChromeNotFound("cannot start the browser: no chromedriver (looked at " + "; ".join(tried) + "). " + INSTALL_HINT)
+    return found
 
 
 def parse_window_size(value: str) -> tuple[int, int]:
@@ -107,8 +135,26 @@ def parse_window_size(value: str) -> tuple[int, int]:
     return width, height
 
 
-def chrome_flags(user_data_dir: str, window_size: tuple[int, int], headless: bool = True) -> list[str]:
-    """Flags for CI containers and Lambda: no sandbox as root, no /dev/shm, no background traffic."""
+def in_lambda(environ: Mapping[str, str] | None = None) -> bool:
+    """True inside an AWS Lambda execution environment (or the local stand-ins, which set the same variable)."""
+    env = os.environ if environ is None else environ
+    return "AWS_LAMBDA_FUNCTION_NAME" in env
+
+
+def chrome_flags(
+    user_data_dir: str,
+    window_size: tuple[int, int],
+    headless: bool = True,
+    environ: Mapping[str, str] | None = None,
+    scratch_dir: str | None = None,
+) -> list[str]:
+    """Chrome's flags for the current environment: local/CI, or Lambda when ``environ`` says so.
+
+    Both sets run without /dev/shm and without background traffic. The Lambda set adds
+    what its sandbox needs: no zygote (it cannot fork one there), the GPU process inside
+    the browser (a separate one fails to launch), and the data path and disk cache in
+    ``scratch_dir`` (default: inside the profile), since only the temp dir is writable.
+    """
     flags = [
         "--disable-gpu",
         "--disable-dev-shm-usage",  # Lambda's /dev/shm is tiny; write shared memory to /tmp
@@ -129,16 +175,23 @@ def chrome_flags(user_data_dir: str, window_size: tuple[int, int], headless: boo
     ]
     if headless:
         flags.insert(0, "--headless=new")
-    if needs_no_sandbox():
+    if needs_no_sandbox(environ):
         flags.append("--no-sandbox")
+    if in_lambda(environ):
+        scratch = scratch_dir or user_data_dir
+        flags += [
+            "--no-zygote",
+            "--in-process-gpu",
+            f"--data-path={os.path.join(scratch, 'data')}",
+            f"--disk-cache-dir={os.path.join(scratch, 'cache')}",
+        ]
     return flags
 
 
-def needs_no_sandbox(environ: dict[str, str] | None = None) -> bool:
+def needs_no_sandbox(environ: Mapping[str, str] | None = None) -> bool:
     """Chrome refuses to start as root with its sandbox on, and Lambda (a non-root
     user without user namespaces or a setuid helper) cannot provide one."""
-    env = os.environ if environ is None else environ
-    return os.geteuid() == 0 or "AWS_LAMBDA_FUNCTION_NAME" in env
+    return os.geteuid() == 0 or in_lambda(environ)
 
 
 @contextmanager
@@ -200,13 +253,18 @@ def kill_marked(marker: str) -> int:
                 victims.append(proc)
         except psutil.Error:
             continue
-    for proc in victims:
+    kill_all(victims)
+    return len(victims)
+
+
+def kill_all(processes: list[psutil.Process]) -> None:
+    """SIGKILL each process (gone ones are fine) and wait for them, 3 s at most."""
+    for proc in processes:
         try:
             proc.kill()
         except psutil.Error:
             pass
-    psutil.wait_procs(victims, timeout=3)
-    return len(victims)
+    psutil.wait_procs(processes, timeout=3)
 
 
 def kill_process_tree(leader_pid: int, marker: str) -> int:
@@ -231,6 +289,7 @@ def start_chrome(
     tmp_root: str | None = None,
     headless: bool = True,
     extra_flags: list[str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> ChromeProcess:
     """Start chromedriver and a fresh Chrome profile in a private temporary directory.
 
@@ -238,11 +297,11 @@ def start_chrome(
     (crash databases, caches) lands outside it, and so every Chrome process,
     even a detached crashpad handler, carries the directory in its command line.
     """
-    workdir = tempfile.mkdtemp(prefix="lambda-ui-chrome-", dir=tmp_root)
+    workdir = tempfile.mkdtemp(prefix=CHROME_DIR_PREFIX, dir=tmp_root)
     profile = os.path.join(workdir, "profile")
     options = webdriver.ChromeOptions()
     options.binary_location = location.binary
-    for flag in chrome_flags(profile, window_size, headless) + list(extra_flags or []):
+    for flag in chrome_flags(profile, window_size, headless, environ, scratch_dir=workdir) + list(extra_flags or []):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     env = dict(os.environ)
@@ -256,6 +315,7 @@ def start_chrome(
         popen_kw={"start_new_session": True},
     )
     started = time.monotonic()
+    token = own_launch.set(True)
     try:
         driver = webdriver.Chrome(service=service, options=options)
     except Exception:
@@ -264,6 +324,8 @@ def start_chrome(
             kill_process_tree(process.pid, workdir)
         shutil.rmtree(workdir, ignore_errors=True)
         raise
+    finally:
+        own_launch.reset(token)
     caps = driver.capabilities
     return ChromeProcess(
         driver=driver,

@@ -72,6 +72,7 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("window_size", "browser window size, e.g. 1280x900.", default=DEFAULT_WINDOW_SIZE)
     parser.addini("artifacts", "artifacts destination: a folder or s3://bucket/prefix.", default=DEFAULT_ARTIFACTS)
     parser.addini("artifacts_mode", "failure or filmstrip.", default="failure")
+    parser.addini("lambda_chrome_defaults", "in the function, fill in Chrome, chromedriver and the Lambda flags for Chrome the suite starts itself (false: off).", type="bool", default=True)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,291 @@
+"""Chrome that a suite starts itself: options for the current environment, and the
+defaults the function fills in for it.
+
+``chrome_options()`` and ``chrome_service()`` are public, for conftests that build
+their own driver. ``SuiteChromeDefaults`` is the in-Lambda part: for the length of
+one pytest session it wraps ``webdriver.Chrome.__init__`` (the class itself, so
+``webdriver.Chrome()``, pytest-selenium's ``--driver Chrome`` and subclasses are all
+covered) and fills in what the test did not set: the environment's Chrome, the
+chromedriver path (so Selenium Manager is never asked to find or download one),
+and the Lambda flags. Each such Chrome gets a private directory under the temp
+dir, removed with its processes when the driver quits or the session ends.
+"""
+
+from __future__ import annotations
+
+import atexit
+import copy
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+import pytest
+from selenium.webdriver import ChromeOptions
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.chrome.webdriver import WebDriver as ChromeDriver
+
+from runner.chrome import (
+    CHROME_DIR_PREFIX,
+    chrome_flags,
+    command_timeout,
+    find_chrome_binary,
+    find_chromedriver,
+    kill_all,
+    kill_marked,
+    own_launch,
+    parse_window_size,
+)
+from runner.constants import DEFAULT_WINDOW_SIZE
+
+#: Private directories of a suite's own Chromes. They share the warm browser's prefix,
+#: so the health check at the start of each invocation also clears any left behind.
+SUITE_DIR_PREFIX = CHROME_DIR_PREFIX + "suite-"
+INI_KEY = "lambda_chrome_defaults"
+
+_made_by_chrome_options: list[str] = []
+
+
+def flag_name(argument: str) -> str:
+    """``--window-size=800,600`` -> ``--window-size``: flags are compared by name."""
+    return argument.split("=", 1)[0]
+
+
+def missing_flags(given: list[str], defaults: list[str]) -> list[str]:
+    """The defaults whose name the given arguments do not already use."""
+    taken = {flag_name(argument) for argument in given}
+    return [flag for flag in defaults if flag_name(flag) not in taken]
+
+
+def _new_workdir(tmp_root: str | None) -> str:
+    return tempfile.mkdtemp(prefix=SUITE_DIR_PREFIX, dir=tmp_root)
+
+
+def _default_flags(workdir: str, window_size: tuple[int, int], environ: Mapping[str, str] | None) -> list[str]:
+    return chrome_flags(os.path.join(workdir, "profile"), window_size, True, environ, scratch_dir=workdir)
+
+
+def chrome_options(
+    *,
+    headless: bool = True,
+    window_size: tuple[int, int] | None = None,
+    environ: Mapping[str, str] | None = None,
+    tmp_root: str | None = None,
+) -> ChromeOptions:
+    """ChromeOptions for this environment (local/CI or Lambda), as the plugin's own browser uses.
+
+    The binary is found as for the ``browser`` fixture ($CHROME_BINARY, then PATH), and
+    the profile is a fresh private directory under the temp dir, removed when the
+    driver quits inside the function, else when the process exits.
+    """
+    size = window_size or parse_window_size(DEFAULT_WINDOW_SIZE)
+    workdir = _new_workdir(tmp_root)
+    if not _made_by_chrome_options:
+        atexit.register(_remove_dirs, _made_by_chrome_options)
+    _made_by_chrome_options.append(workdir)
+    options = ChromeOptions()
+    options.binary_location = find_chrome_binary(environ)
+    for flag in chrome_flags(os.path.join(workdir, "profile"), size, headless, environ, scratch_dir=workdir):
+        options.add_argument(flag)
+    return options
+
+
+def chrome_service(*, environ: Mapping[str, str] | None = None, **kwargs: Any) -> Service:
+    """A chromedriver Service with the located chromedriver ($CHROMEDRIVER, then PATH).
+
+    With an explicit path Selenium never runs Selenium Manager. ``kwargs`` go to ``Service``.
+    """
+    return Service(executable_path=find_chromedriver(environ), **kwargs)
+
+
+def _remove_dirs(paths: list[str]) -> None:
+    for path in paths:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _owned_dir(arguments: list[str]) -> str | None:
+    """The suite directory a ``--user-data-dir`` from ``chrome_options()`` lives in, if any."""
+    for argument in arguments:
+        if flag_name(argument) == "--user-data-dir":
+            parent = os.path.dirname(argument.split("=", 1)[-1].rstrip("/"))
+            if os.path.basename(parent).startswith(SUITE_DIR_PREFIX):
+                return parent
+    return None
+
+
+@dataclass
+class SuiteLaunch:
+    """One Chrome a suite started, and what to remove when it ends.
+
+    ``workdir`` is a directory made for it (by the defaults or by ``chrome_options()``);
+    every process of that Chrome mentions it, so it also finds strays to kill.
+    """
+
+    workdir: str | None
+    driver: Any = None
+    driver_pid: int | None = None
+    finished: bool = field(default=False, repr=False)
+
+    def descendants(self) -> list[psutil.Process]:
+        """chromedriver's process tree now, before a quit scatters it to the subreaper."""
+        if self.driver_pid is None:
+            return []
+        try:
+            return psutil.Process(self.driver_pid).children(recursive=True)
+        except psutil.Error:
+            return []
+
+    def finish(self, tree: list[psutil.Process]) -> None:
+        """Kill what is left of this Chrome and remove its directory."""
+        if self.finished:
+            return
+        self.finished = True
+        kill_all(tree)
+        if self.driver_pid is not None:
+            _kill_group(self.driver_pid)
+        if self.workdir:
+            kill_marked(self.workdir)
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _kill_group(leader_pid: int) -> None:
+    """Kill chromedriver's process group (a session of its own, see ``prepare_launch``) and reap it."""
+    try:
+        os.killpg(leader_pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # gone already, or not a group leader: the test chose its own popen_kw
+    try:
+        os.waitpid(leader_pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def prepare_launch(
+    options: ChromeOptions | None,
+    service: Service | None,
+    environ: Mapping[str, str] | None = None,
+    tmp_root: str | None = None,
+    window_size: tuple[int, int] | None = None,
+) -> tuple[ChromeOptions, Service, SuiteLaunch]:
+    """Fill in what a suite's ``webdriver.Chrome(...)`` call left unset; keep what it set.
+
+    The options are copied (a suite may reuse one object for several drivers); the
+    service is single-use and is completed in place.
+    """
+    size = window_size or parse_window_size(DEFAULT_WINDOW_SIZE)
+    filled = copy.deepcopy(options) if options is not None else ChromeOptions()
+    service = service if service is not None else Service()
+    if not filled.binary_location:
+        filled.binary_location = find_chrome_binary(environ)
+    if not service.path:
+        # An explicit path is what keeps Selenium Manager out (selenium's DriverFinder).
+        service.path = find_chromedriver(environ)
+
+    workdir = _new_workdir(tmp_root)
+    defaults = _default_flags(workdir, size, environ)
+    if filled.extensions:
+        defaults = [flag for flag in defaults if flag != "--disable-extensions"]
+    added = missing_flags(filled.arguments, defaults)
+    for flag in added:
+        filled.add_argument(flag)
+    if not any(workdir in flag for flag in added):
+        os.rmdir(workdir)  # the test named every directory itself
+        workdir = _owned_dir(filled.arguments) or ""
+    elif service.env is os.environ:
+        # Crash databases and fontconfig caches follow HOME; keep them in the private dir.
+        service.env = dict(os.environ, HOME=workdir, XDG_CONFIG_HOME=os.path.join(workdir, ".config"), XDG_CACHE_HOME=os.path.join(workdir, ".cache"))
+    if not service.popen_kw:
+        service.popen_kw = {"start_new_session": True}  # a process group of its own to kill
+    return filled, service, SuiteLaunch(workdir=workdir or None)
+
+
+def _pid_of(service: Service) -> int | None:
+    process = getattr(service, "process", None)
+    return process.pid if process is not None else None
+
+
+class SuiteChromeDefaults:
+    """The in-function defaults for a suite's own Chrome, as a pytest plugin.
+
+    The handler adds it to each in-Lambda session; it wraps ``webdriver.Chrome`` from
+    ``pytest_configure`` (unless the ini key ``lambda_chrome_defaults`` is false) until
+    ``pytest_unconfigure``, which also stops every suite Chrome still running.
+    """
+
+    def __init__(self, tmp_root: str | None = None, environ: Mapping[str, str] | None = None, window_size: tuple[int, int] | None = None) -> None:
+        self.tmp_root = tmp_root
+        self.environ = environ
+        self.window_size = window_size
+        self.launches: list[SuiteLaunch] = []
+        self._original: Any = None
+
+    @property
+    def installed(self) -> bool:
+        return self._original is not None
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        if config.getini(INI_KEY):
+            self.install()
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.uninstall()
+
+    def install(self) -> None:
+        if self.installed:
+            return
+        original = ChromeDriver.__dict__["__init__"]
+        defaults = self
+
+        def __init__(driver: ChromeDriver, options: ChromeOptions | None = None, service: Service | None = None, keep_alive: bool = True) -> None:
+            if own_launch.get():
+                original(driver, options=options, service=service, keep_alive=keep_alive)
+                return
+            filled, service, launch = prepare_launch(options, service, defaults.environ, defaults.tmp_root, defaults.window_size)
+            defaults.launches.append(launch)
+            try:
+                original(driver, options=filled, service=service, keep_alive=keep_alive)
+            except BaseException:
+                launch.driver_pid = _pid_of(service)
+                launch.finish(launch.descendants())
+                raise
+            launch.driver_pid = _pid_of(service)
+            launch.driver = driver
+            defaults._wrap_quit(driver, launch)
+
+        __init__.__wrapped__ = original  # type: ignore[attr-defined]
+        ChromeDriver.__init__ = __init__  # type: ignore[method-assign]
+        self._original = original
+
+    def _wrap_quit(self, driver: ChromeDriver, launch: SuiteLaunch) -> None:
+        quit_driver = driver.quit
+
+        def quit() -> None:
+            tree = launch.descendants()
+            try:
+                quit_driver()
+            finally:
+                launch.finish(tree)
+
+        driver.quit = quit  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        """Restore ``webdriver.Chrome`` and stop every suite Chrome the session left running."""
+        if self._original is not None:
+            ChromeDriver.__init__ = self._original  # type: ignore[method-assign]
+            self._original = None
+        launches, self.launches = self.launches, []
+        for launch in launches:
+            if launch.finished:
+                continue
+            tree = launch.descendants()
+            if launch.driver is not None:
+                try:
+                    with command_timeout(launch.driver, 5):
+                        launch.driver.quit()
+                except Exception:
+                    pass  # a crashed or hung browser; the kill below still runs
+            launch.finish(tree)

@@ -1,0 +1,179 @@
+"""Chrome that a suite starts itself, inside the function (issue 12).
+
+The real handler runs in a Lambda-like process whose PATH has no chromedriver; the
+image's $CHROME_BINARY and $CHROMEDRIVER name the browser and driver, and
+SE_MANAGER_PATH points at a trap that leaves a mark if Selenium Manager is run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runner.chrome_defaults import SUITE_DIR_PREFIX
+from tests.e2e.test_handler import _bundle_ref, _event
+from tests.support.lambda_like import LambdaLikeProcess
+from tests.support.procs import live_browser_pids
+from tests.support.services import AWS_TEST_ENV
+
+pytestmark = pytest.mark.e2e
+
+CONFTEST = """
+import pytest
+from selenium import webdriver
+
+
+@pytest.fixture
+def driver():
+    driver = webdriver.Chrome()
+    yield driver
+    driver.quit()
+"""
+
+TESTS = """
+import tempfile
+
+import psutil
+from selenium import webdriver
+
+LEFT_RUNNING = []
+
+
+def browser_command_line(driver):
+    for proc in psutil.Process(driver.service.process.pid).children(recursive=True):
+        line = proc.cmdline()
+        if any(a.startswith("--user-data-dir=") for a in line) and not any(a.startswith("--type=") for a in line):
+            return line
+    return []
+
+
+def test_gets_a_page(driver):
+    driver.get("data:text/html,<h1>own chrome</h1>")
+    assert driver.find_element("tag name", "h1").text == "own chrome"
+    line = browser_command_line(driver)
+    for flag in ("--headless=new", "--no-sandbox", "--no-zygote", "--in-process-gpu", "--disable-dev-shm-usage", "--disable-background-networking"):
+        assert flag in line, (flag, line)
+    (profile,) = [a.split("=", 1)[1] for a in line if a.startswith("--user-data-dir=")]
+    assert profile.startswith(tempfile.gettempdir() + "/lambda-ui-chrome-suite-"), profile
+
+
+def test_leaves_its_driver_running():
+    options = webdriver.ChromeOptions()
+    options.add_argument("--window-size=700,500")
+    driver = webdriver.Chrome(options=options)
+    LEFT_RUNNING.append(driver)  # never quit: the session's end must stop it
+    driver.get("data:text/html,<h1>still here</h1>")
+    assert driver.get_window_size() == {"width": 700, "height": 500}
+    assert "--no-zygote" in browser_command_line(driver)
+
+
+def test_with_pytest_selenium(selenium):
+    selenium.get("data:text/html,<h1>pytest-selenium</h1>")
+    assert selenium.find_element("tag name", "h1").text == "pytest-selenium"
+    assert "--in-process-gpu" in browser_command_line(selenium)
+
+
+def test_plugin_browser_uses_the_lambda_set(browser):
+    line = browser_command_line(browser)
+    assert "--no-zygote" in line and "--in-process-gpu" in line, line
+
+
+def test_defaults_are_installed():
+    assert hasattr(webdriver.Chrome.__init__, "__wrapped__")
+"""
+
+
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """The function's /tmp, short enough for Chrome's socket paths (108 bytes)."""
+    path = Path(tempfile.mkdtemp(prefix="sc-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def selenium_manager_mark(tmp_path: Path) -> Path:
+    return tmp_path / "selenium-manager-ran"
+
+
+@pytest.fixture
+def function(short_tmp: Path, tmp_path: Path, s3_env: Any, selenium_manager_mark: Path) -> Iterator[LambdaLikeProcess]:
+    bin_dir = tmp_path / "bin"  # /usr/bin without chromedriver, so only $CHROMEDRIVER names it
+    bin_dir.mkdir()
+    for entry in os.scandir("/usr/bin"):
+        if entry.name != "chromedriver":
+            (bin_dir / entry.name).symlink_to(entry.path)
+    trap = tmp_path / "selenium-manager"
+    trap.write_text(f"#!/bin/sh\n: > '{selenium_manager_mark}'\nexit 1\n")
+    trap.chmod(0o755)
+    env = dict(
+        AWS_TEST_ENV,
+        AWS_ENDPOINT_URL_S3=s3_env.endpoint,
+        CHROME_BINARY="/usr/bin/chromium",
+        CHROMEDRIVER="/usr/bin/chromedriver",
+        PATH=str(bin_dir),
+        SE_MANAGER_PATH=str(trap),
+    )
+    process = LambdaLikeProcess(short_tmp, env=env)
+    yield process
+    process.close()
+
+
+def _bundle(tmp_path: Path, name: str, bucket: str, s3_client: Any, ini: str | None = None) -> dict[str, str]:
+    folder = tmp_path / name
+    folder.mkdir()
+    files = {"conftest.py": CONFTEST, "test_own_chrome.py": TESTS}
+    if ini is not None:
+        files["pytest.ini"] = ini
+    return _bundle_ref(s3_client, bucket, folder, files)
+
+
+def _call(response: dict[str, Any]) -> dict[str, Any]:
+    assert response.get("kind") == "run", response
+    return next(r for r in response["reports"] if r["when"] == "call" or r["outcome"] != "passed")
+
+
+def _suite_leftovers(tmp: Path) -> tuple[set[int], list[Path]]:
+    return live_browser_pids(str(tmp / SUITE_DIR_PREFIX)), sorted(tmp.glob(SUITE_DIR_PREFIX + "*"))
+
+
+def test_webdriver_chrome_with_no_arguments_works_in_the_function(
+    function: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any, selenium_manager_mark: Path, short_tmp: Path
+) -> None:
+    bundle = _bundle(tmp_path, "suite", bucket, s3_client)
+    for name in ("test_gets_a_page", "test_leaves_its_driver_running", "test_plugin_browser_uses_the_lambda_set"):
+        call = _call(function.invoke(_event(f"test_own_chrome.py::{name}", bundle, bucket)))
+        assert call["outcome"] == "passed", call["longrepr"]
+        # The driver left running is stopped and its directory removed when the session ends;
+        # the plugin's own warm browser lives on in a directory of its own.
+        assert _suite_leftovers(short_tmp) == (set(), [])
+    assert not selenium_manager_mark.exists(), "Selenium Manager must never run in the function"
+
+
+def test_pytest_selenium_driver_chrome_works_in_the_function(
+    function: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any, selenium_manager_mark: Path, short_tmp: Path
+) -> None:
+    bundle = _bundle(tmp_path, "suite", bucket, s3_client)
+    call = _call(function.invoke(_event("test_own_chrome.py::test_with_pytest_selenium", bundle, bucket, pytest_args=["--driver", "Chrome"])))
+    assert call["outcome"] == "passed", call["longrepr"]
+    assert not selenium_manager_mark.exists()
+    assert _suite_leftovers(short_tmp) == (set(), [])
+
+
+def test_lambda_chrome_defaults_false_turns_them_off(
+    function: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any, selenium_manager_mark: Path
+) -> None:
+    # A session with the defaults first, in the same environment: they must not outlive it.
+    on = _bundle(tmp_path, "on", bucket, s3_client)
+    assert _call(function.invoke(_event("test_own_chrome.py::test_defaults_are_installed", on, bucket)))["outcome"] == "passed"
+    off = _bundle(tmp_path, "off", bucket, s3_client, ini="[pytest]\nlambda_chrome_defaults = false\n")
+    failed = _call(function.invoke(_event("test_own_chrome.py::test_gets_a_page", off, bucket)))
+    assert (failed["when"], failed["outcome"]) == ("setup", "failed")
+    assert "Unable to obtain driver for chrome" in str(failed["longrepr"])
+    assert selenium_manager_mark.exists(), "without the defaults, Selenium Manager is what Selenium falls back on"
