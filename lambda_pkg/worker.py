@@ -15,8 +15,12 @@ import pytest
 
 from runner.artifacts.sinks import ArtifactSink
 from runner.browsers import BrowserManager
-from runner.chrome import command_timeout
-from runner.run import artifacts_key
+from runner.plugin import run_key
+
+#: The deadline leaves a margin of seconds for capture, teardown, uploads and the
+#: answer; the captures take at most this much of it, a hung browser included.
+DEADLINE_CALL_S = 3.0
+DEADLINE_BUDGET_S = 5.0
 
 
 def relativize_paths(data: dict[str, Any], root: str) -> dict[str, Any]:
@@ -77,14 +81,10 @@ class WorkerPlugin:
             self.collect_reports.append(self._serialize(report))
 
     def capture_current(self) -> None:
-        """Deadline capture: artifacts of the test that is running now, if it has a browser."""
+        """Deadline capture: artifacts of the test that is running now, from every
+        WebDriver it holds (the ``browser`` fixture's or one the suite built)."""
         item = self.current_item
         if item is None:
             return
-        artifacts = item.stash.get(artifacts_key, None)
-        chrome = self._browsers.current
-        if artifacts is None or chrome is None:
-            return
-        # A hung page holds chromedriver; do not let the capture eat the margin.
-        with command_timeout(chrome.driver, 5):
-            artifacts.capture_failure("deadline")
+        run = item.config.stash[run_key]
+        run.capture_failure(item, "deadline", call_timeout_s=DEADLINE_CALL_S, budget_s=DEADLINE_BUDGET_S)

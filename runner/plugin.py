@@ -61,7 +61,7 @@ def browser(request: pytest.FixtureRequest, artifacts: Artifacts) -> Iterator[An
     """
     run = _run(request.config)
     chrome = run.browsers.acquire()
-    artifacts.attach(chrome.driver)
+    artifacts.attach(chrome.driver, name="browser")
     if run.settings.artifacts_mode == "filmstrip":
         yield EventFiringWebDriver(chrome.driver, FilmstripListener(artifacts))
     else:

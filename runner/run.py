@@ -15,6 +15,7 @@ from collections.abc import Generator
 import pytest
 
 from runner import junit, signals
+from runner.artifacts.drivers import find_drivers
 from runner.artifacts.paths import new_run_id
 from runner.artifacts.recorder import Artifacts
 from runner.artifacts.sinks import ArtifactSink, SinkProblem, make_sink
@@ -76,6 +77,20 @@ class UiRun:
             item.stash[artifacts_key] = Artifacts(self.sink, self.run_id, item.nodeid)
         return item.stash[artifacts_key]
 
+    def capture_failure(self, item: pytest.Item, label: str = "failure", **bounds: float) -> None:
+        """Screenshot, page source and console log of every WebDriver the test holds.
+
+        Drivers the suite built itself count as much as the ``browser``
+        fixture's; a test holding any gets its artifacts on demand.
+        ``bounds``: ``call_timeout_s``, ``budget_s`` of :meth:`Artifacts.capture_failure`.
+        """
+        found = find_drivers(item)
+        arts = item.stash.get(artifacts_key, None)
+        if arts is None and found:
+            arts = self.artifacts_for(item)
+        if arts is not None:
+            arts.capture_failure(label, found, **bounds)
+
     # -- hooks ----------------------------------------------------------------
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.started = time.time()
@@ -113,11 +128,11 @@ class UiRun:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
+        if report.when in ("setup", "call") and report.failed:
+            self.capture_failure(item)
         arts = item.stash.get(artifacts_key, None)
         if arts is None:
             return report
-        if report.when in ("setup", "call") and report.failed:
-            arts.capture_failure()
         if report.when == "teardown":
             for problem in self.sink.flush(FLUSH_TIMEOUT_S):
                 arts.warn(problem)

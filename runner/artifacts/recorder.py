@@ -8,16 +8,28 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from selenium.common.exceptions import InvalidSessionIdException
 from selenium.webdriver.support.abstract_event_listener import AbstractEventListener
 
+from runner.artifacts.drivers import as_webdriver, is_quit, unique_name
 from runner.artifacts.paths import artifact_name, nodeid_path
 from runner.artifacts.sinks import ArtifactSink
+from runner.chrome import command_timeout
 
 PNG = "image/png"
 HTML = "text/html; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
+
+#: Bounds of one automatic capture: each WebDriver call, and all drivers together.
+CALL_TIMEOUT_S = 10.0
+CAPTURE_BUDGET_S = 30.0
+
+
+class CaptureTimeout(Exception):
+    """The browser did not answer a capture in time (it is hung, or its page is)."""
 
 
 class Artifacts:
@@ -31,13 +43,15 @@ class Artifacts:
 
     Each method returns the saved file's location (a path or ``s3://`` URL), or
     ``None`` when the capture failed; the failure is reported as a warning.
+    They use the first attached driver (the ``browser`` fixture's).
     """
 
     def __init__(self, sink: ArtifactSink, run_id: str, nodeid: str) -> None:
         self._sink = sink
         self._folder = f"{run_id}/{nodeid_path(nodeid)}"
-        self._driver: Any = None
-        self._console: list[dict[str, Any]] = []
+        #: Drivers attached by name, in order; the first one serves the public methods.
+        self._drivers: dict[str, Any] = {}
+        self._consoles: dict[int, list[dict[str, Any]]] = {}
         self._used_names: set[str] = set()
         self._frames = 0
         self._lock = threading.Lock()
@@ -48,13 +62,25 @@ class Artifacts:
         self.failure_captured = False
 
     # -- wiring ---------------------------------------------------------------
-    def attach(self, driver: Any) -> None:
-        """Use this WebDriver for captures (the plain one, not an event-firing wrapper)."""
-        self._driver = driver
+    def attach(self, driver: Any, name: str = "driver") -> None:
+        """Capture from this WebDriver when the test fails.
+
+        For drivers the automatic search cannot see (kept in a module, two
+        attributes deep, ...). ``name`` names its files when the test holds
+        several drivers: ``failure-<name>-screenshot.png``.
+        """
+        driver = as_webdriver(driver) or driver
+        with self._lock:
+            if all(d is not driver for d in self._drivers.values()):
+                self._drivers[unique_name(name, self._drivers)] = driver
+
+    @property
+    def _driver(self) -> Any:
+        return next(iter(self._drivers.values()), None)
 
     @property
     def has_browser(self) -> bool:
-        return self._driver is not None
+        return bool(self._drivers)
 
     def warn(self, message: str) -> None:
         with self._lock:
@@ -82,21 +108,79 @@ class Artifacts:
 
     def console_log(self, name: str = "console") -> str | None:
         """Save every browser console entry of this test so far."""
-        return self._capture(name, ".log", TEXT, lambda d: self._console_text())
+        return self._capture(name, ".log", TEXT, self._console_text)
 
     # -- automatic captures ---------------------------------------------------
-    def capture_failure(self, label: str = "failure") -> None:
+    def capture_failure(
+        self,
+        label: str = "failure",
+        found: Sequence[tuple[str, Any]] = (),
+        call_timeout_s: float = CALL_TIMEOUT_S,
+        budget_s: float = CAPTURE_BUDGET_S,
+    ) -> None:
         """Screenshot, page source and console log of a failing test, once per test.
 
-        ``label`` names the files: ``failure-screenshot.png``, or
-        ``deadline-screenshot.png`` when a time limit cut the test short.
+        From every attached driver and every driver ``found`` in the test
+        (see :func:`runner.artifacts.drivers.find_drivers`) that is not
+        already quit. ``label`` names the files: ``failure-screenshot.png``,
+        or ``deadline-screenshot.png`` when a time limit cut the test short;
+        with several drivers each set carries its name:
+        ``failure-admin-screenshot.png``.
         """
-        if self._driver is None or self.failure_captured:
+        if self.failure_captured:
+            return
+        with self._lock:
+            targets = [(name, driver, True) for name, driver in self._drivers.items()]
+        taken = {id(driver) for _, driver, _ in targets}
+        # A found driver the suite already quit is done with: no request, no warning.
+        targets += [(name, driver, False) for name, driver in found if id(driver) not in taken and not is_quit(driver)]
+        if not targets:
             return
         self.failure_captured = True
-        self.screenshot(f"{label}-screenshot")
-        self.page_source(f"{label}-page")
-        self.console_log(f"{label}-console")
+        until = time.monotonic() + budget_s
+        used: set[str] = set()
+        for name, driver, attached in targets:
+            unique = unique_name(name, used)  # an attached name may equal a found one
+            used.add(unique)
+            prefix = label if len(targets) == 1 else f"{label}-{unique}"
+            self._capture_set(prefix, unique, driver, attached, call_timeout_s, until)
+
+    def _capture_set(self, prefix: str, name: str, driver: Any, attached: bool, call_timeout_s: float, until: float) -> None:
+        """One driver's three files. An attached driver (asked for by name: the
+        ``browser`` fixture, ``attach()``) gets a warning for each file it
+        could not give; a found one that turns out gone is skipped quietly."""
+        if is_quit(driver):
+            # Its chromedriver has exited: no request could succeed. Keep the console
+            # entries already taken out of it and say why there is nothing else.
+            for filename in (f"{prefix}-screenshot.png", f"{prefix}-page.html"):
+                self.warn(f"{filename} not captured: the browser `{name}` was quit (or its driver process ended) before the capture")
+            self.save(f"{prefix}-console.log", self._console_text_taken(driver), TEXT)
+            return
+        grabs: list[tuple[str, str, str, Callable[[Any], Any]]] = [
+            ("screenshot", ".png", PNG, lambda d: d.get_screenshot_as_png()),
+            ("page", ".html", HTML, lambda d: d.page_source),
+            ("console", ".log", TEXT, self._console_text),
+        ]
+        for index, (what, extension, content_type, grab) in enumerate(grabs):
+            filename = f"{prefix}-{what}{extension}"
+            left = until - time.monotonic()
+            if left <= 0:
+                self.warn(f"{filename} not captured: out of time for captures")
+                continue
+            try:
+                data = bounded(driver, grab, min(call_timeout_s, left))
+            except InvalidSessionIdException:
+                if index == 0 and not attached:
+                    return  # a found Remote driver whose session was quit: nothing to see
+                self.warn(f"{filename} not captured: the session of `{name}` has ended")
+                continue
+            except CaptureTimeout as exc:
+                self.warn(f"{filename} not captured: `{name}` did not answer within {exc}; its other captures are skipped")
+                return
+            except Exception as exc:
+                self.warn(f"{filename} not captured: {type(exc).__name__}: {_first_line(exc)}")
+                continue
+            self.save(filename, data, content_type)
 
     def filmstrip_frame(self, event: str) -> None:
         with self._lock:
@@ -121,36 +205,75 @@ class Artifacts:
 
     def _capture(self, name: str, extension: str, content_type: str, grab: Any) -> str | None:
         filename = name if name.endswith(extension) else name + extension
-        if self._driver is None:
+        driver = self._driver
+        if driver is None:
             self.warn(f"{filename} not captured: this test has no browser (request the `browser` fixture)")
             return None
         try:
-            data = grab(self._driver)
+            data = bounded(driver, grab, CALL_TIMEOUT_S)
         except Exception as exc:
             self.warn(f"{filename} not captured: {type(exc).__name__}: {_first_line(exc)}")
             return None
         return self.save(filename, data, content_type)
 
     def pull_console(self) -> None:
-        """Move new console entries out of chromedriver (it hands each out once)."""
-        if self._driver is None:
-            return
+        """Move new console entries out of each attached driver (chromedriver hands each out once)."""
+        with self._lock:
+            drivers = list(self._drivers.values())
+        for driver in drivers:
+            if not is_quit(driver):
+                self._pull_console_of(driver)
+
+    def _pull_console_of(self, driver: Any) -> None:
         try:
-            entries = self._driver.get_log("browser")
+            entries = driver.get_log("browser")
         except Exception:
             return
         with self._lock:
-            self._console.extend(entries)
+            self._consoles.setdefault(id(driver), []).extend(entries)
 
-    def _console_text(self) -> str:
-        self.pull_console()
+    def _console_text(self, driver: Any = None) -> str:
+        driver = self._driver if driver is None else driver
+        if driver is not None:
+            self._pull_console_of(driver)
+        return self._console_text_taken(driver)
+
+    def _console_text_taken(self, driver: Any) -> str:
+        """The console entries already taken out of ``driver``, as text."""
         with self._lock:
-            entries = list(self._console)
+            entries = list(self._consoles.get(id(driver), []))
         lines = []
         for entry in entries:
             stamp = time.strftime("%H:%M:%S", time.gmtime(entry.get("timestamp", 0) / 1000))
             lines.append(f"{stamp} {entry.get('level', '?'):<7} {entry.get('source', '')}: {entry.get('message', '')}")
         return "\n".join(lines) + ("\n" if lines else "(no console output)\n")
+
+
+def bounded(driver: Any, grab: Callable[[Any], Any], seconds: float) -> Any:
+    """``grab(driver)`` in at most ``seconds``, or :class:`CaptureTimeout`.
+
+    The WebDriver call runs on a thread of its own: its HTTP timeout alone is
+    not a bound (urllib3 retries a timed-out GET three times), and at the
+    deadline the main thread may be interrupted inside a call on the same
+    driver, holding what that call holds.
+    """
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = grab(driver)
+        except BaseException as exc:  # handed to the caller below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="lambda-ui-capture", daemon=True)
+    with command_timeout(driver, seconds):  # so an abandoned call ends too
+        worker.start()
+        worker.join(seconds)
+    if worker.is_alive():
+        raise CaptureTimeout(f"{seconds:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def _first_line(exc: BaseException) -> str:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
-from tests.support.procs import live_browser_pids
+from tests.support.procs import settled_browser_pids
 
 ROUGH_SUITE = """
 import os
@@ -59,13 +58,6 @@ def test_7_leaves_state_behind(browser):
 """
 
 
-def _settle(marker: str, timeout: float = 10.0) -> set[int]:
-    deadline = time.monotonic() + timeout
-    while True:
-        left = live_browser_pids(marker)
-        if not left or time.monotonic() > deadline:
-            return left
-        time.sleep(0.2)
 
 
 @pytest.mark.parametrize("args", [[], ["-n", "2"]], ids=["serial", "xdist"])
@@ -73,7 +65,7 @@ def test_no_browser_process_survives(pytester: pytest.Pytester, args: list[str],
     pytester.makepyfile(test_rough=ROUGH_SUITE)
     result = pytester.runpytest_subprocess(*args)
     result.assert_outcomes(passed=7)
-    assert _settle(run_tmpdir) == set()
+    assert settled_browser_pids(run_tmpdir) == set()
 
 
 def test_state_does_not_leak_between_tests(pytester: pytest.Pytester) -> None:

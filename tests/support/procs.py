@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import psutil
 
 BROWSER_NAMES = ("chromium", "chrome", "chromedriver", "chrome_crashpad", "chrome_crashpad_handler", "headless_shell")
@@ -35,3 +37,13 @@ def live_browser_pids(marker: str | None = None) -> set[int]:
         if any(name.startswith(n) for n in BROWSER_NAMES) and (marker is None or _mentions(proc, marker)):
             pids.add(proc.pid)
     return pids
+
+
+def settled_browser_pids(marker: str, timeout: float = 15.0) -> set[int]:
+    """The run's browser processes still alive once they had ``timeout`` seconds to go."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = live_browser_pids(marker)
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
