@@ -231,12 +231,17 @@ class ExecutionEnvironment:
             "--artifacts", destination,
             "--run-id", event["run_id"],
             "--color=no",
+            # The client forwards the ini addopts already expanded and filtered (runner/forwarding.py).
+            "--override-ini=addopts=",
             *event["pytest_args"],
         ]
         output = io.StringIO()
         exit_code = 3
         sys.dont_write_bytecode = True  # code and bundle may be read-only
         os.chdir(bundle.path)
+        # As `python -m pytest` at the rootdir does: modules at the bundle's root (a plugin
+        # loaded with -p, a helper package) import as they do on the developer's machine.
+        sys.path.insert(0, str(bundle.path))
         try:
             deadline.arm(remaining_s - margin)
             with contextlib.redirect_stdout(_Tee(output, sys.stdout)):
@@ -248,6 +253,8 @@ class ExecutionEnvironment:
             deadline.disarm()
             self.suite_chrome.uninstall()  # already done at pytest_unconfigure, unless the deadline cut it short
             os.chdir(self.home)
+            with contextlib.suppress(ValueError):
+                sys.path.remove(str(bundle.path))
 
         chrome = self.browsers.current
         if self.browsers.starts > starts_before and chrome is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from runner.chrome import parse_window_size
 from runner.constants import DEFAULT_ARTIFACTS, DEFAULT_WINDOW_SIZE
 
 ARTIFACT_MODES = ("failure", "filmstrip")
+DRIFT_ACTIONS = ("error", "warn")
 #: Public on-demand Lambda price, x86_64, us-east-1 (arm64 is about 20 % less).
 DEFAULT_PRICE_PER_GB_S = 0.0000166667
 
@@ -28,6 +30,12 @@ def _window_size(value: str) -> str:
 def _mode(value: str) -> str:
     if value not in ARTIFACT_MODES:
         raise argparse.ArgumentTypeError(f"expected one of {', '.join(ARTIFACT_MODES)}, got {value!r}")
+    return value
+
+
+def _drift(value: str) -> str:
+    if value not in DRIFT_ACTIONS:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(DRIFT_ACTIONS)}, got {value!r}")
     return value
 
 
@@ -63,10 +71,14 @@ def add_options(parser: pytest.Parser) -> None:
     lam.addoption("--lambda-read-timeout", metavar="SECONDS", type=positive_float, help="how long to wait for one invocation's answer (default: the function's timeout + 60 s; shorter answers late tests with an error, never a second run).")
     lam.addoption("--lambda-price-gb-s", metavar="USD", type=positive_float, help="price per GB-second for cost estimates (default 0.0000166667, x86_64 on-demand in us-east-1).")
     lam.addoption("--lambda-dry-run", action="store_true", help="print the plan (tests, concurrency, expected wall time and cost) and invoke nothing.")
+    lam.addoption("--lambda-requirements", metavar="PATH", help="the suite's requirements file, built into the image as TEST_REQUIREMENTS; the image must satisfy it (default: ini lambda_requirements, else requirements-ui.txt in the rootdir if present).")
+    lam.addoption("--lambda-image-drift", metavar="ACTION", type=_drift, help="error (default): stop before any test when the image lacks a plugin or package used here, or has another version; warn: say so and run.")
     parser.addini("lambda_function", "Lambda function name or ARN for --lambda.", default="")
     parser.addini("lambda_concurrency", "invocations in flight at most for --lambda.", default="")
     parser.addini("lambda_retries", "infrastructure retries per test for --lambda.", default="2")
     parser.addini("lambda_reruns", "reruns of failed tests for --lambda.", default="0")
+    parser.addini("lambda_requirements", "the suite's requirements file (TEST_REQUIREMENTS of the image), relative to the rootdir.", default="")
+    parser.addini("lambda_image_drift", "error or warn, when the image lacks or differs in what the suite uses.", default="error")
     parser.addini("chrome_binary", "Chrome/Chromium executable for the browser fixture.", default="")
     parser.addini("chromedriver", "chromedriver executable for the browser fixture.", default="")
     parser.addini("window_size", "browser window size, e.g. 1280x900.", default=DEFAULT_WINDOW_SIZE)
@@ -124,6 +136,9 @@ class LambdaSettings:
     dry_run: bool
     price_per_gb_s: float
     read_timeout_s: float | None
+    #: The suite's requirements file, or None.
+    requirements: Path | None = None
+    image_drift: str = "error"
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> LambdaSettings:
@@ -164,4 +179,28 @@ class LambdaSettings:
             dry_run=bool(config.getoption("lambda_dry_run")),
             price_per_gb_s=config.getoption("lambda_price_gb_s") or DEFAULT_PRICE_PER_GB_S,
             read_timeout_s=config.getoption("lambda_read_timeout"),
+            requirements=_requirements_file(config),
+            image_drift=_ini_choice(config, "lambda_image_drift", config.getoption("lambda_image_drift"), _drift),
         )
+
+
+def _ini_choice(config: pytest.Config, name: str, cli: str | None, check: Any) -> str:
+    value = cli or str(config.getini(name) or "").strip()
+    try:
+        return str(check(value))
+    except argparse.ArgumentTypeError as exc:
+        raise pytest.UsageError(f"ini option {name}: {exc}") from None
+
+
+def _requirements_file(config: pytest.Config) -> Path | None:
+    """CLI (relative to where pytest ran), then ini (relative to the rootdir), then requirements-ui.txt if present."""
+    cli = config.getoption("lambda_requirements")
+    ini = str(config.getini("lambda_requirements") or "").strip()
+    if cli or ini:
+        path = Path(config.invocation_params.dir, cli) if cli else Path(config.rootpath, ini)
+        if not path.is_file():
+            source = "--lambda-requirements" if cli else "ini lambda_requirements"
+            raise pytest.UsageError(f"{source}: no such file {str(path)!r}; name the requirements file the image is built with (TEST_REQUIREMENTS).")
+        return path
+    default = Path(config.rootpath, "requirements-ui.txt")
+    return default if default.is_file() else None

@@ -12,19 +12,19 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
-from pathlib import Path
 from queue import Empty
 from typing import Any
 
 import pytest
 
 from runner import bundle as bundling
+from runner import image_check
 from runner.aws import s3
 from runner.aws.lambda_async import AsyncInvoker
 from runner.aws.lambda_client import InvokeOutcome, LambdaFunction, LambdaProblem, default_region, make_client
 from runner.contract import CONTRACT_VERSION, RunEvent
 from runner.dispatch import Invokers
+from runner.forwarding import ForwardingProblem, forwarded_args
 from runner.options import LambdaSettings
 from runner.replay import error_reports, failed, rebuild, replay, short_failure
 from runner.run import UiRun
@@ -33,8 +33,6 @@ from runner.scheduler import Scheduler, Task, dispatch_order, lpt_makespan
 DURATIONS_KEY = "lambda_ui/durations"
 #: Lambda's public price per request (on top of GB-seconds).
 PRICE_PER_REQUEST = 0.0000002
-#: Options of this plugin that the in-Lambda session should see too.
-FORWARDED_OPTIONS = ("artifacts_mode", "window_size")
 
 
 @dataclass
@@ -87,6 +85,11 @@ class LambdaSession:
 
     # -- start-up checks ----------------------------------------------------------
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        try:
+            # The local command line, as the function's pytest should see it; checked first (no AWS call).
+            self._pytest_args = forwarded_args(self.config) + self.settings.pytest_args
+        except ForwardingProblem as exc:
+            raise pytest.UsageError(str(exc)) from None
         destination = self.run.settings.artifacts
         if not destination.startswith("s3://"):
             raise pytest.UsageError(
@@ -120,11 +123,13 @@ class LambdaSession:
         history = self._history()
         if self.settings.dry_run:
             self._print_plan(list(items), history)
+            for problem in self._image_problems():
+                self._write(f"lambda dry run: the image would stop this run: {problem}", yellow=True)
             return True
         if not items:
             return True
+        self._check_image()  # after collection: conftests deeper down may register plugins too
         bundle_ref = self._upload_bundle()
-        self._check_image()
         self._dispatch(session, items, history, bundle_ref)
         return True
 
@@ -166,23 +171,32 @@ class LambdaSession:
         )
         return {"bucket": self.location.bucket, "key": key, "sha256": built.sha256}
 
-    def _check_image(self) -> None:
-        """Compare the image's Python packages (from the start-up info answer) with this machine's; warn on drift."""
-        remote = self.image_distributions
-        if not remote:
+    def _image_problems(self) -> list[str]:
+        """What the function's image lacks or has in another version (runner/image_check.py)."""
+        if not self.image_distributions:
             self._write("lambda: WARNING: the function's info answer listed no Python packages; versions not compared", yellow=True)
+            return []
+        try:
+            needed = image_check.used_here(self.config, self.settings.requirements)
+        except image_check.RequirementsProblem as exc:
+            raise pytest.UsageError(str(exc)) from None
+        return image_check.problems(needed, self.image_distributions)
+
+    def _check_image(self) -> None:
+        """Stop before any test runs when the image cannot run this suite as it runs here."""
+        found = self._image_problems()
+        if not found:
             return
-        names = {"pytest", "selenium", "pytest-lambda-ui"} | _requirement_names(self.config.rootpath / "requirements-ui.txt")
-        drift = []
-        for name in sorted(names):
-            try:
-                local = metadata.version(name)
-            except metadata.PackageNotFoundError:
-                continue
-            if remote.get(name) != local:
-                drift.append(f"{name} {local} here, {remote.get(name, 'missing')} in the image")
-        if drift:
-            self._write("lambda: WARNING: the deployed image differs from this machine: " + "; ".join(drift) + ". Rebuild and deploy the image (docs/deploy.md).", yellow=True)
+        text = (
+            f"lambda: the function's image does not match what this suite uses here: {'; '.join(found)}. "
+            "A plugin missing in the image errors every test. Add what is missing to the suite's requirements file "
+            "(the image's TEST_REQUIREMENTS build argument; --lambda-requirements names it here), rebuild and deploy the image "
+            "(docs/deploy.md)"
+        )
+        if self.settings.image_drift == "warn":
+            self._write(f"{text}. Running anyway (--lambda-image-drift=warn).", yellow=True)
+            return
+        raise pytest.UsageError(f"{text}; or pass --lambda-image-drift=warn to run anyway.")
 
     def _print_plan(self, nodeids: list[str], history: dict[str, float]) -> None:
         known = [history[n] for n in nodeids if n in history]
@@ -217,16 +231,7 @@ class LambdaSession:
         except ValueError as exc:
             raise pytest.UsageError(str(exc)) from None
 
-    def _forwarded_args(self) -> list[str]:
-        forwarded = []
-        for name in FORWARDED_OPTIONS:
-            value = self.config.getoption(name)
-            if value:
-                forwarded.append(f"--{name.replace('_', '-')}={value}")
-        return forwarded + self.settings.pytest_args
-
     def _dispatch(self, session: pytest.Session, items: dict[str, pytest.Item], history: dict[str, float], bundle_ref: dict[str, str]) -> None:
-        self._pytest_args = self._forwarded_args()
         scheduler = self.scheduler = Scheduler(
             items, history, self.concurrency, self.settings.retries, self.settings.reruns, self.settings.throttle_budget_s, now=time.monotonic()
         )
@@ -472,15 +477,3 @@ def _facts_properties(facts: dict[str, Any], outcome: InvokeOutcome) -> list[tup
         if key in outcome.report_line:
             props.append((name, outcome.report_line[key]))
     return props
-
-
-def _requirement_names(path: Path) -> set[str]:
-    names = set()
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            line = line.split("#", 1)[0].strip()
-            if line and not line.startswith("-"):
-                for sep in ("==", ">=", "<=", "~=", "!=", ">", "<", "[", ";", " "):
-                    line = line.split(sep, 1)[0]
-                names.add(line.strip().lower().replace("_", "-"))
-    return names

@@ -16,14 +16,6 @@ from tests.support.services import AWS_TEST_ENV, free_port
 from tests.support.tls import self_signed
 
 
-@pytest.fixture
-def fake_lambda(s3_env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeInvokeApi]:
-    api = FakeInvokeApi(FakeState(function="ui-tests")).start()
-    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", api.endpoint)
-    yield api
-    api.stop()
-
-
 def _run(pytester: pytest.Pytester, bucket: str, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess("--lambda", "--lambda-function=ui-tests", f"--artifacts=s3://{bucket}/runs", "--junitxml=r.xml", *args)
 
@@ -193,14 +185,6 @@ def test_bad_lambda_options(pytester: pytest.Pytester, fake_lambda: FakeInvokeAp
     pytester.makepyfile(test_a="def test_a(): pass\n")
     result = pytester.runpytest_subprocess(*args)
     assert result.ret == 4 and message in result.stderr.str()
-
-
-def test_image_drift_is_a_warning(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
-    fake_lambda.state.distributions = {"pytest": "7.0.0"}
-    pytester.makepyfile(test_a="def test_a(): pass\n")
-    result = _run(pytester, bucket)
-    result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*WARNING: the deployed image differs from this machine: pytest * here, 7.0.0 in the image; *selenium * here, missing in the image*"])
 
 
 def test_sigterm_reports_every_test(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:

@@ -65,7 +65,8 @@ class FakeState:
     #: Raw paths of the Invoke requests, as they arrived.
     invoke_paths: list[str] = field(default_factory=list)
     #: What the "image" has installed; by default the same as this machine.
-    distributions: dict[str, str] = field(default_factory=lambda: {n: metadata.version(n) for n in ("pytest", "selenium", "pytest-lambda-ui")})
+    #: An image built from this machine: every distribution installed here.
+    distributions: dict[str, str] = field(default_factory=lambda: {d.metadata["Name"]: d.version for d in metadata.distributions()})
 
     def attempts(self, nodeid: str) -> int:
         return sum(1 for c in self.calls if c.nodeid == nodeid)
