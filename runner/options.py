@@ -15,6 +15,9 @@ from runner.constants import DEFAULT_ARTIFACTS, DEFAULT_WINDOW_SIZE
 
 ARTIFACT_MODES = ("failure", "filmstrip")
 DRIFT_ACTIONS = ("error", "warn")
+FALLBACK_MODES = ("none", "local")
+#: Invocations in a row that could not connect before --lambda stops dispatching.
+DEFAULT_BREAKER = 3
 #: Public on-demand Lambda price, x86_64, us-east-1 (arm64 is about 20 % less).
 DEFAULT_PRICE_PER_GB_S = 0.0000166667
 
@@ -37,6 +40,17 @@ def _drift(value: str) -> str:
     if value not in DRIFT_ACTIONS:
         raise argparse.ArgumentTypeError(f"expected one of {', '.join(DRIFT_ACTIONS)}, got {value!r}")
     return value
+
+
+def _fallback(value: str) -> str:
+    if value not in FALLBACK_MODES:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(FALLBACK_MODES)}, got {value!r}")
+    return value
+
+
+def lambda_fallback(config: pytest.Config) -> str:
+    """Where tests go whose Lambda invocations failed for infrastructure reasons: none or local (CLI, then ini)."""
+    return _ini_choice(config, "lambda_fallback", config.getoption("lambda_fallback"), _fallback)
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -72,12 +86,16 @@ def add_options(parser: pytest.Parser) -> None:
     lam.addoption("--lambda-price-gb-s", metavar="USD", type=positive_float, help="price per GB-second for cost estimates (default 0.0000166667, x86_64 on-demand in us-east-1).")
     lam.addoption("--lambda-dry-run", action="store_true", help="print the plan (tests, concurrency, expected wall time and cost) and invoke nothing.")
     lam.addoption("--lambda-requirements", metavar="PATH", help="the suite's requirements file, built into the image as TEST_REQUIREMENTS; the image must satisfy it (default: ini lambda_requirements, else requirements-ui.txt in the rootdir if present).")
+    lam.addoption("--lambda-breaker", metavar="N", type=non_negative_int, help=f"stop dispatching once N invocations in a row could not connect to Lambda (refused, name not resolved, connect timeout); 0: never (default {DEFAULT_BREAKER}).")
+    lam.addoption("--lambda-fallback", metavar="MODE", type=_fallback, help="none (default): tests whose invocations failed for infrastructure reasons are errors; local: run them afterwards on local Chrome in this process.")
     lam.addoption("--lambda-image-drift", metavar="ACTION", type=_drift, help="error (default): stop before any test when the image lacks a plugin or package used here, or has another version; warn: say so and run.")
     parser.addini("lambda_function", "Lambda function name or ARN for --lambda.", default="")
     parser.addini("lambda_concurrency", "invocations in flight at most for --lambda.", default="")
     parser.addini("lambda_retries", "infrastructure retries per test for --lambda.", default="2")
     parser.addini("lambda_reruns", "reruns of failed tests for --lambda.", default="0")
     parser.addini("lambda_requirements", "the suite's requirements file (TEST_REQUIREMENTS of the image), relative to the rootdir.", default="")
+    parser.addini("lambda_breaker", "invocations in a row that could not connect before --lambda stops dispatching (0: never).", default=str(DEFAULT_BREAKER))
+    parser.addini("lambda_fallback", "none or local: where tests go whose Lambda invocations failed for infrastructure reasons.", default="none")
     parser.addini("lambda_image_drift", "error or warn, when the image lacks or differs in what the suite uses.", default="error")
     parser.addini("chrome_binary", "Chrome/Chromium executable for the browser fixture.", default="")
     parser.addini("chromedriver", "chromedriver executable for the browser fixture.", default="")
@@ -139,6 +157,8 @@ class LambdaSettings:
     #: The suite's requirements file, or None.
     requirements: Path | None = None
     image_drift: str = "error"
+    breaker: int = DEFAULT_BREAKER
+    fallback: str = "none"
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> LambdaSettings:
@@ -162,6 +182,9 @@ class LambdaSettings:
             )
         retries = config.getoption("lambda_retries")
         reruns = config.getoption("lambda_reruns")
+        breaker = config.getoption("lambda_breaker")
+        if breaker is None:
+            breaker = ini_int("lambda_breaker", non_negative_int)
         max_mb = config.getoption("lambda_max_bundle_mb") or 100.0
         try:
             extra = shlex.split(config.getoption("lambda_pytest_args") or "")
@@ -181,6 +204,8 @@ class LambdaSettings:
             read_timeout_s=config.getoption("lambda_read_timeout"),
             requirements=_requirements_file(config),
             image_drift=_ini_choice(config, "lambda_image_drift", config.getoption("lambda_image_drift"), _drift),
+            breaker=DEFAULT_BREAKER if breaker is None else breaker,
+            fallback=lambda_fallback(config),
         )
 
 

@@ -22,7 +22,7 @@ from runner.artifacts.sinks import ArtifactSink, SinkProblem, make_sink
 from runner.browsers import BrowserManager
 from runner.chrome import ChromeLocation, ChromeNotFound, ChromeProcess, locate_chrome, start_chrome
 from runner.constants import PROP_ARTIFACT_PREFIX, PROP_ARTIFACT_WARNING, WORKERINPUT_RUN_ID
-from runner.options import Settings
+from runner.options import Settings, lambda_fallback
 
 artifacts_key = pytest.StashKey[Artifacts]()
 
@@ -103,8 +103,8 @@ class UiRun:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         # Fail once, at start-up, rather than once per test with a traceback.
-        # Under --lambda the browser runs in Lambda; this machine needs none.
-        if self.config.getoption("lambda_mode", False):
+        # Under --lambda the browser runs in Lambda; this machine needs one only to fall back on.
+        if self.config.getoption("lambda_mode", False) and lambda_fallback(self.config) != "local":
             return
         if any("browser" in getattr(item, "fixturenames", ()) for item in session.items):
             try:

@@ -9,6 +9,10 @@ asks what to do. Three kinds of repeat are kept apart:
 * an **infrastructure fault** (crash, Lambda timeout, lost connection) is
   retried on a new invocation up to ``infra_retries`` times;
 * a **failed test** is re-dispatched up to ``reruns`` times to detect flakiness.
+
+Apart from those, a **breaker**: when ``breaker`` invocations in a row could not
+connect at all, the endpoint is taken for gone and every test not finished is
+handed back at once, rather than each spending its retries on a refusal.
 """
 
 from __future__ import annotations
@@ -75,6 +79,7 @@ class Scheduler:
         throttle_budget_s: float = 300.0,
         now: float = 0.0,
         rand: Callable[[], float] = random.random,
+        breaker: int = 0,
     ) -> None:
         self.max_in_flight = max(1, max_in_flight)
         self.window = float(self.max_in_flight)
@@ -94,6 +99,12 @@ class Scheduler:
         self.retried = 0
         self.rerun_count = 0
         self.min_window_seen = self.window
+        #: Invocations in a row that could not connect (0: the breaker is off), and the first one's cause.
+        self.breaker = breaker
+        self.unreachable_in_row = 0
+        self.first_unreachable = ""
+        #: Set once the breaker trips: the run is over, later answers do not count.
+        self.tripped = False
 
     # -- asking -----------------------------------------------------------------
     @property
@@ -173,3 +184,23 @@ class Scheduler:
             heapq.heappush(self._ready, (now, next(self._counter), task))
             return True
         return False
+
+    def on_reachable(self) -> None:
+        """Any answer that is not a failure to connect: the endpoint is there."""
+        self.unreachable_in_row = 0
+
+    def on_unreachable(self, task: Task, cause: str) -> list[Task] | None:
+        """Count an invocation that could not connect. None while the breaker holds (the caller
+        treats it as any infrastructure fault); when it trips, every test not finished (``task``,
+        the others in flight, the queued), in dispatch order. None of them is in the scheduler any more."""
+        self.unreachable_in_row += 1
+        if self.unreachable_in_row == 1:
+            self.first_unreachable = cause
+        if not self.breaker or self.unreachable_in_row < self.breaker:
+            return None
+        self.tripped = True
+        task.infra_failures.append(cause)
+        self.in_flight.pop(task.nodeid, None)
+        taken = [task, *self.in_flight.values(), *self.drain_queue()]
+        self.in_flight.clear()
+        return sorted(taken, key=lambda t: t.order)  # reported in dispatch order

@@ -24,6 +24,7 @@ from runner.aws.lambda_async import AsyncInvoker
 from runner.aws.lambda_client import InvokeOutcome, LambdaFunction, LambdaProblem, default_region, make_client
 from runner.contract import CONTRACT_VERSION, RunEvent
 from runner.dispatch import Invokers
+from runner.fallback import Fallback, FallbackCause
 from runner.forwarding import ForwardingProblem, forwarded_args
 from runner.options import LambdaSettings
 from runner.replay import error_reports, failed, rebuild, replay, short_failure
@@ -42,7 +43,8 @@ class Settled:
     ``none``: nothing to report (throttled, retried, or dropped when stopping);
     ``rerun``: a failed attempt that goes again; ``error``: the test ends as an error
     with ``message``; ``give_up``: ``tasks`` end as errors with ``message``;
-    ``report``: the test's own reports in ``payload``.
+    ``report``: the test's own reports in ``payload``. ``fallback``: why Lambda could
+    not run the test(s), when ``--lambda-fallback`` may run them locally instead.
     """
 
     action: str
@@ -52,6 +54,7 @@ class Settled:
     message: str = ""
     tasks: list[Task] = field(default_factory=list)
     failed: bool = True
+    fallback: FallbackCause | None = None
 
 
 @dataclass
@@ -77,6 +80,7 @@ class LambdaSession:
         self.image_distributions: dict[str, str] = {}
         self.concurrency = 0
         self.scheduler: Scheduler | None = None
+        self.fallback = Fallback(settings.fallback == "local")
         self._durations: dict[str, float] = {}
         self._last_status = 0.0
         self._pytest_args: list[str] = []
@@ -233,7 +237,8 @@ class LambdaSession:
 
     def _dispatch(self, session: pytest.Session, items: dict[str, pytest.Item], history: dict[str, float], bundle_ref: dict[str, str]) -> None:
         scheduler = self.scheduler = Scheduler(
-            items, history, self.concurrency, self.settings.retries, self.settings.reruns, self.settings.throttle_budget_s, now=time.monotonic()
+            items, history, self.concurrency, self.settings.retries, self.settings.reruns, self.settings.throttle_budget_s, now=time.monotonic(),
+            breaker=self.settings.breaker,
         )
 
         invoker = self._invoker
@@ -285,6 +290,10 @@ class LambdaSession:
             self.totals.finished = time.monotonic()
             self._save_history(history)
             self.run.suite_properties.update(self._suite_facts())
+        try:
+            self.fallback.run(session, deadline, self.settings.deadline_s)  # after the loop, as in a plain local run
+        finally:
+            self.run.suite_properties["lambda_fallback_local"] = sum(self.fallback.ran.values())
         if session.shouldfail:
             raise session.Failed(session.shouldfail)
         if session.shouldstop:
@@ -297,6 +306,7 @@ class LambdaSession:
             self._report(items, task, settled)
         self._give_up(items, waiting, waiting_message)
         self._give_up(items, running, running_message)
+        self.fallback.report_as_errors()  # the run stops: held tests keep their Lambda errors
 
     def _status(self, scheduler: Scheduler) -> None:
         now = time.monotonic()
@@ -308,8 +318,10 @@ class LambdaSession:
             f"{scheduler.throttled} throttled, {scheduler.retried} retried, window {int(scheduler.window)}"
         )
 
-    def _give_up(self, items: dict[str, pytest.Item], tasks: list[Task], message: str) -> None:
+    def _give_up(self, items: dict[str, pytest.Item], tasks: list[Task], message: str, fallback: FallbackCause | None = None) -> None:
         for task in tasks:
+            if self.fallback.hold(items[task.nodeid], message, fallback, self._attempt_properties(task)):
+                continue
             self.totals.gave_up.append(task.nodeid)
             replay(items[task.nodeid], error_reports(items[task.nodeid], message, self._attempt_properties(task)))
 
@@ -340,6 +352,10 @@ class LambdaSession:
     def _decide(self, task: Task, outcome: InvokeOutcome, now: float, repeat: bool) -> Settled:
         scheduler = self.scheduler
         assert scheduler is not None
+        if scheduler.tripped:  # the breaker took every test: later answers do not count
+            return Settled("none", now)
+        if not outcome.unreachable:
+            scheduler.on_reachable()
         if outcome.kind == "throttled":
             if not repeat:
                 scheduler.in_flight.pop(task.nodeid, None)  # stopping: a test that never started is not run
@@ -349,7 +365,7 @@ class LambdaSession:
                 for t in gave_up:
                     scheduler.in_flight.pop(t.nodeid, None)
                 return Settled(
-                    "give_up", now, tasks=gave_up, failed=True,
+                    "give_up", now, tasks=gave_up, failed=True, fallback=FallbackCause.THROTTLED,
                     message=f"throttled: Lambda refused invocations ({outcome.reason or 'TooManyRequestsException'}) for over "
                     f"{self.settings.throttle_budget_s:.0f} s without progress; raise the function's concurrency or lower --lambda-concurrency",
                 )
@@ -366,11 +382,22 @@ class LambdaSession:
                 scheduler.on_infra_fault(task, message, outcome.request_id, now, fatal=True)
                 return Settled("error", now, message=f"the Lambda handler refused this test: {message}")
         if outcome.kind == "infra":
+            if outcome.unreachable and (taken := scheduler.on_unreachable(task, outcome.cause)) is not None:
+                return Settled(
+                    "give_up", now, tasks=taken, fallback=FallbackCause.UNREACHABLE,
+                    message=f"Lambda unreachable: {scheduler.first_unreachable}; {scheduler.unreachable_in_row} invocations in a row could not connect to {self._invoker.endpoint}",
+                )
             if scheduler.on_infra_fault(task, outcome.cause, outcome.request_id, now, fatal=outcome.reason == "fatal" or not repeat):
                 return Settled("none", now)
             causes = "; ".join(f"attempt {i}: {c}" for i, c in enumerate(task.infra_failures, 1))
             ids = ", ".join(task.request_ids) or "none"
-            return Settled("error", now, message=f"infrastructure failure after {len(task.infra_failures)} attempt(s) ({causes}); request ids: {ids}")
+            # Retries spent (not a fault that must not be repeated, nor a stopping run): Lambda could not run it.
+            spent = outcome.reason != "fatal" and repeat
+            fallback = (FallbackCause.UNREACHABLE if outcome.unreachable else FallbackCause.RETRIES_SPENT) if spent else None
+            return Settled(
+                "error", now, fallback=fallback, failed=not (fallback and self.fallback.enabled),  # held for local Chrome: not a failure yet
+                message=f"infrastructure failure after {len(task.infra_failures)} attempt(s) ({causes}); request ids: {ids}",
+            )
         if not isinstance(payload, dict) or payload.get("kind") != "run":
             scheduler.on_infra_fault(task, "malformed response", outcome.request_id, now, fatal=True)
             return Settled("error", now, message=f"the Lambda answered something that is not a test result: {str(payload)[:300]}")
@@ -387,10 +414,11 @@ class LambdaSession:
         if settled.action == "none":
             return
         if settled.action == "give_up":
-            self._give_up(items, settled.tasks, settled.message)
+            self._give_up(items, settled.tasks, settled.message, settled.fallback)
             return
         if settled.action == "error":
-            replay(item, error_reports(item, settled.message, self._attempt_properties(task)))
+            if not self.fallback.hold(item, settled.message, settled.fallback, self._attempt_properties(task)):
+                replay(item, error_reports(item, settled.message, self._attempt_properties(task)))
             return
         payload = settled.payload or {}
         outcome = settled.outcome or InvokeOutcome("ok")
@@ -466,6 +494,10 @@ class LambdaSession:
         terminalreporter.line(f"billed {self.totals.billed_gb_s:.1f} GB-s, about ${cost:.4f}")
         if self.totals.flaky:
             terminalreporter.line("flaky (failed, then passed on a rerun): " + ", ".join(self.totals.flaky), yellow=True)
+        if s.tripped:
+            terminalreporter.line(f"Lambda unreachable: {s.unreachable_in_row} invocations in a row could not connect to {self._invoker.endpoint}; dispatching stopped (--lambda-breaker)", red=True)
+        if line := self.fallback.summary():
+            terminalreporter.line(line, yellow=True)
 
 
 def _facts_properties(facts: dict[str, Any], outcome: InvokeOutcome) -> list[tuple[str, object]]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import errno
 import socket
 import ssl
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from urllib.parse import unquote, urlsplit
 
 #: An answer's head larger than this is not an HTTP answer we understand.
 MAX_HEAD_BYTES = 64 * 1024
+#: Connect errors that mean nobody is there (as opposed to a peer that answered wrongly).
+UNREACHABLE_ERRNOS = frozenset({errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ETIMEDOUT})
 
 
 class HttpError(Exception):
@@ -34,7 +37,15 @@ class HttpError(Exception):
 
 
 class ConnectFailed(HttpError):
-    """No connection to the endpoint (name, refusal, timeout, TLS handshake, or the proxy said no)."""
+    """No connection to the endpoint (name, refusal, timeout, TLS handshake, or the proxy said no).
+
+    ``unreachable``: nothing answered at all (the name does not resolve, every address refused
+    or timed out), as opposed to a peer that answered wrongly (TLS, a proxy's refusal).
+    """
+
+    def __init__(self, message: str, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 class ConnectionClosed(HttpError):
@@ -272,9 +283,11 @@ class Http1Client:
         try:
             connection = await asyncio.wait_for(self._connect(), self._connect_timeout_s)
         except asyncio.TimeoutError:
-            raise ConnectFailed(f"no connection to {self._origin()} within {self._connect_timeout_s:g} s") from None
+            raise ConnectFailed(f"no connection to {self._origin()} within {self._connect_timeout_s:g} s", unreachable=True) from None
         except ssl.SSLError as exc:
             raise ConnectFailed(f"TLS with {self.host}:{self.port} failed: {exc}") from exc
+        except _Unreachable as exc:
+            raise ConnectFailed(f"cannot connect to {self._origin()}: {exc}", unreachable=True) from exc
         except OSError as exc:
             raise ConnectFailed(f"cannot connect to {self._origin()}: {exc}") from exc
         self._all.add(connection)
@@ -287,11 +300,13 @@ class Http1Client:
     async def _connect(self) -> _Connection:
         loop = asyncio.get_running_loop()
         if self._proxy is None:
-            transport, connection = await loop.create_connection(_Connection, self.host, self.port, ssl=self._ssl, server_hostname=self.host if self._ssl else None)
+            sock = await _open_socket(self.host, self.port)
+            transport, connection = await loop.create_connection(_Connection, sock=sock, ssl=self._ssl, server_hostname=self.host if self._ssl else None)
             _keepalive(transport)
             return connection
         proxy_port = self._proxy.port or (443 if self._proxy.scheme == "https" else 80)
-        transport, connection = await loop.create_connection(_Connection, self._proxy.hostname, proxy_port)
+        sock = await _open_socket(self._proxy.hostname or "", proxy_port)
+        transport, connection = await loop.create_connection(_Connection, sock=sock)
         _keepalive(transport)
         if self._ssl is None:
             return connection  # an http endpoint: requests go to the proxy in absolute form
@@ -314,6 +329,46 @@ class Http1Client:
     def proxy_authorization(self) -> str | None:
         """The ``Proxy-Authorization`` value for absolute-form requests through an http proxy."""
         return self._proxy_auth if self._proxy is not None and self.scheme == "http" else None
+
+
+class _Unreachable(OSError):
+    """Every address of the host refused or was out of reach, or the name did not resolve."""
+
+
+def _is_unreachable(exc: OSError) -> bool:
+    return isinstance(exc, (ConnectionRefusedError, TimeoutError, socket.gaierror)) or exc.errno in UNREACHABLE_ERRNOS
+
+
+async def _open_socket(host: str, port: int) -> socket.socket:
+    """A socket connected to the first address of ``host`` that accepts, tried in order as asyncio does.
+
+    asyncio merges the errors of several addresses (``localhost``: ::1 and 127.0.0.1) into one
+    plain OSError; kept apart here, they tell a refused endpoint from any other failure.
+    """
+    loop = asyncio.get_running_loop()
+    try:
+        addresses = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise _Unreachable(f"cannot resolve {host}: {exc}") from exc
+    errors: list[OSError] = []
+    for family, kind, proto, _name, address in addresses:
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setblocking(False)
+            await loop.sock_connect(sock, address)
+            return sock
+        except OSError as exc:
+            sock.close()
+            errors.append(exc)
+        except BaseException:
+            sock.close()
+            raise
+    if not errors:
+        raise _Unreachable(f"no address for {host}")
+    message = "; ".join(dict.fromkeys(str(exc) for exc in errors))
+    if all(_is_unreachable(exc) for exc in errors):
+        raise _Unreachable(message)
+    raise OSError(message)
 
 
 def _keepalive(transport: asyncio.BaseTransport) -> None:

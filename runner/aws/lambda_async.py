@@ -69,6 +69,12 @@ class AsyncInvoker:
         proxy_auth = self._http.proxy_authorization()
         self._request_line = f"POST {target} HTTP/1.1\r\nHost: {canonical_host(self.url)}\r\n" + (f"Proxy-Authorization: {proxy_auth}\r\n" if proxy_auth else "")
 
+    @property
+    def endpoint(self) -> str:
+        """Scheme, host and port of the Invoke URL, for messages."""
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"
+
     def signed_headers(self, body: bytes) -> dict[str, str]:
         credentials = self._credentials.get_frozen_credentials()  # refreshes when they are about to expire
         return self._signer.headers(body, self._headers, credentials.access_key, credentials.secret_key, credentials.token)
@@ -82,7 +88,7 @@ class AsyncInvoker:
             return read_timeout()
         except ConnectFailed as exc:
             # The causes read as botocore's would (runner/aws/lambda_client.py).
-            return InvokeOutcome("infra", cause=f"connection lost: EndpointConnectionError: {exc}")
+            return InvokeOutcome("infra", cause=f"connection lost: EndpointConnectionError: {exc}", unreachable=exc.unreachable)
         except ConnectionClosed as exc:
             return InvokeOutcome("infra", cause=f"connection lost: ConnectionClosedError: {exc}")
         except MalformedAnswer as exc:

@@ -22,6 +22,7 @@ from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     ConnectionClosedError,
+    ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
     ProxyConnectionError,
@@ -57,6 +58,9 @@ class InvokeOutcome:
     reason: str = ""
     #: For infra faults: a short cause a person can read.
     cause: str = ""
+    #: For infra faults: no connection could be made at all (refused, name not resolved, connect
+    #: timeout). The endpoint may be gone; the invocation certainly never started.
+    unreachable: bool = False
     log_tail: str = ""
     report_line: dict[str, float] = field(default_factory=dict)
 
@@ -167,7 +171,9 @@ class LambdaFunction:
             )
         except ReadTimeoutError:
             return read_timeout()
-        except (EndpointConnectionError, ConnectionClosedError) as exc:
+        except (EndpointConnectionError, ConnectTimeoutError) as exc:  # refused, no such name, connect timeout
+            return InvokeOutcome("infra", cause=f"connection lost: {type(exc).__name__}", unreachable=True)
+        except ConnectionClosedError as exc:
             return InvokeOutcome("infra", cause=f"connection lost: {type(exc).__name__}")
         except BotoCoreError as exc:
             return InvokeOutcome("infra", cause=f"{type(exc).__name__}: {exc}")

@@ -24,7 +24,7 @@ from typing import Any
 from runner.constants import PROP_ARTIFACT_PREFIX, PROP_ARTIFACT_WARNING
 
 #: An ``<error>`` message starting with one of these is an infrastructure outcome.
-INFRA_PREFIXES = ("infrastructure failure after", "throttled:", "run aborted", "the Lambda handler refused")
+INFRA_PREFIXES = ("infrastructure failure after", "throttled:", "run aborted", "the Lambda handler refused", "Lambda unreachable")
 _PHASE_WRAPPER = re.compile(r'^failed on (setup|teardown) with "')
 _ATTACHMENT = re.compile(r"^\[\[ATTACHMENT\|(.+)\]\]\s*$")
 INTERIM_TAGS = ("flakyFailure", "flakyError", "rerunFailure", "rerunError")

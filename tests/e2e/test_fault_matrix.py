@@ -427,7 +427,8 @@ def test_connection_loss_mid_invocation(loopback_s3: LoopbackS3, tmp_path: Path)
         wait_http(endpoint + "/")
         client = subprocess.Popen(
             [sys.executable, "-m", "pytest", "--lambda", "--lambda-function=UiTestFunction", f"--artifacts=s3://{bucket}/runs",
-             "--junitxml=r.xml", "-p", "no:cacheprovider", "--lambda-concurrency=1", "--lambda-retries=1"],
+             "--junitxml=r.xml", "-p", "no:cacheprovider", "--lambda-concurrency=1", "--lambda-retries=1",
+             "--lambda-breaker=0"],  # each test's own retries here; the breaker: tests/e2e/test_fallback.py
             cwd=work, env={**env, "AWS_ENDPOINT_URL_LAMBDA": endpoint}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         _wait_for("the quick test is answered", lambda: "test_0_quick" in log.read_text(), 60)

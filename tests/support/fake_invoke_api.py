@@ -64,6 +64,8 @@ class FakeState:
     proxied_requests: int = 0
     #: Raw paths of the Invoke requests, as they arrived.
     invoke_paths: list[str] = field(default_factory=list)
+    #: Wall-clock time (``time.time()``) from which nothing listens any more: connections are refused.
+    stopped_at: float | None = None
     #: What the "image" has installed; by default the same as this machine.
     #: An image built from this machine: every distribution installed here.
     distributions: dict[str, str] = field(default_factory=lambda: {d.metadata["Name"]: d.version for d in metadata.distributions()})
@@ -84,9 +86,10 @@ def _report(nodeid: str, when: str, outcome: str, longrepr: Any = None, duration
 def _behaviour(name: str) -> dict[str, Any]:
     """Tokens in a test name: slow<N> (N tenths of a second), sleepms<N> (N ms), fail, flaky (fails its
     first attempt), crashonce (runtime exit on attempt 1), crash (always), timeout
-    (Lambda timeout), unhealthy (retryable handler error once), bigsleep<N> (N s)."""
+    (Lambda timeout), unhealthy (retryable handler error once), bigsleep<N> (N s), goodbye (passes,
+    then the whole fake stops: the endpoint is gone and connections are refused)."""
     found: dict[str, Any] = {}
-    for token in ("fail", "flaky", "crashonce", "crash", "timeout", "unhealthy", "refused", "skip", "garbage", "notjson", "hangup"):
+    for token in ("fail", "flaky", "crashonce", "crash", "timeout", "unhealthy", "refused", "skip", "garbage", "notjson", "hangup", "goodbye"):
         if re.search(rf"(^|_){token}($|_|\[|\d)", name):
             found[token] = True
     if m := re.search(r"slow(\d+)", name):
@@ -107,6 +110,8 @@ class _Reply:
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    #: After this answer the fake stops (``goodbye``).
+    then_stop: bool = False
 
 
 def _json_reply(status: int, body: Any, headers: dict[str, str] | None = None, delay_s: float = 0.0) -> _Reply:
@@ -188,7 +193,9 @@ def _scripted(state: FakeState, event: dict[str, Any], nodeid: str, attempt_no: 
         _report(nodeid, "teardown", "passed"),
     ]
     facts = {"cold": attempt_no == 1, "environment_id": "fake", "chrome_version": "1.2.3.4"}
-    return _json_reply(200, {**common, "exit_code": 1 if fails else 0, "reports": reports, "facts": facts}, headers, seconds)
+    reply = _json_reply(200, {**common, "exit_code": 1 if fails else 0, "reports": reports, "facts": facts}, headers, seconds)
+    reply.then_stop = bool(b.get("goodbye"))
+    return reply
 
 
 class FakeInvokeApi:
@@ -211,6 +218,7 @@ class FakeInvokeApi:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.base_events.Server | None = None
+        self._stop_lock = threading.Lock()
 
     def start(self) -> FakeInvokeApi:
         self._thread.start()
@@ -220,19 +228,26 @@ class FakeInvokeApi:
         return self
 
     def stop(self) -> None:
-        if not self._loop.is_running():
-            return
+        with self._stop_lock:  # the fake may be stopping itself (goodbye) when a test stops it too
+            if not self._loop.is_running():
+                return
 
-        async def close() -> None:
-            assert self._server is not None
-            self._server.close()
-            for task in asyncio.all_tasks():
-                if task is not asyncio.current_task():
-                    task.cancel()
+            async def close() -> None:
+                self._stop_listening()
+                for task in asyncio.all_tasks():
+                    if task is not asyncio.current_task():
+                        task.cancel()
 
-        asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
+            asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=10)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+
+    def _stop_listening(self) -> None:
+        """Close the listening socket (on the loop): from now on connections are refused."""
+        assert self._server is not None
+        self._server.close()
+        if self.state.stopped_at is None:
+            self.state.stopped_at = time.time()
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -261,6 +276,10 @@ class FakeInvokeApi:
                 head += [f"{k}: {v}" for k, v in reply.headers.items()]
                 writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data)
                 await writer.drain()
+                if reply.then_stop:
+                    self._stop_listening()  # at once: the client's next connection is refused
+                    threading.Thread(target=self.stop, daemon=True).start()  # the rest from outside the loop
+                    return
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError, OSError):
             pass  # clients that hang up (a killed pytest) are part of the tests
         finally:
