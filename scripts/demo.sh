@@ -4,12 +4,19 @@
 # (lambda-ui-local-lambda, the real handler under awslambdaric, configured from template.yaml).
 # No AWS account is used. Prints a summary and where the report, the HTML page and the
 # screenshots are.
+#
+#   DEMO_SUITE=examples/demo ./scripts/demo.sh
+#   DEMO_SUITE=examples/byo/selenium_fixture ./scripts/demo.sh -- --driver Chrome --base-url http://127.0.0.1:8765
+#
+# Arguments (after an optional "--") go to pytest as typed, as in a local run of the suite.
+# BYO_FAIL, when set, also reaches the function's environments (examples/byo/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 CONCURRENCY=${DEMO_CONCURRENCY:-3}   # headless Chrome peaks at 2-3 at once on a 2-core machine
 SUITE=${DEMO_SUITE:-examples/ui}
+if [ "${1:-}" = "--" ]; then shift; fi
 work=$(mktemp -d /tmp/lambda-ui-demo.XXXXXX)
 pids=()
 cleanup() {
@@ -36,8 +43,9 @@ else:
     raise SystemExit("the loopback S3 did not start; see its log")
 PY
 
+# The function's environment is its own, not this shell's: pass the byo suites' switch on.
 .venv/bin/lambda-ui-local-lambda --template template.yaml --port 0 --concurrency "$CONCURRENCY" \
-  --prestart "$CONCURRENCY" --ready-file "$work/lambda.url" -q >"$work/lambda.log" 2>&1 &
+  --prestart "$CONCURRENCY" --ready-file "$work/lambda.url" --pass-env BYO_FAIL -q >"$work/lambda.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 300); do [ -s "$work/lambda.url" ] && break; sleep 0.1; done
 [ -s "$work/lambda.url" ] || { cat "$work/lambda.log"; echo "the local Lambda did not start"; exit 1; }

@@ -1,0 +1,1 @@
+"""A plain-Selenium page-object suite with a team plugin loaded by ``-p``."""

@@ -1,0 +1,1 @@
+"""pytest-selenium's ``selenium`` fixture, ``--driver Chrome`` and pytest-base-url's ``--base-url``."""

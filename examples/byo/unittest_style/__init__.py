@@ -1,0 +1,1 @@
+"""A ``unittest.TestCase`` suite: one Chrome per class, built in ``setUpClass``; pytest runs it."""
