@@ -125,5 +125,8 @@ def test_suite_matches_a_local_run(byo_stack: Stack, tmp_path: Path, suite: Suit
             cwd=REPO, env=byo_stack.env(), capture_output=True, text=True, timeout=120,
         )
         assert rendered.returncode == 0, rendered.stderr[-2000:]
-        images = re.findall(r'<img[^>]+src="(data:image/png;base64,|[^"]*/failure-screenshot\.png\?X-Amz-)', page.read_text())
+        html = page.read_text()
+        images = re.findall(r'<img[^>]+src="(data:image/png;base64,|[^"]*/failure-screenshot\.png\?X-Amz-)', html)
         assert len(images) == 1, f"{xml}: the failing test's screenshot is not shown once: {images}"
+        for name in ("failure-page.html", "failure-console.log"):
+            assert re.search(rf'<a href="[^"]*/{re.escape(name)}[?"]', html), f"{xml}: no link to {name}"

@@ -182,29 +182,33 @@ def test_throttles_at_reserved_concurrency_two_never_duplicate_a_test(loopback_s
     assert len(_cases(work / "r.xml")) == 20
 
 
-def test_the_command_line_reaches_the_function(stack: Stack, tmp_path: Path) -> None:
+def test_the_command_line_reaches_the_function(stack: Stack, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """A conftest option, a -p plugin, an -o override and the ini addopts arrive as typed here;
     the client's own options (-x, -k, --junitxml) do not."""
-    work = tmp_path / "suite"
-    work.mkdir()
-    (work / "pytest.ini").write_text("[pytest]\naddopts = -p no:randomly --strict-markers\nmarkers =\n    smoke: a marker\n")
-    (work / "conftest.py").write_text("def pytest_addoption(parser):\n    parser.addoption('--greeting', default='')\n")
-    (work / "hello_plugin.py").write_text("import pytest\n\n@pytest.fixture\ndef plugin_says():\n    return 'plugin loaded'\n")
-    (work / "test_args.py").write_text(
-        "import os, pytest\n\n"
-        "@pytest.mark.smoke\n"
-        "def test_options_arrive(request, plugin_says):\n"
-        "    assert request.config.getoption('greeting') == 'hello world'\n"
-        "    assert plugin_says == 'plugin loaded'\n"
-        "    assert request.config.getini('xfail_strict') is True\n"
-        "    if 'AWS_LAMBDA_FUNCTION_NAME' in os.environ:  # in the function: the client's own options stayed behind\n"
-        "        assert not request.config.option.maxfail and not request.config.option.keyword\n"
-        "    assert request.config.option.strict_markers\n\n"
-        "def test_other():\n    pass\n"
+    for name, value in stack.env().items():
+        if name.startswith("AWS_"):
+            monkeypatch.setenv(name, value)
+    pytester.makeini("[pytest]\naddopts = -p no:randomly --strict-markers\nmarkers =\n    smoke: a marker\n")
+    pytester.makeconftest("def pytest_addoption(parser):\n    parser.addoption('--greeting', default='')\n")
+    pytester.makepyfile(
+        hello_plugin="import pytest\n\n@pytest.fixture\ndef plugin_says():\n    return 'plugin loaded'\n",
+        test_args="""
+        import os, pytest
+
+        @pytest.mark.smoke
+        def test_options_arrive(request, plugin_says):
+            assert request.config.getoption('greeting') == 'hello world'
+            assert plugin_says == 'plugin loaded'
+            assert request.config.getini('xfail_strict') is True
+            if 'AWS_LAMBDA_FUNCTION_NAME' in os.environ:  # in the function: the client's own options stayed behind
+                assert not request.config.option.maxfail and not request.config.option.keyword
+
+        def test_other():
+            pass
+        """,
     )
-    args = ["--greeting", "hello world", "-p", "hello_plugin", "-o", "xfail_strict=true", "-x", "-k", "options or other", "--junitxml=r.xml"]
-    local = stack.pytest(*args, "-p", "no:cacheprovider", lambda_mode=False, cwd=str(work))
-    assert local.returncode == 0, local.stdout[-3000:]
-    remote = stack.pytest(*args, "-p", "no:cacheprovider", cwd=str(work))
-    assert remote.returncode == 0, remote.stdout[-3000:]
-    assert {name: _outcome(c)[0] for (_cls, name), c in _cases(work / "r.xml").items()} == {"test_options_arrive": "passed", "test_other": "passed"}
+    args = ["--greeting", "hello world", "-p", "hello_plugin", "-o", "xfail_strict=true", "-x", "-k", "options or other", "-p", "no:cacheprovider"]
+    pytester.runpytest_subprocess(*args).assert_outcomes(passed=2)
+    remote = pytester.runpytest_subprocess("--lambda", "--lambda-function=UiTestFunction", f"--artifacts=s3://{stack.bucket}/runs", "--junitxml=r.xml", *args)
+    remote.assert_outcomes(passed=2)
+    assert {name: _outcome(c)[0] for (_cls, name), c in _cases(pytester.path / "r.xml").items()} == {"test_options_arrive": "passed", "test_other": "passed"}
