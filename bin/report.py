@@ -8,9 +8,12 @@
 Exit codes (docs/reports.md):
 
 - 0: done; for ``summary``, no test failed or errored;
-- 1: ``summary`` only: the report has failed or errored tests (infrastructure outcomes included);
+- 1: ``summary``: the report has failed or errored tests (infrastructure outcomes included);
+  ``download``: the copy was written, but some links were skipped (out of the report's scope,
+  or keys this folder cannot hold; listed on stderr);
 - 2: usage error, or an input that cannot be used (missing, unreadable, too large,
-  not well-formed, unsafe XML, S3 bucket missing or unreachable); nothing was written;
+  not well-formed, unsafe XML, nested too deep, an unreadable encoding, S3 bucket missing
+  or unreachable); nothing was written;
 - 3: internal error (a bug; ``LAMBDA_UI_REPORT_DEBUG=1`` shows the traceback);
 - 130: interrupted.
 """
@@ -29,11 +32,13 @@ from runner.reports import html as html_mod
 from runner.reports import merge as merge_mod
 from runner.reports import summary as summary_mod
 from runner.reports.safety import DEFAULT_MAX_SIZE_MB, ReportError
+from runner.reports.scope import build_scope
 from runner.reports.sources import DEFAULT_EXPIRES_S, MAX_EXPIRES_S, S3Reader, expand_inputs
 
 PROG = "lambda-ui-report"
 EXIT_OK = 0
 EXIT_TESTS_FAILED = 1
+EXIT_SKIPPED = 1  # download: written, but some links skipped
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
@@ -53,12 +58,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read the JUnit reports of pytest-lambda-ui runs (local or --lambda): summarise, merge, "
         "render as one HTML file, or download their S3 artifacts.",
         epilog="Exit codes: 0 done (summary: no failed or errored test); 1 summary: the report has failed or "
-        "errored tests; 2 usage error or unusable input; 3 internal error; 130 interrupted. See docs/reports.md.",
+        "errored tests, download: some links were skipped; 2 usage error or unusable input (nothing written); "
+        "3 internal error; 130 interrupted. See docs/reports.md.",
     )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--max-size-mb", type=positive_float, default=DEFAULT_MAX_SIZE_MB, metavar="MB",
         help="refuse report files larger than this (default: %(default)g)",
+    )
+    scoped = argparse.ArgumentParser(add_help=False)
+    scoped.add_argument(
+        "--artifacts-location", action="append", default=[], metavar="LOC",
+        help="read artifacts only under this s3://bucket/prefix or folder (repeatable), instead of the run's "
+        "artifacts_location the report names; links elsewhere are shown as text, never fetched",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -86,9 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("inputs", nargs="+", metavar="IN", help="JUnit files, globs (quote them) or s3://bucket/key")
 
     html = sub.add_parser(
-        "html", parents=[common], help="one self-contained HTML file: totals, filterable tests, screenshots, timeline",
+        "html", parents=[common, scoped], help="one self-contained HTML file: totals, filterable tests, screenshots, timeline",
         description="Render a report as one HTML file with inline CSS and JavaScript. Local screenshots are "
-        "embedded; S3 artifacts are linked with presigned URLs.",
+        "embedded; S3 artifacts are linked with presigned URLs. Only artifacts under the report's folder or its "
+        "run's artifacts_location are read; any other link is shown as text.",
     )
     html.add_argument("reports", nargs="+", metavar="REPORT", help="JUnit file, glob or s3://bucket/key (several are merged)")
     html.add_argument("-o", "--output", default="report.html", metavar="FILE", help="HTML file to write (default: %(default)s)")
@@ -108,9 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     html.add_argument("--title", help="page title (default: from the run id)")
 
     download = sub.add_parser(
-        "download", parents=[common], help="fetch a report's S3 artifacts and write a copy of the report linking the local files",
+        "download", parents=[common, scoped], help="fetch a report's S3 artifacts and write a copy of the report linking the local files",
         description="Download the s3:// artifacts a report links into DIR/<bucket>/<key> and write a copy of the "
-        "report whose properties and [[ATTACHMENT|…]] lines point at them, relative to --link-base (GitLab: the project folder).",
+        "report whose properties and [[ATTACHMENT|…]] lines point at them, relative to --link-base (GitLab: the project folder). "
+        "Only keys under the run's artifacts_location are fetched. A link outside it, or a key this folder cannot hold "
+        "(a part too long for a file name; a/b next to a/b/c), is skipped and listed; the rest is still downloaded, "
+        "and the command then exits 1.",
     )
     download.add_argument("report", metavar="REPORT", help="JUnit file or s3://bucket/key")
     download.add_argument("directory", metavar="DIR", help="folder for the artifacts")
@@ -131,8 +147,14 @@ def _max_bytes(args: argparse.Namespace) -> int:
     return int(args.max_size_mb * 1_000_000)
 
 
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+
+
 def _summary(args: argparse.Namespace) -> int:
     report = merge_mod.read_report(expand_inputs(args.reports), _max_bytes(args), S3Reader())
+    _warn(report.warnings)
     style = summary_mod.Style(summary_mod.use_color(args.color, sys.stdout))
     print(summary_mod.render(report, style, slowest=args.slowest, max_failures=args.max_failures, message_lines=args.message_lines))
     return EXIT_TESTS_FAILED if report.problems else EXIT_OK
@@ -143,6 +165,7 @@ def _merge(args: argparse.Namespace) -> int:
     inputs = expand_inputs(args.inputs)
     result = merge_mod.merge_files(inputs, _max_bytes(args), reader)
     merge_mod.write_xml(result.xml, args.output, reader)
+    _warn(result.warnings)
     counts = ", ".join(f"{n} {o.label}" for o, n in result.counts.items() if n)
     print(
         f"merged {len(inputs)} file(s) into {args.output}: {result.tests} tests ({counts}); "
@@ -155,9 +178,9 @@ def _html(args: argparse.Namespace) -> int:
     reader = S3Reader()
     inputs = expand_inputs(args.reports)
     report = merge_mod.read_report(inputs, _max_bytes(args), reader)
-    roots = [Path(p) for p in args.artifacts_root] or [Path.cwd()]
-    if not args.artifacts_root and len(inputs) == 1 and not inputs[0].startswith("s3://"):
-        roots.append(Path(inputs[0]).resolve().parent)
+    folders = [Path(i).resolve().parent for i in inputs if not i.startswith("s3://")]
+    anchors = [Path(p) for p in args.artifacts_root] or [Path.cwd(), *folders]
+    scope = build_scope(report.run, folders, anchors, args.artifacts_location or None)
     options = html_mod.HtmlOptions(
         output=Path(args.output),
         expires_s=args.expires,
@@ -165,10 +188,13 @@ def _html(args: argparse.Namespace) -> int:
         embed_max_bytes=int(args.embed_max_mb * 1_000_000),
         title=args.title,
     )
-    outcome = html_mod.write_html(report, options, roots, reader)
-    for warning in outcome.warnings:
-        print(f"{PROG}: warning: {warning}", file=sys.stderr)
-    print(f"wrote {args.output}: {len(report.cases)} tests, {outcome.embedded} image(s) embedded, {outcome.linked} linked, {outcome.gaps} not available")
+    outcome = html_mod.write_html(report, options, scope, reader)
+    _warn(report.warnings + outcome.warnings)
+    refused = f", {outcome.refused} not read (outside the report's scope)" if outcome.refused else ""
+    print(
+        f"wrote {args.output}: {len(report.cases)} tests, {outcome.embedded} image(s) embedded, {outcome.linked} linked, "
+        f"{outcome.gaps} not available{refused}"
+    )
     return EXIT_OK
 
 
@@ -181,10 +207,14 @@ def _download(args: argparse.Namespace) -> int:
         max_artifact_bytes=int(args.max_artifact_mb * 1_000_000),
         absolute=args.absolute,
     )
-    outcome = download_mod.download(args.report, options, _max_bytes(args), S3Reader())
-    for warning in outcome.warnings:
-        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    outcome = download_mod.download(args.report, options, _max_bytes(args), S3Reader(), args.artifacts_location or None)
+    _warn(outcome.warnings)
+    for reason in outcome.skipped:
+        print(f"{PROG}: skipped: {reason}", file=sys.stderr)
     print(f"downloaded {outcome.downloaded} of {outcome.total} S3 artifact(s) into {args.directory}; wrote {outcome.output}")
+    if outcome.skipped:
+        print(f"{PROG}: {len(outcome.skipped)} link(s) skipped (listed above); exit {EXIT_SKIPPED}", file=sys.stderr)
+        return EXIT_SKIPPED
     return EXIT_OK
 
 
@@ -201,6 +231,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except ReportError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RecursionError:  # a safety net: parse_xml already refuses deep nesting
+        print(f"{PROG}: error: an input is nested too deeply to process", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

@@ -8,10 +8,17 @@ folder by default, which is ``$CI_PROJECT_DIR`` in a GitLab job), in the
 ``artifact:`` properties and in every ``[[ATTACHMENT|…]]`` line (also those
 inside ``<flakyFailure>`` and friends). An artifact that cannot be fetched
 keeps its S3 link and gets an ``artifact_warning`` saying why.
+
+Only links under the run's own ``artifacts_location`` are fetched (see
+:mod:`runner.reports.scope`). A link out of that scope, or a key this folder
+cannot hold (a part too long for a file name, ``a/b`` next to ``a/b/c``), is
+skipped with its reason; the others are still fetched, and the caller exits
+non-zero so the skip is noticed.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -21,10 +28,15 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from runner.constants import PROP_ARTIFACT_PREFIX, PROP_ARTIFACT_WARNING
+from runner.reports.atomic import write_atomic
+from runner.reports.model import run_facts
 from runner.reports.safety import ReportError, check_junit_root, parse_xml
+from runner.reports.scope import Refused, Scope, build_scope
 from runner.reports.sources import FetchError, S3Reader, is_s3, read_input, split_s3
 
 _ATTACHMENT = re.compile(r"\[\[ATTACHMENT\|(s3://[^\]\n]+)\]\]")
+#: NAME_MAX of common Linux, macOS and Windows file systems.
+MAX_NAME_BYTES = 255
 _FIRST_SCREENSHOTS = ("/failure-screenshot.png]]", "/deadline-screenshot.png]]")
 
 
@@ -44,6 +56,9 @@ class DownloadOutcome:
     total: int = 0
     downloaded: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: Links not fetched because of what they are (out of the report's scope, or a
+    #: key this folder cannot hold), as "url: reason"; the command then exits 1.
+    skipped: list[str] = field(default_factory=list)
 
 
 def local_target(directory: Path, url: str) -> Path:
@@ -52,10 +67,41 @@ def local_target(directory: Path, url: str) -> Path:
     parts = [bucket, *key.split("/")]
     if any(p in ("", ".", "..") or "\\" in p or "\x00" in p for p in parts):
         raise FetchError(f"{url}: refusing a key with empty, '.' or '..' parts (it could write outside {directory})")
+    if any(len(p.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES for p in parts):
+        raise FetchError(f"{url}: a part of the key is longer than {MAX_NAME_BYTES} bytes, too long for a file name")
     target = directory.joinpath(*parts)
     if not target.resolve().is_relative_to(directory.resolve()):
         raise FetchError(f"{url}: refusing a key that leads outside {directory}")
     return target
+
+
+def _file_system_reason(url: str, target: Path, exc: OSError) -> str:
+    if exc.errno == errno.ENAMETOOLONG:
+        return f"{url}: the key is too long for a file name in this folder"
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+        return f"{url}: clashes with another file or folder at {target} (one key is a folder of another)"
+    return f"{url}: cannot save as {target}: {exc.strerror or exc}"
+
+
+def _targets(directory: Path, urls: list[str], scope: Scope) -> tuple[dict[str, Path], dict[str, str]]:
+    """Where each link goes, and the links skipped (out of scope, unsafe key, file/folder clash) with why."""
+    targets: dict[str, Path] = {}
+    skipped: dict[str, str] = {}
+    for url in urls:
+        try:
+            scope.check_s3(url)
+            targets[url] = local_target(directory, url)
+        except Refused as exc:
+            skipped[url] = f"{url}: {exc.reason}"
+        except FetchError as exc:
+            skipped[url] = exc.reason
+    # Keys a/b and a/b/c cannot both be files: a/b would have to be a folder too.
+    folders = {parent for target in targets.values() for parent in target.parents}
+    for url, target in list(targets.items()):
+        if target in folders:
+            skipped[url] = f"{url}: clashes with another key that needs {target.name!r} to be a folder"
+            del targets[url]
+    return targets, skipped
 
 
 def screenshot_first(text: str) -> str:
@@ -99,30 +145,39 @@ def _link(target: Path, base: Path) -> str:
     return Path(os.path.relpath(target.resolve(), base.resolve())).as_posix()
 
 
-def download(report: str, options: DownloadOptions, max_bytes: int, reader: S3Reader) -> DownloadOutcome:
+def download(
+    report: str, options: DownloadOptions, max_bytes: int, reader: S3Reader, trusted: list[str] | None = None
+) -> DownloadOutcome:
     root = parse_xml(report, read_input(report, max_bytes, reader))
     check_junit_root(report, root)
     name = report.rstrip("/").rpartition("/")[2] or "report.xml"
     output = options.output or options.directory / name
     outcome = DownloadOutcome(output=output)
+    scope = build_scope(run_facts(root), [], [Path.cwd()], trusted)
+    outcome.warnings.extend(scope.notes)
 
     cases = list(root.iter("testcase"))
     per_case = [_case_urls(case) for case in cases]
     urls = list(dict.fromkeys(u for urls in per_case for u in urls))
     outcome.total = len(urls)
+    targets, skipped = _targets(options.directory, urls, scope)
 
-    def fetch(url: str) -> Path | FetchError:
+    def fetch(url: str) -> Path | FetchError | str:
+        """The saved file, why S3 could not give it, or (a string) why this folder cannot hold it."""
+        target = targets[url]
         try:
-            target = local_target(options.directory, url)
             reader.download(url, target, options.max_artifact_bytes)
             return target
         except FetchError as exc:
             return exc
+        except OSError as exc:  # skip this key, keep the rest
+            return _file_system_reason(url, target, exc)
 
     with ThreadPoolExecutor(max_workers=options.jobs) as pool:
-        results = dict(zip(urls, pool.map(fetch, urls)))
+        results = dict(zip(targets, pool.map(fetch, targets)))
+    skipped.update((u, r) for u, r in results.items() if isinstance(r, str))
     failed = {u: r for u, r in results.items() if isinstance(r, FetchError)}
-    if urls and len(failed) == len(urls) and all(r.bucket_level for r in failed.values()):
+    if failed and len(failed) == len(results) and all(r.bucket_level for r in failed.values()):
         reasons = list(dict.fromkeys(r.reason for r in failed.values()))
         raise ReportError(f"{report}: no artifact could be downloaded: {'; '.join(reasons)}")
     links = {
@@ -140,21 +195,21 @@ def download(report: str, options: DownloadOptions, max_bytes: int, reader: S3Re
             element.text = screenshot_first(text)
     for case, urls_of_case in zip(cases, per_case):
         for url in urls_of_case:
-            if url in failed:
+            if url in skipped:
+                _add_warning(case, f"not downloaded: {skipped[url]}")
+            elif url in failed:
                 _add_warning(case, f"not downloaded: {failed[url].reason}")
     for bucket, reason in reader.bad_buckets.items():
         outcome.warnings.append(f"s3://{bucket}: {reason}")
     for problem in failed.values():
         if not problem.bucket_level:
             outcome.warnings.append(f"not downloaded: {problem.reason}")
+    outcome.skipped = [skipped[u] for u in urls if u in skipped]
     if not urls:
         outcome.warnings.append(f"{report} links no s3:// artifacts; the copy is unchanged")
 
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        partial = output.with_name(output.name + ".part")
-        ET.ElementTree(root).write(partial, encoding="utf-8", xml_declaration=True)
-        partial.replace(output)
+        write_atomic(output, lambda path: ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True))
     except OSError as exc:
         raise ReportError(f"{output}: cannot write: {exc.strerror or exc}") from None
     return outcome

@@ -12,16 +12,21 @@ artifact. What goes where:
 - console logs of failing and flaky tests: fetched and shown as text;
 - page sources: linked only (opening one runs the captured page's scripts).
 
-Every string from the report is escaped, and only files under the artifact
-roots are read: a report is untrusted input, and must not be able to pull
-``~/.aws/credentials`` into a published page. The page's Content-Security-Policy
-allows only its own nonce-tagged script and style.
+Every string from the report is escaped, and only links the report's
+:class:`~runner.reports.scope.Scope` allows are read, presigned or linked (its
+own folder, its run's artifacts location): a report is untrusted input, and must
+not be able to pull ``~/.aws/credentials`` or another bucket's objects into a
+published page. Any other link is shown as text. The page's
+Content-Security-Policy allows only its own nonce-tagged script and style, and
+images only from ``data:``, the page's own origin and the S3 endpoint of the
+presigned links it holds, so opening it contacts no host a report names.
 """
 
 from __future__ import annotations
 
 import base64
 import os
+import re
 import secrets
 import string
 import time
@@ -35,6 +40,8 @@ from pathlib import Path
 from runner.reports import timeline
 from runner.reports.model import OUTCOMES, Artifact, Attempt, Case, Outcome, Report, unwrap_phase
 from runner.reports.safety import ReportError
+from runner.reports.atomic import write_atomic
+from runner.reports.scope import OUTSIDE, Refused, Scope, is_url
 from runner.reports.sources import ArtifactStore, FetchError, S3Reader, is_s3
 from runner.reports.summary import artifact_label, format_seconds, run_facts
 
@@ -45,6 +52,7 @@ MAX_TRACE = 50_000
 MAX_OUTPUT = 20_000
 OPEN_PROBLEMS = 20
 S3_WORKERS = 8
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 _MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"))
 _FACT_LABELS = (
     ("lambda_attempts", "invocations"), ("lambda_cold", "cold"), ("lambda_billed_ms", "billed ms"),
@@ -67,14 +75,16 @@ class HtmlOutcome:
     embedded: int = 0
     linked: int = 0
     gaps: int = 0
+    refused: int = 0
     warnings: list[str] = field(default_factory=list)
+    image_origins: set[str] = field(default_factory=set)  # of the presigned images, for the CSP
 
 
 @dataclass
 class Shown:
     """How one artifact appears: an image source, a link, inline text, or a gap with its reason."""
 
-    kind: str  # "image" | "link" | "text" | "gap"
+    kind: str  # "image" | "link" | "text" | "gap" | "refused" (text: the link as the report gave it)
     url: str = ""
     text: str = ""
     reason: str = ""
@@ -89,8 +99,12 @@ def _image_type(data: bytes) -> str | None:
     return None
 
 
-def _is_web_url(location: str) -> bool:
-    return urllib.parse.urlsplit(location).scheme in ("http", "https")
+def _origin(url: str) -> str | None:
+    """``scheme://host[:port]`` of a URL we made (a presigned link), for the page's CSP."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not _HOST.fullmatch(parts.netloc):
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 class _Resolver:
@@ -102,26 +116,23 @@ class _Resolver:
         self.outcome = outcome
         self.out_dir = options.output.resolve().parent
         self.budget = options.embed_max_bytes if options.embed else 0
-        self.roots = [r.resolve() for r in store.roots]
         self.shown: dict[tuple[int, str, str], Shown] = {}
 
-    def _inside_roots(self, path: Path) -> bool:
-        real = path.resolve()
-        return any(real.is_relative_to(root) for root in self.roots)
-
     def _relative_link(self, path: Path) -> str:
-        relative = os.path.relpath(path.resolve(), self.out_dir)
+        relative = os.path.relpath(path, self.out_dir)
         return urllib.parse.quote(Path(relative).as_posix())
 
     def _local(self, artifact: Artifact, detailed: bool) -> Shown:
-        path = self.store.local_path(artifact.location)
-        if path is None:
-            return Shown("gap", reason=self.store.missing_reason(artifact.location))
-        inside = self._inside_roots(path)
+        try:
+            path = self.store.local_path(artifact.location)
+        except Refused as exc:
+            return Shown("refused", text=artifact.location, reason=exc.reason)
+        except FetchError as exc:
+            return Shown("gap", reason=exc.reason)
         if artifact.kind == "image":
             size = path.stat().st_size
             encoded = 4 * -(-size // 3)  # base64 grows the file by a third; the budget is page bytes
-            if inside and size <= MAX_IMAGE_BYTES and encoded <= self.budget:
+            if size <= MAX_IMAGE_BYTES and encoded <= self.budget:
                 data = path.read_bytes()
                 mime = _image_type(data)
                 if mime is None:
@@ -130,26 +141,39 @@ class _Resolver:
                 return Shown("image", url=f"data:{mime};base64,{base64.b64encode(data).decode()}", reason="embedded")
             return Shown("image", url=self._relative_link(path))
         if artifact.kind == "text" and detailed:
-            if not inside:
-                return Shown("link", url=self._relative_link(path), reason="not shown inline: outside the artifact folders (--artifacts-root)")
             try:
                 data = self.store.read(artifact.location, MAX_TEXT_READ)
-            except FetchError as exc:
+            except (FetchError, Refused) as exc:
                 return Shown("gap", reason=exc.reason)
             return Shown("text", url=self._relative_link(path), text=data.decode("utf-8", "replace"))
         return Shown("link", url=self._relative_link(path))
 
     def _s3(self, artifact: Artifact, detailed: bool) -> Shown:
         try:
-            url = self.store.s3.presign(artifact.location, self.options.expires_s)
+            url = self.store.presign(artifact.location, self.options.expires_s)
             if detailed and artifact.kind == "text":
                 data = self.store.read(artifact.location, MAX_TEXT_READ)
                 return Shown("text", url=url, text=data.decode("utf-8", "replace"))
             if detailed:
                 self.store.size(artifact.location)  # a missing object is a gap now, not a broken image later
+        except Refused as exc:
+            return Shown("refused", text=artifact.location, reason=exc.reason)
         except FetchError as exc:
             return Shown("gap", reason=exc.reason)
         return Shown("image" if artifact.kind == "image" else "link", url=url)
+
+    def _first_look(self, artifact: Artifact, detailed: bool) -> Shown | None:
+        """What a link becomes without S3 round trips; None for an S3 link in scope (fetched later)."""
+        location = artifact.location
+        try:
+            if is_s3(location):
+                self.store.scope.check_s3(location)
+                return None
+            if is_url(location):
+                raise Refused(OUTSIDE)
+        except Refused as exc:
+            return Shown("refused", text=location, reason=exc.reason)
+        return self._local(artifact, detailed)
 
     def resolve(self, report: Report) -> None:
         # Failures first: they get the embedding budget before passing tests' filmstrips.
@@ -162,26 +186,38 @@ class _Resolver:
                     key = (case.index, owner, artifact.location)
                     if key in self.shown:
                         continue
-                    if is_s3(artifact.location):
+                    shown = self._first_look(artifact, detailed)
+                    if shown is None:
                         remote.append((key, artifact, detailed))
-                        self.shown[key] = Shown("gap", reason="pending")
-                    elif _is_web_url(artifact.location):
-                        self.shown[key] = Shown("image" if artifact.kind == "image" else "link", url=artifact.location)
-                    else:
-                        self.shown[key] = self._local(artifact, detailed)
+                        shown = Shown("gap", reason="pending")
+                    self.shown[key] = shown
         if remote:
             with ThreadPoolExecutor(max_workers=S3_WORKERS) as pool:
                 results = pool.map(lambda item: self._s3(item[1], item[2]), remote)
                 for (key, _artifact, _detailed), shown in zip(remote, results):
                     self.shown[key] = shown
+        refused: list[str] = []
         for shown in self.shown.values():
             if shown.kind == "gap":
                 self.outcome.gaps += 1
+            elif shown.kind == "refused":
+                refused.append(shown.text)
             elif shown.kind == "image":
                 if shown.url.startswith("data:"):
                     self.outcome.embedded += 1
                 else:
                     self.outcome.linked += 1
+                    origin = _origin(shown.url)
+                    if origin:
+                        self.outcome.image_origins.add(origin)
+        self.outcome.refused = len(refused)
+        if refused:
+            listed = ", ".join(repr(r[:200]) for r in list(dict.fromkeys(refused))[:5])
+            self.outcome.warnings.append(
+                f"{len(refused)} artifact link(s) not read, shown as text: outside the report's folder and its run's "
+                f"artifacts location: {listed}{' …' if len(set(refused)) > 5 else ''}"
+            )
+        self.outcome.warnings.extend(self.store.scope.notes)
         for bucket, reason in self.store.s3.bad_buckets.items():
             self.outcome.warnings.append(f"artifacts in s3://{bucket} are not available: {reason}")
 
@@ -211,10 +247,13 @@ class _Page:
         self.shown = shown
 
     def _gap(self, artifact: Artifact, shown: Shown) -> str:
-        return f'<p class="gap">{escape(artifact_label(artifact))} not available: {escape(shown.reason)}</p>'
+        label = escape(artifact_label(artifact))
+        if shown.kind == "refused":  # the link as text, never as a URL the browser would load
+            return f'<p class="gap">{label} not shown: <code>{escape(shown.text)}</code> ({escape(shown.reason)})</p>'
+        return f'<p class="gap">{label} not available: {escape(shown.reason)}</p>'
 
     def _figure(self, artifact: Artifact, shown: Shown, lazy: bool) -> str:
-        if shown.kind == "gap":
+        if shown.kind in ("gap", "refused"):
             return self._gap(artifact, shown)
         label = escape(artifact_label(artifact))
         if shown.url.startswith("data:"):  # a link would hold the image a second time
@@ -251,7 +290,7 @@ class _Page:
             if artifact.kind == "image":
                 continue
             shown = look(artifact)
-            if shown.kind == "gap":
+            if shown.kind in ("gap", "refused"):
                 parts.append(self._gap(artifact, shown))
                 continue
             if shown.kind == "text":
@@ -384,6 +423,7 @@ def render(report: Report, options: HtmlOptions, store: ArtifactStore) -> tuple[
     nonce = secrets.token_urlsafe(16)
     html = string.Template(_static("report.html")).substitute(
         nonce=nonce,
+        img_src=" ".join(["data:", "'self'", *sorted(outcome.image_origins)]),
         title=escape(title),
         css=_static("report.css"),
         js=_static("report.js"),
@@ -395,14 +435,11 @@ def render(report: Report, options: HtmlOptions, store: ArtifactStore) -> tuple[
     return html, outcome
 
 
-def write_html(report: Report, options: HtmlOptions, roots: list[Path], reader: S3Reader) -> HtmlOutcome:
-    html, outcome = render(report, options, ArtifactStore(roots=roots, s3=reader))
+def write_html(report: Report, options: HtmlOptions, scope: Scope, reader: S3Reader) -> HtmlOutcome:
+    html, outcome = render(report, options, ArtifactStore(scope=scope, s3=reader))
     target = options.output
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".part")
-        partial.write_text(html, encoding="utf-8")
-        partial.replace(target)
+        write_atomic(target, lambda path: path.write_text(html, encoding="utf-8"))
     except OSError as exc:
         raise ReportError(f"{target}: cannot write: {exc.strerror or exc}") from None
     return outcome

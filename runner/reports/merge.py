@@ -34,6 +34,7 @@ from junitparser import junitparser as jp
 from junitparser import xunit2
 
 from runner.reports import model
+from runner.reports.atomic import write_atomic
 from runner.reports.model import RECORDED_IN, Outcome
 from runner.reports.safety import ReportError, check_junit_root, parse_xml
 from runner.reports.sources import S3Reader, is_s3, read_input, split_s3
@@ -71,6 +72,7 @@ class MergeResult:
     repeated: int = 0
     flaky: int = 0
     counts: dict[Outcome, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def load_inputs(locations: list[str], max_bytes: int, reader: S3Reader | None = None) -> list[tuple[str, Any]]:
@@ -167,6 +169,26 @@ def _shift_offset(case: xunit2.TestCase, shift_s: float) -> None:
                 prop.value = f"{value + shift_s:.3f}"
 
 
+def _different_runs(suites: list[tuple[str, Any, dict[str, str]]]) -> list[str]:
+    """A warning naming the runs when the inputs come from more than one (still merged)."""
+    runs: dict[str, list[str]] = {}
+    for location, _suite, facts in suites:
+        name = location.rstrip("/").rpartition("/")[2] or location
+        for run_id in (r.strip() for r in facts.get("run_id", "").split(",")):
+            names = runs.setdefault(run_id, []) if run_id else []
+            if run_id and name not in names:
+                names.append(name)
+    if len(runs) < 2:
+        return []
+    shown = [f"{run_id} ({', '.join(names[:3])}{', …' if len(names) > 3 else ''})" for run_id, names in list(runs.items())[:10]]
+    more = f" and {len(runs) - 10} more" if len(runs) > 10 else ""
+    warning = (
+        f"the inputs come from {len(runs)} different runs: {'; '.join(shown)}{more}; merged anyway "
+        "(expected for CI shards with their own --run-id; check the inputs if they should be one run)"
+    )
+    return [warning]
+
+
 def merge_roots(inputs: Iterable[tuple[str, Any]]) -> MergeResult:
     """Merge parsed inputs (see the module docstring for the rules)."""
     suites: list[tuple[str, Any, dict[str, str]]] = []
@@ -177,6 +199,7 @@ def merge_roots(inputs: Iterable[tuple[str, Any]]) -> MergeResult:
             suites.append((location, suite, facts))
     if not suites:
         raise ReportError("no <testsuite> in the inputs")
+    warnings = _different_runs(suites)
     windows = [_suite_window(element_of(s), f) for _l, s, f in suites]
     starts = [w[0] for w in windows]
     common = all(s is not None for s in starts)
@@ -203,7 +226,7 @@ def merge_roots(inputs: Iterable[tuple[str, Any]]) -> MergeResult:
     for name, value in facts.items():
         out_suite.add_property(name, value)
 
-    result = MergeResult(xml=xunit2.JUnitXml(), inputs=len({location for location, _s, _f in suites}))
+    result = MergeResult(xml=xunit2.JUnitXml(), inputs=len({location for location, _s, _f in suites}), warnings=warnings)
     counts = dict.fromkeys(model.OUTCOMES, 0)
     for tries in attempts.values():
         passing = [a for a in tries if a.outcome is Outcome.PASSED]
@@ -254,10 +277,7 @@ def write_xml(xml: xunit2.JUnitXml, destination: str, reader: S3Reader | None = 
         return
     target = Path(destination)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".part")
-        xml.write(str(partial))
-        partial.replace(target)
+        write_atomic(target, lambda path: xml.write(str(path)))
     except OSError as exc:
         raise ReportError(f"{destination}: cannot write: {exc.strerror or exc}") from None
 
@@ -270,4 +290,6 @@ def read_report(locations: list[str], max_bytes: int, reader: S3Reader | None = 
         check_junit_root(location, root)
         return model.from_root(root, [location])
     merged = merge_files(locations, max_bytes, reader)
-    return model.from_root(element_of(merged.xml), list(locations))
+    report = model.from_root(element_of(merged.xml), list(locations))
+    report.warnings.extend(merged.warnings)
+    return report

@@ -39,6 +39,7 @@ SUMMED_RUN_FACTS = (
     "lambda_throttles", "lambda_infra_retries", "lambda_reruns", "lambda_invocations", "lambda_billed_gb_s", "lambda_cost_usd",
 )
 MAXED_RUN_FACTS = ("lambda_concurrency", "run_wall_s")
+UNCAPPED_RUN_FACTS = ("run_id", "artifacts_location")
 _MAX_LISTED = 20
 
 
@@ -258,6 +259,7 @@ class Report:
     suite_time: float | None = None
     timestamp: str = ""
     hostname: str = ""
+    warnings: list[str] = field(default_factory=list)  # from reading it (different runs merged)
 
     def count(self) -> dict[Outcome, int]:
         counts = dict.fromkeys(OUTCOMES, 0)
@@ -373,7 +375,9 @@ def combine_run_facts(items: list[dict[str, str]]) -> dict[str, str]:
             combined[key] = _format_number(total, all(float(n).is_integer() for n in present) and key != "lambda_cost_usd")
             continue
         distinct = list(dict.fromkeys(values))
-        listed = distinct[:_MAX_LISTED] + (["…"] if len(distinct) > _MAX_LISTED else [])
+        # Every run's id and location stay: they say which artifacts the report may read.
+        cap = len(distinct) if key in UNCAPPED_RUN_FACTS else _MAX_LISTED
+        listed = distinct[:cap] + (["…"] if len(distinct) > cap else [])
         combined[key] = distinct[0] if len(distinct) == 1 else ",".join(listed)
     return combined
 
@@ -386,6 +390,11 @@ def parse_timestamp(text: str | None) -> datetime | None:
     except ValueError:
         return None
     return stamp if stamp.tzinfo is not None else None
+
+
+def run_facts(root: Any) -> dict[str, str]:
+    """The run facts of a parsed JUnit tree: its suites' properties, combined."""
+    return combine_run_facts([f for f in (dict(_properties(s)) for s in root.iter("testsuite")) if f])
 
 
 def from_root(root: Any, sources: list[str]) -> Report:

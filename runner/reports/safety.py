@@ -26,6 +26,8 @@ except ImportError:  # pragma: no cover - exercised only where defusedxml is abs
     DefusedXmlException = ValueError  # type: ignore[assignment,misc]
 
 DEFAULT_MAX_SIZE_MB = 50.0
+#: Deepest element nesting accepted; Python's own recursion limit is 1,000 frames.
+MAX_DEPTH = 100
 
 _DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _PROLOG_SKIPS = ((b"<?", b"?>"), (b"<!--", b"-->"))
@@ -107,6 +109,26 @@ def parse_xml(label: str, data: bytes, *, for_junitparser: bool = False) -> Any:
     ``for_junitparser`` gives elements of the tree library junitparser builds
     with (lxml when it is installed), so they can be mixed with its own.
     """
+    root = _parse(label, data, for_junitparser)
+    check_depth(label, root)
+    return root
+
+
+def check_depth(label: str, root: Any, limit: int = MAX_DEPTH) -> None:
+    """Refuse a tree nested deeper than ``limit``: writing it back (merge, download) recurses per level."""
+    # Level by level, keeping only elements that have children: leaves (most of a report) end there.
+    level, depth = [root], 1
+    while level:
+        if depth >= limit:
+            raise ReportError(
+                f"{label}: refusing to read: elements nested more than {limit} levels deep "
+                "(a JUnit report needs fewer than 10; this is not one, or it was built to crash readers)"
+            )
+        level = [child for element in level for child in element if len(child)]
+        depth += 1
+
+
+def _parse(label: str, data: bytes, for_junitparser: bool) -> Any:
     reject_declarations(label, data)
     if not data.strip():
         raise ReportError(f"{label}: the file is empty (was the test run interrupted before it wrote the report?)")
@@ -122,6 +144,11 @@ def parse_xml(label: str, data: bytes, *, for_junitparser: bool = False) -> Any:
             return ET.fromstring(data)  # noqa: S314 - declarations were refused above
     except DefusedXmlException as exc:
         raise ReportError(f"{label}: refusing to parse: {exc}") from None
+    except (LookupError, ValueError) as exc:  # encoding="x-bogus", or a multi-byte one expat cannot use
+        raise ReportError(
+            f"{label}: not a readable XML file: its XML declaration names an encoding the parser cannot read ({exc}); "
+            "JUnit files are UTF-8"
+        ) from None
     except ET.ParseError as exc:
         raise ReportError(f"{label}: not well-formed XML ({_parse_error_text(exc)}); the file may be truncated or not a JUnit report") from None
     except Exception as exc:  # lxml's XMLSyntaxError and friends

@@ -3,7 +3,8 @@
 A report's artifact links are either paths (relative to the directory pytest
 ran in, or absolute) or ``s3://bucket/key`` URLs. :class:`ArtifactStore`
 answers the few questions the readers ask about one link: can I read it (up to
-a size), how big is it, what URL should a browser use. S3 problems come back as
+a size), how big is it, what URL should a browser use; it reads only what the
+report's :class:`~runner.reports.scope.Scope` allows. S3 problems come back as
 :class:`FetchError` with a reason a person can read; a bucket that is missing
 or unreachable is remembered, so one bad bucket costs one round trip, not one
 per artifact.
@@ -21,10 +22,13 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
 from runner.aws import s3
+from runner.reports.atomic import write_bytes_atomic
 from runner.reports.safety import ReportError, check_size
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+    from runner.reports.scope import Scope
 else:
     S3Client = Any
 
@@ -162,12 +166,13 @@ class S3Reader:
         return int(total) if total.isdigit() else int(answer.get("ContentLength") or 0)
 
     def download(self, url: str, dest: Path, max_bytes: int) -> int:
-        """Save the object at ``dest`` (atomically); return its size."""
+        """Save the object at ``dest`` (atomically); return its size.
+
+        A file system that cannot hold it there (a name too long, a file where
+        a folder must be) is an ``OSError`` for the caller to explain.
+        """
         data = self.read(url, max_bytes)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        partial = dest.with_name(dest.name + ".part")
-        partial.write_bytes(data)
-        partial.replace(dest)
+        write_bytes_atomic(dest, data)
         return len(data)
 
     def presign(self, url: str, expires_s: int) -> str:
@@ -206,43 +211,33 @@ def read_input(location: str, max_bytes: int, reader: S3Reader | None = None) ->
 
 @dataclass
 class ArtifactStore:
-    """Answers questions about a report's artifact links for one output.
+    """Reads a report's artifact links for one output, only those its :class:`Scope` allows.
 
-    ``roots``: folders a relative path may be relative to, tried in order (the
-    directory pytest ran in, usually the current one, then the report's folder).
+    Every method raises :class:`runner.reports.scope.Refused` for a link out of
+    scope (before touching it), and :class:`FetchError` for one that cannot be read.
     """
 
-    roots: list[Path]
+    scope: Scope
     s3: S3Reader
 
-    def local_path(self, location: str) -> Path | None:
-        path = Path(location)
-        candidates = [path] if path.is_absolute() else [root / path for root in self.roots]
-        for candidate in candidates:
-            if candidate.is_file():
-                return candidate
-        return None
-
-    def missing_reason(self, location: str) -> str:
-        if Path(location).is_absolute():
-            return f"file not found: {location}"
-        tried = ", ".join(str(r) for r in self.roots)
-        return f"file not found: {location} (looked under {tried}; pass --artifacts-root DIR if pytest ran elsewhere)"
+    def local_path(self, location: str) -> Path:
+        return self.scope.locate(location)
 
     def size(self, location: str) -> int:
         if is_s3(location):
+            self.scope.check_s3(location)
             return self.s3.size(location)
-        path = self.local_path(location)
-        if path is None:
-            raise FetchError(self.missing_reason(location))
-        return path.stat().st_size
+        return self.local_path(location).stat().st_size
+
+    def presign(self, location: str, expires_s: int) -> str:
+        self.scope.check_s3(location)
+        return self.s3.presign(location, expires_s)
 
     def read(self, location: str, max_bytes: int) -> bytes:
         if is_s3(location):
+            self.scope.check_s3(location)
             return self.s3.read(location, max_bytes)
         path = self.local_path(location)
-        if path is None:
-            raise FetchError(self.missing_reason(location))
         try:
             with path.open("rb") as handle:
                 data = handle.read(max_bytes + 1)

@@ -400,16 +400,19 @@ def test_download_refuses_keys_that_leave_the_folder(tmp_path: Path, module_s3: 
     server, bucket = module_s3
     for key, value in s3_vars(server.endpoint).items():
         monkeypatch.setenv(key, value)
-    boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1", **_keys()).put_object(Bucket=bucket, Key="runs/ok.png", Body=b"\x89PNG")
+    boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1", **_keys()).put_object(Bucket=bucket, Key="runs/r1/ok.png", Body=b"\x89PNG")
     xml = tmp_path / "evil.xml"
     xml.write_text(
-        '<testsuite name="x"><testcase classname="t" name="a"><properties>'
-        f'<property name="artifact:ok.png" value="s3://{bucket}/runs/ok.png"/>'
-        f'<property name="artifact:evil.png" value="s3://{bucket}/runs/../../../../evil.png"/>'
+        '<testsuite name="x"><properties><property name="run_id" value="r1"/>'
+        f'<property name="artifacts_location" value="s3://{bucket}/runs/r1/"/></properties>'
+        '<testcase classname="t" name="a"><properties>'
+        f'<property name="artifact:ok.png" value="s3://{bucket}/runs/r1/ok.png"/>'
+        f'<property name="artifact:evil.png" value="s3://{bucket}/runs/r1/../../../../evil.png"/>'
         "</properties></testcase></testsuite>"
     )
     result = report(capsys, "download", str(xml), str(tmp_path / "dl"))
-    assert result.code == 0 and "downloaded 1 of 2" in result.out and "refusing a key" in result.err
+    # the bad key is skipped and reported (exit 1), the good one still downloaded
+    assert result.code == 1 and "downloaded 1 of 2" in result.out and "'..' parts" in result.err
     assert not (tmp_path / "evil.png").exists() and not list(tmp_path.parent.glob("evil.png"))
 
 
@@ -420,6 +423,7 @@ BILLION_LAUGHS = """<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
 <testsuite name="x"><testcase classname="t" name="&lol3;"/></testsuite>"""
+DEEP = '<testsuite name="x"><testcase classname="t" name="a"><system-out>' + "<a>" * 1000 + "</a>" * 1000 + "</system-out></testcase></testsuite>"
 EXTERNAL_ENTITY = """<?xml version="1.0"?>
 <!DOCTYPE r [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
 <testsuite name="x"><testcase classname="t" name="a"><failure message="&secret;"/></testcase></testsuite>"""
@@ -434,8 +438,10 @@ EXTERNAL_ENTITY = """<?xml version="1.0"?>
         ('<testsuite name="x"><testcase classname="t" name="a"><failure message="cut', "not well-formed XML"),
         ("", "the file is empty"),
         ("<html><body>not junit</body></html>", "not a JUnit report: the root element is <html>"),
+        (DEEP, "nested more than 100 levels deep"),
+        ('<?xml version="1.0" encoding="x-bogus"?><testsuite name="x"/>', "names an encoding the parser cannot read (unknown encoding: x-bogus)"),
     ],
-    ids=["billion-laughs", "external-entity", "doctype-after-comment", "truncated", "empty", "not-junit"],
+    ids=["billion-laughs", "external-entity", "doctype-after-comment", "truncated", "empty", "not-junit", "deep-nesting", "bogus-encoding"],
 )
 @pytest.mark.parametrize("command", ["summary", "html", "merge", "download"])
 def test_bad_reports_get_one_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, expected: str, command: str) -> None:
@@ -452,6 +458,7 @@ def test_bad_reports_get_one_clear_error(tmp_path: Path, capsys: pytest.CaptureF
     lines = result.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"lambda-ui-report: error: {bad}: ") and expected in lines[0], result.err
     assert not (tmp_path / "r.html").exists() and not (tmp_path / "m.xml").exists()
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".part")]  # nothing half-written
 
 
 def test_a_100_mb_report_is_refused_before_reading(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -523,7 +530,7 @@ def test_help_and_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     result = report(capsys, "html", "r.xml", "--expires", "999999")
     assert result.code == 2 and "must be between 1 and 604800 seconds" in result.err
     result = report(capsys, "download", "r.xml", "out", "--jobs", "0")  # a pool of no threads would fail later, less clearly
-    assert result.code == 2 and "--jobs: must be at least 1, got 0" in result.err
+    assert result.code == 2 and "--jobs" in result.err and "at least 1" in result.err and "got 0" in result.err
     assert report(capsys).code == 2
     assert report(capsys, "frobnicate").code == 2
 
