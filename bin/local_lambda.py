@@ -34,6 +34,8 @@ from lambda_pkg.emulator.template import FunctionConfig
 from runner.argtypes import non_negative_int
 
 log = logging.getLogger("lambda_pkg.emulator")
+#: Set (to anything) to expect this process's AWS credentials, as --expect-credentials does.
+EXPECT_ENV = "LOCAL_LAMBDA_EXPECT_CREDENTIALS"
 
 
 def _key_value(text: str) -> tuple[str, str]:
@@ -76,15 +78,26 @@ def build_parser() -> argparse.ArgumentParser:
     function.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
 
     service = parser.add_argument_group("service")
-    service.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s; nothing checks credentials)")
+    service.add_argument(
+        "--host", default="127.0.0.1",
+        help="address to listen on (default: %(default)s); requests must name it, or 127.0.0.1/localhost, in their Host header",
+    )
+    service.add_argument(
+        "--expect-credentials", action="store_true", default=bool(os.environ.get(EXPECT_ENV)),
+        help="verify each request's SigV4 signature against this process's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+        f"(also: {EXPECT_ENV}=1); without it any signature is accepted, an unsigned request never",
+    )
     service.add_argument("--port", type=non_negative_int, default=DEFAULT_PORT, help="port (default: %(default)s; 0 picks a free one)")
     service.add_argument("--prestart", type=non_negative_int, default=0, metavar="N", help="start N warm environments up front")
     service.add_argument("--ready-file", type=Path, help="write the endpoint URL here once serving (removed at exit)")
     service.add_argument("--enforce-memory", action="store_true", help="kill an environment whose processes use more than MemorySize")
     service.add_argument(
         "--isolation", choices=MODES, default="auto",
-        help="namespace: private /tmp and network (host ports by relay); mount: private /tmp, host network; "
-        "tmpdir: private TMPDIR; auto (default): the first of these possible here",
+        help="namespace: a sandbox like Lambda's (user sbx_user1051 without capabilities, own PID namespace and /proc, "
+        "read-only filesystem but its own tmpfs /tmp, own network: host ports by relay); mount: the same on the host's "
+        "network; tmpdir: no sandbox, only a private TMPDIR (the runtime runs as this user and sees the host). "
+        "auto (default): the first possible here; namespace and mount need root and a kernel that allows "
+        "mount, PID (and network) namespaces, else auto falls back to tmpdir and says why at start",
     )
     service.add_argument(
         "--forward-port", action="append", default=[], type=_port, metavar="PORT",
@@ -150,8 +163,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = f"{args.template}: {message}"
         print(f"local-lambda: error: {message}", file=sys.stderr)
         return 2
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        log.warning("listening on %s: anyone who can reach it can invoke the function (no credentials are checked)", args.host)
+    credentials = None
+    if args.expect_credentials:
+        key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+        if not key or not secret:
+            print("local-lambda: error: --expect-credentials needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", file=sys.stderr)
+            return 2
+        credentials = (key, secret)
+    if args.host not in ("127.0.0.1", "localhost", "::1") and credentials is None:
+        log.warning("listening on %s: anyone who can reach it can invoke the function (no --expect-credentials)", args.host)
     options = Options(
         host=args.host,
         port=args.port,
@@ -163,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pass_env=tuple(args.pass_env),
         forward_ports=tuple(args.forward_port),
         invocation_log=str(args.invocation_log) if args.invocation_log else None,
+        expect_credentials=credentials,
     )
     stop = threading.Event()
 

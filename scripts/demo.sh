@@ -44,7 +44,8 @@ else:
 PY
 
 # The function's environment is its own, not this shell's: pass the byo suites' switch on.
-.venv/bin/lambda-ui-local-lambda --template template.yaml --port 0 --concurrency "$CONCURRENCY" \
+# --expect-credentials: only requests signed with the credentials exported above are run.
+.venv/bin/lambda-ui-local-lambda --template template.yaml --port 0 --concurrency "$CONCURRENCY" --expect-credentials \
   --prestart "$CONCURRENCY" --ready-file "$work/lambda.url" --pass-env BYO_FAIL -q >"$work/lambda.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 300); do [ -s "$work/lambda.url" ] && break; sleep 0.1; done

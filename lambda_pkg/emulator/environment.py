@@ -46,7 +46,6 @@ class EnvSettings:
     isolation: sandbox.Isolation
     pass_env: tuple[str, ...] = ()
     enforce_memory: bool = False
-    extra_keep: tuple[str, ...] = ()
     init_timeout_s: float = INIT_TIMEOUT_S
     #: Serves the relayed host ports of environments with their own network namespace.
     relay: Relay | None = None
@@ -152,6 +151,8 @@ class ExecutionEnvironment:
         self.last_used = time.monotonic()
         self.private_tmp: str | None = None
         self.proc: subprocess.Popen[bytes] | None = None
+        self.status: sandbox.RuntimeStatus | None = None
+        self._runtime_pid = 0
         self.processes: ProcessSet | None = None
         self.netns: netns.NetworkNamespace | None = None
         self.server: RuntimeApiServer | None = None
@@ -163,32 +164,41 @@ class ExecutionEnvironment:
         if not settings.isolation.private_mounts:
             self.private_tmp = sandbox.make_private_tmp()
         env = runtime_environ(config, "", self.private_tmp, pass_env=settings.pass_env)
+        sandboxed = settings.isolation.user is not None
+        self.status = sandbox.RuntimeStatus() if sandboxed else None
         try:
             self.server = RuntimeApiServer(self, listener=self._open_network(env))
             env["AWS_LAMBDA_RUNTIME_API"] = self.server.address
             netns_fd = self.netns.fd if self.netns is not None else None
-            argv = sandbox.command(
-                settings.isolation, settings.python, config.handler, config.ephemeral_mb, config.code_dir,
-                list(settings.extra_keep), netns_fd,
-            )
+            status_fd = self.status.write_fd if self.status is not None else None
+            argv = sandbox.command(settings.isolation, settings.python, config.handler, config.ephemeral_mb, netns_fd, status_fd)
             self.server.start()
         except BaseException:
             self._close_network()
+            if self.status is not None:
+                self.status.close()
             raise
         read_fd, write_fd = os.pipe()
         self._spawned = time.monotonic()
+        # The launcher starts a sandbox's runtime as init of a new PID namespace.
+        popen = sandbox.spawn if sandboxed else subprocess.Popen
         try:
-            self.proc = subprocess.Popen(
+            self.proc = popen(
                 argv, env=env, cwd=config.code_dir, stdin=subprocess.DEVNULL, stdout=write_fd, stderr=write_fd,
-                start_new_session=True, close_fds=True, pass_fds=() if netns_fd is None else (netns_fd,),
+                start_new_session=True, close_fds=True, pass_fds=tuple(fd for fd in (netns_fd, status_fd) if fd is not None),
             )
         except OSError:
             os.close(read_fd)
             os.close(write_fd)
             self._close_network()
+            if self.status is not None:
+                self.status.close()
             raise
+        finally:
+            if self.status is not None:
+                self.status.sent()
         os.close(write_fd)
-        self.processes = ProcessSet(self.proc.pid, self.private_tmp)
+        self.processes = ProcessSet(self.proc.pid, self.private_tmp, count_root=not sandboxed)
         self.logs = LogCapture(read_fd, self._log_line)
         threading.Thread(target=self._watch, name=f"env-{self.id}-watch", daemon=True).start()
 
@@ -215,7 +225,22 @@ class ExecutionEnvironment:
 
     @property
     def pid(self) -> int:
+        """The host pid of the environment's first process (in a sandbox, its launcher)."""
         return self.proc.pid if self.proc else 0
+
+    @property
+    def runtime_pid(self) -> int:
+        """The host pid of the runtime itself (in a sandbox, the launcher's child)."""
+        if self.status is None or not self.pid:
+            return self.pid
+        if not self._runtime_pid:
+            try:
+                with open(f"/proc/{self.pid}/task/{self.pid}/children") as children:
+                    found = children.read().split()
+                self._runtime_pid = int(found[0]) if found else 0
+            except (OSError, ValueError):
+                pass
+        return self._runtime_pid
 
     def _log_line(self, line: str) -> None:
         # awslambdaric writes a multi-line message (a traceback) as one line with "\r"
@@ -229,6 +254,8 @@ class ExecutionEnvironment:
     def _watch(self) -> None:
         assert self.proc is not None
         code = self.proc.wait()
+        if self.status is not None:  # the runtime's own code, not its launcher's
+            code = self.status.returncode(code)
         self.exit_code = code
         with self._cond:
             self.dead = True
@@ -250,7 +277,7 @@ class ExecutionEnvironment:
             else:
                 current.finish(self._exit_outcome(current, code))
         if self.killed_for is None and self.init_error is None:  # an init error is reported as such
-            log.info("environment %s: runtime pid %s exited (%s)", self.id, self.pid, wire.exit_reason(code))
+            log.info("environment %s: runtime pid %s exited (%s)", self.id, self.runtime_pid, wire.exit_reason(code))
         try:
             self._cleanup()
             self._on_exit(self)
@@ -266,6 +293,8 @@ class ExecutionEnvironment:
             self.logs.wait_closed(2.0)
         if self.private_tmp:
             shutil.rmtree(self.private_tmp, ignore_errors=True)
+        if self.status is not None:
+            self.status.close()
 
     def kill(self, reason: str) -> None:
         """Kill the runtime and every process it started; the watcher does the rest."""
@@ -297,12 +326,12 @@ class ExecutionEnvironment:
     def _note_peak(self) -> None:
         # The runtime's own high-water mark, read while it is alive: a process that is
         # killed right after this still gets a real Max Memory Used.
-        self.peak_bytes = max(self.peak_bytes, peak_rss_bytes(self.pid))
+        self.peak_bytes = max(self.peak_bytes, peak_rss_bytes(self.runtime_pid))
 
     def max_memory_used_mb(self) -> int:
         if self.killed_for == "memory":
             return self.config.memory_mb
-        peak = max(self.peak_bytes, peak_rss_bytes(self.pid))
+        peak = max(self.peak_bytes, peak_rss_bytes(self.runtime_pid))
         self.peak_bytes = peak
         return max(1, -(-peak // (1024 * 1024)))
 

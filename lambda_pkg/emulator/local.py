@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from types import TracebackType
 
-from lambda_pkg.emulator import sandbox, wire
+from lambda_pkg.emulator import frontdoor, sandbox, wire
 from lambda_pkg.emulator.environment import INIT_TIMEOUT_S, EnvSettings, ExecutionEnvironment
 from lambda_pkg.emulator.invocations import InvocationLog, InvocationRecord
 from lambda_pkg.emulator.invoker import Invoker
@@ -41,15 +41,18 @@ class Options:
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     python: str = sys.executable
-    #: auto (the first possible of the three), namespace (private mounts and network),
-    #: mount (private mounts, host network) or tmpdir (sandbox.py).
+    #: auto (the first possible of the three), namespace (the sandbox with its own
+    #: network), mount (the sandbox on the host network) or tmpdir (sandbox.py).
     isolation: str = "auto"
+    #: (access key, secret key) every request must be signed with; None checks only that
+    #: a SigV4 signature is there (frontdoor.py).
+    expect_credentials: tuple[str, str] | None = None
     enforce_memory: bool = False
     prestart: int = 0
     #: Idle environments are stopped after this long (Lambda reclaims them too); None keeps them.
     idle_timeout_s: float | None = 900.0
     pass_env: tuple[str, ...] = ()
-    #: Extra paths under /tmp the runtime needs when /tmp is replaced by a tmpfs.
+    #: Extra paths the runtime needs from directories the sandbox hides (/tmp, say).
     keep_paths: tuple[str, ...] = ()
     account_concurrency: int = ACCOUNT_CONCURRENCY
     sample_interval_s: float = SAMPLE_INTERVAL_S
@@ -102,7 +105,6 @@ class LocalLambda:
             isolation=self.isolation,
             pass_env=opts.pass_env,
             enforce_memory=opts.enforce_memory,
-            extra_keep=opts.keep_paths,
             init_timeout_s=opts.init_timeout_s,
             relay=relay,
             forward_ports=opts.forward_ports,
@@ -114,7 +116,8 @@ class LocalLambda:
         except OSError as exc:
             raise RuntimeError(f"cannot write the invocation log {opts.invocation_log}: {exc.strerror or exc}") from None
         service = LambdaService(config, Invoker(pool, self.log), opts.account_concurrency)
-        self.server = ServiceServer(service, opts.host, opts.port)  # OSError if the port is taken
+        credentials = frontdoor.Credentials(*opts.expect_credentials) if opts.expect_credentials else None
+        self.server = ServiceServer(service, opts.host, opts.port, credentials)  # OSError if the port is taken
         self.monitor, self.pool, self.relay = monitor, pool, relay
         if self.relay is not None:
             self.relay.start()
@@ -141,7 +144,13 @@ class LocalLambda:
             self.endpoint, ", ".join(config.names), config.handler, config.timeout, config.memory_mb,
             ", enforced" if opts.enforce_memory else "", limit,
         )
-        log.info("environments are isolated by %s: %s", self.isolation.mode, self.isolation.reason)
+        if opts.expect_credentials:
+            log.info("requests must be signed with access key %s (SigV4, verified)", opts.expect_credentials[0])
+        else:
+            log.info("requests must carry a SigV4 signature; any credentials are accepted (no --expect-credentials)")
+        # The one line that says how far test code is contained, and why no further.
+        level = logging.INFO if self.isolation.mode == sandbox.NAMESPACE else logging.WARNING
+        log.log(level, "environments are isolated by %s: %s", self.isolation.mode, self.isolation.reason)
         if self.isolation.private_network:
             env = runtime_environ(config, "", None, pass_env=opts.pass_env)
             named = loopback_endpoints(env)

@@ -66,8 +66,11 @@ class Snapshot:
 class ProcessSet:
     """The processes of one environment."""
 
-    def __init__(self, root_pid: int, private_dir: str | None) -> None:
+    def __init__(self, root_pid: int, private_dir: str | None, count_root: bool = True) -> None:
+        """``count_root``: False when the root is a sandbox's launcher, whose memory is the
+        platform's, not the function's."""
         self.root_pid = root_pid
+        self.count_root = count_root
         self.private_dir = private_dir
         self.mnt_ns = ""
         self._ns_fd: int | None = None
@@ -136,7 +139,7 @@ class ProcessSet:
         return pids
 
     def rss_bytes(self, snap: Snapshot) -> int:
-        return sum(_rss(pid) for pid in self.members(snap))
+        return sum(_rss(pid) for pid in self.members(snap) if self.count_root or pid != self.root_pid)
 
     def kill(self, rounds: int = 5) -> int:
         """SIGKILL every member until none is left; returns how many were signalled."""

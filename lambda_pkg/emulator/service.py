@@ -1,8 +1,9 @@
 """The Lambda service's HTTP API on loopback: Invoke and the read-only control plane.
 
-boto3 reaches it with ``AWS_ENDPOINT_URL_LAMBDA`` (or ``endpoint_url``) and any credentials;
-signatures are not checked. Paths, headers, status codes and error bodies follow botocore's
-service model (rest-json: the error code in ``x-amzn-ErrorType``, members in the JSON body).
+boto3 reaches it with ``AWS_ENDPOINT_URL_LAMBDA`` (or ``endpoint_url``). Every request
+passes the front door first (frontdoor.py: no web page, signed, verified when credentials
+are expected). Paths, headers, status codes and error bodies follow botocore's service
+model (rest-json: the error code in ``x-amzn-ErrorType``, members in the JSON body).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from lambda_pkg.emulator import wire
+from lambda_pkg.emulator import frontdoor, wire
 from lambda_pkg.emulator._http import QuietHandler, ThreadedServer
 from lambda_pkg.emulator.invoker import Invoker
 from lambda_pkg.emulator.logs import tail
@@ -187,21 +188,45 @@ def _last_modified(config: FunctionConfig) -> str:
 
 class _Handler(QuietHandler):
     server: ServiceServer
+    body = b""
+    body_size = 0
 
     def _route(self, method: str) -> None:
         request_id = str(uuid.uuid4())
+        server = self.server
+        refusal = frontdoor.refusal_before_body(method, self.headers, server.allowed_hosts)
+        if refusal is not None:
+            self._refuse(refusal, request_id)  # before the body is read: nothing of it is used
+            return
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        # Read once here: the signature covers the body. A body over the largest limit is
+        # dropped (b"") and answered 413 below, unverified, as nothing runs.
+        self.body, self.body_size = self.read_body(limit=wire.MAX_SYNC_REQUEST_BYTES)
+        if server.credentials is not None and self.body_size <= wire.MAX_SYNC_REQUEST_BYTES:
+            problem = frontdoor.signature_problem(server.credentials, method, self.path, self.headers, self.body)
+            if problem is not None:
+                self._refuse(problem, request_id)
+                return
         try:
             for route_method, pattern, action in _ROUTES:
                 match = pattern.match(url.path)
                 if match and route_method == method:
                     getattr(self, action)(match.groupdict().get("name", ""), query, request_id)
                     return
-            self.read_body(limit=0)
             raise wire.ServiceError(404, "UnknownOperationException", f"Unknown operation {method} {url.path}")
         except wire.ServiceError as error:
             self._send_error(error, request_id)
+
+    def _refuse(self, error: wire.ServiceError, request_id: str) -> None:
+        """Answer 403, log who was refused and why, and close the connection."""
+        log.warning(
+            "refused %s %s from %s (Host %s): %s %s", self.command, self.path[:200], self.client_address[0],
+            (self.headers.get("Host") or "-")[:100], error.code, error.message[:300],
+        )
+        self.close_connection = True
+        error.headers = {**error.headers, "Connection": "close"}
+        self._send_error(error, request_id)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server API
         self._route("GET")
@@ -214,6 +239,9 @@ class _Handler(QuietHandler):
 
     def do_DELETE(self) -> None:  # noqa: N802 - http.server API
         self._route("DELETE")
+
+    def do_OPTIONS(self) -> None:  # noqa: N802 - http.server API
+        self._route("OPTIONS")  # a CORS preflight: always refused
 
     def _send_json(self, status: int, data: dict[str, Any], request_id: str) -> None:
         self.send_raw(status, json.dumps(data).encode(), {"Content-Type": "application/json", "x-amzn-RequestId": request_id})
@@ -241,7 +269,7 @@ class _Handler(QuietHandler):
     # -- invoke -------------------------------------------------------------------------
     def invoke_async(self, name: str, query: dict[str, str], request_id: str) -> None:
         """The deprecated InvokeAsync: an Event invocation answered with ``{"Status": 202}``."""
-        body, size = self.read_body(limit=wire.MAX_ASYNC_REQUEST_BYTES)
+        body, size = self.body, self.body_size
         service = self.server.service
         _config, invoked_arn = service.resolve(name, None)
         if size > wire.MAX_ASYNC_REQUEST_BYTES:
@@ -252,7 +280,7 @@ class _Handler(QuietHandler):
     def invoke(self, name: str, query: dict[str, str], request_id: str) -> None:
         invocation_type = self.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
         limit = wire.MAX_ASYNC_REQUEST_BYTES if invocation_type == "Event" else wire.MAX_SYNC_REQUEST_BYTES
-        body, size = self.read_body(limit=limit)
+        body, size = self.body, self.body_size
         service = self.server.service
         _config, invoked_arn = service.resolve(name, query.get("Qualifier"))
         if invocation_type not in INVOCATION_TYPES:
@@ -319,6 +347,9 @@ def _client_context(header: str | None) -> str | None:
 
 
 class ServiceServer(ThreadedServer):
-    def __init__(self, service: LambdaService, host: str, port: int) -> None:
+    def __init__(self, service: LambdaService, host: str, port: int, credentials: frontdoor.Credentials | None = None) -> None:
+        """``credentials``: the only ones a request may be signed with (None: any signature)."""
         self.service = service
+        self.credentials = credentials
         super().__init__((host, port), _Handler)
+        self.allowed_hosts = frontdoor.allowed_hosts(host)

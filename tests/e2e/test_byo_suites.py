@@ -21,10 +21,20 @@ from pathlib import Path
 import boto3
 import pytest
 
-from lambda_pkg.emulator import LocalLambda, Options, load_function_config, with_overrides
+from lambda_pkg.emulator import (
+    LocalLambda,
+    Options,
+    load_function_config,
+    with_overrides,
+)
 from tests.conftest import REPO
 from tests.e2e.test_lambda_end_to_end import Stack, _cases, _outcome, _props, _stable
-from tests.support.services import AWS_TEST_ENV, LoopbackS3, scoped_environ
+from tests.support.services import (
+    AWS_TEST_ENV,
+    EXPECTED_CREDENTIALS,
+    LoopbackS3,
+    scoped_environ,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -64,7 +74,7 @@ def byo_stack(loopback_s3: LoopbackS3) -> Iterator[Stack]:
     config = with_overrides(load_function_config(os.path.join(REPO, "template.yaml")), timeout=60, concurrency=3, env={"BYO_FAIL": "1"})
     with scoped_environ(**AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=loopback_s3.endpoint, BYO_FAIL="1"):
         boto3.client("s3", endpoint_url=loopback_s3.endpoint).create_bucket(Bucket=bucket)
-        with LocalLambda(config, Options(port=0, prestart=2)) as lam:
+        with LocalLambda(config, Options(port=0, prestart=2, expect_credentials=EXPECTED_CREDENTIALS)) as lam:
             assert lam.isolation is not None
             if not lam.isolation.private_network:
                 pytest.skip(f"the suites serve their app on fixed ports; environments need a network of their own ({lam.isolation.reason})")

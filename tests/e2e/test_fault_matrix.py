@@ -28,10 +28,23 @@ import boto3
 import psutil
 import pytest
 
-from lambda_pkg.emulator import FunctionConfig, InvocationRecord, LocalLambda, Options, load_function_config, with_overrides
+from lambda_pkg.emulator import (
+    FunctionConfig,
+    InvocationRecord,
+    LocalLambda,
+    Options,
+    load_function_config,
+    with_overrides,
+)
 from tests.conftest import REPO
 from tests.e2e.test_lambda_end_to_end import Stack, _cases, _outcome, _props
-from tests.support.services import AWS_TEST_ENV, LoopbackS3, scoped_environ, wait_http
+from tests.support.services import (
+    AWS_TEST_ENV,
+    EXPECTED_CREDENTIALS,
+    LoopbackS3,
+    scoped_environ,
+    wait_http,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -59,7 +72,7 @@ def _stack(s3: LoopbackS3, config: FunctionConfig, options: Options) -> Iterator
 
 @pytest.fixture(scope="module")
 def stack(loopback_s3: LoopbackS3) -> Iterator[Stack]:
-    with _stack(loopback_s3, _config(timeout=TIMEOUT_S, concurrency=3), Options(port=0, prestart=2)) as shared:
+    with _stack(loopback_s3, _config(timeout=TIMEOUT_S, concurrency=3), Options(port=0, prestart=2, expect_credentials=EXPECTED_CREDENTIALS)) as shared:
         yield shared
 
 

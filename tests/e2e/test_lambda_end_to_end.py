@@ -16,9 +16,19 @@ from pathlib import Path
 import boto3
 import pytest
 
-from lambda_pkg.emulator import LocalLambda, Options, load_function_config, with_overrides
+from lambda_pkg.emulator import (
+    LocalLambda,
+    Options,
+    load_function_config,
+    with_overrides,
+)
 from tests.conftest import REPO
-from tests.support.services import AWS_TEST_ENV, LoopbackS3, scoped_environ
+from tests.support.services import (
+    AWS_TEST_ENV,
+    EXPECTED_CREDENTIALS,
+    LoopbackS3,
+    scoped_environ,
+)
 
 pytestmark = pytest.mark.e2e
 DEMO = "examples/demo"
@@ -45,7 +55,7 @@ def stack(loopback_s3: LoopbackS3) -> Iterator[Stack]:
     # The stand-in hands these to its environments, as Lambda hands the function its configuration.
     with scoped_environ(**AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=loopback_s3.endpoint, LAMBDA_UI_DEADLINE_MARGIN_S="3"):
         boto3.client("s3", endpoint_url=loopback_s3.endpoint).create_bucket(Bucket=bucket)
-        with LocalLambda(config, Options(port=0, prestart=2)) as lam:
+        with LocalLambda(config, Options(port=0, prestart=2, expect_credentials=EXPECTED_CREDENTIALS)) as lam:
             yield Stack(loopback_s3, bucket, lam)
 
 
@@ -166,7 +176,7 @@ def test_throttles_at_reserved_concurrency_two_never_duplicate_a_test(loopback_s
     work.mkdir()
     (work / "test_many.py").write_text("import time\nimport pytest\n\n@pytest.mark.parametrize('n', range(20))\ndef test_step(n):\n    time.sleep(0.3)\n")
     config = with_overrides(load_function_config(os.path.join(REPO, "template.yaml")), timeout=30, concurrency=2)
-    with scoped_environ(**AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=loopback_s3.endpoint), LocalLambda(config, Options(port=0, prestart=2)) as lam:
+    with scoped_environ(**AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=loopback_s3.endpoint), LocalLambda(config, Options(port=0, prestart=2, expect_credentials=EXPECTED_CREDENTIALS)) as lam:
         boto3.client("s3", endpoint_url=loopback_s3.endpoint).create_bucket(Bucket="throttle-artifacts")
         stack = Stack(loopback_s3, "throttle-artifacts", lam)
         result = stack.pytest("--junitxml=r.xml", "--lambda-concurrency=10", "-p", "no:cacheprovider", cwd=str(work))

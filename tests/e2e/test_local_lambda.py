@@ -8,6 +8,8 @@ end to end with the loopback S3.
 from __future__ import annotations
 
 import base64
+import datetime
+import http.client
 import itertools
 import json
 import os
@@ -37,6 +39,7 @@ from bin.local_lambda import build_config, build_parser
 from lambda_pkg.emulator import FunctionConfig, InvocationRecord, LocalLambda, Options, load_function_config, with_overrides
 from lambda_pkg.emulator import netns, sandbox
 from runner.bundle import build_bundle
+from runner.aws.sigv4 import InvokeSigner, canonical_host
 from runner.contract import CONTRACT_VERSION
 
 pytestmark = pytest.mark.e2e
@@ -72,6 +75,8 @@ def lambda_client(endpoint: str, read_timeout: int = 60) -> Any:
 
 @contextmanager
 def serving(config: FunctionConfig, **options: Any) -> Iterator[tuple[LocalLambda, Any]]:
+    """A stand-in that expects the credentials the tests' boto3 clients sign with."""
+    options.setdefault("expect_credentials", (CREDENTIALS["aws_access_key_id"], CREDENTIALS["aws_secret_access_key"]))
     lam = LocalLambda(config, Options(port=0, **options))
     lam.start()
     try:
@@ -100,6 +105,14 @@ def record_of(lam: LocalLambda, response: dict[str, Any]) -> InvocationRecord:
     """The invocation log's record of a response (the request id is x-amzn-RequestId)."""
     request_id = response["ResponseMetadata"]["RequestId"]
     return next(r for r in lam.invocations if r.request_id == request_id)
+
+
+def runtime_pid(lam: LocalLambda, response: dict[str, Any]) -> int:
+    """The host pid of the runtime that answered (inside a sandbox, os.getpid() is its
+    PID namespace's own number)."""
+    assert lam.pool is not None
+    environment_id = record_of(lam, response).environment_id
+    return next(env.runtime_pid for env in lam.pool.environments() if env.id == environment_id)
 
 
 def processes_with(marker: str) -> list[int]:
@@ -136,25 +149,116 @@ def actions() -> Iterator[tuple[LocalLambda, Any]]:
         yield served
 
 
+# -- the front door: only signed API calls from this machine's clients ----------------------
+
+
+def raw_request(endpoint: str, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """One request exactly as given (http.client adds nothing but what is passed)."""
+    parts = urlsplit(endpoint)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        for name, value in (headers or {}).items():
+            connection.putheader(name, value)
+        connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+def signed(endpoint: str, path: str, body: bytes, secret: str = "testing", key: str = "testing", **sign: Any) -> dict[str, str]:
+    """Headers of a POST signed by the project's own client (runner/aws/sigv4.py)."""
+    signer = InvokeSigner(endpoint + path, "us-east-1")
+    headers = signer.headers(body, {"Content-Type": "application/json"}, key, secret, None, **sign)
+    return {"Host": canonical_host(endpoint), **headers}
+
+
+INVOKE_PATH = "/2015-03-31/functions/fn/invocations"
+RUN_SOMETHING = json.dumps({"action": "print", "lines": 1}).encode()
+
+
+@pytest.mark.parametrize(("case", "code"), [
+    ("cross-origin text/plain POST", "AccessDeniedException"),
+    ("unsigned", "MissingAuthenticationTokenException"),
+    ("wrong secret", "InvalidSignatureException"),
+    ("unknown access key", "UnrecognizedClientException"),
+    ("signed an hour ago", "InvalidSignatureException"),
+    ("signed, but from a web page", "AccessDeniedException"),
+    ("signed, but for another Host (DNS rebinding)", "AccessDeniedException"),
+    ("CORS preflight", "AccessDeniedException"),
+])
+def test_the_front_door_refuses_and_logs_what_a_web_page_or_a_stranger_sends(case: str, code: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("WARNING", logger="lambda_pkg.emulator")
+    with serving(function(ACTIONS)) as (lam, _client):
+        endpoint = lam.endpoint
+        host = canonical_host(endpoint)
+        good = signed(endpoint, INVOKE_PATH, RUN_SOMETHING)
+        method, headers = "POST", good
+        if case == "cross-origin text/plain POST":  # what any page can send without asking (issue 13)
+            headers = {"Host": host, "Origin": "https://evil.example", "Content-Type": "text/plain"}
+        elif case == "unsigned":
+            headers = {"Host": host, "Content-Type": "application/json"}
+        elif case == "wrong secret":
+            headers = signed(endpoint, INVOKE_PATH, RUN_SOMETHING, secret="not-the-secret")
+        elif case == "unknown access key":
+            headers = signed(endpoint, INVOKE_PATH, RUN_SOMETHING, key="AKIDSTRANGER")
+        elif case == "signed an hour ago":
+            headers = signed(endpoint, INVOKE_PATH, RUN_SOMETHING, now=datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1))
+        elif case == "signed, but from a web page":
+            headers = {**good, "Origin": "http://127.0.0.1:8000"}
+        elif case == "signed, but for another Host (DNS rebinding)":
+            headers = {**good, "Host": f"rebind.evil.example:{urlsplit(endpoint).port}"}
+        elif case == "CORS preflight":
+            method = "OPTIONS"
+            headers = {"Host": host, "Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
+                       "Access-Control-Request-Headers": "authorization,x-amz-date"}
+        status, answer, body = raw_request(endpoint, method, INVOKE_PATH, RUN_SOMETHING if method == "POST" else b"", headers)
+        assert lam.pool is not None
+        ran = (lam.invocations, lam.pool.started_count)
+    assert (status, answer.get("x-amzn-errortype")) == (403, code), body
+    assert not any(name.startswith("access-control-") for name in answer)
+    assert ran == ([], 0), "a refused request ran the function"
+    assert any(m.startswith("refused ") and code in m for m in caplog.messages), caplog.messages
+
+
+def test_the_front_door_lets_the_project_client_and_boto3_in_and_checks_signatures_only_when_told() -> None:
+    with serving(function(ACTIONS)) as (lam, client):
+        endpoint = lam.endpoint
+        status, _answer, body = raw_request(endpoint, "POST", INVOKE_PATH, RUN_SOMETHING, signed(endpoint, INVOKE_PATH, RUN_SOMETHING))
+        assert (status, json.loads(body)) == (200, {"printed": 1})
+        # boto3 signs the ARN's ':' escaped once more in the canonical path: checked as it arrived.
+        response, payload = invoke(client, {"action": "echo"}, name="arn:aws:lambda:us-east-1:123456789012:function:fn")
+        assert "FunctionError" not in response and payload == {"action": "echo"}
+        assert client.get_function_configuration(FunctionName="fn")["FunctionName"] == "fn"
+        stranger = boto3.client("lambda", endpoint_url=endpoint, config=Config(retries={"total_max_attempts": 1}),
+                                aws_access_key_id="testing", aws_secret_access_key="wrong", region_name="us-east-1")
+        with pytest.raises(ClientError) as refused:
+            stranger.invoke(FunctionName="fn", Payload=RUN_SOMETHING)
+        assert refused.value.response["Error"]["Code"] == "InvalidSignatureException"
+    with serving(function(ACTIONS), expect_credentials=None) as (lam, _client):
+        anyone = boto3.client("lambda", endpoint_url=lam.endpoint, aws_access_key_id="any", aws_secret_access_key="thing", region_name="us-east-1")
+        assert json.loads(anyone.invoke(FunctionName="fn", Payload=RUN_SOMETHING)["Payload"].read()) == {"printed": 1}
+        status, answer, _body = raw_request(lam.endpoint, "POST", INVOKE_PATH, RUN_SOMETHING, {"Host": canonical_host(lam.endpoint)})
+        assert (status, answer["x-amzn-errortype"]) == (403, "MissingAuthenticationTokenException")
+
+
 # -- the Invoke API -----------------------------------------------------------------------
 
 
 def test_invocation_types_answer_with_the_service_status_codes(actions: tuple[LocalLambda, Any]) -> None:
-    _lam, client = actions
+    lam, client = actions
     response, payload = invoke(client, {"action": "print", "lines": 1})
     assert (response["StatusCode"], response["ExecutedVersion"], payload) == (200, "$LATEST", {"printed": 1})
     assert "FunctionError" not in response
 
-    marker = Path(f"/dev/shm/lle-event-{uuid.uuid4().hex}")  # /dev/shm is shared; /tmp is private
-    try:
-        response = client.invoke(
-            FunctionName="fn", InvocationType="Event", Payload=json.dumps({"action": "write_file", "path": str(marker), "text": "ran"})
-        )
-        assert response["StatusCode"] == 202
-        assert wait_until(marker.exists), "the Event invocation never ran"
-        assert wait_until(lambda: marker.read_text() == "ran")
-    finally:
-        marker.unlink(missing_ok=True)
+    # Nothing an environment writes reaches the host: the invocation log shows it ran.
+    response = client.invoke(FunctionName="fn", InvocationType="Event", Payload=json.dumps({"action": "echo"}).encode())
+    assert response["StatusCode"] == 202
+    assert wait_until(lambda: any(r.request_id == response["ResponseMetadata"]["RequestId"] for r in lam.invocations)), "never ran"
+    ran = record_of(lam, response)
+    assert (ran.invocation_type, ran.outcome) == ("Event", "success")
 
     response = client.invoke(FunctionName="fn", InvocationType="DryRun", Payload=b"{}")
     assert response["StatusCode"] == 204
@@ -259,8 +363,8 @@ def test_context_environment_and_private_tmp_are_lambda_like(monkeypatch: pytest
 def test_boto3_needs_only_the_endpoint_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     with serving(function(ECHO)) as (lam, _client):
         monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", lam.endpoint)
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "dummy")
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "dummy")
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", CREDENTIALS["aws_access_key_id"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", CREDENTIALS["aws_secret_access_key"])
         monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
         monkeypatch.delenv("AWS_PROFILE", raising=False)
         client = boto3.client("lambda")
@@ -293,7 +397,7 @@ def test_concurrency_cap_throttles_with_the_service_shape() -> None:
 
         # Many callers, each retrying when throttled: never more than 2 ran at once.
         intervals: list[tuple[float, float]] = []
-        by_pid: dict[int, list[tuple[float, float]]] = {}
+        by_environment: dict[str | None, list[tuple[float, float]]] = {}
         throttles = 0
         lock = threading.Lock()
 
@@ -301,7 +405,7 @@ def test_concurrency_cap_throttles_with_the_service_shape() -> None:
             nonlocal throttles
             while True:
                 try:
-                    _response, ran = invoke(client, {"action": "interval", "seconds": 0.2})
+                    response, ran = invoke(client, {"action": "interval", "seconds": 0.2})
                 except ClientError as exc:
                     assert exc.response["Error"]["Code"] == "TooManyRequestsException"
                     with lock:
@@ -310,7 +414,7 @@ def test_concurrency_cap_throttles_with_the_service_shape() -> None:
                     continue
                 with lock:
                     intervals.append((ran["start"], ran["end"]))
-                    by_pid.setdefault(ran["pid"], []).append((ran["start"], ran["end"]))
+                    by_environment.setdefault(record_of(lam, response).environment_id, []).append((ran["start"], ran["end"]))
                 return
 
         with ThreadPoolExecutor(max_workers=6) as pool:
@@ -324,7 +428,7 @@ def test_concurrency_cap_throttles_with_the_service_shape() -> None:
         peak = max(peak, running_now)
     assert peak <= 2
     assert len(intervals) == 6
-    for runs in by_pid.values():  # a busy environment never got a second event
+    for runs in by_environment.values():  # a busy environment never got a second event
         runs.sort()
         assert all(earlier[1] <= later[0] for earlier, later in itertools.pairwise(runs))
 
@@ -332,7 +436,8 @@ def test_concurrency_cap_throttles_with_the_service_shape() -> None:
 def test_timeout_kills_the_environment_and_its_children_and_the_next_call_is_fresh() -> None:
     marker = f"lle-child-{uuid.uuid4().hex}"
     with serving(function(ACTIONS, timeout=1)) as (_lam, client):
-        _response, first = invoke(client, {"action": "sleep", "seconds": 0})
+        first_response, _first = invoke(client, {"action": "sleep", "seconds": 0})
+        first_pid = runtime_pid(_lam, first_response)
         response, payload = invoke(client, {"action": "spawn", "marker": marker, "seconds": 5}, LogType="Tail")
         rid = report_of(response)["rid"]
         assert response["FunctionError"] == "Unhandled"
@@ -343,11 +448,11 @@ def test_timeout_kills_the_environment_and_its_children_and_the_next_call_is_fre
         assert "Task timed out after" in log_of(response)
         assert 1000 <= float(report_of(response)["duration"]) < 2000
         assert record_of(_lam, response).outcome == "timeout"
-        assert wait_until(lambda: not alive(first["pid"]), 5)
+        assert wait_until(lambda: not alive(first_pid), 5)
         assert wait_until(lambda: not processes_with(marker), 5), "the timed-out environment's child survived"
-        response, second = invoke(client, {"action": "sleep", "seconds": 0}, LogType="Tail")
+        response, _second = invoke(client, {"action": "sleep", "seconds": 0}, LogType="Tail")
+        assert record_of(_lam, response).environment_id != record_of(_lam, first_response).environment_id
     assert "FunctionError" not in response
-    assert second["pid"] != first["pid"]
     assert report_of(response)["init"] is not None  # a cold start: a new environment
 
 
@@ -371,13 +476,13 @@ def test_a_runtime_killed_while_waiting_for_work_loses_no_event() -> None:
     with serving(function(ECHO)) as (lam, client):
         assert lam.pool is not None
         for attempt in range(4):
-            _response, before = invoke(client, {"attempt": attempt})
+            first, _before = invoke(client, {"attempt": attempt})
             assert wait_until(lambda: all(env.parked for env in lam.pool.environments()))
-            os.kill(before["pid"], signal.SIGKILL)  # parked in /next, idle
+            os.kill(runtime_pid(lam, first), signal.SIGKILL)  # parked in /next, idle
             response, after = invoke(client, {"attempt": attempt, "after": True})
             assert "FunctionError" not in response, after
             assert after["event"] == {"attempt": attempt, "after": True}
-            assert after["pid"] != before["pid"]
+            assert record_of(lam, response).environment_id != record_of(lam, first).environment_id
 
 
 def test_an_event_given_to_a_dead_poll_connection_runs_elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -530,11 +635,12 @@ def test_configuration_comes_from_the_real_template_with_overrides() -> None:
 def test_prestarted_environments_are_warm_and_stop_leaves_no_process() -> None:
     with serving(function(ECHO), prestart=3) as (lam, client):
         assert lam.pool is not None
-        pids = [env.pid for env in lam.pool.environments()]
-        assert len(pids) == 3 and all(alive(pid) for pid in pids)
-        response, payload = invoke(client, {}, LogType="Tail")
+        environments = lam.pool.environments()
+        pids = [pid for env in environments for pid in (env.pid, env.runtime_pid)]
+        assert len(environments) == 3 and all(alive(pid) for pid in pids)
+        response, _payload = invoke(client, {}, LogType="Tail")
         assert report_of(response)["init"] is None  # no cold start
-        assert payload["pid"] in pids
+        assert record_of(lam, response).environment_id in {env.id for env in environments}
     assert not [pid for pid in pids if alive(pid)]
 
 
@@ -641,10 +747,11 @@ def test_invocations_up_to_the_limit_run_in_parallel_and_the_log_has_each_once(t
             results = [future.result() for future in futures]
         elapsed = time.monotonic() - started
         records = lam.invocations
+        ran_in = {record_of(lam, response).environment_id for response, _payload in results}
     assert elapsed < 2.0, f"3 invocations of 1 s took {elapsed:.2f} s: not in parallel"
     intervals = [(payload["start"], payload["end"]) for _response, payload in results]
     assert max(start for start, _ in intervals) < min(end for _, end in intervals)  # all 3 running at one instant
-    assert len({payload["pid"] for _response, payload in results}) == 3
+    assert len(ran_in) == 3
 
     assert throttle.value.response["Error"]["Code"] == "TooManyRequestsException"
     by_outcome = Counter(r.outcome for r in records)
@@ -678,9 +785,10 @@ def test_command_serves_until_sigterm_and_cleans_up(tmp_path: Path) -> None:
     marker = f"lle-cmd-{uuid.uuid4().hex}"
     command = [
         sys.executable, "-m", "bin.local_lambda", "--template", str(TEMPLATE), "--handler", ACTIONS,
-        "--port", "0", "--ready-file", str(ready), "--function-name", "ui-tests", "--timeout", "20", "-q",
+        "--port", "0", "--ready-file", str(ready), "--function-name", "ui-tests", "--timeout", "20", "-q", "--expect-credentials",
     ]
-    proc = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True)
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"], "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"]}
+    proc = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert wait_until(ready.exists, 30), "no ready file"
         endpoint = ready.read_text().strip()
@@ -688,16 +796,17 @@ def test_command_serves_until_sigterm_and_cleans_up(tmp_path: Path) -> None:
         client = lambda_client(endpoint)
         response, payload = invoke(client, {"action": "spawn", "marker": marker}, name="ui-tests")
         assert "FunctionError" not in response, payload
-        runtime_pid = payload["pid"]
         # and one re-parented away from the runtime, like Chrome's crashpad handler
         response, _ = invoke(client, {"action": "spawn", "marker": marker + "-detached", "detach": True}, name="ui-tests")
         assert wait_until(lambda: len(processes_with(marker)) >= 2)
+        environment_pids = [child.pid for child in psutil.Process(proc.pid).children(recursive=True)]
+        assert environment_pids
     finally:
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert not ready.exists()
-    assert not alive(runtime_pid)
+    assert not [pid for pid in environment_pids if alive(pid)]
     assert wait_until(lambda: not processes_with(marker), 5), processes_with(marker)
 
 
@@ -736,6 +845,12 @@ def test_command_start_up_errors_are_one_line_each(tmp_path: Path) -> None:
         assert "Traceback" not in "\n".join(ours)
         if name != "init error":
             assert result.stderr.count("\n") == 1, (name, result.stderr)
+    no_credentials = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bin.local_lambda", "--template", str(TEMPLATE), "--port", "0", "--expect-credentials"],
+        cwd=REPO, capture_output=True, text=True, timeout=60, env=no_credentials, check=False,
+    )
+    assert (result.returncode, result.stderr) == (2, "local-lambda: error: --expect-credentials needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n")
 
 
 # -- the real handler ---------------------------------------------------------------------

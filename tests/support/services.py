@@ -92,3 +92,6 @@ def scoped_environ(**values: str) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+#: What a local Lambda started by the tests expects requests to be signed with (its front door).
+EXPECTED_CREDENTIALS = (AWS_TEST_ENV["AWS_ACCESS_KEY_ID"], AWS_TEST_ENV["AWS_SECRET_ACCESS_KEY"])
