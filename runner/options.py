@@ -97,6 +97,8 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("lambda_breaker", "invocations in a row that could not connect before --lambda stops dispatching (0: never).", default=str(DEFAULT_BREAKER))
     parser.addini("lambda_fallback", "none or local: where tests go whose Lambda invocations failed for infrastructure reasons.", default="none")
     parser.addini("lambda_image_drift", "error or warn, when the image lacks or differs in what the suite uses.", default="error")
+    parser.addini("lambda_bundle_include", "globs (fnmatch on rootdir-relative paths) of files to add to the --lambda bundle: untracked files, or names on the secret deny list.", type="linelist", default=[])
+    parser.addini("lambda_bundle_exclude", "globs (fnmatch on rootdir-relative paths) of files to leave out of the --lambda bundle.", type="linelist", default=[])
     parser.addini("chrome_binary", "Chrome/Chromium executable for the browser fixture.", default="")
     parser.addini("chromedriver", "chromedriver executable for the browser fixture.", default="")
     parser.addini("window_size", "browser window size, e.g. 1280x900.", default=DEFAULT_WINDOW_SIZE)

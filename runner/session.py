@@ -127,13 +127,14 @@ class LambdaSession:
         history = self._history()
         if self.settings.dry_run:
             self._print_plan(list(items), history)
+            self._print_bundle(session)
             for problem in self._image_problems():
                 self._write(f"lambda dry run: the image would stop this run: {problem}", yellow=True)
             return True
         if not items:
             return True
         self._check_image()  # after collection: conftests deeper down may register plugins too
-        bundle_ref = self._upload_bundle()
+        bundle_ref = self._upload_bundle(session)
         self._dispatch(session, items, history, bundle_ref)
         return True
 
@@ -152,15 +153,34 @@ class LambdaSession:
             reporter.ensure_newline()
             reporter.write_line(line, **markup)
 
-    def _upload_bundle(self) -> dict[str, str]:
-        root = self.config.rootpath
+    def _select_bundle(self, session: pytest.Session) -> bundling.Selection:
+        """The bundle's files under runner/bundle.py's rules; the local artifacts folders are the run's outputs."""
+        local_artifacts = [self.run.settings.artifacts, str(self.config.getini("artifacts") or "")]
+        return bundling.select(self.config.rootpath, bundling.rules_for(session, local_artifacts))
+
+    def _print_bundle(self, session: pytest.Session) -> None:
+        selection = self._select_bundle(session)
+        self._write(f"lambda dry run: the bundle, largest files first ({'git-tracked files' if selection.source == 'git' else 'the files collection used'}):")
+        for line in selection.listing():
+            self._write(f"  {line}")
+        for line in selection.warnings():
+            self._write(f"lambda: bundle: {line}", yellow=True)
         try:
-            own_outputs = [self.config.option.xmlpath] if getattr(self.config.option, "xmlpath", None) else []
-            files = bundling.select_files(root, exclude=own_outputs)
+            bundling.check_size(self.config.rootpath, selection.files, self.settings.max_bundle_bytes)
+        except bundling.BundleProblem as exc:
+            self._write(f"lambda dry run: the bundle would stop this run: {exc}", yellow=True)
+
+    def _upload_bundle(self, session: pytest.Session) -> dict[str, str]:
+        root = self.config.rootpath
+        selection = self._select_bundle(session)
+        for line in selection.warnings():  # once, before anything is uploaded
+            self._write(f"lambda: bundle: {line}", yellow=True)
+        try:
+            files = selection.files
             size = bundling.check_size(root, files, self.settings.max_bundle_bytes)
+            built = bundling.build_bundle(root, files)
         except bundling.BundleProblem as exc:
             raise pytest.UsageError(str(exc)) from None
-        built = bundling.build_bundle(root, files)
         client = self._s3_client()
         key = built.key
         try:

@@ -229,6 +229,7 @@ def test_bundle_is_uploaded_once_and_size_is_bounded(pytester: pytest.Pytester, 
     _run(pytester, bucket).stdout.fnmatch_lines(["lambda: bundle * uploaded to s3://*"])
     _run(pytester, bucket).stdout.fnmatch_lines(["lambda: bundle * already in s3://*"])
     (pytester.path / "video.bin").write_bytes(b"\0" * 2_000_000)
+    pytester.makeini("[pytest]\nlambda_bundle_include = video.bin\n")  # not a git checkout: only what collection needed, and includes
     result = _run(pytester, bucket, "--lambda-max-bundle-mb=1")
     assert result.ret == 4
     assert "Largest files: video.bin (2.0 MB)" in result.stderr.str() and "Traceback" not in result.stderr.str()

@@ -1,0 +1,91 @@
+"""The bundle's rules seen from ``pytest --lambda`` (issue #13): the dry run lists its files by
+size and names what was left out; a real run warns once, before the upload, and ships no secret."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.fake_invoke_api import FakeInvokeApi
+
+CANARY = "aws_secret_access_key = CANARY-bundle-dry-run"
+
+
+def _run(pytester: pytest.Pytester, bucket: str, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess("--lambda", "--lambda-function=ui-tests", f"--artifacts=s3://{bucket}/runs", *args)
+
+
+def _suite(pytester: pytest.Pytester, outside: Path) -> None:
+    """Not a git checkout: tests, a conftest, a helper package, a venv inside the rootdir, data, and bait."""
+    root = pytester.path
+    files = {
+        "pytest.ini": "[pytest]\nlambda_bundle_include =\n    data/*\n    reports/\n    artifacts/\n",
+        "tests/conftest.py": "import sys, pathlib\nsys.path.insert(0, str(pathlib.Path(__file__).parents[1] / '.venv/lib/python3.11/site-packages'))\nimport fakepkg\n",
+        "tests/test_a.py": "import helpers.pages\n\ndef test_a():\n    pass\n",
+        "helpers/__init__.py": "",
+        "helpers/pages.py": "PAGE = 1\n" + "# a page object would be here\n" * 10,
+        ".venv/lib/python3.11/site-packages/fakepkg/__init__.py": "",
+        "notes.txt": CANARY,
+        ".env": CANARY,
+        "data/big.json": "[" + "1," * 5000 + "1]",
+    }
+    files.update({f"data/small{n:02}.json": "[]" * (n + 1) for n in range(24)})
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    creds = outside / ".aws" / "credentials"
+    creds.parent.mkdir(parents=True)
+    creds.write_text(CANARY)
+    (root / "data" / "c").symlink_to(creds)
+    os.mkfifo(root / "data" / "pipe")
+
+
+def test_the_dry_run_lists_the_bundle_by_size_and_what_was_left_out(
+    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    _suite(pytester, tmp_path_factory.mktemp("home"))
+    result = _run(pytester, bucket, "--lambda-dry-run")
+    assert result.ret == 0, result.stderr.str()
+    result.stdout.fnmatch_lines([
+        "lambda dry run: the bundle, largest files first (the files collection used):",
+        "*10.0 kB  data/big.json",
+        "*... and 10 more",
+        "*total, 30 files (collected)",
+    ])
+    result.stdout.fnmatch_lines(["lambda: bundle: left out data/c: a symlink to a path outside the rootdir (never followed)"])
+    result.stdout.fnmatch_lines(["lambda: bundle: left out data/pipe: a FIFO (special files are never opened)"])
+    out = result.stdout.str()
+    for needed in ("tests/test_a.py", "tests/conftest.py", "helpers/pages.py", "pytest.ini"):
+        assert any(line.endswith(needed) for line in out.splitlines()), f"{needed} missing from the listing:\n{out}"
+    for bait in ("notes.txt", ".env", "fakepkg", "CANARY"):
+        assert bait not in out
+    assert fake_lambda.state.calls == []
+
+
+def test_a_run_warns_once_before_the_upload_and_ships_no_secret(
+    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, s3_client: Any, tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    _suite(pytester, tmp_path_factory.mktemp("home"))
+    # What an earlier local run left behind, under folders the include names: only keep.txt is the suite's.
+    for rel in ("reports/r.xml", "reports/r.html", "reports/keep.txt", "artifacts/run-1/test_a/failure-screenshot.png"):
+        (pytester.path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pytester.path / rel).write_text(CANARY if rel != "reports/keep.txt" else "kept\n")
+    result = _run(pytester, bucket, "--junitxml=reports/r.xml", "--html=reports/r.html", "-p", "no:cacheprovider")  # no cache_dir ini then
+    result.assert_outcomes(passed=1)
+    lines = result.stdout.lines
+    warned = [i for i, line in enumerate(lines) if line.startswith("lambda: bundle: left out data/c:")]
+    uploaded = [i for i, line in enumerate(lines) if line.startswith("lambda: bundle ") and "uploaded to" in line]
+    assert len(warned) == 1 and len(uploaded) == 1 and warned[0] < uploaded[0], "\n".join(lines)
+    key = next(o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket, Prefix="bundles/")["Contents"])
+    data = s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        names = zf.namelist()
+        assert not any(CANARY.encode() in zf.read(name) for name in names)
+    assert {"tests/test_a.py", "tests/conftest.py", "helpers/__init__.py", "helpers/pages.py", "pytest.ini", "data/big.json"} <= set(names)
+    assert "reports/keep.txt" in names
+    assert not {"notes.txt", ".env", "data/c", "data/pipe"} & set(names) and not any("fakepkg" in n or n.startswith("artifacts/") for n in names)
