@@ -12,6 +12,7 @@ import gc
 import hashlib
 import io
 import json
+import math
 import os
 import platform
 import re
@@ -96,7 +97,8 @@ class ExecutionEnvironment:
         self.id = uuid.uuid4().hex[:12]
         self.init_ms = init_ms
         self.invocations = 0
-        self.bundles = BundleCache(self.tmp / "lambda-ui" / "bundles")
+        # A new bundle leaves as much of /tmp free as the health check asks for.
+        self.bundles = BundleCache(self.tmp / "lambda-ui" / "bundles", reserve_bytes=self._min_tmp_mb() * 1024 * 1024)
         self.active_bundle: Path | None = None
         self.window_size = parse_window_size(self.environ.get(ENV_WINDOW_SIZE, DEFAULT_WINDOW_SIZE))
         self.browsers = BrowserManager(self._start_browser, self.window_size)
@@ -112,6 +114,13 @@ class ExecutionEnvironment:
         atexit.register(self.browsers.shutdown)
 
     # -- resources ------------------------------------------------------------
+    def _min_tmp_mb(self) -> int:
+        """The free /tmp an invocation needs (LAMBDA_UI_MIN_TMP_MB, 256 MB unless the operator says)."""
+        try:
+            return max(0, int(self.environ.get(ENV_MIN_TMP_MB, "256")))
+        except ValueError:
+            return 256
+
     @property
     def s3(self) -> Any:
         if self._s3 is None:
@@ -200,11 +209,11 @@ class ExecutionEnvironment:
         facts["remaining_ms_at_start"] = int(remaining_s * 1000)
 
         in_use = self.browsers.current.workdir if self.browsers.current else None
-        health = check_and_clean(self.tmp, in_use, int(self.environ.get(ENV_MIN_TMP_MB, "256")))
+        health = check_and_clean(self.tmp, in_use, self._min_tmp_mb())
         if not health.healthy:
             self.browsers.shutdown()
             self.bundles.evict(current="")
-            health = check_and_clean(self.tmp, None, int(self.environ.get(ENV_MIN_TMP_MB, "256")))
+            health = check_and_clean(self.tmp, None, self._min_tmp_mb())
         facts["tmp_free_mb"] = health.tmp_free_mb
         facts["cleaned"] = health.summary()
         if not health.healthy:
@@ -244,7 +253,8 @@ class ExecutionEnvironment:
         sys.path.insert(0, str(bundle.path))
         try:
             deadline.arm(remaining_s - margin)
-            with contextlib.redirect_stdout(_Tee(output, sys.stdout)):
+            # pytest writes usage and configuration errors to stderr: keep both for the answer.
+            with contextlib.redirect_stdout(_Tee(output, sys.stdout)), contextlib.redirect_stderr(_Tee(output, sys.stderr)):
                 exit_code = int(pytest.main(args, plugins=[worker, self.suite_chrome]))
         except Exception as exc:  # pytest itself broke; the client retries elsewhere
             self._schedule_exit()
@@ -313,9 +323,10 @@ class ExecutionEnvironment:
 
 def _float_or_none(value: str | None) -> float | None:
     try:
-        return float(value) if value else None
+        number = float(value) if value else None
     except ValueError:
         return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 class _Tee(io.TextIOBase):

@@ -2,19 +2,45 @@
 
 Used per pytest process locally and per execution environment in Lambda: a new
 Chrome costs seconds, a reset tens of milliseconds.
+
+A browser that stops answering (a page spinning in JavaScript, a screenshot
+that never finishes) is killed, not waited on: every call the plugin makes on
+it is bounded, and a capture abandoned after its bound kills it through
+:func:`abandon`. Each browser also has a watchdog process that kills it when
+the pytest process ends without stopping it (SIGKILL, a crash), so no
+chrome or chromedriver outlives the run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+import os
+import subprocess
+import sys
+import threading
+import weakref
 from collections.abc import Callable
+from typing import Any
 
-from runner.chrome import ChromeProcess
+import psutil
+
+from runner.chrome import ChromeProcess, command_timeout
 
 log = logging.getLogger(__name__)
 
 #: The localStorage/sessionStorage/IndexedDB of every origin, not only the current one.
 _ALL_ORIGINS = {"origin": "*", "storageTypes": "all"}
+#: A reset takes tens of milliseconds; one that takes this long means a hung browser.
+RESET_TIMEOUT_S = 15.0
+
+#: Every live manager, so that a capture abandoned on a driver can find the browser it belongs to.
+_managers: weakref.WeakSet[BrowserManager] = weakref.WeakSet()
+
+
+class BrowserHung(Exception):
+    """The browser did not answer within its bound."""
 
 
 class BrowserManager:
@@ -29,19 +55,23 @@ class BrowserManager:
         self._window_size = window_size
         self.current: ChromeProcess | None = None
         self.starts = 0
+        self._watchdog: Watchdog | None = None
+        _managers.add(self)
 
     def acquire(self) -> ChromeProcess:
         """Return a healthy browser in a clean state, restarting it if needed."""
         if self.current is not None:
             try:
-                self._reset(self.current)
+                if self.current.stopped:
+                    raise BrowserHung("it was killed after it stopped answering")
+                _within(RESET_TIMEOUT_S, self.current.driver, lambda _: self._reset(self.current))  # type: ignore[arg-type]
                 return self.current
-            except Exception as exc:  # a test closed or crashed its browser
+            except Exception as exc:  # a test closed, crashed or hung its browser
                 log.info("browser unhealthy, restarting: %s", exc)
-                self.current.stop()
-                self.current = None
+                self._discard(polite=not isinstance(exc, BrowserHung))
         self.current = self._start()
         self.starts += 1
+        self._watchdog = Watchdog.watch(self.current)
         self._drain_console(self.current)
         return self.current
 
@@ -64,11 +94,132 @@ class BrowserManager:
     def _drain_console(chrome: ChromeProcess) -> None:
         # chromedriver hands out each console entry once; drop the previous test's.
         try:
-            chrome.driver.get_log("browser")
+            _within(RESET_TIMEOUT_S, chrome.driver, lambda d: d.get_log("browser"))
         except Exception:
             pass
 
-    def shutdown(self) -> None:
+    def kill_if_mine(self, driver: Any) -> bool:
+        """Kill the current browser at once if ``driver`` is its driver; the next test gets a new one."""
+        chrome = self.current
+        if chrome is None or chrome.driver is not driver or chrome.stopped:
+            return False
+        log.warning("the browser did not answer in time; it is killed and restarted for the next test")
+        chrome.kill()
+        self._release_watchdog()
+        return True
+
+    def _discard(self, polite: bool) -> None:
         if self.current is not None:
-            self.current.stop()
+            self.current.stop() if polite else self.current.kill()
             self.current = None
+        self._release_watchdog()
+
+    def _release_watchdog(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.release()
+            self._watchdog = None
+
+    def shutdown(self) -> None:
+        self._discard(polite=True)
+
+
+def abandon(driver: Any) -> bool:
+    """A call on ``driver`` was given up: kill its browser if it is one of ours.
+
+    The browser would otherwise stay busy with the abandoned call, and the next
+    request to it (the next test's reset, the quit at the end) would wait too.
+    A driver the suite built itself is left to the suite.
+    """
+    return any(manager.kill_if_mine(driver) for manager in list(_managers))
+
+
+def _within(seconds: float, driver: Any, call: Callable[[Any], Any]) -> Any:
+    """``call(driver)`` on a thread, for at most ``seconds``; :class:`BrowserHung` after that."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call(driver)
+        except BaseException as exc:  # handed to the caller below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="lambda-ui-browser-call", daemon=True)
+    with command_timeout(driver, seconds):
+        worker.start()
+        worker.join(seconds)
+    if worker.is_alive():
+        raise BrowserHung(f"no answer within {seconds:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+#: Runs in the watchdog process: waits for its owner to go, then kills what it left.
+_WATCHDOG = r"""
+import json, os, shutil, signal, sys
+if sys.stdin.buffer.read() == b"released":
+    sys.exit(0)
+import psutil
+spec = json.loads(os.environ["LAMBDA_UI_WATCHDOG"])
+try:
+    leader = psutil.Process(spec["pid"])
+    if leader.create_time() == spec["created"]:  # not a new process under a reused pid
+        os.killpg(spec["pid"], signal.SIGKILL)
+except (psutil.Error, OSError):
+    pass
+victims = []
+for proc in psutil.process_iter(["cmdline"]):
+    try:
+        if proc.pid != os.getpid() and any(spec["marker"] in part for part in proc.info["cmdline"] or []):
+            victims.append(proc)
+    except psutil.Error:
+        pass
+for proc in victims:
+    try:
+        proc.kill()
+    except psutil.Error:
+        pass
+psutil.wait_procs(victims, timeout=3)
+shutil.rmtree(spec["marker"], ignore_errors=True)
+"""
+
+
+class Watchdog:
+    """A small process that kills one browser if its owner dies without stopping it.
+
+    It reads a pipe only the owner holds: end of file without the word
+    ``released`` means the owner is gone, however it ended. It runs in a
+    session of its own, so a signal to the owner's process group spares it.
+    """
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self._process = process
+
+    @classmethod
+    def watch(cls, chrome: ChromeProcess) -> Watchdog | None:
+        try:
+            created = psutil.Process(chrome.driver_pid).create_time()
+            spec = json.dumps({"pid": chrome.driver_pid, "created": created, "marker": chrome.workdir})
+            process = subprocess.Popen(
+                [sys.executable, "-c", _WATCHDOG],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env={**os.environ, "LAMBDA_UI_WATCHDOG": spec},  # not on the command line: kill_marked would match it
+                start_new_session=True,
+                cwd="/",
+            )
+        except (OSError, psutil.Error) as exc:
+            log.warning("no watchdog for the browser (%s): a killed pytest may leave it running", exc)
+            return None
+        return cls(process)
+
+    def release(self) -> None:
+        """The owner stopped the browser itself: let the watchdog go without killing anything."""
+        stdin = self._process.stdin
+        with contextlib.suppress(OSError, ValueError):
+            if stdin is not None:
+                stdin.write(b"released")
+                stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired, ChildProcessError):
+            self._process.wait(timeout=5)

@@ -10,10 +10,12 @@ found by its private temporary directory and killed.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -124,14 +126,26 @@ def find_chromedriver(environ: Mapping[str, str] | None = None) -> str:
     return found
 
 
+#: The largest window: 8K UHD (7680x4320, either way round). A viewport screenshot is a
+#: width x height x 4 byte bitmap; at 8K Chrome takes about a second for it, at 16384x16384
+#: it does not answer within 20 s, and at 100000x100000 (40 GB) never.
+MAX_WINDOW_SIDE = 7680
+MAX_WINDOW_PIXELS = 7680 * 4320
+
+
 def parse_window_size(value: str) -> tuple[int, int]:
     """'1280x900' -> (1280, 900); raises ValueError with the expected form."""
-    try:
-        width, height = (int(part) for part in value.lower().split("x"))
-    except ValueError:
-        raise ValueError(f"window size must look like 1280x900, got {value!r}") from None
+    match = re.fullmatch(r"\s*([0-9]{1,9})\s*x\s*([0-9]{1,9})\s*", value.lower())
+    if match is None:
+        raise ValueError(f"window size must look like 1280x900, got {value!r}")
+    width, height = int(match.group(1)), int(match.group(2))
     if width < 100 or height < 100:
         raise ValueError(f"window size {value!r} is too small (at least 100x100)")
+    if max(width, height) > MAX_WINDOW_SIDE or width * height > MAX_WINDOW_PIXELS:
+        raise ValueError(
+            f"window size {value!r} is too large (at most 7680x4320 or 4320x7680, 8K: "
+            "a larger screenshot takes Chrome minutes or never ends)"
+        )
     return width, height
 
 
@@ -230,16 +244,37 @@ class ChromeProcess:
         except Exception:
             return False
 
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
     def stop(self, quit_timeout: float = 5.0) -> None:
-        """Quit politely, then kill whatever is left, then remove the private directory."""
+        """Quit politely for at most ``quit_timeout``, then kill whatever is left, then remove the private directory.
+
+        The quit runs on a thread of its own: a hung browser answers neither the
+        quit nor Selenium's shutdown request (which polls for 30 s), and an
+        interrupt (SIGTERM, Ctrl-C) while waiting still reaches the kill.
+        """
         if self._stopped:
             return
         self._stopped = True
+        quitter = threading.Thread(target=self._quit, args=(quit_timeout,), name="lambda-ui-quit", daemon=True)
         try:
-            with command_timeout(self.driver, quit_timeout):
+            quitter.start()
+            quitter.join(quit_timeout)
+        finally:
+            self.kill()
+
+    def _quit(self, seconds: float) -> None:
+        try:
+            with command_timeout(self.driver, seconds):
                 self.driver.quit()
         except Exception:
-            pass  # a crashed or closed browser cannot quit; the kill below still runs
+            pass  # a crashed or closed browser cannot quit; the kill still runs
+
+    def kill(self) -> None:
+        """Kill chromedriver, Chrome and its helpers at once, without asking, and remove the private directory."""
+        self._stopped = True
         kill_process_tree(self.driver_pid, self.workdir)
         shutil.rmtree(self.workdir, ignore_errors=True)
 

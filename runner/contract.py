@@ -20,8 +20,16 @@ MAX_INLINE_RESPONSE_BYTES = 5 * 1024 * 1024
 #: Options the client owns; forwarding them would split or duplicate its work.
 CLIENT_ONLY_OPTIONS = ("--junitxml", "--junit-xml", "--lf", "--last-failed", "--ff", "--failed-first", "-x", "--exitfirst", "--maxfail", "--sw", "--stepwise", "-n", "--numprocesses", "--dist", "--lambda", "--artifacts", "--run-id", "--rootdir")
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_RUN_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_RUN_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+#: pytest's short options that take no value (``-v``, ``-x``: they may be clustered, ``-vx``),
+#: and those that take one (``-k EXPR``, ``-kEXPR``: the rest of a cluster is the value).
+#: From pytest's and pytest-xdist's ``addoption`` calls; plugins may register upper-case ones.
+_SHORT_FLAGS = frozenset("xsvqlVhdf")
+_SHORT_WITH_VALUE = frozenset("kmrWcpon")
+#: Client-owned short options (``-x``, ``-n``).
+_CLIENT_SHORT = frozenset("xn")
 
 
 class BundleRef(TypedDict):
@@ -141,15 +149,43 @@ def _require(mapping: dict[str, Any], name: str, kind: type | tuple[type, ...], 
     return value
 
 
+def is_safe_run_id(run_id: str) -> bool:
+    """A run id names one folder (locally) or key segment (S3): a plain name, never ``.`` or ``..``."""
+    return bool(_RUN_ID.fullmatch(run_id)) and run_id not in (".", "..")
+
+
+def _short_cluster_is_client_owned(arg: str) -> bool:
+    """True when a cluster of short options (``-vx``, ``-nauto``) holds ``-x`` or ``-n``.
+
+    Letters are read left to right while each is a known flag; a letter that
+    takes a value (``-kx``: ``x`` is the keyword) or is unknown (a plugin's,
+    arity unknown) ends the scan, as it ends pytest's own.
+    """
+    for letter in arg[1:]:
+        if letter in _CLIENT_SHORT:
+            return True
+        if letter not in _SHORT_FLAGS:
+            return False
+    return False
+
+
 def forbidden_args(args: list[str]) -> list[str]:
-    """The client-owned options among ``args`` (``--maxfail=2`` counts as ``--maxfail``)."""
+    """The client-owned options among ``args`` (``--maxfail=2`` counts as ``--maxfail``, ``-vx`` as ``-x``)."""
     found = []
     for arg in args:
         name = arg.split("=", 1)[0]
-        short = name[:2] if name.startswith("-") and not name.startswith("--") else ""
-        if name in CLIENT_ONLY_OPTIONS or short in ("-x", "-n"):
+        cluster = arg.startswith("-") and not arg.startswith("--")
+        if name in CLIENT_ONLY_OPTIONS or (cluster and _short_cluster_is_client_owned(arg)):
             found.append(arg)
     return found
+
+
+def _positive_int(event: dict[str, Any], name: str, default: int) -> int:
+    """An integer field: ``true`` and ``1.0`` are not integers, whatever JSON's loose typing says."""
+    value = event.get(name, default)
+    if type(value) is not int or value < 1:
+        raise InvalidEvent(f"event.{name} must be a positive integer, got {value!r}")
+    return value
 
 
 def validate_event(event: Any) -> RunEvent | InfoEvent:
@@ -157,6 +193,9 @@ def validate_event(event: Any) -> RunEvent | InfoEvent:
     if not isinstance(event, dict):
         raise InvalidEvent(f"event must be a JSON object, got {type(event).__name__}")
     version = event.get("version")
+    # `true == 1` and `1.0 == 1` in Python: only the integer 1 is version 1.
+    if version is not None and type(version) is not int:
+        raise InvalidEvent(f"event.version must be an integer, got {type(version).__name__} {version!r}")
     if version != CONTRACT_VERSION:
         raise InvalidEvent(
             f"event contract version {version!r} is not supported by this function (it speaks version {CONTRACT_VERSION}); "
@@ -169,15 +208,15 @@ def validate_event(event: Any) -> RunEvent | InfoEvent:
     if kind != "run":
         raise InvalidEvent(f"event.kind must be 'run' or 'info', got {kind!r}")
     run_id = _require(event, "run_id", str)
-    if not _RUN_ID.match(run_id):
-        raise InvalidEvent(f"event.run_id {run_id!r} must be 1-128 characters of letters, digits, '.', '_' or '-'")
+    if not is_safe_run_id(run_id):
+        raise InvalidEvent(f"event.run_id {run_id!r} must be 1-128 characters of letters, digits, '.', '_' or '-', and not '.' or '..'")
     nodeids = _require(event, "nodeids", list)
     if not nodeids or not all(isinstance(n, str) and n and not n.startswith("-") for n in nodeids):
         raise InvalidEvent("event.nodeids must be a non-empty list of pytest node ids")
     bundle = _require(event, "bundle", dict)
     for name in ("bucket", "key", "sha256"):
         _require(bundle, name, str, "event.bundle")
-    if not _SHA256.match(bundle["sha256"]):
+    if not _SHA256.fullmatch(bundle["sha256"]):
         raise InvalidEvent("event.bundle.sha256 must be 64 lowercase hex digits")
     artifacts = _require(event, "artifacts", dict)
     _require(artifacts, "bucket", str, "event.artifacts")
@@ -188,9 +227,7 @@ def validate_event(event: Any) -> RunEvent | InfoEvent:
     bad = forbidden_args(pytest_args)
     if bad:
         raise InvalidEvent(f"event.pytest_args must not contain options the client owns: {' '.join(bad)}")
-    attempt = event.get("attempt", 1)
-    if not isinstance(attempt, int) or isinstance(attempt, bool) or attempt < 1:
-        raise InvalidEvent("event.attempt must be a positive integer")
+    attempt = _positive_int(event, "attempt", 1)
     return {
         "version": CONTRACT_VERSION,
         "kind": "run",

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from runner.argtypes import non_negative_int, positive_float, positive_int
+from runner.argtypes import bundle_mb, check_run_id, non_negative_int, positive_float, positive_int, positive_seconds
 from runner.chrome import parse_window_size
 from runner.constants import DEFAULT_ARTIFACTS, DEFAULT_WINDOW_SIZE
+from runner.contract import forbidden_args
 
 ARTIFACT_MODES = ("failure", "filmstrip")
 DRIFT_ACTIONS = ("error", "warn")
@@ -57,7 +58,7 @@ def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("lambda-ui", "UI tests on headless Chrome, locally or one test per AWS Lambda")
     group.addoption("--chrome-binary", metavar="PATH", help="Chrome/Chromium executable (default: ini, $CHROME_BINARY, then PATH).")
     group.addoption("--chromedriver", metavar="PATH", help="chromedriver executable (default: ini, $CHROMEDRIVER, then PATH).")
-    group.addoption("--window-size", metavar="WxH", type=_window_size, help=f"browser window size (default {DEFAULT_WINDOW_SIZE}).")
+    group.addoption("--window-size", metavar="WxH", type=_window_size, help=f"browser window size, 100x100 to 7680x4320 (default {DEFAULT_WINDOW_SIZE}).")
     group.addoption(
         "--artifacts",
         metavar="DEST",
@@ -71,18 +72,21 @@ def add_options(parser: pytest.Parser) -> None:
         help="failure: capture screenshot, DOM and console log of failing tests (default); "
         "filmstrip: also a screenshot after every navigation and click.",
     )
-    group.addoption("--run-id", metavar="ID", help="name of this run in artifact paths (default: time stamp + random).")
+    group.addoption(
+        "--run-id", metavar="ID", type=check_run_id,
+        help="name of this run's folder under --artifacts: 1-128 letters, digits, '.', '_' or '-' (default: time stamp + random).",
+    )
     lam = parser.getgroup("lambda-ui-dispatch", "pytest --lambda: one AWS Lambda invocation per test")
     lam.addoption("--lambda", dest="lambda_mode", action="store_true", help="run each collected test in its own Lambda invocation.")
     lam.addoption("--lambda-function", metavar="NAME", help="function name or ARN (default: ini lambda_function, $LAMBDA_UI_FUNCTION).")
     lam.addoption("--lambda-concurrency", metavar="N", type=positive_int, help="invocations in flight at most (default: the function's reserved concurrency, else 50).")
     lam.addoption("--lambda-retries", metavar="N", type=non_negative_int, help="new invocations after an infrastructure fault (crash, Lambda timeout, lost connection); default 2.")
     lam.addoption("--lambda-reruns", metavar="N", type=non_negative_int, help="re-dispatch a failed test up to N times; passing on a rerun is reported as flaky (default 0).")
-    lam.addoption("--lambda-deadline", metavar="SECONDS", type=positive_float, help="stop dispatching after this long; unfinished tests are reported as errors.")
-    lam.addoption("--lambda-throttle-budget", metavar="SECONDS", type=positive_float, help="give up on tests after this long throttled without progress (default 300).")
+    lam.addoption("--lambda-deadline", metavar="SECONDS", type=positive_seconds, help="stop dispatching after this long; unfinished tests are reported as errors.")
+    lam.addoption("--lambda-throttle-budget", metavar="SECONDS", type=positive_seconds, help="give up on tests after this long throttled without progress (default 300).")
     lam.addoption("--lambda-pytest-args", metavar="ARGS", help="extra pytest arguments for the in-Lambda sessions, e.g. \"-W error --tb=short\".")
-    lam.addoption("--lambda-max-bundle-mb", metavar="MB", type=positive_float, help="largest test bundle to upload (default 100).")
-    lam.addoption("--lambda-read-timeout", metavar="SECONDS", type=positive_float, help="how long to wait for one invocation's answer (default: the function's timeout + 60 s; shorter answers late tests with an error, never a second run).")
+    lam.addoption("--lambda-max-bundle-mb", metavar="MB", type=bundle_mb, help="largest test bundle to upload, at most 10240 (Lambda's largest /tmp); default 100.")
+    lam.addoption("--lambda-read-timeout", metavar="SECONDS", type=positive_seconds, help="how long to wait for one invocation's answer (default: the function's timeout + 60 s; shorter answers late tests with an error, never a second run).")
     lam.addoption("--lambda-price-gb-s", metavar="USD", type=positive_float, help="price per GB-second for cost estimates (default 0.0000166667, x86_64 on-demand in us-east-1).")
     lam.addoption("--lambda-dry-run", action="store_true", help="print the plan (tests, concurrency, expected wall time and cost) and invoke nothing.")
     lam.addoption("--lambda-requirements", metavar="PATH", help="the suite's requirements file, built into the image as TEST_REQUIREMENTS; the image must satisfy it (default: ini lambda_requirements, else requirements-ui.txt in the rootdir if present).")
@@ -192,6 +196,13 @@ class LambdaSettings:
             extra = shlex.split(config.getoption("lambda_pytest_args") or "")
         except ValueError as exc:
             raise pytest.UsageError(f"--lambda-pytest-args: {exc}") from None
+        owned = forbidden_args(extra)
+        if owned:
+            # The function refuses them (runner/contract.py): say so once, before any invocation.
+            raise pytest.UsageError(
+                f"--lambda-pytest-args: {' '.join(owned)} cannot run inside the function: "
+                "selection, -x/--maxfail, reports and -n are the client's; give them to pytest itself"
+            )
         return cls(
             function=function,
             concurrency=config.getoption("lambda_concurrency") or ini_int("lambda_concurrency", positive_int),

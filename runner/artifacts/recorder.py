@@ -17,6 +17,7 @@ from selenium.webdriver.support.abstract_event_listener import AbstractEventList
 from runner.artifacts.drivers import as_webdriver, is_quit, unique_name
 from runner.artifacts.paths import artifact_name, nodeid_path
 from runner.artifacts.sinks import ArtifactSink
+from runner.browsers import abandon
 from runner.chrome import command_timeout
 
 PNG = "image/png"
@@ -226,7 +227,8 @@ class Artifacts:
 
     def _pull_console_of(self, driver: Any) -> None:
         try:
-            entries = driver.get_log("browser")
+            # Bounded: this runs in every test's teardown, where a hung page must not hang the run.
+            entries = bounded(driver, lambda d: d.get_log("browser"), CALL_TIMEOUT_S)
         except Exception:
             return
         with self._lock:
@@ -270,7 +272,10 @@ def bounded(driver: Any, grab: Callable[[Any], Any], seconds: float) -> Any:
         worker.start()
         worker.join(seconds)
     if worker.is_alive():
-        raise CaptureTimeout(f"{seconds:g} s")
+        # The browser is stuck on this call; if it is the plugin's own, kill it now (the next
+        # test gets a new one) rather than let every later request, and the quit, wait on it.
+        killed = abandon(driver)
+        raise CaptureTimeout(f"{seconds:g} s" + ("; the browser was killed and is restarted for the next test" if killed else ""))
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]

@@ -34,6 +34,16 @@ def test_a_valid_event_round_trips_through_json() -> None:
     [
         ({"attempt": 0}, "positive integer"),
         ({"attempt": True}, "positive integer"),
+        ({"attempt": 1.0}, "positive integer, got 1.0"),
+        ({"attempt": "2"}, "positive integer"),
+        ({"version": True}, "event.version must be an integer, got bool True"),
+        ({"version": 1.0}, "event.version must be an integer, got float 1.0"),
+        ({"version": "1"}, "event.version must be an integer, got str"),
+        ({"run_id": ".."}, "not '.' or '..'"),
+        ({"run_id": "."}, "not '.' or '..'"),
+        ({"run_id": "r1\n"}, "must be 1-128 characters"),
+        ({"bundle": {"bucket": "b", "key": "k", "sha256": "a" * 64 + "\n"}}, "64 lowercase hex"),
+        ({"pytest_args": ["-vx"]}, "client owns: -vx"),
         ({"nodeids": []}, "non-empty list"),
         ({"nodeids": ["--collect-only"]}, "non-empty list"),
         ({"run_id": "../x"}, "must be 1-128 characters"),
@@ -52,6 +62,32 @@ def test_invalid_events_say_what_is_wrong(changes: dict[str, Any], message: str)
 
 def test_forbidden_args_leave_ordinary_ones() -> None:
     assert forbidden_args(["-v", "-k", "login", "--tb=short", "-n2", "--junitxml=r.xml"]) == ["-n2", "--junitxml=r.xml"]
+
+
+@pytest.mark.parametrize("arg", ["-vx", "-xv", "-nauto", "-sx", "-vvx", "-qn4", "-lsvx", "-x", "-n", "-n=2"])
+def test_clusters_of_short_flags_hide_no_client_option(arg: str) -> None:
+    """`-vx` is `-v -x` to pytest: the check reads a cluster as pytest does."""
+    assert forbidden_args(["--tb=short", arg]) == [arg]
+
+
+@pytest.mark.parametrize("arg", ["-kx", "-k", "-mnot_slow", "-rxX", "-pxdist.plugin", "-Wignore", "-ox=1", "-c", "-vkx", "-Zx", "-1", "-"])
+def test_a_value_in_a_cluster_is_not_an_option(arg: str) -> None:
+    """After a letter that takes a value (`-kx`: keyword "x") or one pytest does not
+    define (a plugin's `-Z`, whose arity is unknown), the rest is not read as flags."""
+    assert forbidden_args([arg, "x"]) == []
+
+
+def test_version_one_is_the_integer_one() -> None:
+    for bad in (True, 1.0, "1"):
+        with pytest.raises(InvalidEvent) as info:
+            validate_event(_event(version=bad))
+        assert info.value.error_type == "InvalidEvent"
+    with pytest.raises(InvalidEvent) as info:
+        validate_event(_event(version=2))
+    assert info.value.error_type == "UnsupportedVersion"
+    with pytest.raises(InvalidEvent) as info:
+        validate_event({"version": True, "kind": "info"})
+    assert validate_event({"version": 1, "kind": "info"})["kind"] == "info"
 
 
 def test_error_responses_say_whether_to_retry() -> None:
