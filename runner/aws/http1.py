@@ -9,9 +9,12 @@ of that (docs/benchmarks.md), because it does only what Invoke needs:
   and reused, TCP keepalive on each (NAT gateways drop connections idle for
   the minutes a long test takes);
 - a proxy: absolute-form requests for http, a ``CONNECT`` tunnel for https,
-  basic credentials from the proxy URL;
-- answers with ``Content-Length``, ``Transfer-Encoding: chunked``, or read
-  until the server closes; ``Connection: close`` honoured.
+  basic credentials from the proxy URL.
+
+The answer's framing (``Content-Length``, chunked, until the server closes)
+and whether the connection may be reused are llhttp's call, through
+httptools' ``HttpResponseParser``: a parser we do not own rejects what a
+hand-written one let through (issue 14).
 
 It never retries: a re-sent Invoke runs the test again.
 """
@@ -23,13 +26,19 @@ import base64
 import errno
 import socket
 import ssl
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar, overload
 from urllib.parse import unquote, urlsplit
+
+import httptools
 
 #: An answer's head larger than this is not an HTTP answer we understand.
 MAX_HEAD_BYTES = 64 * 1024
 #: Connect errors that mean nobody is there (as opposed to a peer that answered wrongly).
 UNREACHABLE_ERRNOS = frozenset({errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ETIMEDOUT})
+
+_T = TypeVar("_T")
 
 
 class HttpError(Exception):
@@ -60,11 +69,46 @@ class MalformedAnswer(HttpError):
     """Bytes came back that are not an HTTP/1.1 answer."""
 
 
-class Headers(dict[str, str]):
-    """Answer headers, looked up case-insensitively (names are stored lower-case)."""
+class Headers(Mapping[str, str]):
+    """An answer's header fields; ``in``, ``[]`` and ``get`` ignore the case of the name.
 
-    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
-        return super().get(name.lower(), default)
+    A field sent more than once reads as its values joined with ``", "`` (RFC 9110 §5.3).
+    Names are kept lower-case.
+    """
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, fields: Iterable[tuple[str, str]] = ()) -> None:
+        self._fields: dict[str, str] = {}
+        for name, value in fields:
+            self.add(name, value)
+
+    def add(self, name: str, value: str) -> None:
+        key = name.lower()
+        known = self._fields.get(key)
+        self._fields[key] = value if known is None else f"{known}, {value}"
+
+    def __getitem__(self, name: str) -> str:
+        return self._fields[name.lower()]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._fields
+
+    @overload
+    def get(self, name: str) -> str | None: ...
+    @overload
+    def get(self, name: str, default: str | _T) -> str | _T: ...
+    def get(self, name: str, default: object = None) -> object:
+        return self._fields.get(name.lower(), default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields)
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+    def __repr__(self) -> str:
+        return f"Headers({self._fields!r})"
 
 
 @dataclass
@@ -75,57 +119,109 @@ class Answer:
 
 
 class _Connection(asyncio.Protocol):
-    """One socket: a request at a time, the answer parsed as bytes arrive."""
+    """One socket: a request at a time, its answer fed to llhttp as bytes arrive.
+
+    The ``on_*`` methods are httptools' callbacks; llhttp keeps its state across the
+    answers of a kept-alive connection.
+    """
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.reusable = True
-        self._buffer = bytearray()
+        self._parser = httptools.HttpResponseParser(self)
         self._waiter: asyncio.Future[Answer] | None = None
-        self._head: tuple[int, Headers] | None = None
-        self._length: int | None = None  # body bytes expected; None: chunked or until close
-        self._chunked = False
-        self._chunks: list[bytes] = []
         self._no_body = False
+        self._status = 0
+        self._headers = Headers()
+        self._body: list[bytes] = []
+        self._head_done = False  # the final (not 1xx) answer's head is parsed
+        self._head_bytes = 0
+        self._received = False
 
     # -- asyncio.Protocol -------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
-        self._buffer += data
-        if self._waiter is not None and not self._waiter.done():
-            try:
-                self._parse()
-            except MalformedAnswer as exc:
-                self.fail(exc)
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            self.reusable = False  # bytes on an idle connection (a 408 before closing, say) answer nothing we sent
+            return
+        self._received = True
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self.fail(MalformedAnswer(f"the server switched protocols (HTTP {self._status})"))
+        except httptools.HttpParserError as exc:
+            self.fail(MalformedAnswer(f"the answer's {'body' if self._head_done else 'head'} is not HTTP/1.1: {exc}"))
+        else:
+            if not self._head_done and not waiter.done():
+                self._head_bytes += len(data)
+                if self._head_bytes > MAX_HEAD_BYTES:
+                    self.fail(MalformedAnswer(f"no end to the answer's head in {self._head_bytes} bytes"))
 
     def eof_received(self) -> bool:
         return False  # close our side too
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        if self._waiter is None or self._waiter.done():
+        waiter = self._waiter
+        if waiter is None or waiter.done():
             return
-        if self._head is not None and self._length is None and not self._chunked:
-            self._finish(bytes(self._buffer))  # the answer's body ran until the server closed
+        if exc is None and self._head_done and not self._no_body and _runs_until_close(self._headers):
+            self._finish()  # llhttp reads such a body to the end of the stream, which only we see
         else:
-            received = "after part of the answer" if self._head is not None or self._buffer else "before any answer"
-            self._waiter.set_exception(ConnectionClosed(f"the server closed the connection {received}" + (f" ({exc})" if exc else "")))
+            received = "after part of the answer" if self._received else "before any answer"
+            waiter.set_exception(ConnectionClosed(f"the server closed the connection {received}" + (f" ({exc})" if exc else "")))
+
+    # -- httptools callbacks ----------------------------------------------------
+    def on_message_begin(self) -> None:
+        if self._waiter is None or self._waiter.done():
+            self.reusable = False  # bytes beyond the answer: the connection is out of step
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self._head_done:  # trailers after a chunked body are not needed
+            self._headers.add(name.decode("latin-1"), value.decode("latin-1").strip())
+
+    def on_headers_complete(self) -> None:
+        self._status = status = self._parser.get_status_code()
+        if status < 200:
+            return  # 100 Continue and friends: the answer follows
+        self._head_done = True
+        if self._no_body:
+            self._finish()  # a CONNECT answer: after a 200 the tunnel's bytes follow, not a body
+
+    def on_body(self, body: bytes) -> None:
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        if not self._head_done:
+            self._headers = Headers()  # an interim answer's fields are not the answer's
+            return
+        if not self._parser.should_keep_alive():  # Connection: close, or HTTP/1.0 without keep-alive
+            self.reusable = False
+        if self._waiter is not None and not self._waiter.done():
+            self._finish()
 
     # -- requests ---------------------------------------------------------------
     def send(self, data: bytes, no_body: bool = False) -> asyncio.Future[Answer]:
         """Write a request; the future completes with its answer. ``no_body``: a CONNECT answer."""
         assert self.transport is not None and (self._waiter is None or self._waiter.done())
         self._waiter = asyncio.get_running_loop().create_future()
-        self._head, self._length, self._chunked, self._chunks, self._no_body = None, None, False, [], no_body
+        self._no_body = no_body
+        self._status, self._headers, self._body = 0, Headers(), []
+        self._head_done, self._head_bytes, self._received = False, 0, False
         self.transport.write(data)
         return self._waiter
 
+    def tunnel_opened(self) -> None:
+        """Start a fresh parser for what comes through the tunnel (llhttp took the CONNECT answer's body to run until close)."""
+        self._parser = httptools.HttpResponseParser(self)
+
     def usable(self) -> bool:
-        """Open and quiet. Bytes on an idle connection (a 408 before closing, say) answer nothing we sent."""
-        return self.reusable and not self.closed and not self._buffer and self.transport is not None and not self.transport.is_closing()
+        """Open, quiet, and kept alive by the last answer."""
+        return self.reusable and not self.closed and self.transport is not None and not self.transport.is_closing()
 
     def close(self) -> None:
         self.reusable = False
@@ -138,83 +234,44 @@ class _Connection(asyncio.Protocol):
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_exception(exc)
 
-    def _finish(self, body: bytes) -> None:
-        assert self._head is not None and self._waiter is not None
-        status, headers = self._head
-        if "close" in (headers.get("connection") or "").lower() or self.closed:
-            self.close()
-        self._waiter.set_result(Answer(status, headers, body))
+    def _finish(self) -> None:
+        assert self._waiter is not None
+        self._waiter.set_result(Answer(self._status, self._headers, b"".join(self._body)))
 
-    def _parse(self) -> None:
-        buffer = self._buffer
-        while self._head is None:
-            end = buffer.find(b"\r\n\r\n")
-            if end < 0:
-                if len(buffer) > MAX_HEAD_BYTES:
-                    raise MalformedAnswer(f"no end to the answer's headers in {len(buffer)} bytes")
-                return
-            status, headers = parse_head(bytes(buffer[:end]))
-            del buffer[: end + 4]
-            if 100 <= status < 200:
-                continue  # 100 Continue and friends: the answer follows
-            self._head = (status, headers)
-            if self._no_body or status in (204, 304):
-                self._length = 0
-            elif "chunked" in (headers.get("transfer-encoding") or "").lower():
-                self._chunked = True
-            elif (length := headers.get("content-length")) is not None:
-                if not length.strip().isdigit():
-                    raise MalformedAnswer(f"Content-Length is {length!r}")
-                self._length = int(length)
-            else:
-                self.reusable = False  # the body runs until the server closes
-                return
-        if self._chunked:
-            self._parse_chunks()
-        elif self._length is not None and len(buffer) >= self._length:
-            body = bytes(buffer[: self._length])
-            del buffer[: self._length]
-            self._finish(body)
 
-    def _parse_chunks(self) -> None:
-        buffer = self._buffer
-        while True:
-            line_end = buffer.find(b"\r\n")
-            if line_end < 0:
-                return
-            size_text = bytes(buffer[:line_end]).split(b";", 1)[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError:
-                raise MalformedAnswer(f"bad chunk size {size_text[:40]!r}") from None
-            if size == 0:
-                # The last chunk, then optional trailers, then an empty line.
-                rest = buffer.find(b"\r\n", line_end + 2) if buffer[line_end + 2 : line_end + 4] == b"\r\n" else buffer.find(b"\r\n\r\n", line_end + 2)
-                if rest < 0:
-                    return
-                del buffer[: rest + (2 if rest == line_end + 2 else 4)]
-                self._finish(b"".join(self._chunks))
-                return
-            if len(buffer) < line_end + 2 + size + 2:
-                return
-            self._chunks.append(bytes(buffer[line_end + 2 : line_end + 2 + size]))
-            del buffer[: line_end + 2 + size + 2]
+def _runs_until_close(headers: Headers) -> bool:
+    """Whether an answer with this head has a body that ends when the connection does (RFC 9112 §6.3)."""
+    if "content-length" in headers:
+        return False
+    codings = headers.get("transfer-encoding")
+    return codings is None or codings.rsplit(",", 1)[-1].strip().lower() != "chunked"
+
+
+class _HeadReader:
+    """httptools callbacks that keep a head's fields (for :func:`parse_head`)."""
+
+    def __init__(self) -> None:
+        self.headers = Headers()
+        self.complete = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.add(name.decode("latin-1"), value.decode("latin-1").strip())
+
+    def on_headers_complete(self) -> None:
+        self.complete = True
 
 
 def parse_head(head: bytes) -> tuple[int, Headers]:
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
-        raise MalformedAnswer(f"not an HTTP/1.1 status line: {lines[0][:80]!r}")
-    headers = Headers()
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise MalformedAnswer(f"not a header line: {line[:80]!r}")
-        name = name.strip().lower()
-        value = value.strip()
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    return int(parts[1]), headers
+    """The status and fields of an answer's head (status line and field lines, without the empty line)."""
+    reader = _HeadReader()
+    parser = httptools.HttpResponseParser(reader)
+    try:
+        parser.feed_data(head + b"\r\n\r\n")
+    except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+        raise MalformedAnswer(f"the answer's head is not HTTP/1.1: {exc}") from None
+    if not reader.complete:
+        raise MalformedAnswer("the answer's head is incomplete")
+    return parser.get_status_code(), reader.headers
 
 
 class Http1Client:
@@ -320,6 +377,7 @@ class Http1Client:
         if answer.status != 200:
             connection.close()
             raise ConnectFailed(f"the proxy answered CONNECT {self.host}:{self.port} with HTTP {answer.status}")
+        connection.tunnel_opened()
         tls = await loop.start_tls(transport, connection, self._ssl, server_hostname=self.host)
         if tls is None:
             raise ConnectFailed("the tunnel closed during the TLS handshake")

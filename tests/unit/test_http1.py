@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
+import struct
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from tests.support.tls import self_signed
 
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter, int], Awaitable[None]]
 HEAD = b"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\n\r\n"
+CHUNKED = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 
 
 async def read_request(reader: asyncio.StreamReader) -> bytes:
@@ -134,7 +137,7 @@ def test_a_408_on_an_idle_connection_is_not_taken_for_the_next_answer() -> None:
     [
         (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", ConnectionClosed, "after part of the answer"),
         (b"", ConnectionClosed, "before any answer"),
-        (b"SSH-2.0-OpenSSH\r\n\r\n", MalformedAnswer, "not an HTTP/1.1 status line"),
+        (b"SSH-2.0-OpenSSH\r\n\r\n", MalformedAnswer, "head is not HTTP/1.1: Expected HTTP/"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n", MalformedAnswer, "Content-Length"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", MalformedAnswer, "chunk size"),
     ],
@@ -227,3 +230,100 @@ def test_a_proxy_it_cannot_speak_to_is_refused_with_what_to_set(monkeypatch: pyt
         AsyncInvoker("us-east-1", "ui-tests", read_timeout_s=60)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.invalid:3128")
     assert AsyncInvoker("us-east-1", "ui-tests", read_timeout_s=60).url.startswith("https://lambda.us-east-1.amazonaws.com/")
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        # "²" is a digit to str.isdigit(); the partial body must not come back as a success.
+        (b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\nab", "Invalid character in Content-Length"),
+        (CHUNKED + b"-1\r\n", "Invalid character in chunk size"),
+        (CHUNKED + b"0x3\r\nabc\r\n0\r\n\r\n", "Invalid character in chunk size"),
+        (CHUNKED + b"0_3\r\nabc\r\n0\r\n\r\n", "Invalid character in chunk size"),
+        (CHUNKED + b"3\r\nabcXY0\r\n\r\n", "after chunk data"),
+        (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n", "switched protocols"),
+        (b"HTTP/1.1 200 OK\r\nX-Padding: " + b"a" * 70_000, "no end to the answer's head"),
+    ],
+    ids=["content-length-superscript-two", "chunk-size-minus-one", "chunk-size-0x3", "chunk-size-0_3", "chunk-data-without-crlf", "upgrade", "endless-head"],
+)
+def test_malformed_answers_fail_at_once_while_the_server_holds_the_connection(answer: bytes, says: str) -> None:
+    """The server sends a malformed answer and keeps the connection open: the request fails on the
+    bytes themselves, not when the server closes or the read timeout (the function's timeout + 60 s) runs out."""
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _n: int) -> None:
+        await read_request(reader)
+        await answer_with(writer, answer)
+        await reader.read()  # until the client hangs up
+
+    async def client(url: str, connections: list[int]) -> None:
+        http = Http1Client(url, None)
+        with pytest.raises(MalformedAnswer, match=says):
+            await http.post(HEAD, b"ping", 10)
+        await http.aclose()
+
+    serve(script)(client)
+
+
+@pytest.mark.parametrize(
+    ("status_line", "connection", "bodies", "opened"),
+    [
+        (b"HTTP/1.0 200 OK", b"", [b"1", b"2"], 2),  # HTTP/1.0 closes by default, even if the server forgets to
+        (b"HTTP/1.0 200 OK", b"Connection: keep-alive\r\n", [b"1", b"1"], 1),
+        (b"HTTP/1.1 200 OK", b"Connection: close\r\n", [b"1", b"2"], 2),
+    ],
+    ids=["http-1.0", "http-1.0-keep-alive", "http-1.1-close"],
+)
+def test_connections_go_back_into_the_pool_only_when_the_answer_keeps_them_alive(status_line: bytes, connection: bytes, bodies: list[bytes], opened: int) -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        while True:  # the server keeps every connection open whatever it said
+            await read_request(reader)
+            await answer_with(writer, status_line + b"\r\n" + connection + b"Content-Length: 1\r\n\r\n" + str(n).encode())
+
+    assert bodies_and_connections(script) == (bodies, opened)
+
+
+def test_an_interim_answer_and_bytes_beyond_the_answer() -> None:
+    """A 100 Continue before the answer is skipped; bytes after the answer leave the connection out of the pool."""
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        while True:
+            await read_request(reader)
+            extra = b"HTTP/1.1 200 OK\r\n" if n == 1 else b""
+            await answer_with(writer, b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n" + str(n).encode() + extra)
+
+    assert bodies_and_connections(script, requests=3) == ([b"1", b"2", b"2"], 2)
+
+
+def test_a_body_that_runs_until_close_is_not_complete_when_the_connection_is_reset() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _n: int) -> None:
+        await read_request(reader)
+        await answer_with(writer, b"HTTP/1.1 200 OK\r\n\r\npart of the")
+        writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()  # an RST, not a clean end of the stream
+
+    async def client(url: str, connections: list[int]) -> None:
+        http = Http1Client(url, None)
+        with pytest.raises(ConnectionClosed):
+            await http.post(HEAD, b"ping", 5)
+        await http.aclose()
+
+    serve(script)(client)
+
+
+def test_header_names_are_case_insensitive_for_in_brackets_and_get() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _n: int) -> None:
+        await read_request(reader)
+        await answer_with(writer, b"HTTP/1.1 200 OK\r\nx-amzn-requestid: rid\r\nX-Amz-Executed-Version: $LATEST\r\nVia: a\r\nvia: b\r\nContent-Length: 0\r\n\r\n")
+
+    async def client(url: str, connections: list[int]) -> None:
+        http = Http1Client(url, None)
+        headers = (await http.post(HEAD, b"ping", 5)).headers
+        assert "X-Amzn-RequestId" in headers and "x-amz-executed-version" in headers
+        assert headers["X-AMZN-REQUESTID"] == headers.get("X-Amzn-RequestId") == "rid"
+        assert headers["Via"] == "a, b"  # repeated fields are joined, as RFC 9110 allows
+        assert "X-Amz-Function-Error" not in headers and headers.get("X-Amz-Function-Error") is None
+        with pytest.raises(KeyError):
+            headers["X-Amz-Function-Error"]
+        await http.aclose()
+
+    serve(script)(client)
