@@ -32,12 +32,13 @@ from lambda_pkg.bundles import BundleCache, forget_modules
 from lambda_pkg.deadline import Deadline
 from lambda_pkg.health import become_subreaper, check_and_clean
 from lambda_pkg.worker import WorkerPlugin
+from runner import junit_contract
 from runner.artifacts.sinks import S3Sink
 from runner.aws import s3
 from runner.browsers import BrowserManager
 from runner.chrome import ChromeLocation, ChromeProcess, locate_chrome, parse_window_size, start_chrome
 from runner.chrome_defaults import SuiteChromeDefaults
-from runner.constants import DEFAULT_WINDOW_SIZE, PROP_ARTIFACT_PREFIX
+from runner.constants import DEFAULT_WINDOW_SIZE
 from runner.contract import (
     CONTRACT_VERSION,
     MAX_INLINE_RESPONSE_BYTES,
@@ -227,7 +228,7 @@ class ExecutionEnvironment:
             forget_modules(self.active_bundle)
         self.active_bundle = bundle.path
 
-        destination = f"s3://{event['artifacts']['bucket']}/{event['artifacts']['prefix']}".rstrip("/")
+        destination = s3.S3Location(event["artifacts"]["bucket"], event["artifacts"]["prefix"]).as_url()
         sink = self._sink(event["artifacts"]["bucket"], event["artifacts"]["prefix"])
         worker = WorkerPlugin(self.browsers, sink, destination)
         starts_before = self.browsers.starts
@@ -278,7 +279,7 @@ class ExecutionEnvironment:
         for report in worker.reports:
             if report.get("when") == "teardown":
                 artifacts.extend(
-                    str(value).split("/", 3)[3] for name, value in report.get("user_properties", []) if str(name).startswith(PROP_ARTIFACT_PREFIX)
+                    s3.split_s3_url(str(value))[1] for name, value in report.get("user_properties", []) if str(name).startswith(junit_contract.ARTIFACT_PREFIX)
                 )
         response: RunResponse = {
             "version": CONTRACT_VERSION,
@@ -295,7 +296,7 @@ class ExecutionEnvironment:
             "spilled": None,
         }
         if exit_code in (2, 3, 4) or (exit_code == 5 and not worker.reports):
-            response["warnings"].append("pytest exited with code %d: %s" % (exit_code, output.getvalue()[-2000:].strip()))
+            response["warnings"].append(f"pytest exited with code {exit_code}: {output.getvalue()[-2000:].strip()}")
         if self.invocations == 1:
             # pytest runs gc.collect() at every session end; with boto3, selenium and
             # pytest loaded that is ~40 ms each time. Freezing what the cold start

@@ -22,16 +22,16 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from queue import SimpleQueue
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
-from runner.aws.lambda_client import InvokeOutcome
+from runner.aws.lambda_client import InvokeOutcome, OutcomeKind
 from runner.scheduler import Scheduler, Task
 
-Settled = TypeVar("Settled")
+SettledT = TypeVar("SettledT")
 
 #: ``settle(task, outcome, now, repeat)``: update the scheduler, say what to report.
 #: ``repeat`` is False once the run stops: nothing goes again.
-SettleFn = Callable[[Task, InvokeOutcome, float, bool], Settled]
+SettleFn = Callable[[Task, InvokeOutcome, float, bool], SettledT]
 
 #: Tests started per turn of the loop. Started all at once, a thousand requests progress in
 #: lock step and all go out together half a second later; in small batches the first go out
@@ -44,17 +44,17 @@ QUIET_S = 0.001
 QUIET_AT_MOST_S = 0.05
 
 
-class Invokers(Generic[Settled]):
+class Invokers(Generic[SettledT]):
     def __init__(
         self,
         scheduler: Scheduler,
         invoke: Callable[[Task], Awaitable[InvokeOutcome]],
-        settle: SettleFn[Settled],
+        settle: SettleFn[SettledT],
         on_exit: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.scheduler = scheduler
         #: ``(task, settled)`` in settling order; ``None`` wakes the reader when the scheduler may be finished.
-        self.settled: SimpleQueue[tuple[Task, Settled] | None] = SimpleQueue()
+        self.settled: SimpleQueue[tuple[Task, SettledT] | None] = SimpleQueue()
         self._invoke = invoke
         self._settle = settle
         self._on_exit = on_exit
@@ -85,7 +85,7 @@ class Invokers(Generic[Settled]):
                     if self._closed:
                         break
                     now = time.monotonic()
-                    batch = []
+                    batch: list[Task] = []
                     while len(batch) < BATCH and not self._stopping and (task := self.scheduler.next_ready(now)) is not None:
                         batch.append(task)
                     more = len(batch) == BATCH
@@ -124,7 +124,7 @@ class Invokers(Generic[Settled]):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # never lose a test to a bug in the invoke path
-                outcome = InvokeOutcome("infra", cause=f"client error: {type(exc).__name__}: {exc}")
+                outcome = InvokeOutcome(OutcomeKind.INFRA, cause=f"client error: {type(exc).__name__}: {exc}")
             with self._lock:
                 if self._closed:
                     return
@@ -189,7 +189,7 @@ class Invokers(Generic[Settled]):
         elif self._thread.ident is None:
             self._loop.close()  # never started: its thread would have closed it
 
-    def drain_settled(self) -> list[tuple[Task, Any]]:
+    def drain_settled(self) -> list[tuple[Task, SettledT]]:
         """What was settled but not yet taken (after :meth:`abort`)."""
         entries = []
         while not self.settled.empty():

@@ -7,7 +7,7 @@ terminal, ``--junitxml``, ``--lf`` and ``-x`` then work unchanged.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -33,7 +33,7 @@ def error_reports(item: pytest.Item, message: str, properties: list[tuple[str, o
     """A test that never produced reports of its own ends as a setup error with ``message``
     (the way pytest-xdist reports a crashed worker's test), plus a passing teardown so
     that ``--junitxml`` closes the test case."""
-    keywords = {name: 1 for name in item.keywords}
+    keywords: dict[str, Literal[1]] = dict.fromkeys(item.keywords, 1)
     setup = pytest.TestReport(item.nodeid, item.location, keywords, "failed", message, "setup", user_properties=[])
     teardown = pytest.TestReport(item.nodeid, item.location, keywords, "passed", None, "teardown", user_properties=list(properties or []))
     return [setup, teardown]

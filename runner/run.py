@@ -15,13 +15,14 @@ from collections.abc import Generator
 import pytest
 
 from runner import junit, signals
+from runner import junit_contract as jc
 from runner.artifacts.drivers import find_drivers
 from runner.artifacts.paths import new_run_id
 from runner.artifacts.recorder import Artifacts
 from runner.artifacts.sinks import ArtifactSink, SinkProblem, make_sink
 from runner.browsers import BrowserManager
 from runner.chrome import ChromeLocation, ChromeNotFound, ChromeProcess, locate_chrome, start_chrome
-from runner.constants import PROP_ARTIFACT_PREFIX, PROP_ARTIFACT_WARNING, WORKERINPUT_RUN_ID
+from runner.constants import WORKERINPUT_RUN_ID
 from runner.options import Settings, lambda_fallback
 
 artifacts_key = pytest.StashKey[Artifacts]()
@@ -136,8 +137,8 @@ class UiRun:
         if report.when == "teardown":
             for problem in self.sink.flush(FLUSH_TIMEOUT_S):
                 arts.warn(problem)
-            report.user_properties.extend((f"{PROP_ARTIFACT_PREFIX}{name}", loc) for name, loc in arts.saved)
-            report.user_properties.extend((PROP_ARTIFACT_WARNING, w) for w in arts.warnings)
+            report.user_properties.extend((f"{jc.ARTIFACT_PREFIX}{name}", loc) for name, loc in arts.saved)
+            report.user_properties.extend((jc.ARTIFACT_WARNING, w) for w in arts.warnings)
             if arts.warnings:
                 report.sections.append(("lambda-ui artifact warnings", "\n".join(arts.warnings)))
         return report
@@ -147,34 +148,42 @@ class UiRun:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        # tryfirst: the timeline properties must be on the report before junitxml reads it.
+        # tryfirst: the node id and the timeline must be on the report before junitxml reads it.
         if report.when != "teardown" or self.is_worker:
             return
         names = {name for name, _ in report.user_properties}
         started = self._test_started.pop(report.nodeid, None)
-        # Inside Lambda (a hosted session) the timeline is the client's to record.
-        if started is not None and "run_offset_s" not in names and self.owns_browsers:
-            report.user_properties.append(("run_offset_s", round(started - self.started, 3)))
-            report.user_properties.append(("wall_s", round(time.time() - started, 4)))
-        files = [v for k, v in report.user_properties if k.startswith(PROP_ARTIFACT_PREFIX)]
+        # Inside Lambda (a hosted session) the node id and the timeline are the client's to record.
+        if self.owns_browsers:
+            if jc.NODEID not in names:
+                report.user_properties.append((jc.NODEID, report.nodeid))
+            if started is not None and jc.RUN_OFFSET_S not in names:
+                report.user_properties.append((jc.RUN_OFFSET_S, round(started - self.started, 3)))
+                report.user_properties.append((jc.WALL_S, round(time.time() - started, 4)))
+        files = [v for k, v in report.user_properties if k.startswith(jc.ARTIFACT_PREFIX)]
         if files:
             self.linked_tests += 1
             self.linked_files += len(files)
-        self.capture_warnings.extend((report.nodeid, str(v)) for k, v in report.user_properties if k == PROP_ARTIFACT_WARNING)
+        self.capture_warnings.extend((report.nodeid, str(v)) for k, v in report.user_properties if k == jc.ARTIFACT_WARNING)
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        # trylast: pytest's LogXML has written the file by now.
-        xmlpath = self.config.option.xmlpath if not self.is_worker else None
-        if xmlpath and os.path.exists(xmlpath):
+    @pytest.hookimpl(wrapper=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> Generator[None, None, None]:
+        # Around pytest's LogXML: the run's facts go in before it writes the file, the
+        # attachment lines (no pytest route for them) after. Under xdist the controller owns it.
+        if not self.is_worker and junit.writes_report(self.config):
             facts: dict[str, object] = {
-                "run_id": self.run_id,
-                "run_mode": "local",
-                "run_wall_s": round(time.time() - self.started, 3),
-                "artifacts_location": self.sink.run_location(self.run_id),
+                jc.RUN_ID: self.run_id,
+                jc.RUN_MODE: "local",
+                jc.RUN_WALL_S: round(time.time() - self.started, 3),
+                jc.ARTIFACTS_LOCATION: self.sink.run_location(self.run_id),
             }
             facts.update(self.suite_properties)
-            junit.add_attachment_lines(xmlpath, facts)
+            junit.add_suite_properties(self.config, facts)
+        result = yield
+        xmlpath = self.config.option.xmlpath if not self.is_worker else None
+        if xmlpath and os.path.exists(xmlpath):
+            junit.add_attachment_lines(xmlpath)
+        return result
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.is_worker:

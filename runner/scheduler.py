@@ -35,7 +35,7 @@ class Task:
     throttles: int = 0
     not_before: float = 0.0
     dispatched_at: float = 0.0
-    earlier_attempts: list[list[dict]] = field(default_factory=list)
+    earlier_attempts: list[list[dict[str, str]]] = field(default_factory=list)
 
     @property
     def attempt(self) -> int:

@@ -1,9 +1,12 @@
 """``pytest --lambda``: the controller that owns the test loop.
 
 Collection stays local (so ``-k``, ``-m``, ``--lf`` and node ids select as
-usual). Then the suite is bundled and uploaded once, each test is invoked in
-its own Lambda call from an asyncio loop (:mod:`runner.dispatch`), and every
-answer is replayed on the main thread into pytest's hooks (see :mod:`runner.replay`).
+usual). Then the start-up checks (:mod:`runner.startup`), the bundle upload
+(:mod:`runner.bundle_upload`) or the dry run (:mod:`runner.plan`); each test is
+invoked in its own Lambda call from an asyncio loop (:mod:`runner.dispatch`),
+every answer settled there (:mod:`runner.settle`) and replayed here, on the main
+thread, into pytest's hooks (:mod:`runner.replay`) with its JUnit properties
+(:mod:`runner.lambda_facts`).
 """
 
 from __future__ import annotations
@@ -17,52 +20,40 @@ from typing import Any
 
 import pytest
 
-from runner import bundle as bundling
-from runner import image_check
+from runner import junit_contract as jc
 from runner.aws import s3
-from runner.aws.lambda_async import AsyncInvoker
-from runner.aws.lambda_client import InvokeOutcome, LambdaFunction, LambdaProblem, default_region, make_client
+from runner.aws.lambda_client import InvokeOutcome, OutcomeKind
+from runner.bundle_upload import upload_bundle
 from runner.contract import CONTRACT_VERSION, RunEvent
+from runner.cost import billed_gb_s, invocation_cost, run_cost
 from runner.dispatch import Invokers
-from runner.fallback import Fallback, FallbackCause
-from runner.forwarding import ForwardingProblem, forwarded_args
+from runner.fallback import INTERRUPTED, Fallback
+from runner.junit_contract import Cause, RecordedOutcome
+from runner.lambda_facts import (
+    Properties,
+    answer_properties,
+    attempt_properties,
+    has_outcome,
+    outcome_properties,
+    recorded_outcome,
+    rerun_properties,
+)
 from runner.options import LambdaSettings
+from runner.plan import dry_run
 from runner.replay import error_reports, failed, rebuild, replay, short_failure
 from runner.run import UiRun
-from runner.scheduler import Scheduler, Task, dispatch_order, lpt_makespan
+from runner.scheduler import Scheduler, Task
+from runner.settle import Action, Settler, Verdict
+from runner.startup import Target, check_image, check_target, make_invoker
+from runner.terminal import write_line
 
 DURATIONS_KEY = "lambda_ui/durations"
-#: Lambda's public price per request (on top of GB-seconds).
-PRICE_PER_REQUEST = 0.0000002
-
-
-@dataclass
-class Settled:
-    """What the invocation loop decided about one answer, for the main thread to report.
-
-    ``none``: nothing to report (throttled, retried, or dropped when stopping);
-    ``rerun``: a failed attempt that goes again; ``error``: the test ends as an error
-    with ``message``; ``give_up``: ``tasks`` end as errors with ``message``;
-    ``report``: the test's own reports in ``payload``. ``fallback``: why Lambda could
-    not run the test(s), when ``--lambda-fallback`` may run them locally instead.
-    """
-
-    action: str
-    answered_at: float
-    payload: dict[str, Any] | None = None
-    outcome: InvokeOutcome | None = None
-    message: str = ""
-    tasks: list[Task] = field(default_factory=list)
-    failed: bool = True
-    fallback: FallbackCause | None = None
 
 
 @dataclass
 class RunTotals:
     started: float = 0.0
     finished: float = 0.0
-    invocations: int = 0
-    billed_gb_s: float = 0.0
     flaky: list[str] = field(default_factory=list)
     gave_up: list[str] = field(default_factory=list)
 
@@ -75,68 +66,42 @@ class LambdaSession:
         self.settings = settings
         self.run = run
         self.totals = RunTotals()
-        self.function_name = ""
-        self.memory_mb = 0
-        self.image_distributions: dict[str, str] = {}
-        self.concurrency = 0
+        self.target: Target | None = None
         self.scheduler: Scheduler | None = None
+        self.settler: Settler | None = None
         self.fallback = Fallback(settings.fallback == "local")
         self._durations: dict[str, float] = {}
         self._last_status = 0.0
-        self._pytest_args: list[str] = []
-        self._maxfail = 0
-        self._failures = 0
+        #: Phase reports of each test being reported, for its ``lambda_outcome``.
+        self._phases: dict[str, list[pytest.TestReport]] = {}
 
-    # -- start-up checks ----------------------------------------------------------
+    # -- start-up -----------------------------------------------------------------
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        try:
-            # The local command line, as the function's pytest should see it; checked first (no AWS call).
-            self._pytest_args = forwarded_args(self.config) + self.settings.pytest_args
-        except ForwardingProblem as exc:
-            raise pytest.UsageError(str(exc)) from None
-        destination = self.run.settings.artifacts
-        if not destination.startswith("s3://"):
-            raise pytest.UsageError(
-                f"--lambda needs an S3 artifacts destination, got {destination!r}: give --artifacts s3://BUCKET/runs "
-                "(the stack's ArtifactsBucket output; the function may write only under runs/)."
-            )
-        self.location = s3.S3Location.parse(destination)
-        # The probe's info call may meet a cold start (image pull, init): give it time.
-        probe = LambdaFunction(self.settings.function, make_client(read_timeout_s=180, max_connections=2))
-        try:
-            info = probe.describe()
-        except LambdaProblem as exc:
-            raise pytest.UsageError(str(exc)) from None
-        self.memory_mb = info.memory_mb
-        self.image_distributions = info.distributions
-        self.concurrency = self.settings.concurrency or info.reserved_concurrency or 50
-        # The read timeout must outlast the function's own timeout: a read timeout
-        # would otherwise look like a fault while the test still runs.
-        self.read_timeout_s = self.settings.read_timeout_s or info.timeout_s + 60
-        self.function_name = info.name
-        self._invoker = self._async_invoker()  # a proxy it cannot use stops the run here, not after the upload
+        self.target = check_target(self.config, self.settings, self.run.settings.artifacts)
+        self._invoker = make_invoker(self.target)
 
-    # -- the loop ---------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
         if session.testsfailed and not session.config.option.continue_on_collection_errors:
             raise session.Interrupted(f"{session.testsfailed} error{'s' if session.testsfailed != 1 else ''} during collection")
         if session.config.option.collectonly:
             return True
+        assert self.target is not None
         items = {item.nodeid: item for item in session.items}
         history = self._history()
         if self.settings.dry_run:
-            self._print_plan(list(items), history)
-            self._print_bundle(session)
-            for problem in self._image_problems():
-                self._write(f"lambda dry run: the image would stop this run: {problem}", yellow=True)
+            dry_run(session, self.settings, self.target, list(items), history, self._local_artifacts())
             return True
         if not items:
             return True
-        self._check_image()  # after collection: conftests deeper down may register plugins too
-        bundle_ref = self._upload_bundle(session)
+        check_image(self.config, self.settings, self.target.distributions)  # after collection: conftests deeper down may register plugins too
+        bundle_ref = upload_bundle(session, self.settings, self.target.location, self._s3_client(), self._local_artifacts())
         self._dispatch(session, items, history, bundle_ref)
         return True
+
+    def _local_artifacts(self) -> list[str]:
+        """The local artifacts folders: the run's outputs, never part of the bundle."""
+        return [self.run.settings.artifacts, str(self.config.getini("artifacts") or "")]
 
     def _history(self) -> dict[str, float]:
         cache = getattr(self.config, "cache", None)
@@ -147,133 +112,46 @@ class LambdaSession:
         if cache is not None and self._durations:
             cache.set(DURATIONS_KEY, {**history, **self._durations})
 
-    def _write(self, line: str, **markup: bool) -> None:
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.ensure_newline()
-            reporter.write_line(line, **markup)
-
-    def _select_bundle(self, session: pytest.Session) -> bundling.Selection:
-        """The bundle's files under runner/bundle.py's rules; the local artifacts folders are the run's outputs."""
-        local_artifacts = [self.run.settings.artifacts, str(self.config.getini("artifacts") or "")]
-        return bundling.select(self.config.rootpath, bundling.rules_for(session, local_artifacts))
-
-    def _print_bundle(self, session: pytest.Session) -> None:
-        selection = self._select_bundle(session)
-        self._write(f"lambda dry run: the bundle, largest files first ({'git-tracked files' if selection.source == 'git' else 'the files collection used'}):")
-        for line in selection.listing():
-            self._write(f"  {line}")
-        for line in selection.warnings():
-            self._write(f"lambda: bundle: {line}", yellow=True)
-        try:
-            bundling.check_size(self.config.rootpath, selection.files, self.settings.max_bundle_bytes)
-        except bundling.BundleProblem as exc:
-            self._write(f"lambda dry run: the bundle would stop this run: {exc}", yellow=True)
-
-    def _upload_bundle(self, session: pytest.Session) -> dict[str, str]:
-        root = self.config.rootpath
-        selection = self._select_bundle(session)
-        for line in selection.warnings():  # once, before anything is uploaded
-            self._write(f"lambda: bundle: {line}", yellow=True)
-        try:
-            files = selection.files
-            size = bundling.check_size(root, files, self.settings.max_bundle_bytes)
-            built = bundling.build_bundle(root, files)
-        except bundling.BundleProblem as exc:
-            raise pytest.UsageError(str(exc)) from None
-        client = self._s3_client()
-        key = built.key
-        try:
-            client.head_object(Bucket=self.location.bucket, Key=key)
-            uploaded = False
-        except Exception:
-            s3.put_bytes(client, self.location, key, built.data, "application/zip")
-            uploaded = True
-        self._write(
-            f"lambda: bundle {built.sha256[:12]} ({built.files} files, {size / 1e6:.1f} MB) "
-            f"{'uploaded to' if uploaded else 'already in'} s3://{self.location.bucket}/{key}"
-        )
-        return {"bucket": self.location.bucket, "key": key, "sha256": built.sha256}
-
-    def _image_problems(self) -> list[str]:
-        """What the function's image lacks or has in another version (runner/image_check.py)."""
-        if not self.image_distributions:
-            self._write("lambda: WARNING: the function's info answer listed no Python packages; versions not compared", yellow=True)
-            return []
-        try:
-            needed = image_check.used_here(self.config, self.settings.requirements)
-        except image_check.RequirementsProblem as exc:
-            raise pytest.UsageError(str(exc)) from None
-        return image_check.problems(needed, self.image_distributions)
-
-    def _check_image(self) -> None:
-        """Stop before any test runs when the image cannot run this suite as it runs here."""
-        found = self._image_problems()
-        if not found:
-            return
-        text = (
-            f"lambda: the function's image does not match what this suite uses here: {'; '.join(found)}. "
-            "A plugin missing in the image errors every test. Add what is missing to the suite's requirements file "
-            "(the image's TEST_REQUIREMENTS build argument; --lambda-requirements names it here), rebuild and deploy the image "
-            "(docs/deploy.md)"
-        )
-        if self.settings.image_drift == "warn":
-            self._write(f"{text}. Running anyway (--lambda-image-drift=warn).", yellow=True)
-            return
-        raise pytest.UsageError(f"{text}; or pass --lambda-image-drift=warn to run anyway.")
-
-    def _print_plan(self, nodeids: list[str], history: dict[str, float]) -> None:
-        known = [history[n] for n in nodeids if n in history]
-        guess = sum(known) / len(known) if known else 10.0
-        durations = [history.get(n, guess) for n in nodeids]
-        wall = lpt_makespan(durations, self.concurrency) if durations else 0.0
-        gb_s = sum(durations) * self.memory_mb / 1024
-        cost = gb_s * self.settings.price_per_gb_s + len(nodeids) * PRICE_PER_REQUEST
-        self._write(
-            f"lambda dry run: {len(nodeids)} tests ({len(known)} with history, others assumed {guess:.1f} s), "
-            f"concurrency {self.concurrency}, function {self.settings.function} ({self.memory_mb} MB)"
-        )
-        self._write(f"lambda dry run: expected wall time {wall:.1f} s (longest test {max(durations, default=0):.1f} s), about {gb_s:.0f} GB-s, ${cost:.4f}")
-        for nodeid, expected in dispatch_order(nodeids, history)[:10]:
-            self._write(f"  {nodeid}  {'unknown' if expected is None else f'{expected:.1f} s'}")
-
     def _event(self, task: Task, bundle_ref: dict[str, str]) -> RunEvent:
+        assert self.target is not None
         return {
             "version": CONTRACT_VERSION,
             "kind": "run",
             "run_id": self.run.run_id,
             "nodeids": [task.nodeid],
             "bundle": bundle_ref,  # type: ignore[typeddict-item]
-            "pytest_args": self._pytest_args,
-            "artifacts": {"bucket": self.location.bucket, "prefix": self.location.prefix},
+            "pytest_args": self.target.pytest_args,
+            "artifacts": {"bucket": self.target.location.bucket, "prefix": self.target.location.prefix},
             "attempt": task.attempt,
         }
 
-    def _async_invoker(self) -> AsyncInvoker:
-        try:
-            return AsyncInvoker(default_region(), self.function_name, self.read_timeout_s)
-        except ValueError as exc:
-            raise pytest.UsageError(str(exc)) from None
-
+    # -- the loop -------------------------------------------------------------------
     def _dispatch(self, session: pytest.Session, items: dict[str, pytest.Item], history: dict[str, float], bundle_ref: dict[str, str]) -> None:
+        target = self.target
+        assert target is not None
         scheduler = self.scheduler = Scheduler(
-            items, history, self.concurrency, self.settings.retries, self.settings.reruns, self.settings.throttle_budget_s, now=time.monotonic(),
+            items, history, target.concurrency, self.settings.retries, self.settings.reruns, self.settings.throttle_budget_s, now=time.monotonic(),
             breaker=self.settings.breaker,
         )
-
         invoker = self._invoker
+        settler = self.settler = Settler(
+            scheduler, memory_mb=target.memory_mb, throttle_budget_s=self.settings.throttle_budget_s, endpoint=invoker.endpoint,
+            fallback_enabled=self.fallback.enabled, maxfail=session.config.option.maxfail,
+        )
 
         async def invoke(task: Task) -> InvokeOutcome:
             outcome = await invoker.invoke(self._event(task, bundle_ref))
-            if outcome.kind == "ok" and isinstance(outcome.payload, dict) and outcome.payload.get("spilled"):
+            if outcome.kind is OutcomeKind.OK and isinstance(outcome.payload, dict) and outcome.payload.get("spilled"):
                 try:
                     outcome.payload = await asyncio.get_running_loop().run_in_executor(None, self._fetch_spilled, outcome.payload)
-                except Exception as exc:  # noqa: BLE001 - any failure to fetch is an infrastructure fault
-                    return InvokeOutcome("infra", request_id=outcome.request_id, cause=f"the answer spilled to S3 could not be fetched: {type(exc).__name__}: {exc}", report_line=outcome.report_line)
+                except Exception as exc:  # any failure to fetch is an infrastructure fault
+                    return InvokeOutcome(
+                        OutcomeKind.INFRA, request_id=outcome.request_id, report_line=outcome.report_line,
+                        cause=f"the answer spilled to S3 could not be fetched: {type(exc).__name__}: {exc}",
+                    )
             return outcome
 
-        invokers: Invokers[Settled] = Invokers(scheduler, invoke, self._settle, on_exit=invoker.aclose)
-        self._maxfail = session.config.option.maxfail
+        invokers: Invokers[Verdict] = Invokers(scheduler, invoke, settler.settle, on_exit=invoker.aclose)
         self.totals.started = time.monotonic()
         invokers.start()
         deadline = self.totals.started + self.settings.deadline_s if self.settings.deadline_s else None
@@ -282,8 +160,8 @@ class LambdaSession:
             while True:
                 now = time.monotonic()
                 if deadline is not None and now > deadline:
-                    self._abort(invokers, items, f"run aborted: the --lambda-deadline of {self.settings.deadline_s:.0f} s was reached before this test was dispatched",
-                                f"run aborted: the --lambda-deadline of {self.settings.deadline_s:.0f} s was reached while this test ran")
+                    limit = f"run aborted: the --lambda-deadline of {self.settings.deadline_s:.0f} s was reached"
+                    self._abort(invokers, items, f"{limit} before this test was dispatched", f"{limit} while this test ran", Cause.DEADLINE)
                     break
                 # The loop times its own backoffs; this wait only paces the status line and the deadline.
                 wait = 1.0 if deadline is None else max(0.01, min(1.0, deadline - now))
@@ -302,8 +180,7 @@ class LambdaSession:
                     stopping = True
                     invokers.stop()  # as pytest -x: tests not yet started are not run
         except KeyboardInterrupt:
-            message = "run aborted (interrupted) before this test finished"
-            self._abort(invokers, items, message, message)
+            self._abort(invokers, items, INTERRUPTED, INTERRUPTED, Cause.INTERRUPTED)
             raise
         finally:
             invokers.close()
@@ -313,19 +190,19 @@ class LambdaSession:
         try:
             self.fallback.run(session, deadline, self.settings.deadline_s)  # after the loop, as in a plain local run
         finally:
-            self.run.suite_properties["lambda_fallback_local"] = sum(self.fallback.ran.values())
+            self.run.suite_properties[jc.FALLBACK_LOCAL] = sum(self.fallback.ran.values())
         if session.shouldfail:
             raise session.Failed(session.shouldfail)
         if session.shouldstop:
             raise session.Interrupted(session.shouldstop)
 
-    def _abort(self, invokers: Invokers[Settled], items: dict[str, pytest.Item], waiting_message: str, running_message: str) -> None:
-        """Stop at once: report what was already answered, and every other test as an error."""
+    def _abort(self, invokers: Invokers[Verdict], items: dict[str, pytest.Item], waiting_message: str, running_message: str, cause: Cause) -> None:
+        """Stop at once: report what was already answered, and every other test as interrupted."""
         waiting, running = invokers.abort()
-        for task, settled in invokers.drain_settled():
-            self._report(items, task, settled)
-        self._give_up(items, waiting, waiting_message)
-        self._give_up(items, running, running_message)
+        for task, verdict in invokers.drain_settled():
+            self._report(items, task, verdict)
+        self._end_as_errors(items, waiting, waiting_message, RecordedOutcome.INTERRUPTED, cause)
+        self._end_as_errors(items, running, running_message, RecordedOutcome.INTERRUPTED, cause)
         self.fallback.report_as_errors()  # the run stops: held tests keep their Lambda errors
 
     def _status(self, scheduler: Scheduler) -> None:
@@ -333,159 +210,95 @@ class LambdaSession:
         if now - self._last_status < 10:
             return
         self._last_status = now
-        self._write(
+        write_line(
+            self.config,
             f"lambda: {len(scheduler.in_flight)} in flight, {scheduler.queued} queued, "
-            f"{scheduler.throttled} throttled, {scheduler.retried} retried, window {int(scheduler.window)}"
+            f"{scheduler.throttled} throttled, {scheduler.retried} retried, window {int(scheduler.window)}",
         )
 
-    def _give_up(self, items: dict[str, pytest.Item], tasks: list[Task], message: str, fallback: FallbackCause | None = None) -> None:
-        for task in tasks:
-            if self.fallback.hold(items[task.nodeid], message, fallback, self._attempt_properties(task)):
-                continue
-            self.totals.gave_up.append(task.nodeid)
-            replay(items[task.nodeid], error_reports(items[task.nodeid], message, self._attempt_properties(task)))
-
-    def _attempt_properties(self, task: Task, answered: bool = False) -> list[tuple[str, object]]:
-        invocations = len(task.infra_failures) + task.reruns + (1 if answered else 0)
-        props: list[tuple[str, object]] = [("lambda_attempts", invocations)]
-        if task.request_ids:
-            props.append(("lambda_request_ids", ",".join(task.request_ids)))
-        for number, cause in enumerate(task.infra_failures, 1):
-            props.append((f"lambda_infra_failure_{number}", cause))
-        if task.throttles:
-            props.append(("lambda_throttles", task.throttles))
-        return props
-
-    # -- settling an answer (the invocation loop, under the scheduler's lock) ---------------------
-    def _settle(self, task: Task, outcome: InvokeOutcome, now: float, repeat: bool) -> Settled:
-        try:
-            settled = self._decide(task, outcome, now, repeat)
-        except Exception as exc:  # noqa: BLE001 - never lose a test to a bug here
-            self.scheduler.in_flight.pop(task.nodeid, None)  # type: ignore[union-attr]
-            settled = Settled("error", now, message=f"client error while handling the answer: {type(exc).__name__}: {exc}")
-        if settled.action in ("error", "report") and settled.failed:
-            self._failures += 1
-            if self._maxfail and self._failures >= self._maxfail:
-                self.scheduler.drain_queue()  # type: ignore[union-attr]  # -x: stop dispatching before the main thread catches up
-        return settled
-
-    def _decide(self, task: Task, outcome: InvokeOutcome, now: float, repeat: bool) -> Settled:
-        scheduler = self.scheduler
-        assert scheduler is not None
-        if scheduler.tripped:  # the breaker took every test: later answers do not count
-            return Settled("none", now)
-        if not outcome.unreachable:
-            scheduler.on_reachable()
-        if outcome.kind == "throttled":
-            if not repeat:
-                scheduler.in_flight.pop(task.nodeid, None)  # stopping: a test that never started is not run
-                return Settled("none", now)
-            if not scheduler.on_throttle(task, now, outcome.retry_after_s):
-                gave_up = [task] + scheduler.drain_queue()
-                for t in gave_up:
-                    scheduler.in_flight.pop(t.nodeid, None)
-                return Settled(
-                    "give_up", now, tasks=gave_up, failed=True, fallback=FallbackCause.THROTTLED,
-                    message=f"throttled: Lambda refused invocations ({outcome.reason or 'TooManyRequestsException'}) for over "
-                    f"{self.settings.throttle_budget_s:.0f} s without progress; raise the function's concurrency or lower --lambda-concurrency",
-                )
-            return Settled("none", now)
-        self.totals.invocations += 1
-        if outcome.report_line.get("billed_ms"):
-            self.totals.billed_gb_s += outcome.report_line["billed_ms"] / 1000 * outcome.report_line.get("memory_mb", self.memory_mb) / 1024
-        payload = outcome.payload
-        if outcome.kind == "ok" and isinstance(payload, dict) and payload.get("kind") == "error":
-            message = f"{payload.get('error_type')}: {payload.get('message')}"
-            if payload.get("retryable"):
-                outcome = InvokeOutcome("infra", request_id=outcome.request_id, cause=message, report_line=outcome.report_line)
-            else:
-                scheduler.on_infra_fault(task, message, outcome.request_id, now, fatal=True)
-                return Settled("error", now, message=f"the Lambda handler refused this test: {message}")
-        if outcome.kind == "infra":
-            if outcome.unreachable and (taken := scheduler.on_unreachable(task, outcome.cause)) is not None:
-                return Settled(
-                    "give_up", now, tasks=taken, fallback=FallbackCause.UNREACHABLE,
-                    message=f"Lambda unreachable: {scheduler.first_unreachable}; {scheduler.unreachable_in_row} invocations in a row could not connect to {self._invoker.endpoint}",
-                )
-            if scheduler.on_infra_fault(task, outcome.cause, outcome.request_id, now, fatal=outcome.reason == "fatal" or not repeat):
-                return Settled("none", now)
-            causes = "; ".join(f"attempt {i}: {c}" for i, c in enumerate(task.infra_failures, 1))
-            ids = ", ".join(task.request_ids) or "none"
-            # Retries spent (not a fault that must not be repeated, nor a stopping run): Lambda could not run it.
-            spent = outcome.reason != "fatal" and repeat
-            fallback = (FallbackCause.UNREACHABLE if outcome.unreachable else FallbackCause.RETRIES_SPENT) if spent else None
-            return Settled(
-                "error", now, fallback=fallback, failed=not (fallback and self.fallback.enabled),  # held for local Chrome: not a failure yet
-                message=f"infrastructure failure after {len(task.infra_failures)} attempt(s) ({causes}); request ids: {ids}",
-            )
-        if not isinstance(payload, dict) or payload.get("kind") != "run":
-            scheduler.on_infra_fault(task, "malformed response", outcome.request_id, now, fatal=True)
-            return Settled("error", now, message=f"the Lambda answered something that is not a test result: {str(payload)[:300]}")
-        wire = payload.get("reports") or []
-        # The same test as pytest's report.failed, read from the wire: no pytest hooks off the main thread.
-        is_failed = not wire or any(isinstance(r, dict) and r.get("outcome") == "failed" for r in wire)
-        if scheduler.on_result(task, is_failed, outcome.request_id, now, repeat=repeat):
-            return Settled("rerun", now, payload=payload, outcome=outcome)
-        return Settled("report", now, payload=payload, outcome=outcome, failed=is_failed)
-
-    # -- reporting a settled answer (main thread) ---------------------------------
-    def _report(self, items: dict[str, pytest.Item], task: Task, settled: Settled) -> None:
+    # -- reporting a verdict (main thread) ------------------------------------------
+    def _report(self, items: dict[str, pytest.Item], task: Task, verdict: Verdict) -> None:
+        if verdict.action is Action.NONE:
+            return
+        if verdict.action is Action.GIVE_UP:
+            self._end_as_errors(items, verdict.tasks, verdict.message, RecordedOutcome.INFRA, verdict.cause, verdict.may_fall_back)
+            return
+        if verdict.action is Action.ERROR:
+            self._end_as_errors(items, [task], verdict.message, RecordedOutcome.INFRA, verdict.cause, verdict.may_fall_back)
+            return
         item = items[task.nodeid]
-        if settled.action == "none":
-            return
-        if settled.action == "give_up":
-            self._give_up(items, settled.tasks, settled.message, settled.fallback)
-            return
-        if settled.action == "error":
-            if not self.fallback.hold(item, settled.message, settled.fallback, self._attempt_properties(task)):
-                replay(item, error_reports(item, settled.message, self._attempt_properties(task)))
-            return
-        payload = settled.payload or {}
-        outcome = settled.outcome or InvokeOutcome("ok")
+        payload = verdict.payload or {}
+        outcome = verdict.outcome or InvokeOutcome(OutcomeKind.OK)
         reports = rebuild(self.config, item, payload.get("reports") or [])
+        props: Properties = []
         if not reports:
             detail = " ".join(payload.get("warnings") or []) or "no reports"
             for collect in payload.get("collect_reports") or []:
                 detail += " " + str(collect.get("longrepr", ""))[:2000]
             reports = error_reports(item, f"the in-Lambda pytest did not run this test: {detail.strip()}")
-        if settled.action == "rerun":
+            props += outcome_properties(RecordedOutcome.INFRA, Cause.NOT_RUN)
+        if verdict.action is Action.RERUN:
             task.earlier_attempts.append([{"summary": short_failure(reports)}])
             return
+        assert self.target is not None
         is_failed = failed(reports)
-        props = self._attempt_properties(task, answered=True)
-        props += _facts_properties(payload.get("facts") or {}, outcome)
-        props.append(("run_offset_s", round(task.dispatched_at - self.totals.started, 3)))
-        props.append(("wall_s", round(settled.answered_at - task.dispatched_at, 3)))
-        billed_ms = outcome.report_line.get("billed_ms")
-        if billed_ms:
-            gb_s = billed_ms / 1000 * outcome.report_line.get("memory_mb", self.memory_mb) / 1024
-            props.append(("lambda_cost_usd", round(gb_s * self.settings.price_per_gb_s + PRICE_PER_REQUEST, 8)))
-        for number, attempt in enumerate(task.earlier_attempts, 1):
-            props.append((f"lambda_rerun_{number}", attempt[0]["summary"]))
+        props = [(jc.NODEID, item.nodeid), *props, *attempt_properties(task, answered=True)]
+        props += answer_properties(payload.get("facts") or {}, outcome.report_line)
+        props.append((jc.RUN_OFFSET_S, round(task.dispatched_at - self.totals.started, 3)))
+        props.append((jc.WALL_S, round(verdict.answered_at - task.dispatched_at, 3)))
+        gb_s = billed_gb_s(outcome.report_line, self.target.memory_mb)
+        if gb_s:
+            props.append((jc.COST_USD, round(invocation_cost(gb_s, self.settings.price_per_gb_s), 8)))
+        props += rerun_properties([attempt[0]["summary"] for attempt in task.earlier_attempts], passed=not is_failed)
         if task.earlier_attempts and not is_failed:
-            props.append(("lambda_flaky", "true"))
             self.totals.flaky.append(task.nodeid)
         reports[-1].user_properties = list(reports[-1].user_properties) + props
         replay(item, reports)
         self._durations[task.nodeid] = round(sum(r.duration for r in reports), 3)
 
-    def _run_cost(self) -> float:
-        return self.totals.billed_gb_s * self.settings.price_per_gb_s + self.totals.invocations * PRICE_PER_REQUEST
+    def _end_as_errors(
+        self, items: dict[str, pytest.Item], tasks: list[Task], message: str, outcome: RecordedOutcome, cause: Cause | None, may_fall_back: bool = False
+    ) -> None:
+        """Tests the runner could not run end as errors with ``message``, or wait for local Chrome."""
+        for task in tasks:
+            item = items[task.nodeid]
+            props = attempt_properties(task)
+            if may_fall_back and cause is not None and self.fallback.hold(item, message, cause, props):
+                continue
+            self.totals.gave_up.append(task.nodeid)
+            replay(item, error_reports(item, message, [(jc.NODEID, item.nodeid), *props, *outcome_properties(outcome, cause)]))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Every test of the run gets its ``lambda_outcome``: the runner's own errors already carry
+        it; a replayed or local-fallback test gets it from its reports, before junitxml reads them."""
+        phases = self._phases.setdefault(report.nodeid, [])
+        phases.append(report)
+        if report.when != "teardown":
+            return
+        del self._phases[report.nodeid]
+        if not has_outcome(report.user_properties):
+            report.user_properties = [*report.user_properties, *outcome_properties(recorded_outcome(phases))]
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        self._phases.pop(nodeid, None)  # a test reported again (stopped mid-test) starts afresh
 
     def _suite_facts(self) -> dict[str, object]:
-        s = self.scheduler
+        s, tally = self.scheduler, self.settler.tally if self.settler else None
+        invocations = tally.invocations if tally else 0
+        gb_s = tally.billed_gb_s if tally else 0.0
         return {
-            "run_mode": "lambda",
-            "run_wall_s": round(self.totals.finished - self.totals.started, 3),
-            "lambda_function": self.settings.function,
-            "lambda_concurrency": self.concurrency,
-            "lambda_throttles": s.throttled if s else 0,
-            "lambda_infra_retries": s.retried if s else 0,
-            "lambda_reruns": s.rerun_count if s else 0,
-            "lambda_invocations": self.totals.invocations,
-            "lambda_billed_gb_s": round(self.totals.billed_gb_s, 3),
-            "lambda_cost_usd": round(self._run_cost(), 6),
-            "lambda_price_per_gb_s": self.settings.price_per_gb_s,
+            jc.RUN_MODE: "lambda",
+            jc.RUN_WALL_S: round(self.totals.finished - self.totals.started, 3),
+            jc.FUNCTION: self.settings.function,
+            jc.CONCURRENCY: self.target.concurrency if self.target else 0,
+            jc.RUN_THROTTLES: s.throttled if s else 0,
+            jc.INFRA_RETRIES: s.retried if s else 0,
+            jc.RERUNS: s.rerun_count if s else 0,
+            jc.INVOCATIONS: invocations,
+            jc.BILLED_GB_S: round(gb_s, 3),
+            jc.RUN_COST_USD: round(run_cost(gb_s, invocations, self.settings.price_per_gb_s), 6),
+            jc.PRICE_PER_GB_S: self.settings.price_per_gb_s,
         }
 
     def _s3_client(self) -> Any:
@@ -496,36 +309,26 @@ class LambdaSession:
         ref = payload["spilled"]
         client = self._s3_client()
         body = client.get_object(Bucket=ref["bucket"], Key=ref["key"])["Body"].read()
-        return json.loads(body)
+        answer: dict[str, Any] = json.loads(body)
+        return answer
 
-    # -- summary ----------------------------------------------------------------
+    # -- summary --------------------------------------------------------------------
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        if self.scheduler is None:
+        if self.scheduler is None or self.settler is None or self.target is None:
             return
-        s = self.scheduler
+        s, tally = self.scheduler, self.settler.tally
         wall = self.totals.finished - self.totals.started
-        cost = self._run_cost()
+        cost = run_cost(tally.billed_gb_s, tally.invocations, self.settings.price_per_gb_s)
         terminalreporter.write_sep("-", "lambda-ui run")
         terminalreporter.line(
-            f"run {self.run.run_id}: {self.totals.invocations} invocation(s) of {self.settings.function} in {wall:.1f} s, "
-            f"concurrency {self.concurrency} (window went down to {int(s.min_window_seen)}), "
+            f"run {self.run.run_id}: {tally.invocations} invocation(s) of {self.settings.function} in {wall:.1f} s, "
+            f"concurrency {self.target.concurrency} (window went down to {int(s.min_window_seen)}), "
             f"{s.throttled} throttled, {s.retried} infra retries, {s.rerun_count} reruns"
         )
-        terminalreporter.line(f"billed {self.totals.billed_gb_s:.1f} GB-s, about ${cost:.4f}")
+        terminalreporter.line(f"billed {tally.billed_gb_s:.1f} GB-s, about ${cost:.4f}")
         if self.totals.flaky:
             terminalreporter.line("flaky (failed, then passed on a rerun): " + ", ".join(self.totals.flaky), yellow=True)
         if s.tripped:
             terminalreporter.line(f"Lambda unreachable: {s.unreachable_in_row} invocations in a row could not connect to {self._invoker.endpoint}; dispatching stopped (--lambda-breaker)", red=True)
         if line := self.fallback.summary():
             terminalreporter.line(line, yellow=True)
-
-
-def _facts_properties(facts: dict[str, Any], outcome: InvokeOutcome) -> list[tuple[str, object]]:
-    props: list[tuple[str, object]] = []
-    for key in ("cold", "environment_id", "chrome_version"):
-        if key in facts:
-            props.append((f"lambda_{key}" if key != "chrome_version" else key, facts[key]))
-    for key, name in (("billed_ms", "lambda_billed_ms"), ("init_ms", "lambda_init_ms"), ("max_memory_mb", "lambda_max_memory_mb"), ("memory_mb", "lambda_memory_mb")):
-        if key in outcome.report_line:
-            props.append((name, outcome.report_line[key]))
-    return props

@@ -126,10 +126,14 @@ class Invocation:
         return True
 
 
-class ExecutionEnvironment:
-    """An awslambdaric process for one function, with its own Runtime API server."""
+class LocalEnvironment:
+    """An awslambdaric process for one function, with its own Runtime API server.
 
-    def __init__(self, config: FunctionConfig, settings: EnvSettings, on_exit: Callable[[ExecutionEnvironment], None]) -> None:
+    The local stand-in's execution environment; the one inside the function is
+    :class:`lambda_pkg.environment.ExecutionEnvironment`.
+    """
+
+    def __init__(self, config: FunctionConfig, settings: EnvSettings, on_exit: Callable[[LocalEnvironment], None]) -> None:
         self.config = config
         self.settings = settings
         self.id = uuid.uuid4().hex[:8]

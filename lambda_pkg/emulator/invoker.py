@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 from lambda_pkg.emulator import invocations
-from lambda_pkg.emulator.environment import ExecutionEnvironment, Invocation, Outcome
+from lambda_pkg.emulator.environment import Invocation, LocalEnvironment, Outcome
 from lambda_pkg.emulator.logs import FUNCTION_LOGGER, Report, end_line, invocation_log
 from lambda_pkg.emulator.pool import EnvironmentPool, PoolClosed, Throttled
 
@@ -100,7 +100,7 @@ class Invoker:
             return result
         raise RuntimeError(f"{attempts} environments in a row died before taking event {request_id}")
 
-    def _result(self, env: ExecutionEnvironment, invocation: Invocation, outcome: Outcome, cold: bool) -> InvokeResult:
+    def _result(self, env: LocalEnvironment, invocation: Invocation, outcome: Outcome, cold: bool) -> InvokeResult:
         output = env.logs.take() if env.logs is not None else b""
         report = Report(
             request_id=invocation.request_id,

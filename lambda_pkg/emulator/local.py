@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from lambda_pkg.emulator import frontdoor, sandbox, wire
-from lambda_pkg.emulator.environment import INIT_TIMEOUT_S, EnvSettings, ExecutionEnvironment
+from lambda_pkg.emulator.environment import INIT_TIMEOUT_S, EnvSettings, LocalEnvironment
 from lambda_pkg.emulator.invocations import InvocationLog, InvocationRecord
 from lambda_pkg.emulator.invoker import Invoker
 from lambda_pkg.emulator.memory import SAMPLE_INTERVAL_S, MemoryMonitor
@@ -183,7 +183,7 @@ class LocalLambda:
         self.stop()
 
 
-def _init_failure(env: ExecutionEnvironment, waited_s: float) -> str:
+def _init_failure(env: LocalEnvironment, waited_s: float) -> str:
     """Why a prestarted environment is not ready, in one line."""
     if env.init_error is not None:
         try:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from lambda_pkg.emulator.processes import Snapshot
 
 if TYPE_CHECKING:
-    from lambda_pkg.emulator.environment import ExecutionEnvironment
+    from lambda_pkg.emulator.environment import LocalEnvironment
 
 log = logging.getLogger("lambda_pkg.emulator")
 
@@ -25,7 +25,7 @@ SAMPLE_INTERVAL_S = 0.1
 class MemoryMonitor:
     def __init__(self, interval_s: float = SAMPLE_INTERVAL_S) -> None:
         self.interval_s = interval_s
-        self._envs: dict[str, ExecutionEnvironment] = {}
+        self._envs: dict[str, LocalEnvironment] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="memory-monitor", daemon=True)
@@ -38,11 +38,11 @@ class MemoryMonitor:
         if self._thread.is_alive():
             self._thread.join(timeout=5)
 
-    def add(self, env: ExecutionEnvironment) -> None:
+    def add(self, env: LocalEnvironment) -> None:
         with self._lock:
             self._envs[env.id] = env
 
-    def remove(self, env: ExecutionEnvironment) -> None:
+    def remove(self, env: LocalEnvironment) -> None:
         with self._lock:
             self._envs.pop(env.id, None)
 

@@ -12,7 +12,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from lambda_pkg.emulator.environment import EnvSettings, ExecutionEnvironment
+from lambda_pkg.emulator.environment import EnvSettings, LocalEnvironment
 from lambda_pkg.emulator.memory import MemoryMonitor
 from lambda_pkg.emulator.template import FunctionConfig
 
@@ -57,8 +57,8 @@ class EnvironmentPool:
         self._cond = threading.Condition()
         self._busy = 0
         self.peak_busy = 0
-        self._idle: list[ExecutionEnvironment] = []
-        self._all: dict[str, ExecutionEnvironment] = {}
+        self._idle: list[LocalEnvironment] = []
+        self._all: dict[str, LocalEnvironment] = {}
         self._prestarted: set[str] = set()
         self._closed = False
         self.started_count = 0
@@ -92,7 +92,7 @@ class EnvironmentPool:
         return self._busy
 
     # -- environments -------------------------------------------------------------------
-    def checkout(self) -> tuple[ExecutionEnvironment, bool]:
+    def checkout(self) -> tuple[LocalEnvironment, bool]:
         """An environment for one invocation, and whether this is its cold start."""
         with self._cond:
             if self._closed:
@@ -104,25 +104,25 @@ class EnvironmentPool:
         env = self._spawn()
         return env, True
 
-    def checkin(self, env: ExecutionEnvironment) -> None:
+    def checkin(self, env: LocalEnvironment) -> None:
         with self._cond:
             if env.reusable and not self._closed:
                 self._idle.append(env)
                 return
         self.discard(env)
 
-    def discard(self, env: ExecutionEnvironment) -> None:
+    def discard(self, env: LocalEnvironment) -> None:
         with self._cond:
             if env in self._idle:
                 self._idle.remove(env)
         if not env.dead:
             env.kill(env.killed_for or "discarded")
 
-    def is_prestarted(self, env: ExecutionEnvironment) -> bool:
+    def is_prestarted(self, env: LocalEnvironment) -> bool:
         return env.id in self._prestarted
 
-    def _spawn(self) -> ExecutionEnvironment:
-        env = ExecutionEnvironment(self.config, self.settings, self._gone)
+    def _spawn(self) -> LocalEnvironment:
+        env = LocalEnvironment(self.config, self.settings, self._gone)
         with self._cond:
             if self._closed:
                 raise PoolClosed()
@@ -134,7 +134,7 @@ class EnvironmentPool:
         log.debug("environment %s started: pid %s", env.id, env.pid)
         return env
 
-    def _gone(self, env: ExecutionEnvironment) -> None:
+    def _gone(self, env: LocalEnvironment) -> None:
         with self._cond:
             self._all.pop(env.id, None)
             if env in self._idle:
@@ -144,7 +144,7 @@ class EnvironmentPool:
         if env.killed_for not in (None, "shutdown", INIT_FAILED):  # those are reported by the caller
             log.info("environment %s (pid %s) ended: %s", env.id, env.pid, env.killed_for)
 
-    def prestart(self, count: int) -> tuple[list[ExecutionEnvironment], list[ExecutionEnvironment]]:
+    def prestart(self, count: int) -> tuple[list[LocalEnvironment], list[LocalEnvironment]]:
         """Start ``count`` environments and wait for their init, so first calls are warm.
 
         Returns those ready and those that failed (init error, exit, init too slow); the
@@ -165,7 +165,7 @@ class EnvironmentPool:
             env.wait_dead(5.0)
         return ready, failed
 
-    def environments(self) -> list[ExecutionEnvironment]:
+    def environments(self) -> list[LocalEnvironment]:
         with self._cond:
             return list(self._all.values())
 

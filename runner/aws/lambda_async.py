@@ -30,7 +30,7 @@ import botocore.session
 from botocore.httpsession import get_cert_path
 
 from runner.aws.http1 import ConnectFailed, ConnectionClosed, Headers, Http1Client, HttpError, MalformedAnswer, ReadTimeout
-from runner.aws.lambda_client import InvokeOutcome, outcome_from_answer, outcome_from_error, read_timeout
+from runner.aws.lambda_client import InvokeOutcome, OutcomeKind, outcome_from_answer, outcome_from_error, read_timeout
 from runner.aws.sigv4 import InvokeSigner, canonical_host
 
 #: What botocore sends for Invoke(InvocationType="RequestResponse", LogType="Tail").
@@ -57,9 +57,10 @@ class AsyncInvoker:
         self.user_agent = f"pytest-lambda-ui botocore/{botocore.__version__} Python/{platform.python_version()}"
         self._signer = InvokeSigner(self.url, self.region)
         self._headers = {**INVOKE_HEADERS, "User-Agent": self.user_agent}
-        self._credentials = session.get_credentials()
-        if self._credentials is None:
+        credentials = session.get_credentials()
+        if credentials is None:
             raise ValueError("no AWS credentials found for Lambda. Configure them (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a role).")
+        self._credentials = credentials
         verify = core.get_config_variable("ca_bundle") or True  # AWS_CA_BUNDLE or the profile's ca_bundle
         tls = ssl.create_default_context(cafile=get_cert_path(verify)) if self.url.startswith("https:") else None
         self._read_timeout_s = read_timeout_s  # outlasts the function's own timeout (see make_client)
@@ -88,13 +89,13 @@ class AsyncInvoker:
             return read_timeout()
         except ConnectFailed as exc:
             # The causes read as botocore's would (runner/aws/lambda_client.py).
-            return InvokeOutcome("infra", cause=f"connection lost: EndpointConnectionError: {exc}", unreachable=exc.unreachable)
+            return InvokeOutcome(OutcomeKind.INFRA, cause=f"connection lost: EndpointConnectionError: {exc}", unreachable=exc.unreachable)
         except ConnectionClosed as exc:
-            return InvokeOutcome("infra", cause=f"connection lost: ConnectionClosedError: {exc}")
+            return InvokeOutcome(OutcomeKind.INFRA, cause=f"connection lost: ConnectionClosedError: {exc}")
         except MalformedAnswer as exc:
-            return InvokeOutcome("infra", cause=f"the Lambda endpoint's answer is not HTTP: {exc}")
+            return InvokeOutcome(OutcomeKind.INFRA, cause=f"the Lambda endpoint's answer is not HTTP: {exc}")
         except HttpError as exc:
-            return InvokeOutcome("infra", cause=f"{type(exc).__name__}: {exc}")
+            return InvokeOutcome(OutcomeKind.INFRA, cause=f"{type(exc).__name__}: {exc}")
         headers = answer.headers
         request_id = headers.get("x-amzn-RequestId") or ""
         if answer.status >= 300:

@@ -14,6 +14,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 import boto3
@@ -46,11 +47,19 @@ class FunctionInfo:
     distributions: dict[str, str] = field(default_factory=dict)
 
 
+class OutcomeKind(str, Enum):
+    """How an Invoke call ended, before anyone looks at the payload."""
+
+    OK = "ok"  # the handler answered (its payload may still say it refused the test)
+    THROTTLED = "throttled"  # try again later; never a test failure
+    INFRA = "infra"  # an infrastructure fault: try again on a new invocation, unless fatal
+
+
 @dataclass
 class InvokeOutcome:
     """What one Invoke call came back with."""
 
-    kind: str  # "ok" | "throttled" | "infra"
+    kind: OutcomeKind
     payload: Any = None
     request_id: str = ""
     #: For throttles: seconds the service asked us to wait, and why.
@@ -58,6 +67,9 @@ class InvokeOutcome:
     reason: str = ""
     #: For infra faults: a short cause a person can read.
     cause: str = ""
+    #: For infra faults: never invoke again for it (a read timeout: the test may still run;
+    #: a 4xx: our request is wrong).
+    fatal: bool = False
     #: For infra faults: no connection could be made at all (refused, name not resolved, connect
     #: timeout). The endpoint may be gone; the invocation certainly never started.
     unreachable: bool = False
@@ -145,10 +157,10 @@ class LambdaFunction:
         except BotoCoreError as exc:
             raise LambdaProblem(f"cannot read Lambda function {self.name!r}: {exc}") from None
         outcome = self.invoke({"version": CONTRACT_VERSION, "kind": "info"})
-        payload = outcome.payload if outcome.kind == "ok" and isinstance(outcome.payload, dict) else {}
+        payload = outcome.payload if outcome.kind is OutcomeKind.OK and isinstance(outcome.payload, dict) else {}
         limits = payload.get("limits") or {}
         if not limits.get("remaining_ms") or not limits.get("memory_mb"):
-            raise LambdaProblem(f"Lambda function {self.name!r} did not answer the info check: {outcome.cause or outcome.kind or payload}")
+            raise LambdaProblem(f"Lambda function {self.name!r} did not answer the info check: {outcome.cause or outcome.kind.value or payload}")
         return FunctionInfo(
             name=self.name,
             timeout_s=math.ceil(int(limits["remaining_ms"]) / 1000),
@@ -172,11 +184,11 @@ class LambdaFunction:
         except ReadTimeoutError:
             return read_timeout()
         except (EndpointConnectionError, ConnectTimeoutError) as exc:  # refused, no such name, connect timeout
-            return InvokeOutcome("infra", cause=f"connection lost: {type(exc).__name__}", unreachable=True)
+            return InvokeOutcome(OutcomeKind.INFRA, cause=f"connection lost: {type(exc).__name__}", unreachable=True)
         except ConnectionClosedError as exc:
-            return InvokeOutcome("infra", cause=f"connection lost: {type(exc).__name__}")
+            return InvokeOutcome(OutcomeKind.INFRA, cause=f"connection lost: {type(exc).__name__}")
         except BotoCoreError as exc:
-            return InvokeOutcome("infra", cause=f"{type(exc).__name__}: {exc}")
+            return InvokeOutcome(OutcomeKind.INFRA, cause=f"{type(exc).__name__}: {exc}")
         return outcome_from_answer(
             response["Payload"].read(), response.get("ResponseMetadata", {}).get("RequestId", ""),
             response.get("FunctionError"), response.get("LogResult"),
@@ -185,12 +197,12 @@ class LambdaFunction:
 
 def read_timeout() -> InvokeOutcome:
     """The invocation may still be running: invoking again could run the test twice at
-    once, so a read timeout is never retried (reason "fatal")."""
+    once, so a read timeout is never retried (fatal)."""
     return InvokeOutcome(
-        "infra",
+        OutcomeKind.INFRA,
         cause="no answer within the client's read timeout; the invocation may still be running, "
         "so it was not retried (raise --lambda-read-timeout above the test's duration)",
-        reason="fatal",
+        fatal=True,
     )
 
 
@@ -201,14 +213,14 @@ def outcome_from_answer(raw: bytes, request_id: str, function_error: str | None,
     try:
         decoded = json.loads(raw) if raw else None
     except ValueError:
-        return InvokeOutcome("infra", request_id=request_id, cause=f"malformed response ({len(raw)} bytes, not JSON)", log_tail=log_tail, report_line=report)
+        return InvokeOutcome(OutcomeKind.INFRA, request_id=request_id, cause=f"malformed response ({len(raw)} bytes, not JSON)", log_tail=log_tail, report_line=report)
     if function_error:
         cause = describe_function_error(decoded)
         if report.get("memory_mb") and report.get("max_memory_mb", 0) >= report["memory_mb"]:
             # Lambda says only "signal: killed"; its REPORT line shows the memory was full.
             cause += f" (out of memory: Max Memory Used {report['max_memory_mb']:.0f} MB of the function's {report['memory_mb']:.0f} MB)"
-        return InvokeOutcome("infra", payload=decoded, request_id=request_id, cause=cause, log_tail=log_tail, report_line=report)
-    return InvokeOutcome("ok", payload=decoded, request_id=request_id, log_tail=log_tail, report_line=report)
+        return InvokeOutcome(OutcomeKind.INFRA, payload=decoded, request_id=request_id, cause=cause, log_tail=log_tail, report_line=report)
+    return InvokeOutcome(OutcomeKind.OK, payload=decoded, request_id=request_id, log_tail=log_tail, report_line=report)
 
 
 def outcome_from_error(status: int, code: str, message: str, request_id: str, reason: str = "", retry_after: Any = None) -> InvokeOutcome:
@@ -218,11 +230,11 @@ def outcome_from_error(status: int, code: str, message: str, request_id: str, re
             seconds = float(retry_after) if retry_after is not None else None
         except ValueError:
             seconds = None
-        return InvokeOutcome("throttled", request_id=request_id, retry_after_s=seconds, reason=reason)
+        return InvokeOutcome(OutcomeKind.THROTTLED, request_id=request_id, retry_after_s=seconds, reason=reason)
     if status >= 500 or code in ("ServiceException", "EC2ThrottledException", "ResourceNotReadyException", "SnapStartTimeoutException"):
-        return InvokeOutcome("infra", request_id=request_id, cause=f"Lambda service error {status} {code}")
+        return InvokeOutcome(OutcomeKind.INFRA, request_id=request_id, cause=f"Lambda service error {status} {code}")
     # 4xx: our request or configuration is wrong; retrying cannot help.
-    return InvokeOutcome("infra", request_id=request_id, cause=f"Lambda rejected the request: {code} ({status}): {message}", reason="fatal")
+    return InvokeOutcome(OutcomeKind.INFRA, request_id=request_id, cause=f"Lambda rejected the request: {code} ({status}): {message}", fatal=True)
 
 
 def describe_function_error(payload: Any) -> str:

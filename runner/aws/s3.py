@@ -1,7 +1,9 @@
 """The S3 calls the runner makes, with botocore errors turned into clear ones.
 
 Endpoints come from boto3's own configuration (``AWS_ENDPOINT_URL_S3``,
-``AWS_ENDPOINT_URL``), so a loopback S3 needs no special code here.
+``AWS_ENDPOINT_URL``), so a loopback S3 needs no special code here. boto3 and
+botocore are imported where a call needs them: parsing an ``s3://`` URL costs
+nothing.
 """
 
 from __future__ import annotations
@@ -9,10 +11,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -24,6 +22,29 @@ class S3Problem(Exception):
     """An S3 failure explained for a person: what went wrong and what to do."""
 
 
+#: The scheme of every S3 location the runner reads or writes.
+S3_SCHEME = "s3://"
+
+
+def is_s3_url(value: str) -> bool:
+    """Whether ``value`` names S3 (``s3://…``) rather than a local path."""
+    return value.startswith(S3_SCHEME)
+
+
+def split_s3_url(url: str) -> tuple[str, str]:
+    """``s3://bucket/key`` as ``(bucket, key)``; the key may be empty, and keeps its slashes.
+
+    The one parser of S3 URLs: callers that need a key (or a clean prefix) check that themselves.
+    Raises :class:`ValueError` for anything that is not ``s3://`` with a bucket.
+    """
+    if not is_s3_url(url):
+        raise ValueError(f"not an s3:// URL: {url!r}")
+    bucket, _, key = url[len(S3_SCHEME) :].partition("/")
+    if not bucket:
+        raise ValueError(f"no bucket in {url!r}; expected s3://bucket/prefix")
+    return bucket, key
+
+
 @dataclass(frozen=True)
 class S3Location:
     bucket: str
@@ -31,22 +52,25 @@ class S3Location:
 
     @classmethod
     def parse(cls, url: str) -> S3Location:
-        if not url.startswith("s3://"):
-            raise ValueError(f"not an s3:// URL: {url!r}")
-        bucket, _, prefix = url[len("s3://") :].partition("/")
-        if not bucket:
-            raise ValueError(f"no bucket in {url!r}; expected s3://bucket/prefix")
+        bucket, prefix = split_s3_url(url)
         return cls(bucket=bucket, prefix=prefix.strip("/"))
 
     def key(self, *parts: str) -> str:
         return "/".join(p.strip("/") for p in (self.prefix, *parts) if p)
 
     def url(self, key: str) -> str:
-        return f"s3://{self.bucket}/{key}"
+        return f"{S3_SCHEME}{self.bucket}/{key}"
+
+    def as_url(self) -> str:
+        """The location itself: ``s3://bucket/prefix``, or ``s3://bucket`` without a prefix."""
+        return f"{S3_SCHEME}{self.bucket}/{self.prefix}".rstrip("/")
 
 
 def make_client(max_pool_connections: int = 10, connect_timeout: float = 5.0) -> S3Client:
     """An S3 client with standard retries; S3 PUTs are idempotent, so retrying them is safe."""
+    import boto3
+    from botocore.config import Config
+
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     config = Config(
         connect_timeout=connect_timeout,
@@ -65,6 +89,8 @@ def _endpoint_is_custom() -> bool:
 
 def describe_error(exc: Exception, bucket: str, client: S3Client | None = None) -> str:
     """One sentence a user can act on."""
+    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+
     endpoint = client.meta.endpoint_url if client is not None else "the S3 endpoint"
     if isinstance(exc, EndpointConnectionError):
         return (
@@ -88,6 +114,8 @@ def describe_error(exc: Exception, bucket: str, client: S3Client | None = None) 
 
 def check_bucket(location: S3Location, client: S3Client) -> None:
     """Raise :class:`S3Problem` unless the bucket exists and is reachable."""
+    from botocore.exceptions import ClientError
+
     try:
         client.head_bucket(Bucket=location.bucket)
     except ClientError as exc:

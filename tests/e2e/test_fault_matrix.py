@@ -300,13 +300,22 @@ def test_sigterm_to_the_client_lists_every_test(stack: Stack, tmp_path: Path) ->
     work = _suite(tmp_path, "test_cancelled", "def test_0_quick():\n    pass\n" + "".join(
         f"\ndef {name}():\n    __import__('time').sleep(8)\n" for name in longs
     ))
+    replayed = tmp_path / "replayed-test_0_quick"
+    (work / "conftest.py").write_text(textwrap.dedent("""
+        import os
+
+        def pytest_runtest_logfinish(nodeid, location):
+            flag = os.environ.get("REPLAYED_FLAG")  # set for the client only, not in the function
+            if flag and nodeid.endswith("::test_0_quick"):
+                open(flag, "w").close()
+    """))
     run_id = _run_id("sigterm")
     command = [sys.executable, "-m", "pytest", "--lambda", "--lambda-function=UiTestFunction", f"--artifacts=s3://{stack.bucket}/runs",
                "--junitxml=r.xml", "-p", "no:cacheprovider", f"--run-id={run_id}"]
-    proc = subprocess.Popen(command, cwd=work, env=stack.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {**stack.env(), "REPLAYED_FLAG": str(replayed)}
+    proc = subprocess.Popen(command, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        _wait_for("the quick test is answered", lambda: [r.outcome for r in _records(stack.lam, run_id, "test_0_quick")] == ["success"], 60)
-        time.sleep(0.5)  # the client replays the answer
+        _wait_for("the client replays the quick test", replayed.exists, 60)
         sent = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)
@@ -426,13 +435,14 @@ def test_connection_loss_mid_invocation(loopback_s3: LoopbackS3, tmp_path: Path)
     bucket = f"faults-lost-{uuid.uuid4().hex[:8]}"
     with scoped_environ(**AWS_TEST_ENV):  # runs alone too, not only beside the module's stack
         boto3.client("s3", endpoint_url=loopback_s3.endpoint).create_bucket(Bucket=bucket)
-    ready, log = tmp_path / "lambda.url", tmp_path / "invocations.jsonl"
+    ready, log, console = tmp_path / "lambda.url", tmp_path / "invocations.jsonl", tmp_path / "console.log"
     env = {**os.environ, **AWS_TEST_ENV, "AWS_ENDPOINT_URL_S3": loopback_s3.endpoint}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bin.local_lambda", "--template", TEMPLATE, "--port", "0", "--ready-file", str(ready), "--prestart", "1",
-         "--timeout", str(TIMEOUT_S), "--concurrency", "2", "--invocation-log", str(log), "-q"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    with console.open("wb") as out:  # its START lines say when an invocation begins
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bin.local_lambda", "--template", TEMPLATE, "--port", "0", "--ready-file", str(ready), "--prestart", "1",
+             "--timeout", str(TIMEOUT_S), "--concurrency", "2", "--invocation-log", str(log)],
+            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
     client = None
     try:
         _wait_for("the stand-in serves", ready.exists, 60)
@@ -445,7 +455,7 @@ def test_connection_loss_mid_invocation(loopback_s3: LoopbackS3, tmp_path: Path)
             cwd=work, env={**env, "AWS_ENDPOINT_URL_LAMBDA": endpoint}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         _wait_for("the quick test is answered", lambda: "test_0_quick" in log.read_text(), 60)
-        time.sleep(2)  # test_1_in_flight is now dispatched and sleeping
+        _wait_for("test_1_in_flight is invoked", lambda: console.read_text(errors="replace").count("START RequestId:") >= 2, 60)
         environments = psutil.Process(server.pid).children(recursive=True)
         server.kill()
         server.wait()

@@ -498,7 +498,8 @@ def test_an_event_given_to_a_dead_poll_connection_runs_elsewhere(tmp_path: Path,
         with serving(config, python=str(wrapper), isolation="tmpdir", prestart=1, pass_env=("LLE_REAL_PYTHON",)) as (lam, client):
             assert lam.pool is not None and lam.pool.idle_count == 1
             dropper = int(flag.read_text())
-            time.sleep(0.6)  # past the drop
+            Path(f"{flag}.go").touch()  # parked: now drop the poll connection
+            assert wait_until(Path(f"{flag}.dropped").exists), "the runtime never dropped its poll"
             assert alive(dropper)
             response, payload = invoke(client, {"after": "drop"})
             assert "FunctionError" not in response, payload
@@ -506,7 +507,8 @@ def test_an_event_given_to_a_dead_poll_connection_runs_elsewhere(tmp_path: Path,
             assert payload["pid"] != dropper
             assert wait_until(lambda: not alive(dropper), 5)
     finally:
-        flag.unlink(missing_ok=True)
+        for path in (flag, Path(f"{flag}.go"), Path(f"{flag}.dropped")):
+            path.unlink(missing_ok=True)
 
 
 def test_init_error_is_forwarded_and_the_environment_discarded() -> None:

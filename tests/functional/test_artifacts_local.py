@@ -36,6 +36,10 @@ def _cases(xml_path: Path) -> dict[str, ET.Element]:
     return {case.get("name", ""): case for case in root.iter("testcase")}
 
 
+def _props(case: ET.Element) -> dict[str, str]:
+    return {p.get("name", ""): p.get("value", "") for p in case.findall("./properties/property")}
+
+
 def _links(case: ET.Element) -> tuple[dict[str, str], list[str]]:
     props = {p.get("name", ""): p.get("value", "") for p in case.findall("./properties/property")}
     out = case.findtext("system-out") or ""
@@ -73,12 +77,13 @@ def test_failure_artifacts_are_saved_and_linked_both_ways(pytester: pytest.Pytes
     assert "login" in (pytester.path / props["artifact:failure-page.html"]).read_text()
 
     props, attachments = _links(cases["test_passes"])
-    assert props == {"artifact:home.png": "out/run1/test_suite.py/test_passes/home.png"} == dict(zip(props, attachments))
+    assert props == {"artifact:home.png": "out/run1/test_suite.py/test_passes/home.png"} == dict(zip(props, attachments, strict=True))
     assert _links(cases["test_no_browser"]) == ({}, [])
     # Timeline facts on every test, run facts on the suite.
-    for case in cases.values():
+    for name, case in cases.items():
         props = {p.get("name"): p.get("value") for p in case.findall("./properties/property")}
         assert float(props["run_offset_s"]) >= 0 and float(props["wall_s"]) >= 0
+        assert props["nodeid"] == f"test_suite.py::{name}" and "lambda_outcome" not in props  # outcomes are a --lambda run's
     suite = ET.parse(pytester.path / "r.xml").getroot().find("testsuite")
     facts = {p.get("name"): p.get("value") for p in suite.findall("./properties/property")}
     assert facts["run_id"] == "run1" and facts["run_mode"] == "local" and facts["artifacts_location"] == "out/run1/"
@@ -101,6 +106,13 @@ def test_links_survive_xdist(pytester: pytest.Pytester) -> None:
             assert (pytester.path / location).is_file(), location
     # Both workers filed under the controller's run id.
     assert {p.name for p in (pytester.path / "out").iterdir()} == {"xd"}
+    # The controller, which writes the report, recorded the node ids and the run's facts, once each.
+    assert all(_props(case)["nodeid"] == f"test_suite.py::{name}" for name, case in cases.items())
+    suite = ET.parse(pytester.path / "r.xml").getroot().find("testsuite")
+    names = [p.get("name") for p in suite.findall("./properties/property")]
+    facts = {p.get("name"): p.get("value") for p in suite.findall("./properties/property")}
+    assert sorted(names) == ["artifacts_location", "run_id", "run_mode", "run_wall_s"], names
+    assert facts["run_id"] == "xd" and facts["run_mode"] == "local" and facts["artifacts_location"] == "out/xd/"
 
 
 def test_filmstrip_records_every_navigation_and_click(pytester: pytest.Pytester) -> None:
@@ -139,3 +151,26 @@ def test_capture_failure_is_a_warning_not_an_outcome(pytester: pytest.Pytester) 
     case = _cases(pytester.path / "r.xml")["test_saves_without_browser"]
     warnings = [p.get("value") for p in case.findall("./properties/property") if p.get("name") == "artifact_warning"]
     assert warnings == ["nothing.png not captured: this test has no browser (request the `browser` fixture)"]
+
+
+def test_run_facts_reach_the_report_through_junitxml_itself(pytester: pytest.Pytester) -> None:
+    """The run's facts are pytest's own global properties: already in the file when its junitxml
+    wrote it (a later plugin copies it then), next to what the suite records itself, once each."""
+    pytester.makeconftest(
+        """
+        import shutil
+        import pytest
+
+        @pytest.hookimpl(trylast=True)
+        def pytest_sessionfinish(session):
+            shutil.copy("r.xml", "as-junitxml-wrote-it.xml")  # before any rewrite of ours
+        """
+    )
+    pytester.makepyfile(test_plain="def test_a(record_testsuite_property):\n    record_testsuite_property('build', '7')\n")
+    pytester.runpytest_subprocess("--junitxml=r.xml", "--run-id=gp", "--artifacts=out").assert_outcomes(passed=1)
+    suite = ET.parse(pytester.path / "as-junitxml-wrote-it.xml").getroot().find("testsuite")
+    assert suite is not None
+    names = [p.get("name") for p in suite.findall("./properties/property")]
+    assert sorted(names) == ["artifacts_location", "build", "run_id", "run_mode", "run_wall_s"], names
+    case = ET.parse(pytester.path / "r.xml").getroot().find("./testsuite/testcase")
+    assert case is not None and _props(case)["nodeid"] == "test_plain.py::test_a"

@@ -36,7 +36,7 @@ def _cases(path: Path) -> dict[str, ET.Element]:
     cases = list(ET.parse(path).getroot().iter("testcase"))
     names = [c.get("name", "") for c in cases]
     assert len(names) == len(set(names)), f"a test was reported more than once: {names}"
-    return dict(zip(names, cases))
+    return dict(zip(names, cases, strict=True))
 
 
 def _outcome(case: ET.Element) -> tuple[str, str]:
@@ -104,7 +104,10 @@ def test_the_breaker_stops_dispatching_when_the_endpoint_is_gone(pytester: pytes
         assert kind == "error", (n, kind, message)
         assert message.startswith(f"Lambda unreachable: connection lost: EndpointConnectionError: cannot connect to {endpoint[7:]}: "), message
         assert message.endswith(f"; 3 invocations in a row could not connect to {endpoint}"), message
-        assert "lambda_fallback" not in _props(cases[f"test_{n}"])
+        props = _props(cases[f"test_{n}"])
+        assert "lambda_fallback" not in props
+        assert (props["nodeid"], props["lambda_outcome"], props["lambda_cause"]) == (f"test_gone.py::test_{n}", "infra", "unreachable")
+    assert _props(cases["test_0_goodbye"])["lambda_outcome"] == "passed"
     result.stdout.fnmatch_lines([f"*Lambda unreachable: 3 invocations in a row could not connect to {endpoint}; dispatching stopped*"])
     assert not list(pytester.path.glob("ran-*"))  # nothing ran here
 
@@ -134,6 +137,9 @@ def test_unreachable_tests_fall_back_to_local_chrome(pytester: pytest.Pytester, 
         assert props["lambda_fallback"] == "local", name
         assert props["lambda_fallback_cause"].startswith("Lambda unreachable: connection lost"), props
         assert (pytester.path / f"ran-{name}").exists(), name
+        # The outcome is the local run's; no infrastructure cause.
+        assert props["nodeid"] == f"test_gone.py::{name}" and "lambda_cause" not in props, props
+        assert props["lambda_outcome"] == ("failed" if name == "test_3_broken" else "passed"), props
     assert _outcome(cases["test_3_broken"])[0] == "failure"
     assert "assert 1 == 2" in (cases["test_3_broken"].findtext("failure") or "")
     assert not (pytester.path / "ran-test_0_goodbye").exists()  # it ran on "Lambda" only
@@ -155,6 +161,8 @@ def test_spent_retries_fall_back_but_a_read_timeout_does_not(pytester: pytest.Py
     kind, message = _outcome(cases["test_bigsleep3"])
     assert kind == "error" and "no answer within the client's read timeout" in message
     assert "lambda_fallback" not in _props(cases["test_bigsleep3"])
+    assert (_props(cases["test_bigsleep3"])["lambda_outcome"], _props(cases["test_bigsleep3"])["lambda_cause"]) == ("infra", "not_retried")
+    assert crash["lambda_outcome"] == "passed"
     assert _outcome(cases["test_ok"]) == ("passed", "") and "lambda_fallback" not in _props(cases["test_ok"])
     result.stdout.fnmatch_lines(["*fell back to local Chrome: 1 test(s) (infrastructure retries spent)*"])
 
@@ -181,6 +189,7 @@ def test_exitfirst_stops_the_fallback_and_the_rest_keep_their_error(pytester: py
         kind, message = _outcome(cases[name])
         assert kind == "error" and message.startswith("Lambda unreachable: "), (name, kind, message)
         assert "lambda_fallback" not in _props(cases[name]) and not (pytester.path / f"ran-{name}").exists()
+        assert (_props(cases[name])["lambda_outcome"], _props(cases[name])["lambda_cause"]) == ("infra", "unreachable")
 
 
 def test_the_deadline_stops_the_fallback(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
@@ -191,6 +200,7 @@ def test_the_deadline_stops_the_fallback(pytester: pytest.Pytester, fake_lambda:
     assert _outcome(cases["test_1_outlasts_the_deadline"]) == ("passed", "")
     kind, message = _outcome(cases["test_2"])
     assert kind == "error" and message == "run aborted: the --lambda-deadline of 4 s was reached before this test ran on local Chrome"
+    assert (_props(cases["test_2"])["lambda_outcome"], _props(cases["test_2"])["lambda_cause"]) == ("interrupted", "deadline")
     assert not (pytester.path / "ran-test_2").exists()
 
 
@@ -217,6 +227,8 @@ def test_sigterm_during_the_fallback_reports_every_test_once(pytester: pytest.Py
     assert set(cases) == {"test_0_goodbye", "test_1_waits", "test_2", "test_3"}
     for name in ("test_1_waits", "test_2", "test_3"):
         assert _outcome(cases[name]) == ("error", "run aborted (interrupted) before this test finished"), name
+        recorded = [(p.get("name"), p.get("value")) for p in cases[name].findall("./properties/property") if p.get("name") in ("lambda_outcome", "lambda_cause")]
+        assert recorded == [("lambda_outcome", "interrupted"), ("lambda_cause", "interrupted")], (name, recorded)  # once each
     assert _props(cases["test_1_waits"])["lambda_fallback"] == "local"  # it was running here when stopped
     assert not (pytester.path / "ran-test_2").exists()
 

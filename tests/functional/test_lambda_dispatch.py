@@ -24,7 +24,7 @@ def _cases(pytester: pytest.Pytester) -> dict[str, ET.Element]:
     cases = list(ET.parse(pytester.path / "r.xml").getroot().iter("testcase"))
     names = [c.get("name", "") for c in cases]
     assert len(names) == len(set(names)), f"a test was reported more than once: {names}"
-    return dict(zip(names, cases))
+    return dict(zip(names, cases, strict=True))
 
 
 def _props(case: ET.Element) -> dict[str, str]:
@@ -48,6 +48,14 @@ def test_results_replay_into_terminal_and_junit(pytester: pytest.Pytester, fake_
     assert set(cases) == {"test_ok", "test_fail", "test_other", "test_skip"}
     assert cases["test_skip"].find("skipped").get("message") == "not on Lambda"
     assert cases["test_fail"].find("failure") is not None
+    # The report contract: the exact node id and the outcome as junitxml classified the replayed reports.
+    recorded = {name: (_props(case)["nodeid"], _props(case)["lambda_outcome"], _props(case).get("lambda_cause")) for name, case in cases.items()}
+    assert recorded == {
+        "test_ok": ("test_suite.py::test_ok", "passed", None),
+        "test_fail": ("test_suite.py::test_fail", "failed", None),
+        "test_other": ("test_suite.py::test_other", "passed", None),
+        "test_skip": ("test_suite.py::test_skip", "skipped", None),
+    }
     props = _props(cases["test_ok"])
     assert props["lambda_attempts"] == "1" and props["lambda_billed_ms"] == "51.0" and props["chrome_version"] == "1.2.3.4"
     assert len(props["lambda_request_ids"]) == 36
@@ -58,6 +66,8 @@ def test_results_replay_into_terminal_and_junit(pytester: pytest.Pytester, fake_
     assert facts["run_mode"] == "lambda" and facts["lambda_function"] == "ui-tests" and facts["lambda_invocations"] == "4"
     assert facts["lambda_concurrency"] == "10" and float(facts["lambda_billed_gb_s"]) == pytest.approx(4 * 0.051 * 2)
     assert facts["artifacts_location"].startswith(f"s3://{bucket}/runs/") and facts["run_id"] in facts["artifacts_location"]
+    names = [p.get("name") for p in suite.findall("./properties/property")]
+    assert len(names) == len(set(names)), names  # each run-level fact once
 
 
 def test_selection_stays_local(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
@@ -79,6 +89,7 @@ def test_throttles_are_never_failures(pytester: pytest.Pytester, fake_lambda: Fa
     pytester.makepyfile(test_storm="\n".join(f"def test_slow2_{i}(): pass" for i in range(12)))
     result = _run(pytester, bucket, "--lambda-concurrency=12")
     result.assert_outcomes(passed=12)
+    assert {_props(c)["lambda_outcome"] for c in _cases(pytester).values()} == {"passed"}  # a throttle never shows as an outcome
     assert fake_lambda.state.throttled > 0 and fake_lambda.state.peak_busy <= 2
     result.stdout.fnmatch_lines(["*12 invocation(s)*window went down to*"])
     assert "WARNING: the deployed image differs" not in result.stdout.str()
@@ -91,7 +102,12 @@ def test_throttle_budget_spent_reports_errors(pytester: pytest.Pytester, fake_la
     result = _run(pytester, bucket, "--lambda-throttle-budget=1")
     result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(["*throttled: Lambda refused invocations (ReservedFunctionConcurrentInvocationLimitExceeded)*"])
-    assert set(_cases(pytester)) == {"test_a", "test_b"}
+    cases = _cases(pytester)
+    assert set(cases) == {"test_a", "test_b"}
+    for name, case in cases.items():
+        props = _props(case)
+        assert (props["nodeid"], props["lambda_outcome"], props["lambda_cause"]) == (f"test_blocked.py::{name}", "infra", "throttled")
+        assert int(props["lambda_throttles"]) >= 1
 
 
 def test_infra_faults_are_retried_then_reported(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
@@ -118,6 +134,14 @@ def test_infra_faults_are_retried_then_reported(pytester: pytest.Pytester, fake_
     assert refused is not None and "BundleMismatch: hash differs" in refused.get("message", "")
     assert fake_lambda.state.attempts("test_faults.py::test_refused") == 1  # not retryable
     assert fake_lambda.state.attempts("test_faults.py::test_crash") == 3
+    outcomes = {name: (_props(case)["lambda_outcome"], _props(case).get("lambda_cause")) for name, case in cases.items()}
+    assert outcomes == {
+        "test_crashonce": ("passed", None),
+        "test_unhealthy": ("passed", None),
+        "test_crash": ("infra", "retries_spent"),
+        "test_timeout": ("infra", "retries_spent"),
+        "test_refused": ("infra", "refused"),
+    }
 
 
 def test_reruns_mark_flaky_and_keep_earlier_attempts(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
@@ -128,8 +152,8 @@ def test_reruns_mark_flaky_and_keep_earlier_attempts(pytester: pytest.Pytester, 
     cases = _cases(pytester)
     flaky = _props(cases["test_flaky"])
     assert flaky["lambda_flaky"] == "true" and flaky["lambda_rerun_1"].startswith("call failed: AssertionError")
-    assert flaky["lambda_attempts"] == "2"
-    assert _props(cases["test_fail"])["lambda_attempts"] == "3"
+    assert flaky["lambda_attempts"] == "2" and flaky["lambda_outcome"] == "passed"
+    assert _props(cases["test_fail"])["lambda_attempts"] == "3" and _props(cases["test_fail"])["lambda_outcome"] == "failed"
 
 
 def test_exitfirst_stops_dispatching(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
@@ -195,14 +219,20 @@ def test_sigterm_reports_every_test(pytester: pytest.Pytester, fake_lambda: Fake
     import time
 
     pytester.makepyfile(test_long="def test_quick(): pass\n" + "\n".join(f"def test_bigsleep30_{i}(): pass" for i in range(5)))
+    replayed = pytester.path / "replayed-test_quick"
+    pytester.makeconftest(  # tells this test when the client has replayed test_quick
+        "def pytest_runtest_logfinish(nodeid, location):\n"
+        "    if nodeid.endswith('::test_quick'):\n"
+        f"        open({str(replayed)!r}, 'w').close()\n"
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "pytest", "--lambda", "--lambda-function=ui-tests", f"--artifacts=s3://{bucket}/runs", "--junitxml=r.xml", "--lambda-concurrency=3"],
         cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not any(c.nodeid.endswith("test_quick") and c.ended for c in fake_lambda.state.calls):
+    while time.monotonic() < deadline and not replayed.exists() and proc.poll() is None:
         time.sleep(0.05)
-    time.sleep(0.3)
+    assert replayed.exists(), "the client never replayed test_quick"
     os.kill(proc.pid, signal.SIGTERM)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 2, out
@@ -211,6 +241,26 @@ def test_sigterm_reports_every_test(pytester: pytest.Pytester, fake_lambda: Fake
     assert cases["test_quick"].find("error") is None
     aborted = [n for n, c in cases.items() if c.find("error") is not None and "run aborted" in c.find("error").get("message", "")]
     assert sorted(aborted) == sorted(f"test_bigsleep30_{i}" for i in range(5))
+    assert _props(cases["test_quick"])["lambda_outcome"] == "passed"
+    for name in aborted:
+        props = _props(cases[name])
+        assert (props["nodeid"], props["lambda_outcome"], props["lambda_cause"]) == (f"test_long.py::{name}", "interrupted", "interrupted")
+
+
+def test_the_deadline_ends_unfinished_tests_as_interrupted(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    pytester.makepyfile(test_late="def test_quick(): pass\n" + "\n".join(f"def test_bigsleep30_{i}(): pass" for i in range(3)))
+    result = _run(pytester, bucket, "--lambda-concurrency=1", "--lambda-deadline=2")
+    result.assert_outcomes(passed=1, errors=3)
+    cases = _cases(pytester)
+    assert _props(cases["test_quick"])["lambda_outcome"] == "passed"
+    messages = {}
+    for i in range(3):
+        case = cases[f"test_bigsleep30_{i}"]
+        props = _props(case)
+        assert (props["lambda_outcome"], props["lambda_cause"]) == ("interrupted", "deadline"), props
+        messages[i] = case.find("error").get("message", "")
+    assert sum("while this test ran" in m for m in messages.values()) == 1, messages  # the one in flight
+    assert sum("before this test was dispatched" in m for m in messages.values()) == 2, messages
 
 
 def test_history_orders_longest_first(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
@@ -251,6 +301,8 @@ def test_garbage_and_lost_connections_are_reported_once_each(pytester: pytest.Py
     assert cases["test_fine"].find("error") is None and cases["test_also_fine"].find("error") is None
     assert "not a test result: {'hello': 'world'}" in cases["test_garbage"].find("error").get("message", "")
     assert fake_lambda.state.attempts("test_bad.py::test_garbage") == 1  # garbage is not retried blindly
+    assert (_props(cases["test_garbage"])["lambda_outcome"], _props(cases["test_garbage"])["lambda_cause"]) == ("infra", "malformed")
+    assert _props(cases["test_notjson"])["lambda_cause"] == "retries_spent" and _props(cases["test_hangup"])["lambda_cause"] == "retries_spent"
     assert "malformed response" in cases["test_notjson"].find("error").get("message", "")
     hangup = cases["test_hangup"].find("error").get("message", "")
     assert "infrastructure failure after 2 attempt(s)" in hangup and "connection lost" in hangup
@@ -286,6 +338,7 @@ def test_a_read_timeout_never_runs_a_test_twice(pytester: pytest.Pytester, fake_
     result.assert_outcomes(passed=1, errors=1)
     message = _cases(pytester)["test_bigsleep3"].find("error").get("message", "")
     assert "no answer within the client's read timeout" in message and "not retried" in message
+    assert _props(_cases(pytester)["test_bigsleep3"])["lambda_cause"] == "not_retried"
     assert fake_lambda.state.attempts("test_slow.py::test_bigsleep3") == 1  # zero duplicate executions
 
 

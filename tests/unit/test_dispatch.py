@@ -6,12 +6,13 @@ import asyncio
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from queue import Empty
 
 import pytest
 
-from runner.aws.lambda_client import InvokeOutcome
-from runner.dispatch import BATCH, Invokers
+from runner.aws.lambda_client import InvokeOutcome, OutcomeKind
+from runner.dispatch import BATCH, Invokers, SettleFn
 from runner.scheduler import Scheduler, Task
 
 
@@ -39,13 +40,13 @@ class Recorder:
         with self.lock:
             self.running -= 1
         if throttle:
-            return InvokeOutcome("throttled", retry_after_s=0.05)
-        return InvokeOutcome("ok", payload={"kind": "run"})
+            return InvokeOutcome(OutcomeKind.THROTTLED, retry_after_s=0.05)
+        return InvokeOutcome(OutcomeKind.OK, payload={"kind": "run"})
 
 
-def settle_into(scheduler: Scheduler):  # type: ignore[no-untyped-def]
+def settle_into(scheduler: Scheduler) -> SettleFn[str]:
     def settle(task: Task, outcome: InvokeOutcome, now: float, repeat: bool) -> str:
-        if outcome.kind == "throttled":
+        if outcome.kind is OutcomeKind.THROTTLED:
             if not repeat:
                 scheduler.in_flight.pop(task.nodeid, None)
                 return "dropped"
@@ -57,7 +58,7 @@ def settle_into(scheduler: Scheduler):  # type: ignore[no-untyped-def]
 
 
 def collect(invokers: Invokers[str], timeout: float = 20) -> list[tuple[str, str]]:
-    settled = []
+    settled: list[tuple[str, str]] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -126,11 +127,10 @@ def test_abort_hands_back_running_and_waiting_tests_and_drops_late_answers() -> 
     names = [f"t{i}" for i in range(10)]
     recorder, invokers = held_at_the_window(names, 2)
     waiting, running = invokers.abort()
-    recorder.release.set()
-    time.sleep(0.1)
+    recorder.release.set()  # the two in flight may answer now: too late, or cancelled by the loop's end
+    invokers.close()  # joins the loop: whatever it would settle, it has by now
     assert len(waiting) == 8 and len(running) == 2
     assert invokers.drain_settled() == []  # the two answers came after the abort
-    invokers.close()
     assert sum(recorder.calls.values()) == 2
     assert sorted(t.nodeid for t in waiting + running) == sorted(names)
 
@@ -143,7 +143,7 @@ def test_close_cancels_invocations_in_flight_and_runs_the_exit_hook() -> None:
     async def invoke(task: Task) -> InvokeOutcome:
         started.set()
         await asyncio.sleep(60)
-        return InvokeOutcome("ok")
+        return InvokeOutcome(OutcomeKind.OK)
 
     async def on_exit() -> None:
         closed.set()
@@ -173,7 +173,7 @@ def test_a_bug_in_invoke_ends_as_an_infrastructure_outcome() -> None:
     settled = collect(invokers)
     invokers.close()
     assert sorted(n for n, _ in settled) == ["a", "b"]
-    assert all(o.kind == "infra" and "client error: RuntimeError: boom" in o.cause for o in outcomes)
+    assert all(o.kind is OutcomeKind.INFRA and "client error: RuntimeError: boom" in o.cause for o in outcomes)
 
 
 def test_tests_start_in_small_batches_so_the_first_go_out_at_once() -> None:
@@ -183,7 +183,7 @@ def test_tests_start_in_small_batches_so_the_first_go_out_at_once() -> None:
     async def invoke(task: Task) -> InvokeOutcome:
         seen_in_flight.append(len(scheduler.in_flight))  # how many were handed out before this one ran
         await asyncio.sleep(0.01)
-        return InvokeOutcome("ok")
+        return InvokeOutcome(OutcomeKind.OK)
 
     invokers = Invokers(scheduler, invoke, settle_into(scheduler))
     invokers.start()
@@ -197,7 +197,7 @@ class FakeClock:
     """``time.monotonic`` and ``time.sleep`` for runner.dispatch: sleeping advances the clock,
     and ``on_sleep`` plays the invocation loop settling answers meanwhile."""
 
-    def __init__(self, on_sleep) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, on_sleep: Callable[[FakeClock], None]) -> None:
         self.now = 100.0
         self.slept: list[float] = []
         self.on_sleep = on_sleep
@@ -224,7 +224,7 @@ def test_replay_waits_while_answers_are_settled_but_not_for_long(monkeypatch: py
     invokers.wait_for_quiet()
     assert quiet.slept == []
 
-    def settling_during(sleeps: int):  # type: ignore[no-untyped-def]
+    def settling_during(sleeps: int) -> Callable[[FakeClock], None]:
         def settle(clock: FakeClock) -> None:
             if len(clock.slept) <= sleeps:
                 invokers.last_settled = clock.now  # another answer settled while the main thread slept

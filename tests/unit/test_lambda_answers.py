@@ -5,10 +5,9 @@ from __future__ import annotations
 import base64
 import json
 
-
 from runner.aws.http1 import Headers, parse_head
 from runner.aws.lambda_async import _error_outcome
-from runner.aws.lambda_client import outcome_from_answer, outcome_from_error, parse_report_line
+from runner.aws.lambda_client import OutcomeKind, outcome_from_answer, outcome_from_error, parse_report_line
 
 REPORT = (
     "START RequestId: r1 Version: $LATEST\n"
@@ -27,19 +26,19 @@ def test_report_line_fields() -> None:
 def test_a_function_error_with_full_memory_names_memory() -> None:
     log = base64.b64encode(REPORT.encode()).decode()
     outcome = outcome_from_answer(json.dumps({"errorType": "Runtime.ExitError", "errorMessage": "signal: killed"}).encode(), "r1", "Unhandled", log)
-    assert outcome.kind == "infra" and "out of memory: Max Memory Used 2048 MB of the function's 2048 MB" in outcome.cause
+    assert outcome.kind is OutcomeKind.INFRA and "out of memory: Max Memory Used 2048 MB of the function's 2048 MB" in outcome.cause
     assert outcome.report_line["billed_ms"] == 1235.0
 
 
 def test_answers_that_are_not_json_are_infrastructure_faults() -> None:
     outcome = outcome_from_answer(b"<html>502</html>", "r2", None, None)
-    assert outcome.kind == "infra" and "malformed response (16 bytes, not JSON)" in outcome.cause
+    assert outcome.kind is OutcomeKind.INFRA and "malformed response (16 bytes, not JSON)" in outcome.cause
 
 
 def test_error_statuses() -> None:
     assert outcome_from_error(429, "TooManyRequestsException", "Rate Exceeded.", "r", "ReservedFunctionConcurrentInvocationLimitExceeded", "1").retry_after_s == 1.0
-    assert outcome_from_error(502, "ServiceException", "", "r").reason == ""  # retried
-    assert outcome_from_error(403, "AccessDeniedException", "no", "r").reason == "fatal"
+    assert not outcome_from_error(502, "ServiceException", "", "r").fatal  # retried
+    assert outcome_from_error(403, "AccessDeniedException", "no", "r").fatal
 
 
 def answer_headers(*lines: str) -> Headers:
@@ -52,8 +51,8 @@ def test_the_invocation_loop_reads_error_bodies_as_botocore_does() -> None:
         429, answer_headers("x-amzn-ErrorType: TooManyRequestsException:http://internal.amazon.com/coral/", "Retry-After: 2"),
         json.dumps({"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded", "Type": "User", "message": "Rate Exceeded."}).encode(), "r3",
     )
-    assert (throttled.kind, throttled.retry_after_s, throttled.reason) == ("throttled", 2.0, "ReservedFunctionConcurrentInvocationLimitExceeded")
+    assert (throttled.kind, throttled.retry_after_s, throttled.reason) == (OutcomeKind.THROTTLED, 2.0, "ReservedFunctionConcurrentInvocationLimitExceeded")
     too_large = _error_outcome(413, answer_headers(), json.dumps({"__type": "RequestTooLargeException", "message": "too big"}).encode(), "r4")
-    assert too_large.reason == "fatal" and "RequestTooLargeException (413): too big" in too_large.cause
+    assert too_large.fatal and "RequestTooLargeException (413): too big" in too_large.cause
     gateway = _error_outcome(503, answer_headers(), b"<html>Service Unavailable</html>", "")
-    assert gateway.kind == "infra" and gateway.reason == "" and "503" in gateway.cause
+    assert gateway.kind is OutcomeKind.INFRA and not gateway.fatal and "503" in gateway.cause

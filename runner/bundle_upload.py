@@ -1,0 +1,50 @@
+"""The suite's bundle on S3: selected by :mod:`runner.bundle`'s rules, uploaded once per content.
+
+The key is the bundle's hash, so a bundle already in the bucket is not sent again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from runner import bundle as bundling
+from runner.aws import s3
+from runner.options import LambdaSettings
+from runner.terminal import write_line
+
+
+def select_bundle(session: pytest.Session, local_artifacts: list[str]) -> bundling.Selection:
+    """The bundle's files; ``local_artifacts`` (the local artifacts folders) are the run's outputs, left out."""
+    return bundling.select(session.config.rootpath, bundling.rules_for(session, local_artifacts))
+
+
+def upload_bundle(
+    session: pytest.Session, settings: LambdaSettings, location: s3.S3Location, client: Any, local_artifacts: list[str]
+) -> dict[str, str]:
+    """Build the bundle and put it under ``location``'s bucket unless it is there; the event's bundle reference."""
+    config = session.config
+    root = config.rootpath
+    selection = select_bundle(session, local_artifacts)
+    for line in selection.warnings():  # once, before anything is uploaded
+        write_line(config, f"lambda: bundle: {line}", yellow=True)
+    try:
+        files = selection.files
+        size = bundling.check_size(root, files, settings.max_bundle_bytes)
+        built = bundling.build_bundle(root, files)
+    except bundling.BundleProblem as exc:
+        raise pytest.UsageError(str(exc)) from None
+    key = built.key
+    try:
+        client.head_object(Bucket=location.bucket, Key=key)
+        uploaded = False
+    except Exception:  # not there (or not visible): upload it
+        s3.put_bytes(client, location, key, built.data, "application/zip")
+        uploaded = True
+    write_line(
+        config,
+        f"lambda: bundle {built.sha256[:12]} ({built.files} files, {size / 1e6:.1f} MB) "
+        f"{'uploaded to' if uploaded else 'already in'} {location.url(key)}",
+    )
+    return {"bucket": location.bucket, "key": key, "sha256": built.sha256}

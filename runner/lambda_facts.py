@@ -1,0 +1,91 @@
+"""The JUnit properties a ``--lambda`` run writes, under :mod:`runner.junit_contract`'s names.
+
+Per test they travel as ``user_properties`` on the test's last (teardown) report,
+which ``--junitxml`` writes as ``<property>``; run-level facts go to the suite
+through junitxml's global properties (:meth:`runner.run.UiRun.pytest_sessionfinish`).
+Values are written as text: numbers by ``str()``, enums by their value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from runner import junit_contract as jc
+from runner.junit_contract import Cause, RecordedOutcome
+from runner.scheduler import Task
+
+Properties = list[tuple[str, object]]
+
+
+class PhaseReport(Protocol):
+    """What :func:`recorded_outcome` reads of a ``pytest.TestReport``."""
+
+    @property
+    def when(self) -> str | None: ...
+    @property
+    def failed(self) -> bool: ...
+    @property
+    def skipped(self) -> bool: ...
+
+
+def recorded_outcome(reports: Iterable[PhaseReport]) -> RecordedOutcome:
+    """The test's outcome as ``--junitxml`` classifies its phase reports (see :class:`RecordedOutcome`)."""
+    by_phase = {report.when: report for report in reports}
+    setup, call, teardown = by_phase.get("setup"), by_phase.get("call"), by_phase.get("teardown")
+    if setup is not None and setup.failed:
+        return RecordedOutcome.ERROR
+    if call is not None and call.failed:
+        return RecordedOutcome.FAILED
+    if teardown is not None and teardown.failed:
+        return RecordedOutcome.ERROR
+    for report in (setup, call):
+        if report is not None and report.skipped:
+            return RecordedOutcome.XFAILED if hasattr(report, "wasxfail") else RecordedOutcome.SKIPPED
+    return RecordedOutcome.PASSED
+
+
+def outcome_properties(outcome: RecordedOutcome, cause: Cause | None = None) -> Properties:
+    props: Properties = [(jc.OUTCOME, outcome.value)]
+    if cause is not None:
+        props.append((jc.CAUSE, cause.value))
+    return props
+
+
+def has_outcome(properties: Iterable[tuple[str, object]]) -> bool:
+    return any(name == jc.OUTCOME for name, _ in properties)
+
+
+def attempt_properties(task: Task, answered: bool = False) -> Properties:
+    """Invocations, request ids, infrastructure causes and throttles of one test."""
+    invocations = len(task.infra_failures) + task.reruns + (1 if answered else 0)
+    props: Properties = [(jc.ATTEMPTS, invocations)]
+    if task.request_ids:
+        props.append((jc.REQUEST_IDS, ",".join(task.request_ids)))
+    for number, cause in enumerate(task.infra_failures, 1):
+        props.append((f"{jc.INFRA_FAILURE_PREFIX}{number}", cause))
+    if task.throttles:
+        props.append((jc.THROTTLES, task.throttles))
+    return props
+
+
+#: The handler's facts (``facts`` of a run answer) written per test.
+_FACTS = {"cold": jc.COLD, "environment_id": jc.ENVIRONMENT_ID, "chrome_version": jc.CHROME_VERSION}
+#: The numbers of Lambda's REPORT line written per test.
+_REPORT_LINE = {"billed_ms": jc.BILLED_MS, "init_ms": jc.INIT_MS, "max_memory_mb": jc.MAX_MEMORY_MB, "memory_mb": jc.MEMORY_MB}
+
+
+def answer_properties(facts: Mapping[str, Any], report_line: Mapping[str, float]) -> Properties:
+    """What the handler and Lambda's REPORT line told about the invocation that ran the test."""
+    props: Properties = [(name, facts[key]) for key, name in _FACTS.items() if key in facts]
+    props += [(name, report_line[key]) for key, name in _REPORT_LINE.items() if key in report_line]
+    return props
+
+
+def rerun_properties(earlier: list[str], passed: bool) -> Properties:
+    """The short failure of each earlier attempt; flaky when the last one passed."""
+    props: Properties = [(f"{jc.RERUN_PREFIX}{number}", summary) for number, summary in enumerate(earlier, 1)]
+    if earlier and passed:
+        props.append((jc.FLAKY, "true"))
+    return props
+

@@ -1,0 +1,64 @@
+"""``--lambda-dry-run``: what a run would do, printed, with nothing invoked or uploaded.
+
+The plan (tests, expected wall time and cost from the duration history), the
+bundle's files, and what would stop the run (bundle size, image drift).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from runner import bundle as bundling
+from runner.bundle_upload import select_bundle
+from runner.cost import run_cost
+from runner.options import LambdaSettings
+from runner.scheduler import dispatch_order, lpt_makespan
+from runner.startup import Target, image_problems
+from runner.terminal import write_line
+
+#: Seconds assumed for a test when no test has a history yet.
+GUESS_S = 10.0
+#: Tests listed, in dispatch order.
+SHOWN = 10
+
+
+def dry_run(
+    session: pytest.Session, settings: LambdaSettings, target: Target, nodeids: list[str], history: dict[str, float], local_artifacts: list[str]
+) -> None:
+    config = session.config
+    print_plan(config, settings, target, nodeids, history)
+    print_bundle(session, settings, local_artifacts)
+    for problem in image_problems(config, settings, target.distributions):
+        write_line(config, f"lambda dry run: the image would stop this run: {problem}", yellow=True)
+
+
+def print_plan(config: pytest.Config, settings: LambdaSettings, target: Target, nodeids: list[str], history: dict[str, float]) -> None:
+    known = [history[n] for n in nodeids if n in history]
+    guess = sum(known) / len(known) if known else GUESS_S
+    durations = [history.get(n, guess) for n in nodeids]
+    wall = lpt_makespan(durations, target.concurrency) if durations else 0.0
+    gb_s = sum(durations) * target.memory_mb / 1024
+    cost = run_cost(gb_s, len(nodeids), settings.price_per_gb_s)
+    write_line(
+        config,
+        f"lambda dry run: {len(nodeids)} tests ({len(known)} with history, others assumed {guess:.1f} s), "
+        f"concurrency {target.concurrency}, function {settings.function} ({target.memory_mb} MB)",
+    )
+    write_line(config, f"lambda dry run: expected wall time {wall:.1f} s (longest test {max(durations, default=0):.1f} s), about {gb_s:.0f} GB-s, ${cost:.4f}")
+    for nodeid, expected in dispatch_order(nodeids, history)[:SHOWN]:
+        write_line(config, f"  {nodeid}  {'unknown' if expected is None else f'{expected:.1f} s'}")
+
+
+def print_bundle(session: pytest.Session, settings: LambdaSettings, local_artifacts: list[str]) -> None:
+    config = session.config
+    selection = select_bundle(session, local_artifacts)
+    source = "git-tracked files" if selection.source == "git" else "the files collection used"
+    write_line(config, f"lambda dry run: the bundle, largest files first ({source}):")
+    for line in selection.listing():
+        write_line(config, f"  {line}")
+    for line in selection.warnings():
+        write_line(config, f"lambda: bundle: {line}", yellow=True)
+    try:
+        bundling.check_size(config.rootpath, selection.files, settings.max_bundle_bytes)
+    except bundling.BundleProblem as exc:
+        write_line(config, f"lambda dry run: the bundle would stop this run: {exc}", yellow=True)
