@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from runner.constants import PROP_ARTIFACT_PREFIX, PROP_ARTIFACT_WARNING
+from runner.junit_contract import ARTIFACT_PREFIX, ARTIFACT_WARNING
 from runner.reports.atomic import write_atomic
 from runner.reports.model import run_facts
 from runner.reports.safety import ReportError, check_junit_root, parse_xml
@@ -126,7 +126,7 @@ def _case_urls(case: Any) -> list[str]:
         p.get("value") or ""
         for props in case.iterfind("properties")
         for p in props.iterfind("property")
-        if (p.get("name") or "").startswith(PROP_ARTIFACT_PREFIX) and is_s3(p.get("value") or "")
+        if (p.get("name") or "").startswith(ARTIFACT_PREFIX) and is_s3(p.get("value") or "")
     ]
     for out in case.iter("system-out"):
         urls.extend(_ATTACHMENT.findall(out.text or ""))
@@ -138,7 +138,7 @@ def _add_warning(case: Any, text: str) -> None:
     if props is None:
         props = ET.Element("properties")
         case.insert(0, props)
-    ET.SubElement(props, "property", name=PROP_ARTIFACT_WARNING, value=text)
+    ET.SubElement(props, "property", name=ARTIFACT_WARNING, value=text)
 
 
 def _link(target: Path, base: Path) -> str:
@@ -187,7 +187,7 @@ def download(
 
     for prop in root.iter("property"):
         value = prop.get("value") or ""
-        if (prop.get("name") or "").startswith(PROP_ARTIFACT_PREFIX) and value in links:
+        if (prop.get("name") or "").startswith(ARTIFACT_PREFIX) and value in links:
             prop.set("value", links[value])
     for element in root.iter("system-out"):
         if element.text and "[[ATTACHMENT|" in element.text:

@@ -37,10 +37,11 @@ from html import escape
 from importlib import resources
 from pathlib import Path
 
+from runner import junit_contract as junit
 from runner.reports import timeline
+from runner.reports.atomic import write_atomic
 from runner.reports.model import OUTCOMES, Artifact, Attempt, Case, Outcome, Report, unwrap_phase
 from runner.reports.safety import ReportError
-from runner.reports.atomic import write_atomic
 from runner.reports.scope import OUTSIDE, Refused, Scope, is_url
 from runner.reports.sources import ArtifactStore, FetchError, S3Reader, is_s3
 from runner.reports.summary import artifact_label, format_seconds, run_facts
@@ -55,9 +56,9 @@ S3_WORKERS = 8
 _HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 _MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"))
 _FACT_LABELS = (
-    ("lambda_attempts", "invocations"), ("lambda_cold", "cold"), ("lambda_billed_ms", "billed ms"),
-    ("lambda_init_ms", "init ms"), ("lambda_max_memory_mb", "max MB"), ("lambda_cost_usd", "USD"),
-    ("chrome_version", "chrome"), ("lambda_environment_id", "environment"),
+    (junit.CAUSE, "cause"), (junit.ATTEMPTS, "invocations"), (junit.COLD, "cold"), (junit.BILLED_MS, "billed ms"),
+    (junit.INIT_MS, "init ms"), (junit.MAX_MEMORY_MB, "max MB"), (junit.COST_USD, "USD"),
+    (junit.CHROME_VERSION, "chrome"), (junit.ENVIRONMENT_ID, "environment"),
 )
 
 
@@ -321,7 +322,7 @@ class _Page:
         rows = [
             f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>"
             for k, v in case.properties
-            if not k.startswith("artifact:")
+            if not k.startswith(junit.ARTIFACT_PREFIX)
         ]
         return f'<details><summary>properties ({len(rows)})</summary><table class="props">{"".join(rows)}</table></details>' if rows else ""
 
@@ -371,8 +372,8 @@ class _Page:
             totals.append(f'<li><span class="tag">flaky</span> <b>{len(report.flaky)}</b></li>')
         facts = "".join(f"<span>{escape(f)}</span>" for f in run_facts(report))
         more = [f"reports: {', '.join(report.sources)}"]
-        if report.run.get("artifacts_location"):
-            more.append(f"artifacts: {report.run['artifacts_location']}")
+        if report.run.get(junit.ARTIFACTS_LOCATION):
+            more.append(f"artifacts: {report.run[junit.ARTIFACTS_LOCATION]}")
         if report.timestamp:
             more.append(f"started {report.timestamp}")
         generated = f"generated {time.strftime('%Y-%m-%d %H:%M:%S %Z')}"
@@ -418,7 +419,7 @@ def render(report: Report, options: HtmlOptions, store: ArtifactStore) -> tuple[
     page = _Page(report, resolver.shown)
     opened = {c.index for c in report.problems[:OPEN_PROBLEMS]}
     rows = "\n".join(page.row(case, case.index in opened) for case in report.cases)
-    run_id = report.run.get("run_id")
+    run_id = report.run.get(junit.RUN_ID)
     title = options.title or (f"UI test report: run {run_id}" if run_id else "UI test report")
     nonce = secrets.token_urlsafe(16)
     html = string.Template(_static("report.html")).substitute(

@@ -2,6 +2,9 @@
 
 Each test (same ``classname`` and ``name``) ends with one final outcome:
 
+Attempts' outcomes are read as :mod:`runner.reports.model` reads them (the
+``lambda_outcome`` property, or a guess for files without it). Then:
+
 - if any attempt passed, the last passing attempt is kept; when another attempt
   failed or errored, the test is flaky: it gets ``lambda_flaky=true`` (what the
   plugin writes for a Lambda rerun) and one Surefire-style ``<flakyFailure>``
@@ -33,9 +36,11 @@ from typing import Any
 from junitparser import junitparser as jp
 from junitparser import xunit2
 
+from runner import junit_contract as junit
 from runner.reports import model
 from runner.reports.atomic import write_atomic
 from runner.reports.model import RECORDED_IN, Outcome
+from runner.reports.names import MERGE_ATTEMPT_PREFIX, MERGE_ATTEMPTS, MERGED_INPUTS
 from runner.reports.safety import ReportError, check_junit_root, parse_xml
 from runner.reports.sources import S3Reader, is_s3, read_input, split_s3
 
@@ -85,32 +90,37 @@ def load_inputs(locations: list[str], max_bytes: int, reader: S3Reader | None = 
     return loaded
 
 
+def _props(case: xunit2.TestCase) -> dict[str, str]:
+    return {p.name or "": p.value or "" for p in case.properties()}
+
+
 def _final_result(case: xunit2.TestCase) -> tuple[Outcome, str, str, str]:
+    recorded = _props(case).get(junit.OUTCOME)
     chosen: tuple[int, Any, str] | None = None
     for result in case.result:
         for rank, (cls, tag) in enumerate(_RESULT_CLASSES):
             if isinstance(result, cls) and (chosen is None or rank < chosen[0]):
                 chosen = (rank, result, tag)
     if chosen is None:
-        return Outcome.PASSED, "", "", ""
+        return model.outcome_of(recorded, None, "", ""), "", "", ""
     _rank, result, tag = chosen
     message, result_type = result.message or "", result.type or ""
-    return model.classify(tag, message, result_type), message, result_type, result.text or ""
+    return model.outcome_of(recorded, tag, message, result_type), message, result_type, result.text or ""
 
 
 def _label(location: str, facts: dict[str, str]) -> str:
     name = location.rstrip("/").rpartition("/")[2] or location
-    run_id = facts.get("run_id")
+    run_id = facts.get(junit.RUN_ID)
     return f"{name} (run {run_id})" if run_id else name
 
 
 def _suite_window(suite: Any, facts: dict[str, str]) -> tuple[datetime | None, float]:
-    wall = model.number(facts.get("run_wall_s")) or model.number(suite.get("time")) or 0.0
+    wall = model.number(facts.get(junit.RUN_WALL_S)) or model.number(suite.get("time")) or 0.0
     return model.parse_timestamp(suite.get("timestamp")), wall
 
 
 def _links(case: xunit2.TestCase) -> list[str]:
-    found = [p.value for p in case.properties() if (p.name or "").startswith("artifact:") and p.value]
+    found = [p.value for p in case.properties() if (p.name or "").startswith(junit.ARTIFACT_PREFIX) and p.value]
     attached, _ = model.attachments(case.system_out or "")
     return list(dict.fromkeys(found + attached))
 
@@ -151,19 +161,19 @@ def _record_attempts(final: _Attempt, attempts: list[_Attempt]) -> bool:
         for element in tail:
             case.append(element)
     names = {p.name for p in case.properties()}
-    case.add_property("merge_attempts", str(len(attempts)))
+    case.add_property(MERGE_ATTEMPTS, str(len(attempts)))
     for number, attempt in enumerate(attempts, 1):
         line = _first_line(model.unwrap_phase(attempt.message))
-        case.add_property(f"merge_attempt_{number}", f"{attempt.source}: {attempt.outcome.label}" + (f": {line}" if line else ""))
+        case.add_property(f"{MERGE_ATTEMPT_PREFIX}{number}", f"{attempt.source}: {attempt.outcome.label}" + (f": {line}" if line else ""))
     flaky = passed and bool(earlier)
-    if flaky and "lambda_flaky" not in names:
-        case.add_property("lambda_flaky", "true")
+    if flaky and junit.FLAKY not in names:
+        case.add_property(junit.FLAKY, "true")
     return flaky
 
 
 def _shift_offset(case: xunit2.TestCase, shift_s: float) -> None:
     for prop in case.properties():
-        if prop.name == "run_offset_s":
+        if prop.name == junit.RUN_OFFSET_S:
             value = model.number(prop.value)
             if value is not None:
                 prop.value = f"{value + shift_s:.3f}"
@@ -174,7 +184,7 @@ def _different_runs(suites: list[tuple[str, Any, dict[str, str]]]) -> list[str]:
     runs: dict[str, list[str]] = {}
     for location, _suite, facts in suites:
         name = location.rstrip("/").rpartition("/")[2] or location
-        for run_id in (r.strip() for r in facts.get("run_id", "").split(",")):
+        for run_id in (r.strip() for r in facts.get(junit.RUN_ID, "").split(",")):
             names = runs.setdefault(run_id, []) if run_id else []
             if run_id and name not in names:
                 names.append(name)
@@ -221,8 +231,8 @@ def merge_roots(inputs: Iterable[tuple[str, Any]]) -> MergeResult:
     facts = model.combine_run_facts([f for _l, _s, f in suites if f])
     if common and t0 is not None:
         span = max((s - t0).total_seconds() + w for s, w in windows if s is not None)
-        facts["run_wall_s"] = f"{span:.3f}"
-    facts["merged_inputs"] = str(len({location for location, _s, _f in suites}))
+        facts[junit.RUN_WALL_S] = f"{span:.3f}"
+    facts[MERGED_INPUTS] = str(len({location for location, _s, _f in suites}))
     for name, value in facts.items():
         out_suite.add_property(name, value)
 
@@ -234,7 +244,7 @@ def merge_roots(inputs: Iterable[tuple[str, Any]]) -> MergeResult:
         if len(tries) > 1:
             result.repeated += 1
             result.flaky += _record_attempts(final, tries)
-        elif final.case.is_passed and any(p.name == "lambda_flaky" and p.value == "true" for p in final.case.properties()):
+        elif final.outcome is Outcome.PASSED and _props(final.case).get(junit.FLAKY) == "true":
             result.flaky += 1
         if final.shift_s:
             _shift_offset(final.case, final.shift_s)
@@ -243,7 +253,7 @@ def merge_roots(inputs: Iterable[tuple[str, Any]]) -> MergeResult:
     result.xml.add_testsuite(out_suite)
     result.xml.update_statistics()
     # update_statistics sums test times; a run's time is its wall time.
-    wall = model.number(facts.get("run_wall_s"))
+    wall = model.number(facts.get(junit.RUN_WALL_S))
     if wall is not None:
         out_suite.time = wall
         result.xml.time = wall

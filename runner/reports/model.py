@@ -6,9 +6,16 @@ run facts on the ``<testsuite>``) but needs none of it: a plain pytest,
 Surefire or other JUnit file gives cases with outcomes and messages, and the
 missing facts are simply absent (``None``).
 
-Outcomes are pytest's, plus one of ours: an ``<error>`` whose message says
-the test never got a verdict (the Lambda gave up, throttling, an aborted run,
-a refused bundle) is :attr:`Outcome.INFRA`, kept apart from test errors.
+Outcomes are pytest's, plus one of ours: a test that never got a verdict
+(the Lambda gave up, throttling, an aborted run, a refused bundle) is
+:attr:`Outcome.INFRA`, kept apart from test errors.
+
+What the plugin knew is read from the properties of
+:mod:`runner.junit_contract`: the node id from ``nodeid``, the outcome from
+``lambda_outcome``. Only a ``<testcase>`` without them (another tool's file, a
+report from before the contract) is guessed at: its node id from the classname,
+and infrastructure from the wording of the ``<error>`` message. Rewording a
+message therefore changes nothing for a report this plugin wrote.
 """
 
 from __future__ import annotations
@@ -21,9 +28,10 @@ from enum import Enum
 from functools import cached_property
 from typing import Any
 
-from runner.constants import PROP_ARTIFACT_PREFIX, PROP_ARTIFACT_WARNING
+from runner import junit_contract as junit
+from runner.junit_contract import RecordedOutcome
 
-#: An ``<error>`` message starting with one of these is an infrastructure outcome.
+#: Guessing only: an ``<error>`` message starting with one of these is an infrastructure outcome.
 INFRA_PREFIXES = ("infrastructure failure after", "throttled:", "run aborted", "the Lambda handler refused", "Lambda unreachable")
 _PHASE_WRAPPER = re.compile(r'^failed on (setup|teardown) with "')
 _ATTACHMENT = re.compile(r"^\[\[ATTACHMENT\|(.+)\]\]\s*$")
@@ -35,11 +43,9 @@ PAGE_EXTENSIONS = (".html", ".htm")
 TEXT_EXTENSIONS = (".log", ".txt", ".json")
 
 #: Run facts added up when reports are combined; the rest are taken as the largest, or listed.
-SUMMED_RUN_FACTS = (
-    "lambda_throttles", "lambda_infra_retries", "lambda_reruns", "lambda_invocations", "lambda_billed_gb_s", "lambda_cost_usd",
-)
-MAXED_RUN_FACTS = ("lambda_concurrency", "run_wall_s")
-UNCAPPED_RUN_FACTS = ("run_id", "artifacts_location")
+SUMMED_RUN_FACTS = (junit.RUN_THROTTLES, junit.INFRA_RETRIES, junit.RERUNS, junit.INVOCATIONS, junit.BILLED_GB_S, junit.RUN_COST_USD)
+MAXED_RUN_FACTS = (junit.CONCURRENCY, junit.RUN_WALL_S)
+UNCAPPED_RUN_FACTS = (junit.RUN_ID, junit.ARTIFACTS_LOCATION)
 _MAX_LISTED = 20
 
 
@@ -63,6 +69,18 @@ class Outcome(str, Enum):
 #: Display order.
 OUTCOMES = (Outcome.FAILED, Outcome.ERROR, Outcome.INFRA, Outcome.PASSED, Outcome.SKIPPED, Outcome.XFAILED)
 
+#: The reader's outcome for each value of ``lambda_outcome``.
+# "interrupted" reads as infrastructure until the reader has a word of its own for it.
+_RECORDED = {
+    RecordedOutcome.PASSED: Outcome.PASSED,
+    RecordedOutcome.FAILED: Outcome.FAILED,
+    RecordedOutcome.ERROR: Outcome.ERROR,
+    RecordedOutcome.SKIPPED: Outcome.SKIPPED,
+    RecordedOutcome.XFAILED: Outcome.XFAILED,
+    RecordedOutcome.INFRA: Outcome.INFRA,
+    RecordedOutcome.INTERRUPTED: Outcome.INFRA,
+}
+
 
 def number(text: str | None) -> float | None:
     """A finite float from a property value, or None for anything else."""
@@ -73,6 +91,25 @@ def number(text: str | None) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) else None
+
+
+def recorded_outcome(value: str | None) -> Outcome | None:
+    """The outcome a ``lambda_outcome`` value names; None when absent or not a value the contract knows."""
+    try:
+        return _RECORDED[RecordedOutcome(value)] if value else None
+    except ValueError:  # a newer writer's word: guess, as for a file without the property
+        return None
+
+
+def outcome_of(recorded: str | None, tag: str | None, message: str, result_type: str) -> Outcome:
+    """A test's outcome: the recorded one when the writer gave it, else guessed from its result element."""
+    known = recorded_outcome(recorded)
+    if known is not None:
+        return known
+    return classify(tag, message, result_type) if tag else Outcome.PASSED
+
+
+# -- guessing, for <testcase> elements without the contract's properties ----------------
 
 
 def unwrap_phase(message: str) -> str:
@@ -92,6 +129,7 @@ def is_infra_message(message: str) -> bool:
 
 
 def classify(tag: str, message: str, result_type: str) -> Outcome:
+    """The outcome guessed from a result element's tag and message (no ``lambda_outcome``)."""
     if tag == "failure":
         return Outcome.FAILED
     if tag == "error":
@@ -101,26 +139,12 @@ def classify(tag: str, message: str, result_type: str) -> Outcome:
     return Outcome.PASSED
 
 
-_RESULT_RANK = {"failure": 0, "error": 1, "skipped": 2}
-
-
-def case_result(case: Any) -> tuple[Outcome, Any | None]:
-    """The outcome of a ``<testcase>`` element and the element that decided it.
-
-    A test that failed and then errored in teardown has both; it counts as failed.
-    """
-    chosen = None
-    for child in case:
-        tag = child.tag
-        if tag in _RESULT_RANK and (chosen is None or _RESULT_RANK[tag] < _RESULT_RANK[chosen.tag]):
-            chosen = child
-    if chosen is None:
-        return Outcome.PASSED, None
-    return classify(chosen.tag, chosen.get("message") or "", chosen.get("type") or ""), chosen
-
-
 def nodeid(classname: str, name: str) -> str:
-    """pytest's node id when the classname looks like pytest's, else ``classname::name``."""
+    """pytest's node id guessed from a classname that looks like pytest's, else ``classname::name``.
+
+    The guess fails for folders with a dot, modules outside ``test_*``/``*_test``
+    and lower-case classes; the ``nodeid`` property, when present, is exact.
+    """
     if not classname:
         return name
     parts = classname.split(".")
@@ -131,6 +155,26 @@ def nodeid(classname: str, name: str) -> str:
     if module[-1].startswith("test") or module[-1].endswith("_test"):
         return "/".join(module) + ".py::" + "::".join([*classes, name])
     return f"{classname}::{name}"
+
+
+# -- reading a <testcase> ----------------------------------------------------------------
+
+_RESULT_RANK = {"failure": 0, "error": 1, "skipped": 2}
+
+
+def case_result(case: Any, props: dict[str, str]) -> tuple[Outcome, Any | None]:
+    """The outcome of a ``<testcase>`` element (``props``: its properties) and its result element.
+
+    A test that failed and then errored in teardown has both; the failure is the one shown.
+    """
+    chosen = None
+    for child in case:
+        tag = child.tag
+        if tag in _RESULT_RANK and (chosen is None or _RESULT_RANK[tag] < _RESULT_RANK[chosen.tag]):
+            chosen = child
+    if chosen is None:
+        return outcome_of(props.get(junit.OUTCOME), None, "", ""), None
+    return outcome_of(props.get(junit.OUTCOME), chosen.tag, chosen.get("message") or "", chosen.get("type") or ""), chosen
 
 
 def attachments(text: str) -> tuple[list[str], str]:
@@ -204,7 +248,13 @@ class Case:
 
     @cached_property
     def nodeid(self) -> str:
-        return nodeid(self.classname, self.name)
+        """Exact from the ``nodeid`` property; guessed from the classname without it."""
+        return self.props.get(junit.NODEID) or nodeid(self.classname, self.name)
+
+    @property
+    def cause(self) -> str:
+        """Why the runner could not run it (a :class:`~runner.junit_contract.Cause` value), or ""."""
+        return self.props.get(junit.CAUSE, "")
 
     @property
     def key(self) -> tuple[str, str]:
@@ -212,33 +262,33 @@ class Case:
 
     @property
     def flaky(self) -> bool:
-        return self.props.get("lambda_flaky", "").lower() == "true" or any(a.source.startswith("flaky") for a in self.earlier)
+        return self.props.get(junit.FLAKY, "").lower() == "true" or any(a.source.startswith("flaky") for a in self.earlier)
 
     @property
     def warnings(self) -> list[str]:
-        return [v for k, v in self.properties if k == PROP_ARTIFACT_WARNING]
+        return [v for k, v in self.properties if k == junit.ARTIFACT_WARNING]
 
     @property
     def infra_failures(self) -> list[str]:
-        return [v for k, v in self.properties if k.startswith("lambda_infra_failure_")]
+        return [v for k, v in self.properties if k.startswith(junit.INFRA_FAILURE_PREFIX)]
 
     @property
     def attempts(self) -> int | None:
-        value = number(self.props.get("lambda_attempts"))
+        value = number(self.props.get(junit.ATTEMPTS))
         return int(value) if value is not None else None
 
     @property
     def offset_s(self) -> float | None:
-        return number(self.props.get("run_offset_s"))
+        return number(self.props.get(junit.RUN_OFFSET_S))
 
     @property
     def wall_s(self) -> float | None:
-        value = number(self.props.get("wall_s"))
+        value = number(self.props.get(junit.WALL_S))
         return value if value is not None else (self.time if self.offset_s is not None else None)
 
     @property
     def cost_usd(self) -> float | None:
-        return number(self.props.get("lambda_cost_usd"))
+        return number(self.props.get(junit.COST_USD))
 
     @property
     def screenshots(self) -> list[Artifact]:
@@ -277,11 +327,11 @@ class Report:
 
     @property
     def wall_s(self) -> float | None:
-        return number(self.run.get("run_wall_s")) or self.suite_time
+        return number(self.run.get(junit.RUN_WALL_S)) or self.suite_time
 
     @property
     def cost_usd(self) -> float | None:
-        value = number(self.run.get("lambda_cost_usd"))
+        value = number(self.run.get(junit.RUN_COST_USD))
         if value is not None:
             return value
         costs = [c.cost_usd for c in self.cases if c.cost_usd is not None]
@@ -316,9 +366,9 @@ def _name_of(location: str) -> str:
 
 
 def parse_case(element: Any, index: int) -> Case:
-    outcome, result = case_result(element)
     properties = _properties(element)
-    artifacts = [Artifact(k[len(PROP_ARTIFACT_PREFIX) :], v) for k, v in properties if k.startswith(PROP_ARTIFACT_PREFIX)]
+    outcome, result = case_result(element, dict(properties))
+    artifacts = [Artifact(k[len(junit.ARTIFACT_PREFIX) :], v) for k, v in properties if k.startswith(junit.ARTIFACT_PREFIX)]
     linked = {a.location for a in artifacts}
     output, errout = "", ""
     earlier: list[Attempt] = []
@@ -333,8 +383,8 @@ def parse_case(element: Any, index: int) -> Case:
         elif tag in INTERIM_TAGS:
             earlier.append(_interim(child))
     for key, value in properties:
-        if key.startswith("lambda_rerun_"):
-            earlier.append(Attempt(kind="failure", message=value, source=f"rerun {key[len('lambda_rerun_'):]}"))
+        if key.startswith(junit.RERUN_PREFIX):
+            earlier.append(Attempt(kind="failure", message=value, source=f"rerun {key[len(junit.RERUN_PREFIX):]}"))
     return Case(
         classname=element.get("classname") or "",
         name=element.get("name") or "",
@@ -372,7 +422,7 @@ def combine_run_facts(items: list[dict[str, str]]) -> dict[str, str]:
         if key in SUMMED_RUN_FACTS + MAXED_RUN_FACTS and all(n is not None for n in numbers):
             present = [n for n in numbers if n is not None]
             total = sum(present) if key in SUMMED_RUN_FACTS else max(present)
-            combined[key] = _format_number(total, all(float(n).is_integer() for n in present) and key != "lambda_cost_usd")
+            combined[key] = _format_number(total, all(float(n).is_integer() for n in present) and key != junit.RUN_COST_USD)
             continue
         distinct = list(dict.fromkeys(values))
         # Every run's id and location stay: they say which artifacts the report may read.

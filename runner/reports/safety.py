@@ -1,36 +1,27 @@
 """Parse JUnit files from untrusted places without letting them hurt the reader.
 
 A report can come from any CI job or bucket, so it is data, never markup to
-trust: files over a size limit are refused before they are read, a DOCTYPE
-(the only way to declare entities, the source of "billion laughs" and
-external-entity attacks) is refused before the parser sees the file, and the
-parse itself goes through ``defusedxml`` when it is installed. Every problem
-becomes one :class:`ReportError` whose message a person can act on.
+trust: files over a size limit are refused before they are read, and every
+parse goes through ``defusedxml`` with DTDs forbidden, so a DOCTYPE (the only
+place entities can be declared: "billion laughs", external entities) stops the
+parse where it starts. Every problem becomes one :class:`ReportError` whose
+message a person can act on.
 """
 
 from __future__ import annotations
 
-import codecs
 import gc
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from xml.etree import ElementTree as ET
 
-try:  # defence in depth; the DOCTYPE check below already stops entity tricks
-    import defusedxml.ElementTree as _defused
-    from defusedxml import DefusedXmlException
-except ImportError:  # pragma: no cover - exercised only where defusedxml is absent
-    _defused = None
-    DefusedXmlException = ValueError  # type: ignore[assignment,misc]
+import defusedxml.ElementTree as defused
+from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 
 DEFAULT_MAX_SIZE_MB = 50.0
 #: Deepest element nesting accepted; Python's own recursion limit is 1,000 frames.
 MAX_DEPTH = 100
-
-_DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-_PROLOG_SKIPS = ((b"<?", b"?>"), (b"<!--", b"-->"))
 
 
 class ReportError(Exception):
@@ -42,45 +33,6 @@ def check_size(label: str, size: int, max_bytes: int) -> None:
         raise ReportError(
             f"{label}: {size / 1_000_000:.1f} MB is over the {max_bytes / 1_000_000:.0f} MB limit for a report; "
             "if it really is a JUnit file, raise the limit with --max-size-mb"
-        )
-
-
-def _prolog(data: bytes) -> bytes:
-    """The markup before the root element (declaration, comments, processing instructions, DOCTYPE)."""
-    head = data[:65536]
-    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
-        if head.startswith(bom):
-            head = head[len(bom) :].decode(codec, "replace").encode("ascii", "replace")
-            break
-    at = len(head) - len(head.lstrip(codecs.BOM_UTF8).lstrip())
-    while at < len(head):
-        for start, end in _PROLOG_SKIPS:
-            if head.startswith(start, at):
-                close = head.find(end, at + len(start))
-                at = len(head) if close < 0 else close + len(end)
-                break
-        else:
-            if not head.startswith(b"<!", at):
-                return head[:at]  # the root element (or text that is not XML) starts here
-            close = head.find(b">", at)
-            at = len(head) if close < 0 else close + 1
-        while at < len(head) and head[at : at + 1].isspace():
-            at += 1
-    return head
-
-
-def reject_declarations(label: str, data: bytes) -> None:
-    """Refuse DOCTYPE and ENTITY declarations: JUnit files never need them.
-
-    Only the prolog can hold them, so text inside the report (a page source
-    captured in ``<system-out>``, say) never trips this.
-    """
-    found = _DECLARATION.search(_prolog(data))
-    if found:
-        what = found.group(1).decode().upper()
-        raise ReportError(
-            f"{label}: refusing to parse: the file declares a {what} "
-            "(JUnit reports never do; such declarations are how entity-expansion and external-entity attacks work)"
         )
 
 
@@ -128,22 +80,39 @@ def check_depth(label: str, root: Any, limit: int = MAX_DEPTH) -> None:
         depth += 1
 
 
+#: Why a report that declares things is refused, by what defusedxml stopped.
+_REFUSED = (
+    (DTDForbidden, "the file declares a DOCTYPE"),
+    (EntitiesForbidden, "the file declares an ENTITY"),
+    (ExternalReferenceForbidden, "the file refers to an external resource"),
+)
+
+
+def _refusal(label: str, exc: DefusedXmlException) -> ReportError:
+    what = next((text for kind, text in _REFUSED if isinstance(exc, kind)), str(exc))
+    return ReportError(
+        f"{label}: refusing to parse: {what} "
+        "(JUnit reports never do; such declarations are how entity-expansion and external-entity attacks work)"
+    )
+
+
 def _parse(label: str, data: bytes, for_junitparser: bool) -> Any:
-    reject_declarations(label, data)
     if not data.strip():
         raise ReportError(f"{label}: the file is empty (was the test run interrupted before it wrote the report?)")
     try:
         with _paused_gc():
+            # defusedxml refuses a DOCTYPE where expat meets it, so no entity is ever declared.
+            root = defused.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
             if for_junitparser and _junitparser_uses_lxml():
+                # junitparser builds lxml elements then; the defused parse above already
+                # proved the file has no DTD, and this parser would not load one anyway.
                 from lxml import etree as lxml_etree
 
                 parser = lxml_etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
                 return lxml_etree.fromstring(data, parser)
-            if _defused is not None:
-                return _defused.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-            return ET.fromstring(data)  # noqa: S314 - declarations were refused above
+            return root
     except DefusedXmlException as exc:
-        raise ReportError(f"{label}: refusing to parse: {exc}") from None
+        raise _refusal(label, exc) from None
     except (LookupError, ValueError) as exc:  # encoding="x-bogus", or a multi-byte one expat cannot use
         raise ReportError(
             f"{label}: not a readable XML file: its XML declaration names an encoding the parser cannot read ({exc}); "

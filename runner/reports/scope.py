@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
+from runner import junit_contract as junit
 from runner.reports.sources import FetchError, is_s3, split_s3
 
 #: What the plugin accepts as a run id; anything else in a report names no run folder.
@@ -180,8 +181,8 @@ def build_scope(
     """
     resolved = list(dict.fromkeys(a.resolve() for a in anchors))
     scope = Scope(anchors=resolved, folders=list(dict.fromkeys(f.resolve() for f in report_folders)))
-    run_ids = {r for r in listed(run.get("run_id", "")) if RUN_ID.fullmatch(r)}
-    locations = trusted if trusted else listed(run.get("artifacts_location", ""))
+    run_ids = {r for r in listed(run.get(junit.RUN_ID, "")) if RUN_ID.fullmatch(r)}
+    locations = trusted if trusted else listed(run.get(junit.ARTIFACTS_LOCATION, ""))
     for location in locations:
         if is_s3(location):
             _accept_s3(scope, location, run_ids, bool(trusted))

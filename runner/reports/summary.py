@@ -14,7 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
+from runner import junit_contract as junit
 from runner.reports.model import OUTCOMES, Artifact, Case, Outcome, Report, number, unwrap_phase
+from runner.reports.names import MERGED_INPUTS
 
 _LABELS = {
     "screenshot.png": "screenshot",
@@ -122,23 +124,20 @@ def run_facts(report: Report) -> list[str]:
     """Short "name value" facts about the run, for the header of each view."""
     run = report.run
     facts = []
-    if run.get("run_id"):
-        facts.append(f"run {run['run_id']}")
-    if run.get("run_mode"):
-        facts.append(f"mode {run['run_mode']}")
-    if run.get("lambda_function"):
-        facts.append(f"function {run['lambda_function']}")
+    for key, label in ((junit.RUN_ID, "run"), (junit.RUN_MODE, "mode"), (junit.FUNCTION, "function")):
+        if run.get(key):
+            facts.append(f"{label} {run[key]}")
     if report.wall_s is not None:
         facts.append(f"wall {format_seconds(report.wall_s)}")
-    if run.get("lambda_concurrency"):
-        facts.append(f"concurrency {run['lambda_concurrency']}")
-    for key, label in (("lambda_invocations", "invocations"), ("lambda_infra_retries", "infra retries"), ("lambda_reruns", "reruns"), ("lambda_throttles", "throttles")):
+    if run.get(junit.CONCURRENCY):
+        facts.append(f"concurrency {run[junit.CONCURRENCY]}")
+    for key, label in ((junit.INVOCATIONS, "invocations"), (junit.INFRA_RETRIES, "infra retries"), (junit.RERUNS, "reruns"), (junit.RUN_THROTTLES, "throttles")):
         if run.get(key):
             facts.append(f"{label} {run[key]}")
     if report.cost_usd is not None:
         facts.append(f"cost {format_usd(report.cost_usd)}")
-    if run.get("merged_inputs"):
-        facts.append(f"merged from {run['merged_inputs']} reports")
+    if run.get(MERGED_INPUTS):
+        facts.append(f"merged from {run[MERGED_INPUTS]} reports")
     return facts
 
 
@@ -146,6 +145,8 @@ def _case_block(case: Case, style: Style, message_lines: int) -> list[str]:
     extras = []
     if case.attempts and case.attempts > 1:
         extras.append(f"{case.attempts} invocations")
+    if case.cause:
+        extras.append(f"cause: {case.cause}")
     head = f"  {style.bold(case.nodeid)}  {style.dim(format_seconds(case.time))}" + (f"  ({', '.join(extras)})" if extras else "")
     lines = [head]
     lines.extend(f"    {line}" for line in _message_lines(case.message, message_lines))
@@ -232,12 +233,12 @@ def _cost_lines(report: Report, style: Style) -> list[str]:
         return []
     run = report.run
     detail = []
-    if run.get("lambda_invocations"):
-        detail.append(f"{run['lambda_invocations']} invocations")
-    billed = number(run.get("lambda_billed_gb_s"))
+    if run.get(junit.INVOCATIONS):
+        detail.append(f"{run[junit.INVOCATIONS]} invocations")
+    billed = number(run.get(junit.BILLED_GB_S))
     if billed is not None:
         detail.append(f"{billed:.3f} GB-s billed")
-    price = number(run.get("lambda_price_per_gb_s"))
+    price = number(run.get(junit.PRICE_PER_GB_S))
     if price is not None:
         detail.append(f"at ${price:.10f}".rstrip("0") + "/GB-s")
     lines = ["", style.bold("COST"), f"  {format_usd(cost)}" + (f" ({', '.join(detail)})" if detail else "")]

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from runner import junit_contract as junit
 from runner.reports.model import Case
 
 WIDTH = 1000.0
@@ -73,7 +74,7 @@ def _seconds(value: float) -> str:
 def render(cases: Sequence[Case], run_wall_s: float | None = None) -> str:
     bars = lay_out(cases)
     if not bars:
-        return '<p class="caption">No timeline: the report has no run_offset_s/wall_s properties (an older report, or another tool\'s).</p>'
+        return f'<p class="caption">No timeline: the report has no {junit.RUN_OFFSET_S}/{junit.WALL_S} properties (an older report, or another tool\'s).</p>'
     lanes = 1 + max(b.lane for b in bars)
     total = max(max(b.end for b in bars), run_wall_s or 0.0) or 1.0
     lane_h = max(1.0, min(14.0, MAX_HEIGHT / lanes))

@@ -24,6 +24,7 @@ import boto3
 import pytest
 
 from bin.report import main
+from runner.reports import safety
 from runner.reports.atomic import write_atomic
 from tests.support.services import LoopbackS3
 
@@ -340,3 +341,18 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_one(tmp_path: Path)
     with pytest.raises(OSError):
         write_atomic(target, half_then_fail)
     assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["r.html"]
+
+
+# -- declarations: defusedxml refuses them on every parsing path -----------------------------
+
+
+UTF16_DOCTYPE = '<?xml version="1.0" encoding="utf-16"?><!DOCTYPE x [<!ENTITY e "boom">]><testsuite name="&e;"/>'.encode("utf-16")
+
+
+@pytest.mark.parametrize("for_junitparser", [False, True], ids=["reader", "merge"])
+def test_a_doctype_is_refused_before_any_tree_is_built(monkeypatch: pytest.MonkeyPatch, for_junitparser: bool) -> None:
+    # With lxml installed, merge's trees come from lxml; the defused parse must refuse first.
+    # Here lxml is absent, so reaching the lxml parser at all would raise ImportError instead.
+    monkeypatch.setattr(safety, "_junitparser_uses_lxml", lambda: True)
+    with pytest.raises(safety.ReportError, match=r"^bad\.xml: refusing to parse: the file declares a DOCTYPE \(JUnit reports never do"):
+        safety.parse_xml("bad.xml", UTF16_DOCTYPE, for_junitparser=for_junitparser)
