@@ -2,7 +2,7 @@
 
     python bench/fanout.py --tests 1000 --concurrency 100 [--min-s 2 --max-s 5 --step-ms 1]
 
-The stand-in (tests/support/fake_invoke_api.py, in its own process) runs no
+The stand-in (stand_ins/fake_invoke_api.py, in its own process) runs no
 code: each invocation sleeps 2-5 s and answers with pytest reports. Measures
 the client: wall time against the ideal (the longest test when tests <=
 concurrency, the LPT bound otherwise), client CPU per test, peak RSS, and

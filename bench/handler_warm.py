@@ -1,6 +1,6 @@
 """Cold and warm invocation times of the handler, and its warm overhead.
 
-Runs the real handler in a Lambda-like process (tests/support/lambda_like.py)
+Runs the real handler in a Lambda-like process (stand_ins/lambda_like.py)
 against a loopback S3 and real Chromium, with a trivial browser test:
 
     python bench/handler_warm.py [--warm N]
@@ -25,8 +25,8 @@ sys.path.insert(0, str(REPO))
 import boto3  # noqa: E402
 
 from runner.bundle import build_bundle  # noqa: E402
-from tests.support.lambda_like import LambdaLikeProcess  # noqa: E402
-from tests.support.services import AWS_TEST_ENV, LoopbackS3  # noqa: E402
+from stand_ins.lambda_like import LambdaLikeProcess  # noqa: E402
+from stand_ins.services import AWS_TEST_ENV, LoopbackS3  # noqa: E402
 
 TEST = """
 def test_trivial(browser):

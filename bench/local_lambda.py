@@ -4,7 +4,7 @@
                                  [--isolation namespace tmpdir]
 
 For each isolation mode it starts ``python -m bin.local_lambda`` in its own process, as a
-user would, serving the tiny handler tests/support/functions/actions.py, and measures
+user would, serving the tiny handler stand_ins/functions/actions.py, and measures
 through boto3:
 
 * warm overhead: sequential ``echo`` calls to one warm environment; the stand-in's overhead
@@ -45,7 +45,7 @@ import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
-ACTIONS = "tests.support.functions.actions.handler"
+ACTIONS = "stand_ins.functions.actions.handler"
 CREDENTIALS = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench", "region_name": "us-east-1"}
 DURATION = re.compile(r"REPORT RequestId: \S+\tDuration: ([\d.]+) ms\t.*?(?:Init Duration: ([\d.]+) ms\t)?$")
 

@@ -5,7 +5,7 @@
 A suite whose durations have a long tail (a few 20-30 s tests among many of
 0.5-2 s, all multiplied by --scale) runs twice with ``pytest --lambda`` at a
 concurrency well below the test count, against the lightweight Invoke-API
-stand-in (tests/support/fake_invoke_api.py, in its own process; a test named
+stand-in (stand_ins/fake_invoke_api.py, in its own process; a test named
 ``slowN`` sleeps N tenths of a second). The first run has no history, so
 dispatch follows collection order; the second reads the durations the first
 recorded in pytest's cache (``-p cacheprovider``) and dispatches longest first.

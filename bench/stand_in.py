@@ -1,7 +1,7 @@
 """What the scale benchmarks run against: the fake Invoke API and a loopback S3.
 
 Shared by bench/fanout.py and bench/scheduling.py: each writes a suite of
-scripted test names (see tests/support/fake_invoke_api.py) and runs
+scripted test names (see stand_ins/fake_invoke_api.py) and runs
 ``pytest --lambda`` on it with the environment this yields.
 """
 
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import boto3
 
-from tests.support.fake_invoke_api import start_in_process
-from tests.support.services import AWS_TEST_ENV, LoopbackS3, free_port
+from stand_ins.fake_invoke_api import start_in_process
+from stand_ins.services import AWS_TEST_ENV, LoopbackS3, free_port
 
 
 def write_suite(path: Path, ids: list[str]) -> None:

@@ -35,7 +35,6 @@ from runner.constants import (
     INSTALL_HINT,
 )
 
-
 #: Every private Chrome directory starts with this, so the in-Lambda health check
 #: (lambda_pkg/health.py) finds the ones a crashed or careless session left behind.
 CHROME_DIR_PREFIX = "lambda-ui-chrome-"
@@ -240,9 +239,10 @@ class ChromeProcess:
         if self._stopped:
             return False
         try:
-            return self.driver.execute_script("return 1") == 1
+            answer: object = self.driver.execute_script("return 1")
         except Exception:
             return False
+        return answer == 1
 
     @property
     def stopped(self) -> bool:

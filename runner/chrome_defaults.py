@@ -257,7 +257,7 @@ class SuiteChromeDefaults:
             defaults._wrap_quit(driver, launch)
 
         __init__.__wrapped__ = original  # type: ignore[attr-defined]
-        ChromeDriver.__init__ = __init__  # type: ignore[method-assign]
+        ChromeDriver.__init__ = __init__  # type: ignore[method-assign, assignment]  # a patch: its first parameter is not named self
         self._original = original
 
     def _wrap_quit(self, driver: ChromeDriver, launch: SuiteLaunch) -> None:

@@ -77,10 +77,10 @@ def forwarded_args(config: pytest.Config, args: Sequence[str] | None = None) -> 
     Raises :class:`ForwardingProblem` for a path outside the rootdir or an option the
     function cannot honour.
     """
-    parser = config._parser  # noqa: SLF001 - the same parser pytest used, conftest options included
-    actions = parser.optparser._option_string_actions  # noqa: SLF001
+    parser = config._parser  # the same parser pytest used, conftest options included
+    actions = parser.optparser._option_string_actions
     client_only = set(CLIENT_ONLY_DESTS)
-    for group in parser._groups:  # noqa: SLF001
+    for group in parser._groups:
         if group.name in CLIENT_ONLY_GROUPS:
             client_only.update(option.dest for option in group.options)
     rewrite = _PathRewriter(config)
@@ -186,7 +186,7 @@ class _PathRewriter:
         self.root = Path(config.rootpath).resolve()
         self.invocation_dir = Path(config.invocation_params.dir)
         self.ini_dir = Path(config.inipath).parent.resolve() if config.inipath else self.root
-        self.ini_types = {name: spec[1] for name, spec in config._parser._inidict.items()}  # noqa: SLF001
+        self.ini_types = {name: spec[1] for name, spec in config._parser._inidict.items()}
 
     def value(self, spelling: str, value: str) -> str:
         """A value that names an existing file or folder is made relative to the rootdir."""

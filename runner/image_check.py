@@ -77,7 +77,7 @@ def used_here(config: pytest.Config, requirements: Path | None) -> list[Needed]:
 
 
 def problems(needed: list[Needed], image: dict[str, str]) -> list[str]:
-    canonical = {canonicalize_name(name): version for name, version in image.items()}
+    canonical: dict[str, str] = {canonicalize_name(name): version for name, version in image.items()}
     return [text for need in needed if (text := need.problem(canonical)) is not None]
 
 
@@ -104,7 +104,7 @@ def read_requirements(path: Path) -> list[Requirement]:
 def _plugin_distributions(config: pytest.Config) -> dict[str, str]:
     """Installed distributions behind the plugins registered in this session."""
     manager = config.pluginmanager
-    found = {canonicalize_name(dist.project_name): dist.version for _plugin, dist in manager.list_plugin_distinfo()}
+    found: dict[str, str] = {canonicalize_name(dist.project_name): dist.version for _plugin, dist in manager.list_plugin_distinfo()}
     root = Path(config.rootpath).resolve()
     modules = [plugin for _name, plugin in manager.list_name_plugin() if isinstance(plugin, ModuleType)]
     tops = {module.__name__.split(".")[0] for module in modules if _installed_elsewhere(module, root)}

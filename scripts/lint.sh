@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
-# Lints the deploy template (template.yaml, or the file given as $1):
-#   1. cfn-lint must report nothing (exit code 0);
-#   2. checkov (CloudFormation checks) must report no failed check. A check may be skipped
+# Lints the code, then the deploy template (template.yaml, or the file given as $1):
+#   1. ruff (rules in pyproject.toml [tool.ruff]) must report nothing;
+#   2. mypy (pyproject.toml [tool.mypy]: strict, on the modules listed there) must report nothing;
+#   3. cfn-lint must report nothing (exit code 0);
+#   4. checkov (CloudFormation checks) must report no failed check. A check may be skipped
 #      only in the template, with a written reason (Metadata checkov skip `comment`).
-# Both tools live in their own virtualenv, .venv-lint: checkov pins an old boto3 and must
-# never be installed into the project's .venv. Safe to run again: the venv is reused while
+# ruff and mypy come with the project's test extra in .venv (scripts/setup.sh). cfn-lint and
+# checkov live in their own virtualenv, .venv-lint: checkov pins an old boto3 and must
+# never be installed into the project's .venv. Safe to run again: the venvs are reused while
 # the pinned versions are unchanged, and nothing is downloaded then.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+echo "lint: ruff"
+ruff_status=0
+.venv/bin/ruff check . || ruff_status=$?
+echo "lint: mypy"
+mypy_status=0
+.venv/bin/mypy || mypy_status=$?
 
 CFN_LINT_VERSION=1.58.0
 CHECKOV_VERSION=3.3.30
@@ -68,8 +79,10 @@ for check in skipped:
 sys.exit(1 if failed or unjustified else 0)
 PY
 
-if [ "$cfn_status" -ne 0 ] || [ "$checkov_status" -ne 0 ] || [ "$summary_status" -ne 0 ]; then
-  echo "lint: FAILED (cfn-lint exit $cfn_status, checkov exit $checkov_status, checkov summary exit $summary_status)"
+if [ "$ruff_status" -ne 0 ] || [ "$mypy_status" -ne 0 ] \
+  || [ "$cfn_status" -ne 0 ] || [ "$checkov_status" -ne 0 ] || [ "$summary_status" -ne 0 ]; then
+  echo "lint: FAILED (ruff exit $ruff_status, mypy exit $mypy_status, cfn-lint exit $cfn_status," \
+    "checkov exit $checkov_status, checkov summary exit $summary_status)"
   exit 1
 fi
-echo "lint: OK (cfn-lint clean; checkov: no failed check, every skip has a reason)"
+echo "lint: OK (ruff and mypy clean; cfn-lint clean; checkov: no failed check, every skip has a reason)"

@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # Sets up the machine, then runs the project's own tests (unit, pytester, and end-to-end
 # against real Chromium and a loopback S3 that the tests start themselves).
+#
+# The tests run on pytest-xdist workers ($TEST_WORKERS, default 2), whole files at a time
+# (--dist loadfile): the end-to-end files share module-scoped stand-ins (a local Lambda, a
+# loopback S3) that must be started once per file, not once per worker, and examples/byo's
+# suites serve their app on fixed ports, which one file at a time keeps free. Two workers
+# keep Chrome at 2-3 browsers at once, what a 2-core machine runs without timeouts.
+# Arguments go to pytest after these, so `-n 0` runs serially, `-m "not e2e"` starts no browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-exec .venv/bin/python -m pytest tests "$@"
+exec .venv/bin/python -m pytest tests -n "${TEST_WORKERS:-2}" --dist loadfile "$@"

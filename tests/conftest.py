@@ -3,17 +3,122 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
+import psutil
 import pytest
 
-from tests.support.services import AWS_TEST_ENV, LoopbackS3
+from stand_ins.services import AWS_TEST_ENV, LoopbackS3
 
 pytest_plugins = ["pytester"]
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+#: Tests under these folders get the marker, so `-m "not e2e"` selects by folder.
+FOLDER_MARKERS = {"e2e": "e2e"}
+
+#: With this set to 1, a test that starts Chromium or chromedriver errors (see BrowserWatch).
+ENV_FORBID_BROWSER = "TESTS_FORBID_BROWSER"
+
+#: Process names of a browser, as psutil reports them (Debian's /usr/bin/chromium is a script).
+BROWSER_NAMES = ("chromium", "chrome", "chromedriver", "headless_shell")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test by its tier folder (tests/e2e/...), whatever its module says."""
+    tests_root = Path(__file__).parent
+    for item in items:
+        try:
+            folder = item.path.relative_to(tests_root).parts[0]
+        except ValueError:
+            continue  # pytester's own temporary suites
+        if marker := FOLDER_MARKERS.get(folder):
+            item.add_marker(marker)
+
+
+class BrowserWatch:
+    """Polls this process's descendants and remembers each browser process it sees.
+
+    Chrome needs far longer than one poll interval to start, so a test that starts one
+    (in-process, or in a pytester subprocess, or via a local Lambda) is seen."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval = interval
+        self.seen: dict[int, str] = {}
+        self._me = psutil.Process()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="browser-watch", daemon=True)
+
+    def start(self) -> BrowserWatch:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def pids(self) -> set[int]:
+        """Every browser process seen so far, after one more look."""
+        self.scan()
+        with self._lock:
+            return set(self.seen)
+
+    def scan(self) -> None:
+        try:
+            children = self._me.children(recursive=True)
+        except psutil.Error:
+            return
+        for proc in children:
+            try:
+                name = proc.name().lower()
+                if any(name.startswith(n) for n in BROWSER_NAMES):
+                    with self._lock:
+                        self.seen.setdefault(proc.pid, " ".join(proc.cmdline())[:160] or name)
+            except psutil.Error:
+                continue
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):  # the poll interval, not a synchronisation
+            self.scan()
+
+
+WATCH_KEY = pytest.StashKey[BrowserWatch]()
+BEFORE_KEY = pytest.StashKey[set[int]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get(ENV_FORBID_BROWSER) == "1":
+        config.stash[WATCH_KEY] = BrowserWatch().start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if watch := config.stash.get(WATCH_KEY, None):
+        watch.stop()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before any fixture of the test is made, module- and session-scoped ones included."""
+    if watch := item.config.stash.get(WATCH_KEY, None):
+        item.stash[BEFORE_KEY] = watch.pids()  # one an earlier test left running is not this test's
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Under TESTS_FORBID_BROWSER=1, a test that started a browser (in its own fixtures or in
+    shared ones it set up or tore down) errors in its teardown: it needs the `e2e` marker."""
+    result = yield
+    watch = item.config.stash.get(WATCH_KEY, None)
+    if watch is not None and not item.get_closest_marker("e2e"):
+        if started := watch.pids() - item.stash.get(BEFORE_KEY, set()):
+            listing = "\n  ".join(f"{pid}: {watch.seen[pid]}" for pid in sorted(started))
+            pytest.fail(f"this test started a browser but is not marked e2e:\n  {listing}", pytrace=False)
+    return result
 
 
 @pytest.fixture(scope="session")

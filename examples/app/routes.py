@@ -158,6 +158,6 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - base-class name
+    def log_message(self, format: str, *args: object) -> None:  # base-class name
         if not getattr(self.server, "quiet", False):
             super().log_message(format, *args)

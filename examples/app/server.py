@@ -17,9 +17,9 @@ if __name__ == "__main__" and not __package__:
     # Run as a file, not with -m: make the package importable so the relative
     # imports below resolve (PEP 366).
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    __package__ = "app"  # noqa: A001 - PEP 366 needs exactly this name
+    __package__ = "app"  # PEP 366 needs exactly this name
 
-from .routes import Handler  # noqa: E402 - must follow the PEP 366 set-up
+from .routes import Handler  # must follow the PEP 366 set-up
 
 
 class AppServer(ThreadingHTTPServer):

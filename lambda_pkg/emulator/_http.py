@@ -52,7 +52,7 @@ class ThreadedServer(ThreadingHTTPServer):
                 break
             try:
                 self.process_request(request, client)
-            except Exception:  # noqa: BLE001 - one bad connection must not stop the server
+            except Exception:
                 self.shutdown_request(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -79,7 +79,7 @@ class QuietHandler(BaseHTTPRequestHandler):
     # Without it a kept-alive client stalls ~40 ms per call (Nagle plus delayed ACK).
     disable_nagle_algorithm = True
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base class name
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def send_raw(self, status: int, body: bytes, headers: dict[str, str] | None = None, reason: str | None = None) -> None:

@@ -97,7 +97,7 @@ class InvocationLog:
         self._lock = threading.Lock()
         self._records: list[InvocationRecord] = []
         # Truncated: the file holds this stand-in's invocations only.
-        self._file: IO[str] | None = open(path, "w", encoding="utf-8") if path else None  # noqa: SIM115 - closed in close()
+        self._file: IO[str] | None = open(path, "w", encoding="utf-8") if path else None
 
     def add(self, record: InvocationRecord) -> None:
         with self._lock:

@@ -60,5 +60,5 @@ class MemoryMonitor:
         while not self._stop.wait(self.interval_s):
             try:
                 self.sample_once()
-            except Exception:  # noqa: BLE001 - measuring must never stop the service
+            except Exception:
                 log.exception("memory sampling failed")

@@ -91,7 +91,7 @@ def create(addresses: Sequence[tuple[str, int]] = ()) -> NetworkNamespace:
     def build() -> None:
         try:
             outcome["namespace"] = _build(addresses)
-        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+        except BaseException as exc:
             outcome["error"] = exc
 
     thread = threading.Thread(target=build, name="netns-create", daemon=True)

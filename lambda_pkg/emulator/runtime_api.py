@@ -108,7 +108,7 @@ class _Handler(QuietHandler):
     def _send_json(self, status: int, data: dict[str, Any]) -> None:
         self.send_raw(status, json.dumps(data).encode(), {"Content-Type": "application/json"})
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
+    def do_GET(self) -> None:
         if self.path != f"{PREFIX}/invocation/next":
             self._send_json(404, {"errorMessage": "Not Found", "errorType": "NotFound"})
             return
@@ -131,7 +131,7 @@ class _Handler(QuietHandler):
             return
         self._sent = delivery
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server API
+    def do_POST(self) -> None:
         body, _size = self.read_body()
         channel = self.server.channel
         parts = self.path[len(PREFIX) :].strip("/").split("/") if self.path.startswith(PREFIX) else []

@@ -170,7 +170,7 @@ def spawn(argv: list[str], **popen_args: Any) -> subprocess.Popen[bytes]:
                 errno = ctypes.get_errno()
                 raise OSError(errno, f"unshare(CLONE_NEWPID): {os.strerror(errno)}")
             outcome["proc"] = subprocess.Popen(argv, **popen_args)
-        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+        except BaseException as exc:
             outcome["error"] = exc
 
     thread = threading.Thread(target=start, name="pidns-spawn", daemon=True)

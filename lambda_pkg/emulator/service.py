@@ -157,7 +157,7 @@ class LambdaService:
                     log.warning("asynchronous invocation %s failed: %s", result.request_id, result.outcome.body[:500].decode("utf-8", "replace"))
             except PoolClosed:
                 pass
-            except Exception:  # noqa: BLE001 - a background event must not kill the server
+            except Exception:
                 log.exception("asynchronous invocation failed")
             finally:
                 self._async_threads.discard(threading.current_thread())
@@ -228,19 +228,19 @@ class _Handler(QuietHandler):
         error.headers = {**error.headers, "Connection": "close"}
         self._send_error(error, request_id)
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
+    def do_GET(self) -> None:
         self._route("GET")
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server API
+    def do_POST(self) -> None:
         self._route("POST")
 
-    def do_PUT(self) -> None:  # noqa: N802 - http.server API
+    def do_PUT(self) -> None:
         self._route("PUT")
 
-    def do_DELETE(self) -> None:  # noqa: N802 - http.server API
+    def do_DELETE(self) -> None:
         self._route("DELETE")
 
-    def do_OPTIONS(self) -> None:  # noqa: N802 - http.server API
+    def do_OPTIONS(self) -> None:
         self._route("OPTIONS")  # a CORS preflight: always refused
 
     def _send_json(self, status: int, data: dict[str, Any], request_id: str) -> None:

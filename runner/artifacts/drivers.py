@@ -83,10 +83,10 @@ def stored_attributes(obj: object) -> Iterator[tuple[str, Any]]:
 
 def _elements(value: object) -> Iterator[tuple[str, Any]]:
     """The members of a plain list, tuple or dict fixture value (``drivers = [a, b]``)."""
-    if type(value) in (list, tuple):
-        yield from ((str(i), v) for i, v in enumerate(value))  # type: ignore[arg-type]
+    if type(value) is list or type(value) is tuple:  # exact types: a subclass's __iter__ is user code
+        yield from ((str(i), v) for i, v in enumerate(value))
     elif type(value) is dict:
-        yield from ((str(k), v) for k, v in value.items())  # type: ignore[attr-defined]
+        yield from ((str(k), v) for k, v in value.items())
 
 
 def _bound_instance(item: pytest.Item) -> object | None:
@@ -94,8 +94,10 @@ def _bound_instance(item: pytest.Item) -> object | None:
     fresh one on demand (running the suite's ``__init__``), so read what is stored."""
     stored = vars(item)
     if "_instance" in stored:
-        return stored["_instance"]
-    return getattr(stored.get("_obj"), "__self__", None)
+        instance: object = stored["_instance"]
+        return instance
+    bound: object = getattr(stored.get("_obj"), "__self__", None)
+    return bound
 
 
 def _suite_classes(instance: object | None, cls: object) -> list[type]:

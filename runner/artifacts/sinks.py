@@ -14,9 +14,12 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from runner.aws import s3
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 ErrorCallback = Callable[[str], None]
 
@@ -95,7 +98,7 @@ class S3Sink:
     ``flush`` is called before a test's report is final.
     """
 
-    def __init__(self, location: s3.S3Location, client: s3.S3Client | None = None, workers: int = 4) -> None:
+    def __init__(self, location: s3.S3Location, client: S3Client | None = None, workers: int = 4) -> None:
         self.location = location
         self._client = client
         self._workers = workers
@@ -104,7 +107,7 @@ class S3Sink:
         self._lock = threading.Lock()
 
     @property
-    def client(self) -> s3.S3Client:
+    def client(self) -> S3Client:
         if self._client is None:
             self._client = s3.make_client(max_pool_connections=self._workers + 2)
         return self._client

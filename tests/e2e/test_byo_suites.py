@@ -27,14 +27,14 @@ from lambda_pkg.emulator import (
     load_function_config,
     with_overrides,
 )
-from tests.conftest import REPO
-from tests.e2e.test_lambda_end_to_end import Stack, _cases, _outcome, _props, _stable
-from tests.support.services import (
+from stand_ins.services import (
     AWS_TEST_ENV,
     EXPECTED_CREDENTIALS,
     LoopbackS3,
     scoped_environ,
 )
+from tests.conftest import REPO
+from tests.e2e.test_lambda_end_to_end import Stack, _cases, _outcome, _props, _stable
 
 pytestmark = pytest.mark.e2e
 

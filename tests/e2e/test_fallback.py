@@ -20,9 +20,9 @@ import boto3
 import psutil
 import pytest
 
+from stand_ins.services import AWS_TEST_ENV, LoopbackS3, scoped_environ, wait_http
 from tests.conftest import REPO
 from tests.e2e.test_lambda_end_to_end import _cases, _outcome, _props
-from tests.support.services import AWS_TEST_ENV, LoopbackS3, scoped_environ, wait_http
 
 pytestmark = pytest.mark.e2e
 

@@ -19,9 +19,9 @@ import pytest
 
 from runner.bundle import build_bundle
 from runner.contract import CONTRACT_VERSION, report_from_wire
+from stand_ins.lambda_like import LambdaLikeProcess
+from stand_ins.services import AWS_TEST_ENV
 from tests.conftest import REPO
-from tests.support.lambda_like import LambdaLikeProcess
-from tests.support.services import AWS_TEST_ENV
 
 SUITE = {
     "conftest.py": """
@@ -199,12 +199,13 @@ def test_reports_equal_a_local_run(lambda_env: LambdaLikeProcess, bundle: dict[s
     def essence(data: dict[str, Any]) -> tuple[Any, ...]:
         report = report_from_wire(config, data, rootdir=str(local_dir))
         longrepr = re.sub(r'session="[0-9a-f]+"', 'session="…"', report.longreprtext)  # differs per browser
-        # The run timeline (run_offset_s, wall_s) is recorded by whoever runs the session.
-        props = [(k, v) for k, v in report.user_properties if k not in ("run_offset_s", "wall_s")]
+        # The run timeline (run_offset_s, wall_s) and the node id property are recorded by
+        # whoever runs the session: the client, for a --lambda run.
+        props = [(k, v) for k, v in report.user_properties if k not in ("run_offset_s", "wall_s", "nodeid")]
         return (report.nodeid, report.when, report.outcome, longrepr, report.sections, props)
 
     assert [essence(d) for d in remote] == [essence(d) for d in local]
-    assert not any(k in ("run_offset_s", "wall_s") for d in remote for k, _ in d["user_properties"])
+    assert not any(k in ("run_offset_s", "wall_s", "nodeid") for d in remote for k, _ in d["user_properties"])
 
 
 def test_deadline_keeps_artifacts_and_answers_in_time(lambda_env: LambdaLikeProcess, bundle: dict[str, str], bucket: str, s3_client: Any) -> None:

@@ -22,13 +22,13 @@ from lambda_pkg.emulator import (
     load_function_config,
     with_overrides,
 )
-from tests.conftest import REPO
-from tests.support.services import (
+from stand_ins.services import (
     AWS_TEST_ENV,
     EXPECTED_CREDENTIALS,
     LoopbackS3,
     scoped_environ,
 )
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.e2e
 DEMO = "examples/demo"
@@ -63,7 +63,7 @@ def _cases(xml: Path) -> dict[tuple[str, str], ET.Element]:
     cases = list(ET.parse(xml).getroot().iter("testcase"))
     keys = [(c.get("classname", ""), c.get("name", "")) for c in cases]
     assert len(keys) == len(set(keys)), f"a test was reported more than once: {keys}"
-    return dict(zip(keys, cases))
+    return dict(zip(keys, cases, strict=True))
 
 
 def _outcome(case: ET.Element) -> tuple[str, str]:

@@ -1,6 +1,6 @@
 """The local Lambda stand-in against boto3: real awslambdaric processes, real sockets.
 
-Most tests use the tiny handlers in tests/support/functions; two run the project's real
+Most tests use the tiny handlers in stand_ins/functions; two run the project's real
 handler (lambda_pkg.handler.handler) on Debian's Chromium, one of them real browser tests
 end to end with the loopback S3.
 """
@@ -36,19 +36,18 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from bin.local_lambda import build_config, build_parser
-from lambda_pkg.emulator import FunctionConfig, InvocationRecord, LocalLambda, Options, load_function_config, with_overrides
-from lambda_pkg.emulator import netns, sandbox
-from runner.bundle import build_bundle
+from lambda_pkg.emulator import FunctionConfig, InvocationRecord, LocalLambda, Options, load_function_config, netns, sandbox, with_overrides
 from runner.aws.sigv4 import InvokeSigner, canonical_host
+from runner.bundle import build_bundle
 from runner.contract import CONTRACT_VERSION
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
-ECHO = "tests.support.functions.echo.handler"
-ACTIONS = "tests.support.functions.actions.handler"
-IMPORT_ERROR = "tests.support.functions.import_error.handler"
+ECHO = "stand_ins.functions.echo.handler"
+ACTIONS = "stand_ins.functions.actions.handler"
+IMPORT_ERROR = "stand_ins.functions.import_error.handler"
 REPORT = re.compile(
     r"REPORT RequestId: (?P<rid>[0-9a-f-]{36})\tDuration: (?P<duration>[\d.]+) ms\tBilled Duration: \d+ ms\t"
     r"Memory Size: (?P<size>\d+) MB\tMax Memory Used: (?P<used>\d+) MB\t(Init Duration: (?P<init>[\d.]+) ms\t)?$"
@@ -490,7 +489,7 @@ def test_an_event_given_to_a_dead_poll_connection_runs_elsewhere(tmp_path: Path,
     # only the connection shows it is gone (the watcher sees nothing).
     flag = Path(f"/dev/shm/lle-drop-{uuid.uuid4().hex}")
     wrapper = tmp_path / "python"
-    wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} {REPO / 'tests/support/functions/drop_poll_runtime.py'} \"$@\"\n")
+    wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} {REPO / 'stand_ins/functions/drop_poll_runtime.py'} \"$@\"\n")
     wrapper.chmod(0o755)
     monkeypatch.setenv("LLE_REAL_PYTHON", sys.executable)
     config = function(ECHO, environment={"LLE_DROP_FLAG": str(flag)})
@@ -520,7 +519,7 @@ def test_init_error_is_forwarded_and_the_environment_discarded() -> None:
         assert response["FunctionError"] == "Unhandled"
         assert payload["errorType"] == "Runtime.ImportModuleError"
         assert payload["errorMessage"] == (
-            "Unable to import module 'tests.support.functions.import_error': No module named 'this_module_does_not_exist'"
+            "Unable to import module 'stand_ins.functions.import_error': No module named 'this_module_does_not_exist'"
         )
         assert report_of(response)["init"] is not None
 
@@ -684,7 +683,7 @@ def test_two_environments_each_bind_port_5000_and_keep_their_own_tmp() -> None:
             with ThreadPoolExecutor(max_workers=2) as pool:
                 results = list(pool.map(lambda event: invoke(client, event), events))
             records = lam.invocations
-    for (response, payload), event in zip(results, events):
+    for (response, payload), event in zip(results, events, strict=True):
         assert "FunctionError" not in response, payload
         assert payload == {"existed_before": False, "read_back": event["text"], "own_port_reachable": True, "host_port_reachable": False}
     assert len({r.environment_id for r in records}) == 2
@@ -833,11 +832,11 @@ def test_command_start_up_errors_are_one_line_each(tmp_path: Path) -> None:
             "init error": (
                 (str(TEMPLATE), "--port", "0", "--handler", IMPORT_ERROR, "--prestart", "2"), 1,
                 "local-lambda: error: the function's init failed: Runtime.ImportModuleError: Unable to import module "
-                "'tests.support.functions.import_error': No module named 'this_module_does_not_exist'",
+                "'stand_ins.functions.import_error': No module named 'this_module_does_not_exist'",
             ),
         }
         with ThreadPoolExecutor(max_workers=len(cases)) as pool:
-            results = dict(zip(cases, pool.map(lambda case: _command("--template", *case[0]), cases.values())))
+            results = dict(zip(cases, pool.map(lambda case: _command("--template", *case[0]), cases.values()), strict=True))
     for name, (_args, status, expected) in cases.items():
         result = results[name]
         # The command's own lines; an environment's output is prefixed with its id.

@@ -28,8 +28,8 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from bin.report import main
 from runner.chrome import chrome_flags, locate_chrome
+from stand_ins.services import AWS_TEST_ENV, LoopbackS3
 from tests.conftest import REPO
-from tests.support.services import AWS_TEST_ENV, LoopbackS3
 
 pytestmark = pytest.mark.e2e
 

@@ -2,7 +2,7 @@
 environment must not reach the host's /tmp, another environment's /tmp, root, the
 stand-in's network namespace, the filesystem outside /tmp, or the host's processes.
 
-Each probe runs in a real environment (tests/support/functions/escape.py) of a stand-in
+Each probe runs in a real environment (stand_ins/functions/escape.py) of a stand-in
 in ``namespace`` mode; where this machine cannot give that mode, the tests are skipped
 with the reason the stand-in logs.
 """
@@ -30,7 +30,7 @@ from lambda_pkg.emulator import FunctionConfig, LocalLambda, Options, sandbox
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
-ESCAPE = "tests.support.functions.escape.handler"
+ESCAPE = "stand_ins.functions.escape.handler"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
 
 

@@ -48,8 +48,8 @@ import pytest
 
 from bin.report import main as report_main
 from lambda_pkg.emulator import LocalLambda, Options, load_function_config, with_overrides
+from stand_ins.services import AWS_TEST_ENV, LoopbackS3, scoped_environ
 from tests.conftest import REPO
-from tests.support.services import AWS_TEST_ENV, LoopbackS3, scoped_environ
 from tests.unit.test_template import load_template
 
 CANARY_VAR = "CANARY_SECRET"
@@ -115,7 +115,7 @@ class RecordingProxy:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PUT = do_DELETE = _forward  # noqa: N815 - http.server's names
+            do_GET = do_POST = do_PUT = do_DELETE = _forward  # http.server's names
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from runner.chrome_defaults import SUITE_DIR_PREFIX
+from stand_ins.lambda_like import LambdaLikeProcess
+from stand_ins.services import AWS_TEST_ENV
 from tests.e2e.test_handler import _bundle_ref, _event
-from tests.support.lambda_like import LambdaLikeProcess
 from tests.support.procs import live_browser_pids
-from tests.support.services import AWS_TEST_ENV
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.fake_invoke_api import FakeInvokeApi, FakeState
+from stand_ins.fake_invoke_api import FakeInvokeApi, FakeState
 
 
 @pytest.fixture

@@ -99,7 +99,7 @@ def test_missing_bucket(pytester: pytest.Pytester, s3_env) -> None:  # noqa: ANN
 
 
 def test_s3_endpoint_refusing_connections(pytester: pytest.Pytester, s3_env, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
-    from tests.support.services import free_port
+    from stand_ins.services import free_port
 
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{free_port()}")
     pytester.makepyfile(BROWSER_TEST)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.fake_invoke_api import FakeInvokeApi
+from stand_ins.fake_invoke_api import FakeInvokeApi
 
 CANARY = "aws_secret_access_key = CANARY-bundle-dry-run"
 

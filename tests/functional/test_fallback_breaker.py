@@ -19,7 +19,7 @@ import pytest
 
 from runner.aws.http1 import ConnectFailed, Http1Client
 from runner.scheduler import Scheduler
-from tests.support.fake_invoke_api import FakeInvokeApi
+from stand_ins.fake_invoke_api import FakeInvokeApi
 
 HEAD = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n"
 

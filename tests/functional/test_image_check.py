@@ -7,7 +7,7 @@ from importlib import metadata
 
 import pytest
 
-from tests.support.fake_invoke_api import FakeInvokeApi
+from stand_ins.fake_invoke_api import FakeInvokeApi
 
 
 def _run(pytester: pytest.Pytester, bucket: str, *args: str) -> pytest.RunResult:

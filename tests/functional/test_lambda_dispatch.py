@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from stand_ins.fake_invoke_api import FakeInvokeApi, FakeState
+from stand_ins.services import AWS_TEST_ENV, free_port
+from stand_ins.tls import self_signed
 from tests.support.connect_proxy import ConnectProxy
-from tests.support.fake_invoke_api import FakeInvokeApi, FakeState
-from tests.support.services import AWS_TEST_ENV, free_port
-from tests.support.tls import self_signed
 
 
 def _run(pytester: pytest.Pytester, bucket: str, *args: str) -> pytest.RunResult:

@@ -19,9 +19,9 @@ import pytest
 from junitparser import xunit2
 
 from bin.report import main
+from stand_ins.fake_invoke_api import FakeInvokeApi, FakeState
+from stand_ins.services import AWS_TEST_ENV, LoopbackS3, scoped_environ
 from tests.conftest import REPO
-from tests.support.fake_invoke_api import FakeInvokeApi, FakeState
-from tests.support.services import AWS_TEST_ENV, LoopbackS3, scoped_environ
 
 DEMO = os.path.join(REPO, "examples", "demo")
 SHARD_A = "home_page or products_are_listed or matches_catalogue"
@@ -88,6 +88,9 @@ def s3_vars(endpoint: str) -> dict[str, str]:
 
 
 # -- real runs, once per module --------------------------------------------------------
+
+#: The demo suite's runs start real Chromium: the tests that read them belong to the e2e tier.
+real_chrome = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
@@ -187,6 +190,7 @@ def at_work(work: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 # -- summary ---------------------------------------------------------------------------
 
 
+@real_chrome
 def test_summary_of_a_shard_lists_the_failure_with_its_artifacts(shards: tuple[Path, Path], at_work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     result = report(capsys, "summary", str(shards[0]))
     assert result.code == 1
@@ -200,6 +204,7 @@ def test_summary_of_a_shard_lists_the_failure_with_its_artifacts(shards: tuple[P
     assert "\x1b[" not in result.out  # captured output is not a terminal
 
 
+@real_chrome
 def test_summary_colour_follows_tty_no_color_and_the_flag(shards: tuple[Path, Path], at_work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     assert "\x1b[31;1m" in report(capsys, "summary", str(shards[0]), "--color").out
     monkeypatch.setenv("NO_COLOR", "1")
@@ -208,6 +213,7 @@ def test_summary_colour_follows_tty_no_color_and_the_flag(shards: tuple[Path, Pa
     assert "\x1b[" not in report(capsys, "summary", str(shards[0]), "--no-color").out
 
 
+@real_chrome
 def test_passing_report_exits_zero(flip: tuple[Path, Path], at_work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     result = report(capsys, "summary", str(flip[1]))
     assert result.code == 0
@@ -234,6 +240,7 @@ def test_lambda_summary_separates_infrastructure_flaky_retries_and_cost(lambda_r
     assert "COST\n  $0.0000" in out and "GB-s billed" in out and "most expensive tests:" in out
 
 
+@real_chrome
 def test_standin_report_summary_html_and_download(standin: Path, module_s3: tuple[LoopbackS3, str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     server, bucket = module_s3
     for key, value in s3_vars(server.endpoint).items():
@@ -261,6 +268,7 @@ def test_standin_report_summary_html_and_download(standin: Path, module_s3: tupl
 # -- merge -----------------------------------------------------------------------------
 
 
+@real_chrome
 def test_merged_shards_have_the_whole_suite_once(shards: tuple[Path, Path], at_work: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     merged = tmp_path / "merged.xml"
     result = report(capsys, "merge", str(merged), str(at_work / "shard-*.xml"))
@@ -278,6 +286,7 @@ def test_merged_shards_have_the_whole_suite_once(shards: tuple[Path, Path], at_w
     assert "6 tests: 1 failed, 1 error, 2 passed, 1 skipped, 1 xfailed" in report(capsys, "summary", *map(str, shards)).out
 
 
+@real_chrome
 def test_fail_then_pass_ends_passed_and_flaky_with_the_failure_kept(flip: tuple[Path, Path], at_work: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     merged = tmp_path / "merged.xml"
     assert report(capsys, "merge", str(merged), str(flip[0]), str(flip[1])).code == 0
@@ -335,6 +344,7 @@ def test_merge_output_to_s3_and_input_from_s3(lambda_runs: tuple[Path, Path], mo
 # -- html and download on S3 artifacts -------------------------------------------------
 
 
+@real_chrome
 def test_html_links_s3_artifacts_with_presigned_urls_and_marks_a_missing_one(s3_demo: tuple[Path, str], module_s3: tuple[LoopbackS3, str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     xml, bucket = s3_demo
     server, _ = module_s3
@@ -350,6 +360,7 @@ def test_html_links_s3_artifacts_with_presigned_urls_and_marks_a_missing_one(s3_
     assert "console log not available: s3://" in page.read_text() and "deleted-console.log is not in S3" in page.read_text()
 
 
+@real_chrome
 def test_download_rewrites_links_to_local_files(s3_demo: tuple[Path, str], module_s3: tuple[LoopbackS3, str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     xml, bucket = s3_demo
     server, _ = module_s3
@@ -375,6 +386,7 @@ def test_download_rewrites_links_to_local_files(s3_demo: tuple[Path, str], modul
     assert props_of(cases_of(tmp_path / "out" / "abs.xml")["test_product_heading_matches_catalogue"])["artifact:failure-page.html"].startswith(f"{tmp_path}/out/b/{bucket}/")
 
 
+@real_chrome
 def test_download_marks_a_missing_object_and_refuses_a_missing_bucket(s3_demo: tuple[Path, str], module_s3: tuple[LoopbackS3, str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     xml, bucket = s3_demo
     server, _ = module_s3
@@ -493,6 +505,7 @@ def test_unreachable_s3_endpoint_is_one_error(tmp_path: Path, capsys: pytest.Cap
     assert len(lines) == 1 and "cannot reach S3 at http://127.0.0.1:9" in lines[0]
 
 
+@real_chrome
 def test_missing_local_artifacts_are_marked_in_html(shards: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # Run from elsewhere: the relative artifact paths resolve neither here nor next to the report.
     copy = tmp_path / "moved.xml"
@@ -510,6 +523,7 @@ OTHER_TOOL = """<?xml version="1.0" encoding="UTF-8"?>
 </testsuite></testsuites>"""
 
 
+@real_chrome
 def test_another_tools_junit_is_read_without_our_properties(flip: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     other = tmp_path / "surefire.xml"
     other.write_text(OTHER_TOOL)

@@ -27,9 +27,9 @@ from bin.report import main
 from runner import junit_contract as junit
 from runner.junit_contract import Cause, RecordedOutcome
 from runner.reports import model, names
+from stand_ins.fake_invoke_api import FakeInvokeApi, FakeState
+from stand_ins.services import AWS_TEST_ENV, LoopbackS3
 from tests.conftest import REPO
-from tests.support.fake_invoke_api import FakeInvokeApi, FakeState
-from tests.support.services import AWS_TEST_ENV, LoopbackS3
 
 # The fake scripts a test by the text after the node id's last "::", so a parameter
 # id holding "::" carries the behaviour token itself (fail, timeout) after it.

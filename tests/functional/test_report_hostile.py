@@ -26,7 +26,7 @@ import pytest
 from bin.report import main
 from runner.reports import safety
 from runner.reports.atomic import write_atomic
-from tests.support.services import LoopbackS3
+from stand_ins.services import LoopbackS3
 
 RUN = "20261127-150958-90fd0b"
 PNG = bytes.fromhex(

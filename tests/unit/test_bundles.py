@@ -20,7 +20,7 @@ class FakeS3:
         self.objects: dict[str, bytes] = {}
         self.gets = 0
 
-    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:  # noqa: N803 - boto3's names
+    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:  # boto3's parameter names
         self.gets += 1
         if Key not in self.objects:
             raise KeyError(Key)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from runner.aws.http1 import ConnectFailed, ConnectionClosed, Http1Client, MalformedAnswer, ReadTimeout
+from stand_ins.tls import self_signed
 from tests.support.connect_proxy import ConnectProxy
-from tests.support.tls import self_signed
 
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter, int], Awaitable[None]]
 HEAD = b"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\n\r\n"
@@ -115,17 +115,20 @@ def test_connection_close_and_bodies_that_run_until_close_open_a_new_connection(
 
 
 def test_a_408_on_an_idle_connection_is_not_taken_for_the_next_answer() -> None:
+    timed_out = asyncio.Event()
+
     async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
         await read_request(reader)
         await answer_with(writer, f"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n{n}".encode())
         if n == 1:  # the server times the idle connection out, says so, and leaves it half open
             await answer_with(writer, b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n")
+            timed_out.set()
             await reader.read()
 
     async def client(url: str, connections: list[int]) -> None:
         http = Http1Client(url, None)
         assert (await http.post(HEAD, b"ping", 5)).body == b"1"
-        await asyncio.sleep(0.1)
+        await asyncio.wait_for(timed_out.wait(), 5)  # the 408 is on the idle connection now
         assert (await http.post(HEAD, b"ping", 5)).body == b"2"
         await http.aclose()
 

@@ -23,8 +23,8 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from importlib import metadata
 from http import HTTPStatus
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -322,17 +322,18 @@ class FakeInvokeApi:
 def start_in_process(port: int, timeout_s: int, tls_folder: Path | None = None) -> subprocess.Popen[str]:
     """The fake in a process of its own (so benchmarks measure the client alone); returns once it listens.
 
-    ``tls_folder``: serve HTTPS with the certificate :func:`tests.support.tls.self_signed` wrote there.
+    ``tls_folder``: serve HTTPS with the certificate :func:`stand_ins.tls.self_signed` wrote there.
     """
     tls = "None" if tls_folder is None else f"server_context({str(tls_folder)!r})"
+    root = str(Path(__file__).resolve().parents[1])
     code = (
-        "import sys, time; sys.path.insert(0, %r)\n"
-        "from tests.support.fake_invoke_api import FakeInvokeApi, FakeState\n"
-        "from tests.support.tls import server_context\n"
-        "FakeInvokeApi(FakeState(function='ui-tests', reserved=None, timeout_s=%d), port=%d, tls=%s).start()\n"
+        f"import sys, time; sys.path.insert(0, {root!r})\n"
+        "from stand_ins.fake_invoke_api import FakeInvokeApi, FakeState\n"
+        "from stand_ins.tls import server_context\n"
+        f"FakeInvokeApi(FakeState(function='ui-tests', reserved=None, timeout_s={timeout_s:d}), port={port:d}, tls={tls}).start()\n"
         "print('ready', flush=True)\n"
-        "while True:\n    time.sleep(3600)\n"
-    ) % (str(Path(__file__).resolve().parents[2]), timeout_s, port, tls)
+        "while True:\n    time.sleep(3600)\n"  # the process only serves: its threads do the work
+    )
     server = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert server.stdout is not None and server.stdout.readline().strip() == "ready"
     return server

@@ -1,1 +1,0 @@
-"""Tiny Lambda handlers for the local Lambda tests (tests/e2e/test_local_lambda.py)."""
