@@ -19,14 +19,13 @@ import logging
 import os
 import subprocess
 import sys
-import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 import psutil
 
-from runner.chrome import ChromeProcess, command_timeout
+from runner.chrome import CallTimeout, ChromeProcess, call_within
 
 log = logging.getLogger(__name__)
 
@@ -134,24 +133,11 @@ def abandon(driver: Any) -> bool:
 
 
 def _within(seconds: float, driver: Any, call: Callable[[Any], Any]) -> Any:
-    """``call(driver)`` on a thread, for at most ``seconds``; :class:`BrowserHung` after that."""
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = call(driver)
-        except BaseException as exc:  # handed to the caller below
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=run, name="lambda-ui-browser-call", daemon=True)
-    with command_timeout(driver, seconds):
-        worker.start()
-        worker.join(seconds)
-    if worker.is_alive():
-        raise BrowserHung(f"no answer within {seconds:g} s")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
+    """``call(driver)`` for at most ``seconds``; :class:`BrowserHung` after that."""
+    try:
+        return call_within(driver, call, seconds)
+    except CallTimeout as exc:
+        raise BrowserHung(str(exc)) from None
 
 
 #: Runs in the watchdog process: waits for its owner to go, then kills what it left.

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -220,6 +220,36 @@ def command_timeout(driver: Any, seconds: float) -> Iterator[None]:
         yield
     finally:
         config.timeout = previous
+
+
+class CallTimeout(Exception):
+    """A WebDriver call did not answer within its bound."""
+
+
+def call_within(driver: Any, call: Callable[[Any], Any], seconds: float) -> Any:
+    """``call(driver)`` on a thread of its own, for at most ``seconds``; :class:`CallTimeout` after that.
+
+    The HTTP timeout alone is not a bound (urllib3 retries a timed-out GET three times),
+    and a caller interrupted inside a call on the same driver (the deadline) may hold what
+    that call holds. The abandoned thread ends when the browser answers or is killed.
+    """
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call(driver)
+        except BaseException as exc:  # handed to the caller below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="lambda-ui-webdriver-call", daemon=True)
+    with command_timeout(driver, seconds):  # so an abandoned call ends too
+        worker.start()
+        worker.join(seconds)
+    if worker.is_alive():
+        raise CallTimeout(f"no answer within {seconds:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
 
 
 @dataclass

@@ -18,7 +18,7 @@ from runner.artifacts.drivers import as_webdriver, is_quit, unique_name
 from runner.artifacts.paths import artifact_name, nodeid_path
 from runner.artifacts.sinks import ArtifactSink
 from runner.browsers import abandon
-from runner.chrome import command_timeout
+from runner.chrome import CallTimeout, call_within
 
 PNG = "image/png"
 HTML = "text/html; charset=utf-8"
@@ -259,26 +259,13 @@ def bounded(driver: Any, grab: Callable[[Any], Any], seconds: float) -> Any:
     deadline the main thread may be interrupted inside a call on the same
     driver, holding what that call holds.
     """
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = grab(driver)
-        except BaseException as exc:  # handed to the caller below
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=run, name="lambda-ui-capture", daemon=True)
-    with command_timeout(driver, seconds):  # so an abandoned call ends too
-        worker.start()
-        worker.join(seconds)
-    if worker.is_alive():
+    try:
+        return call_within(driver, grab, seconds)
+    except CallTimeout:
         # The browser is stuck on this call; if it is the plugin's own, kill it now (the next
         # test gets a new one) rather than let every later request, and the quit, wait on it.
         killed = abandon(driver)
-        raise CaptureTimeout(f"{seconds:g} s" + ("; the browser was killed and is restarted for the next test" if killed else ""))
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
+        raise CaptureTimeout(f"{seconds:g} s" + ("; the browser was killed and is restarted for the next test" if killed else "")) from None
 
 
 def _first_line(exc: BaseException) -> str:
