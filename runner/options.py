@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,22 +32,20 @@ def _window_size(value: str) -> str:
     return value
 
 
-def _mode(value: str) -> str:
-    if value not in ARTIFACT_MODES:
-        raise argparse.ArgumentTypeError(f"expected one of {', '.join(ARTIFACT_MODES)}, got {value!r}")
-    return value
+def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
+    """An option type that takes one of ``choices``, with one message for anything else."""
+
+    def check(value: str) -> str:
+        if value not in choices:
+            raise argparse.ArgumentTypeError(f"expected one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    return check
 
 
-def _drift(value: str) -> str:
-    if value not in DRIFT_ACTIONS:
-        raise argparse.ArgumentTypeError(f"expected one of {', '.join(DRIFT_ACTIONS)}, got {value!r}")
-    return value
-
-
-def _fallback(value: str) -> str:
-    if value not in FALLBACK_MODES:
-        raise argparse.ArgumentTypeError(f"expected one of {', '.join(FALLBACK_MODES)}, got {value!r}")
-    return value
+_mode = _choice(ARTIFACT_MODES)
+_drift = _choice(DRIFT_ACTIONS)
+_fallback = _choice(FALLBACK_MODES)
 
 
 def lambda_fallback(config: pytest.Config) -> str:
