@@ -46,14 +46,17 @@ class FetchError(Exception):
         self.bucket_level = bucket_level
 
 
-def is_s3(location: str) -> bool:
-    return location.startswith("s3://")
+is_s3 = s3.is_s3_url
 
 
 def split_s3(url: str) -> tuple[str, str]:
-    """``s3://bucket/key`` as (bucket, key); raises :class:`FetchError` for anything else."""
-    bucket, _, key = url[len("s3://") :].partition("/")
-    if not bucket or not key:
+    """``s3://bucket/key`` as (bucket, key), by the runner's one parser; :class:`FetchError`
+    for anything else, an empty key included."""
+    try:
+        bucket, key = s3.split_s3_url(url)
+    except ValueError:
+        bucket, key = "", ""
+    if not key:
         raise FetchError(f"{url!r} is not an s3://bucket/key URL")
     return bucket, key
 
