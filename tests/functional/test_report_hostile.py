@@ -16,36 +16,22 @@ import re
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 import boto3
 import pytest
 
-from bin.report import main
 from runner.reports import safety
 from runner.reports.atomic import write_atomic
 from stand_ins.services import LoopbackS3
+from tests.functional.test_report_cli import report
 
 RUN = "20261127-150958-90fd0b"
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201"
     "e5a1d1ab0000000049454e44ae426082"
 )
-
-
-@dataclass
-class Cli:
-    code: int
-    out: str
-    err: str
-
-
-def report(capsys: pytest.CaptureFixture[str], *argv: str) -> Cli:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return Cli(code, captured.out, captured.err)
 
 
 def junit(links: dict[str, str], run_id: str = RUN, location: str | None = None, failed: bool = True, name: str = "test_shop") -> str:
