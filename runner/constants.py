@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from runner import junit_contract
-
 ENV_CHROME_BINARY = "CHROME_BINARY"
 ENV_CHROMEDRIVER = "CHROMEDRIVER"
 
@@ -20,11 +18,6 @@ INSTALL_HINT = (
 
 DEFAULT_ARTIFACTS = "artifacts"
 DEFAULT_WINDOW_SIZE = "1280x900"
-
-#: JUnit property names live in runner/junit_contract.py. These two stay importable
-#: here only for runner/reports/, which reads them until it imports the contract.
-PROP_ARTIFACT_PREFIX = junit_contract.ARTIFACT_PREFIX
-PROP_ARTIFACT_WARNING = junit_contract.ARTIFACT_WARNING
 
 #: Key under which the controller hands its run id to pytest-xdist workers.
 WORKERINPUT_RUN_ID = "lambda_ui_run_id"
