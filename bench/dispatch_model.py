@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.fanout import add_suite_options, durations_for
-from runner.scheduler import lpt_makespan
+from lambda_ui.runner.scheduler import lpt_makespan
 
 
 def makespan(order: list[float], concurrency: int, send_s: float, answer_s: float, latency_s: float = 0.0) -> float:

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.stand_in import stand_ins, write_suite  # noqa: E402
-from runner.scheduler import list_makespan, lpt_makespan  # noqa: E402
+from lambda_ui.runner.scheduler import list_makespan, lpt_makespan  # noqa: E402
 
 
 def durations_for(n: int, lo: float, hi: float, step_ms: int) -> list[int]:

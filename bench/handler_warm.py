@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 
 import boto3  # noqa: E402
 
-from runner.bundle import build_bundle  # noqa: E402
+from lambda_ui.runner.bundle import build_bundle  # noqa: E402
 from stand_ins.lambda_like import LambdaLikeProcess  # noqa: E402
 from stand_ins.services import AWS_TEST_ENV, LoopbackS3  # noqa: E402
 

@@ -32,8 +32,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from runner.aws import http1  # noqa: E402
-from runner.aws.lambda_async import AsyncInvoker  # noqa: E402
+from lambda_ui.runner.aws import http1  # noqa: E402
+from lambda_ui.runner.aws.lambda_async import AsyncInvoker  # noqa: E402
 from stand_ins.fake_invoke_api import start_in_process  # noqa: E402
 from stand_ins.services import AWS_TEST_ENV, free_port  # noqa: E402
 from stand_ins.tls import self_signed  # noqa: E402

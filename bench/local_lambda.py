@@ -3,7 +3,7 @@
     python bench/local_lambda.py [--calls 300] [--cold 15] [--concurrency 50] [--per-thread 40]
                                  [--isolation namespace tmpdir]
 
-For each isolation mode it starts ``python -m bin.local_lambda`` in its own process, as a
+For each isolation mode it starts ``python -m lambda_ui.cli.local_lambda`` in its own process, as a
 user would, serving the tiny handler stand_ins/functions/actions.py, and measures
 through boto3:
 
@@ -60,12 +60,12 @@ def summary(values: list[float]) -> str:
 
 
 class StandIn:
-    """``python -m bin.local_lambda`` in its own process, until ``close``."""
+    """``python -m lambda_ui.cli.local_lambda`` in its own process, until ``close``."""
 
     def __init__(self, isolation: str, concurrency: int, extra: list[str]) -> None:
         self.ready = Path(tempfile.mkdtemp(prefix="llb-")) / "ready"
         self.command = [
-            sys.executable, "-m", "bin.local_lambda", "--template", "template.yaml", "--handler", ACTIONS,
+            sys.executable, "-m", "lambda_ui.cli.local_lambda", "--template", "template.yaml", "--handler", ACTIONS,
             "--port", "0", "--ready-file", str(self.ready), "--isolation", isolation,
             "--concurrency", str(concurrency), "--timeout", "30", "--memory", "256", "-q", *extra,
         ]

@@ -1,4 +1,4 @@
-"""How long ``lambda-ui-report`` takes on a 10,000-test Lambda run.
+"""How long ``lambda-ui report`` takes on a 10,000-test Lambda run.
 
     python bench/report_scale.py [--tests 10000] [--shards 4] [--keep DIR]
 
@@ -30,7 +30,7 @@ from xml.sax.saxutils import quoteattr
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bin.report import main  # noqa: E402
+from lambda_ui.cli.report import main  # noqa: E402
 
 GOALS_S = {"summary": 1.0, "merge": 1.0, "html": 5.0}
 TRACE = """browser = <selenium.webdriver.chrome.webdriver.WebDriver (session="{sid}")>
@@ -168,7 +168,7 @@ def run(tests: int, shards: int, folder: Path) -> int:
         "html": timed(["html", str(full), "-o", str(folder / "report.html")]),
     }
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "bin.report", "summary", str(full)], cwd=REPO, capture_output=True, check=False)
+    subprocess.run([sys.executable, "-m", "lambda_ui.cli.report", "summary", str(full)], cwd=REPO, capture_output=True, check=False)
     cli_s = time.perf_counter() - started
     missed = 0
     for command, (seconds, code) in results.items():
@@ -177,7 +177,7 @@ def run(tests: int, shards: int, folder: Path) -> int:
         missed += seconds > goal
         print(f"{command:8} {seconds:6.2f} s  (goal <= {goal:.0f} s, exit {code})  {verdict}")
     html = folder / "report.html"
-    print(f"html file: {html.stat().st_size / 1e6:.1f} MB; `python -m bin.report summary` as a new process: {cli_s:.2f} s")
+    print(f"html file: {html.stat().st_size / 1e6:.1f} MB; `python -m lambda_ui.cli.report summary` as a new process: {cli_s:.2f} s")
     return 1 if missed else 0
 
 

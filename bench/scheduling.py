@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.stand_in import stand_ins, write_suite  # noqa: E402
-from runner.scheduler import list_makespan, lpt_makespan  # noqa: E402
+from lambda_ui.runner.scheduler import list_makespan, lpt_makespan  # noqa: E402
 
 
 def skewed_tenths(n: int, long: int, scale: float, seed: int) -> list[int]:

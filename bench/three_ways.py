@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 
 import boto3  # noqa: E402
 
-from lambda_pkg.emulator import LocalLambda, Options, load_function_config, with_overrides  # noqa: E402
+from lambda_ui.local_lambda import LocalLambda, Options, load_function_config, with_overrides  # noqa: E402
 from stand_ins.services import AWS_TEST_ENV, LoopbackS3, scoped_environ  # noqa: E402
 
 BUCKET = "three-ways"

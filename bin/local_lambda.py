@@ -1,6 +1,6 @@
-"""``lambda-ui-local-lambda``: the Lambda function from template.yaml, served on 127.0.0.1.
+"""``lambda-ui local-lambda``: the Lambda function from template.yaml, served on 127.0.0.1.
 
-    lambda-ui-local-lambda                      # Invoke API on http://127.0.0.1:3001
+    lambda-ui local-lambda                      # Invoke API on http://127.0.0.1:3001
     AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:3001 pytest --lambda ...
 
 Everything the template sets can be overridden (--timeout, --memory, --concurrency,
@@ -20,20 +20,24 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from lambda_pkg.emulator import (
-    DEFAULT_PORT,
-    FunctionInitError,
-    LocalLambda,
-    Options,
-    TemplateError,
-    load_function_config,
-    with_overrides,
-)
-from lambda_pkg.emulator.sandbox import MODES
-from lambda_pkg.emulator.template import FunctionConfig
-from runner.argtypes import non_negative_int
+try:
+    from lambda_ui.local_lambda import (
+        DEFAULT_PORT,
+        FunctionInitError,
+        LocalLambda,
+        Options,
+        TemplateError,
+        load_function_config,
+        with_overrides,
+    )
+    from lambda_ui.local_lambda.sandbox import MODES
+    from lambda_ui.local_lambda.template import FunctionConfig
+    MISSING = ""
+except ModuleNotFoundError as exc:  # the [local] extra (awslambdaric, pyyaml) or the stand-in itself
+    MISSING = exc.name or str(exc)
+from lambda_ui.runner.argtypes import non_negative_int
 
-log = logging.getLogger("lambda_pkg.emulator")
+log = logging.getLogger("lambda_ui.local_lambda")
 #: Set (to anything) to expect this process's AWS credentials, as --expect-credentials does.
 EXPECT_ENV = "LOCAL_LAMBDA_EXPECT_CREDENTIALS"
 
@@ -54,7 +58,7 @@ def _port(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="lambda-ui-local-lambda",
+        prog="lambda-ui local-lambda",
         description="Serve the template's Lambda function locally: the Invoke API and read-only control plane, "
         "backed by awslambdaric processes (a stand-in for `sam local start-lambda`).",
     )
@@ -137,12 +141,12 @@ class _ConsoleFormatter(logging.Formatter):
 def _configure_logging(quiet: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_ConsoleFormatter())
-    root = logging.getLogger("lambda_pkg.emulator")
+    root = logging.getLogger("lambda_ui.local_lambda")
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     root.propagate = False
     if quiet:
-        logging.getLogger("lambda_pkg.emulator.function").setLevel(logging.WARNING)
+        logging.getLogger("lambda_ui.local_lambda.function").setLevel(logging.WARNING)
 
 
 def _write_ready_file(path: Path, endpoint: str) -> None:
@@ -153,6 +157,9 @@ def _write_ready_file(path: Path, endpoint: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if MISSING:
+        print(f"lambda-ui local-lambda needs the [local] extra: pip install 'pytest-lambda-ui[local]' (missing module: {MISSING})", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
     _configure_logging(args.quiet)
     try:

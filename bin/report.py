@@ -1,9 +1,9 @@
-"""``lambda-ui-report``: read, merge, publish and localise the JUnit reports of a UI run.
+"""``lambda-ui report``: read, merge, publish and localise the JUnit reports of a UI run.
 
-    lambda-ui-report summary reports/ui.xml            # what failed, with artifact links
-    lambda-ui-report merge merged.xml 'shards/*.xml'   # CI shards and reruns as one report
-    lambda-ui-report html reports/ui.xml -o report.html
-    lambda-ui-report download reports/ui.xml ci-artifacts/
+    lambda-ui report summary reports/ui.xml            # what failed, with artifact links
+    lambda-ui report merge merged.xml 'shards/*.xml'   # CI shards and reruns as one report
+    lambda-ui report html reports/ui.xml -o report.html
+    lambda-ui report download reports/ui.xml ci-artifacts/
 
 Exit codes (docs/reports.md):
 
@@ -26,16 +26,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from runner.argtypes import non_negative_int, positive_float, positive_int
-from runner.reports import download as download_mod
-from runner.reports import html as html_mod
-from runner.reports import merge as merge_mod
-from runner.reports import summary as summary_mod
-from runner.reports.safety import DEFAULT_MAX_SIZE_MB, ReportError
-from runner.reports.scope import build_scope
-from runner.reports.sources import DEFAULT_EXPIRES_S, MAX_EXPIRES_S, S3Reader, expand_inputs
+from lambda_ui.runner.argtypes import non_negative_int, positive_float, positive_int
+from lambda_ui.runner.reports import download as download_mod
+from lambda_ui.runner.reports import html as html_mod
+from lambda_ui.runner.reports import merge as merge_mod
+from lambda_ui.runner.reports import summary as summary_mod
+from lambda_ui.runner.reports.safety import DEFAULT_MAX_SIZE_MB, ReportError
+from lambda_ui.runner.reports.scope import build_scope
+from lambda_ui.runner.reports.sources import DEFAULT_EXPIRES_S, MAX_EXPIRES_S, S3Reader, expand_inputs
 
-PROG = "lambda-ui-report"
+PROG = "lambda-ui report"
 EXIT_OK = 0
 EXIT_TESTS_FAILED = 1
 EXIT_SKIPPED = 1  # download: written, but some links skipped
@@ -238,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:  # `lambda-ui-report summary r.xml | head`
+    except BrokenPipeError:  # `lambda-ui report summary r.xml | head`
         return EXIT_OK
     except Exception as exc:  # a bug: one line for the CI log, the traceback on request
         if os.environ.get(DEBUG_ENV):

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from runner.contract import BundleRef, InvalidEvent
+from lambda_ui.contract import BundleRef, InvalidEvent
 
 _COMPLETE = ".lambda-ui-complete"
 _CHUNK = 1 << 20

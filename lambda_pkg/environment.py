@@ -28,18 +28,7 @@ from typing import Any
 
 import pytest
 
-from lambda_pkg.bundles import BundleCache, forget_modules
-from lambda_pkg.deadline import Deadline
-from lambda_pkg.health import become_subreaper, check_and_clean
-from lambda_pkg.worker import WorkerPlugin
-from runner import junit_contract
-from runner.artifacts.sinks import S3Sink
-from runner.aws import s3
-from runner.browsers import BrowserManager
-from runner.chrome import ChromeLocation, ChromeProcess, locate_chrome, parse_window_size, start_chrome
-from runner.chrome_defaults import SuiteChromeDefaults
-from runner.constants import DEFAULT_WINDOW_SIZE
-from runner.contract import (
+from lambda_ui.contract import (
     CONTRACT_VERSION,
     MAX_INLINE_RESPONSE_BYTES,
     ErrorResponse,
@@ -51,6 +40,17 @@ from runner.contract import (
     error_response,
     validate_event,
 )
+from lambda_ui.function.bundles import BundleCache, forget_modules
+from lambda_ui.function.deadline import Deadline
+from lambda_ui.function.health import become_subreaper, check_and_clean
+from lambda_ui.function.worker import WorkerPlugin
+from lambda_ui.runner import junit_contract
+from lambda_ui.runner.artifacts.sinks import S3Sink
+from lambda_ui.runner.aws import s3
+from lambda_ui.runner.browsers import BrowserManager
+from lambda_ui.runner.chrome import ChromeLocation, ChromeProcess, locate_chrome, parse_window_size, start_chrome
+from lambda_ui.runner.chrome_defaults import SuiteChromeDefaults
+from lambda_ui.runner.constants import DEFAULT_WINDOW_SIZE
 
 #: Settings an operator may change through the function's environment.
 ENV_MIN_TMP_MB = "LAMBDA_UI_MIN_TMP_MB"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 # One prefix for the warm browser and a suite's own Chromes (runner/chrome_defaults.py),
 # so leftovers of both are found here.
-from runner.chrome import CHROME_DIR_PREFIX, kill_marked
+from lambda_ui.runner.chrome import CHROME_DIR_PREFIX, kill_marked
 
 _PR_SET_CHILD_SUBREAPER = 36
 

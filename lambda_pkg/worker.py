@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from runner.artifacts.sinks import ArtifactSink
-from runner.browsers import BrowserManager
-from runner.plugin import run_key
+from lambda_ui.runner.artifacts.sinks import ArtifactSink
+from lambda_ui.runner.browsers import BrowserManager
+from lambda_ui.runner.plugin import run_key
 
 #: The deadline leaves a margin of seconds for capture, teardown, uploads and the
 #: answer; the captures take at most this much of it, a hung browser included.

@@ -4,8 +4,8 @@ PYTEST_DONT_REWRITE: the plugin's own code needs no assertion rewriting, and the
 handler imports it before each in-Lambda pytest starts (pytest would warn about it).
 """
 
-from runner.artifacts import Artifacts
-from runner.chrome_defaults import chrome_options, chrome_service
+from lambda_ui.runner.artifacts import Artifacts
+from lambda_ui.runner.chrome_defaults import chrome_options, chrome_service
 
 __all__ = ["Artifacts", "chrome_options", "chrome_service"]
 __version__ = "0.1.0"

@@ -12,7 +12,7 @@ import argparse
 import math
 from collections.abc import Callable
 
-from runner.contract import is_safe_run_id
+from lambda_ui.contract import is_safe_run_id
 
 #: Seconds options stop at a week: a CI job does not run longer, and timers overflow far beyond.
 MAX_SECONDS = 7 * 24 * 3600.0

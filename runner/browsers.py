@@ -25,7 +25,7 @@ from typing import Any
 
 import psutil
 
-from runner.chrome import CallTimeout, ChromeProcess, call_within
+from lambda_ui.runner.chrome import CallTimeout, ChromeProcess, call_within
 
 log = logging.getLogger(__name__)
 

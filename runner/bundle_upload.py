@@ -1,4 +1,4 @@
-"""The suite's bundle on S3: selected by :mod:`runner.bundle`'s rules, uploaded once per content.
+"""The suite's bundle on S3: selected by :mod:`lambda_ui.runner.bundle`'s rules, uploaded once per content.
 
 The key is the bundle's hash, so a bundle already in the bucket is not sent again.
 """
@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from runner import bundle as bundling
-from runner.aws import s3
-from runner.options import LambdaSettings
-from runner.terminal import write_line
+from lambda_ui.runner import bundle as bundling
+from lambda_ui.runner.aws import s3
+from lambda_ui.runner.options import LambdaSettings
+from lambda_ui.runner.terminal import write_line
 
 
 def select_bundle(session: pytest.Session, local_artifacts: list[str]) -> bundling.Selection:

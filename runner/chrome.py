@@ -27,7 +27,7 @@ import psutil
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from runner.constants import (
+from lambda_ui.runner.constants import (
     CHROME_CANDIDATES,
     CHROMEDRIVER_CANDIDATES,
     ENV_CHROME_BINARY,

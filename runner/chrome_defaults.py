@@ -29,7 +29,7 @@ from selenium.webdriver import ChromeOptions
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chrome.webdriver import WebDriver as ChromeDriver
 
-from runner.chrome import (
+from lambda_ui.runner.chrome import (
     CHROME_DIR_PREFIX,
     chrome_flags,
     command_timeout,
@@ -40,7 +40,7 @@ from runner.chrome import (
     own_launch,
     parse_window_size,
 )
-from runner.constants import DEFAULT_WINDOW_SIZE
+from lambda_ui.runner.constants import DEFAULT_WINDOW_SIZE
 
 #: Private directories of a suite's own Chromes. They share the warm browser's prefix,
 #: so the health check at the start of each invocation also clears any left behind.

@@ -24,8 +24,8 @@ from collections.abc import Awaitable, Callable
 from queue import SimpleQueue
 from typing import Generic, TypeVar
 
-from runner.aws.lambda_client import InvokeOutcome, OutcomeKind
-from runner.scheduler import Scheduler, Task
+from lambda_ui.runner.aws.lambda_client import InvokeOutcome, OutcomeKind
+from lambda_ui.runner.scheduler import Scheduler, Task
 
 SettledT = TypeVar("SettledT")
 

@@ -7,7 +7,7 @@ held test runs in this pytest process through pytest's own
 ``pytest_runtest_protocol``, so the local ``browser`` fixture, the artifacts
 (same ``--artifacts`` destination) and ``--junitxml`` work as in a plain local
 run. Each such test carries ``lambda_fallback=local`` among its user properties
-(:mod:`runner.junit_contract`), and its ``lambda_outcome`` is its local outcome.
+(:mod:`lambda_ui.runner.junit_contract`), and its ``lambda_outcome`` is its local outcome.
 
 A held test that cannot run (``-x``/``--maxfail`` reached, Ctrl-C or SIGTERM,
 the ``--lambda-deadline``) is reported as it would have been without the
@@ -22,11 +22,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from runner import junit_contract as jc
-from runner.junit_contract import Cause, RecordedOutcome
-from runner.lambda_facts import outcome_properties
-from runner.replay import error_reports, replay
-from runner.terminal import write_line
+from lambda_ui.runner import junit_contract as jc
+from lambda_ui.runner.junit_contract import Cause, RecordedOutcome
+from lambda_ui.runner.lambda_facts import outcome_properties
+from lambda_ui.runner.replay import error_reports, replay
+from lambda_ui.runner.terminal import write_line
 
 INTERRUPTED = "run aborted (interrupted) before this test finished"
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from runner.artifacts.sinks import ArtifactSink
-    from runner.browsers import BrowserManager
+    from lambda_ui.runner.artifacts.sinks import ArtifactSink
+    from lambda_ui.runner.browsers import BrowserManager
 
 
 @pytest.hookspec(firstresult=True)

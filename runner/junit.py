@@ -18,7 +18,7 @@ from collections.abc import Mapping
 import pytest
 from _pytest.junitxml import xml_key
 
-from runner.junit_contract import ARTIFACT_PREFIX
+from lambda_ui.runner.junit_contract import ARTIFACT_PREFIX
 
 
 def suite_text(value: object) -> str:

@@ -1,8 +1,8 @@
-"""The JUnit properties a ``--lambda`` run writes, under :mod:`runner.junit_contract`'s names.
+"""The JUnit properties a ``--lambda`` run writes, under :mod:`lambda_ui.runner.junit_contract`'s names.
 
 Per test they travel as ``user_properties`` on the test's last (teardown) report,
 which ``--junitxml`` writes as ``<property>``; run-level facts go to the suite
-through junitxml's global properties (:meth:`runner.run.UiRun.pytest_sessionfinish`).
+through junitxml's global properties (:meth:`lambda_ui.runner.run.UiRun.pytest_sessionfinish`).
 Values are written as text: numbers by ``str()``, enums by their value.
 """
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from runner import junit_contract as jc
-from runner.junit_contract import Cause, RecordedOutcome
-from runner.scheduler import Task
+from lambda_ui.runner import junit_contract as jc
+from lambda_ui.runner.junit_contract import Cause, RecordedOutcome
+from lambda_ui.runner.scheduler import Task
 
 Properties = list[tuple[str, object]]
 

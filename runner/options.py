@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from runner.argtypes import bundle_mb, check_run_id, non_negative_int, positive_float, positive_int, positive_seconds
-from runner.chrome import parse_window_size
-from runner.constants import DEFAULT_ARTIFACTS, DEFAULT_WINDOW_SIZE
-from runner.contract import forbidden_args
+from lambda_ui.contract import forbidden_args
+from lambda_ui.runner.argtypes import bundle_mb, check_run_id, non_negative_int, positive_float, positive_int, positive_seconds
+from lambda_ui.runner.chrome import parse_window_size
+from lambda_ui.runner.constants import DEFAULT_ARTIFACTS, DEFAULT_WINDOW_SIZE
 
 ARTIFACT_MODES = ("failure", "filmstrip")
 DRIFT_ACTIONS = ("error", "warn")

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from runner import bundle as bundling
-from runner.bundle_upload import select_bundle
-from runner.cost import run_cost
-from runner.options import LambdaSettings
-from runner.scheduler import dispatch_order, lpt_makespan
-from runner.startup import Target, image_problems
-from runner.terminal import write_line
+from lambda_ui.runner import bundle as bundling
+from lambda_ui.runner.bundle_upload import select_bundle
+from lambda_ui.runner.cost import run_cost
+from lambda_ui.runner.options import LambdaSettings
+from lambda_ui.runner.scheduler import dispatch_order, lpt_makespan
+from lambda_ui.runner.startup import Target, image_problems
+from lambda_ui.runner.terminal import write_line
 
 #: Seconds assumed for a test when no test has a history yet.
 GUESS_S = 10.0

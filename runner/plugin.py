@@ -8,15 +8,15 @@ from typing import Any
 import pytest
 from selenium.webdriver.support.event_firing_webdriver import EventFiringWebDriver
 
-from runner.artifacts.recorder import Artifacts, FilmstripListener
-from runner.options import Settings, add_options
-from runner.run import UiRun
+from lambda_ui.runner.artifacts.recorder import Artifacts, FilmstripListener
+from lambda_ui.runner.options import Settings, add_options
+from lambda_ui.runner.run import UiRun
 
 run_key = pytest.StashKey[UiRun]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    from runner import hooks
+    from lambda_ui.runner import hooks
 
     pluginmanager.add_hookspecs(hooks)
 
@@ -35,8 +35,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[run_key] = run
     config.pluginmanager.register(run, "lambda-ui-run")
     if config.getoption("lambda_mode") and not hasattr(config, "workerinput"):
-        from runner.options import LambdaSettings
-        from runner.session import LambdaSession
+        from lambda_ui.runner.options import LambdaSettings
+        from lambda_ui.runner.session import LambdaSession
 
         config.pluginmanager.register(LambdaSession(config, LambdaSettings.from_config(config), run), "lambda-ui-session")
 

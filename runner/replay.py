@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import pytest
 
-from runner.contract import report_from_wire
+from lambda_ui.contract import report_from_wire
 
 
 def replay(item: pytest.Item, reports: list[pytest.TestReport]) -> None:

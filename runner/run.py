@@ -14,16 +14,16 @@ from collections.abc import Generator
 
 import pytest
 
-from runner import junit, signals
-from runner import junit_contract as jc
-from runner.artifacts.drivers import find_drivers
-from runner.artifacts.paths import new_run_id
-from runner.artifacts.recorder import Artifacts
-from runner.artifacts.sinks import ArtifactSink, SinkProblem, make_sink
-from runner.browsers import BrowserManager
-from runner.chrome import ChromeLocation, ChromeNotFound, ChromeProcess, locate_chrome, start_chrome
-from runner.constants import WORKERINPUT_RUN_ID
-from runner.options import Settings, lambda_fallback
+from lambda_ui.runner import junit, signals
+from lambda_ui.runner import junit_contract as jc
+from lambda_ui.runner.artifacts.drivers import find_drivers
+from lambda_ui.runner.artifacts.paths import new_run_id
+from lambda_ui.runner.artifacts.recorder import Artifacts
+from lambda_ui.runner.artifacts.sinks import ArtifactSink, SinkProblem, make_sink
+from lambda_ui.runner.browsers import BrowserManager
+from lambda_ui.runner.chrome import ChromeLocation, ChromeNotFound, ChromeProcess, locate_chrome, start_chrome
+from lambda_ui.runner.constants import WORKERINPUT_RUN_ID
+from lambda_ui.runner.options import Settings, lambda_fallback
 
 artifacts_key = pytest.StashKey[Artifacts]()
 

@@ -1,12 +1,12 @@
 """``pytest --lambda``: the controller that owns the test loop.
 
 Collection stays local (so ``-k``, ``-m``, ``--lf`` and node ids select as
-usual). Then the start-up checks (:mod:`runner.startup`), the bundle upload
-(:mod:`runner.bundle_upload`) or the dry run (:mod:`runner.plan`); each test is
-invoked in its own Lambda call from an asyncio loop (:mod:`runner.dispatch`),
-every answer settled there (:mod:`runner.settle`) and replayed here, on the main
-thread, into pytest's hooks (:mod:`runner.replay`) with its JUnit properties
-(:mod:`runner.lambda_facts`).
+usual). Then the start-up checks (:mod:`lambda_ui.runner.startup`), the bundle upload
+(:mod:`lambda_ui.runner.bundle_upload`) or the dry run (:mod:`lambda_ui.runner.plan`); each test is
+invoked in its own Lambda call from an asyncio loop (:mod:`lambda_ui.runner.dispatch`),
+every answer settled there (:mod:`lambda_ui.runner.settle`) and replayed here, on the main
+thread, into pytest's hooks (:mod:`lambda_ui.runner.replay`) with its JUnit properties
+(:mod:`lambda_ui.runner.lambda_facts`).
 """
 
 from __future__ import annotations
@@ -20,16 +20,16 @@ from typing import Any
 
 import pytest
 
-from runner import junit_contract as jc
-from runner.aws import s3
-from runner.aws.lambda_client import InvokeOutcome, OutcomeKind
-from runner.bundle_upload import upload_bundle
-from runner.contract import CONTRACT_VERSION, RunEvent
-from runner.cost import billed_gb_s, invocation_cost, run_cost
-from runner.dispatch import Invokers
-from runner.fallback import INTERRUPTED, Fallback
-from runner.junit_contract import Cause, RecordedOutcome
-from runner.lambda_facts import (
+from lambda_ui.contract import CONTRACT_VERSION, RunEvent
+from lambda_ui.runner import junit_contract as jc
+from lambda_ui.runner.aws import s3
+from lambda_ui.runner.aws.lambda_client import InvokeOutcome, OutcomeKind
+from lambda_ui.runner.bundle_upload import upload_bundle
+from lambda_ui.runner.cost import billed_gb_s, invocation_cost, run_cost
+from lambda_ui.runner.dispatch import Invokers
+from lambda_ui.runner.fallback import INTERRUPTED, Fallback
+from lambda_ui.runner.junit_contract import Cause, RecordedOutcome
+from lambda_ui.runner.lambda_facts import (
     Properties,
     answer_properties,
     attempt_properties,
@@ -38,14 +38,14 @@ from runner.lambda_facts import (
     recorded_outcome,
     rerun_properties,
 )
-from runner.options import LambdaSettings
-from runner.plan import dry_run
-from runner.replay import error_reports, failed, rebuild, replay, short_failure
-from runner.run import UiRun
-from runner.scheduler import Scheduler, Task
-from runner.settle import Action, Settler, Verdict
-from runner.startup import Target, check_image, check_target, make_invoker
-from runner.terminal import write_line
+from lambda_ui.runner.options import LambdaSettings
+from lambda_ui.runner.plan import dry_run
+from lambda_ui.runner.replay import error_reports, failed, rebuild, replay, short_failure
+from lambda_ui.runner.run import UiRun
+from lambda_ui.runner.scheduler import Scheduler, Task
+from lambda_ui.runner.settle import Action, Settler, Verdict
+from lambda_ui.runner.startup import Target, check_image, check_target, make_invoker
+from lambda_ui.runner.terminal import write_line
 
 DURATIONS_KEY = "lambda_ui/durations"
 

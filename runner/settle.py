@@ -1,8 +1,8 @@
 """What one Invoke answer means for its test: the settle step of the invocation loop.
 
 Pure: :meth:`Settler.settle` updates the scheduler and returns a :class:`Verdict`;
-no pytest, no threads, no I/O. The loop (:mod:`runner.dispatch`) calls it under its
-lock as each answer arrives; the main thread (:mod:`runner.session`) turns each
+no pytest, no threads, no I/O. The loop (:mod:`lambda_ui.runner.dispatch`) calls it under its
+lock as each answer arrives; the main thread (:mod:`lambda_ui.runner.session`) turns each
 verdict into pytest reports.
 """
 
@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from runner.aws.lambda_client import InvokeOutcome, OutcomeKind
-from runner.cost import billed_gb_s
-from runner.junit_contract import Cause
-from runner.scheduler import Scheduler, Task
+from lambda_ui.runner.aws.lambda_client import InvokeOutcome, OutcomeKind
+from lambda_ui.runner.cost import billed_gb_s
+from lambda_ui.runner.junit_contract import Cause
+from lambda_ui.runner.scheduler import Scheduler, Task
 
 
 class Action(Enum):

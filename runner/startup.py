@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from runner import image_check
-from runner.aws import s3
-from runner.aws.lambda_async import AsyncInvoker
-from runner.aws.lambda_client import LambdaFunction, LambdaProblem, default_region, make_client
-from runner.forwarding import ForwardingProblem, forwarded_args
-from runner.options import LambdaSettings
-from runner.terminal import write_line
+from lambda_ui.runner import image_check
+from lambda_ui.runner.aws import s3
+from lambda_ui.runner.aws.lambda_async import AsyncInvoker
+from lambda_ui.runner.aws.lambda_client import LambdaFunction, LambdaProblem, default_region, make_client
+from lambda_ui.runner.forwarding import ForwardingProblem, forwarded_args
+from lambda_ui.runner.options import LambdaSettings
+from lambda_ui.runner.terminal import write_line
 
 #: The window when neither --lambda-concurrency nor a reserved concurrency says otherwise.
 DEFAULT_CONCURRENCY = 50
@@ -84,7 +84,7 @@ def make_invoker(target: Target) -> AsyncInvoker:
 
 
 def image_problems(config: pytest.Config, settings: LambdaSettings, distributions: dict[str, str]) -> list[str]:
-    """What the function's image lacks or has in another version (:mod:`runner.image_check`)."""
+    """What the function's image lacks or has in another version (:mod:`lambda_ui.runner.image_check`)."""
     if not distributions:
         write_line(config, "lambda: WARNING: the function's info answer listed no Python packages; versions not compared", yellow=True)
         return []

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up the machine, then runs the example UI suite end to end with `pytest --lambda`
 # on the local stand-ins: a loopback S3 (moto_server) and the local Lambda
-# (lambda-ui-local-lambda, the real handler under awslambdaric, configured from template.yaml).
+# (lambda-ui local-lambda, the real handler under awslambdaric, configured from template.yaml).
 # No AWS account is used. Prints a summary and where the report, the HTML page and the
 # screenshots are.
 #
@@ -45,7 +45,7 @@ PY
 
 # The function's environment is its own, not this shell's: pass the byo suites' switch on.
 # --expect-credentials: only requests signed with the credentials exported above are run.
-.venv/bin/lambda-ui-local-lambda --template template.yaml --port 0 --concurrency "$CONCURRENCY" --expect-credentials \
+.venv/bin/lambda-ui local-lambda --template template.yaml --port 0 --concurrency "$CONCURRENCY" --expect-credentials \
   --prestart "$CONCURRENCY" --ready-file "$work/lambda.url" --pass-env BYO_FAIL -q >"$work/lambda.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 300); do [ -s "$work/lambda.url" ] && break; sleep 0.1; done
@@ -60,9 +60,9 @@ status=$?
 set -e
 
 echo
-.venv/bin/lambda-ui-report download reports/example-ui.xml reports/artifacts -o reports/example-ui.local.xml >/dev/null
-.venv/bin/lambda-ui-report html reports/example-ui.local.xml -o reports/example-ui.html
-.venv/bin/lambda-ui-report summary reports/example-ui.local.xml || true
+.venv/bin/lambda-ui report download reports/example-ui.xml reports/artifacts -o reports/example-ui.local.xml >/dev/null
+.venv/bin/lambda-ui report html reports/example-ui.local.xml -o reports/example-ui.html
+.venv/bin/lambda-ui report summary reports/example-ui.local.xml || true
 echo
 echo "JUnit report:  reports/example-ui.xml (links to s3://demo-artifacts/runs/...); reports/example-ui.local.xml links the downloaded copies"
 echo "HTML report:   reports/example-ui.html (open it in a browser)"

@@ -17,6 +17,15 @@ echo "lint: ruff"
 ruff_status=0
 .venv/bin/ruff check . || ruff_status=$?
 echo "lint: mypy"
+# mypy cannot read setuptools' editable-install finder, so it reads the code through a tree of
+# symlinks shaped like the installed package (setup.py's folder map): lambda_ui/runner -> runner/, ...
+view=.venv/mypy-view/lambda_ui
+rm -rf .venv/mypy-view && mkdir -p "$view"
+ln -s "$PWD/wire/__init__.py" "$PWD/wire/contract.py" "$view/"
+ln -s "$PWD/runner" "$view/runner"
+ln -s "$PWD/lambda_pkg" "$view/function"
+ln -s "$PWD/bin" "$view/cli"
+ln -s "$PWD/local_lambda" "$view/local_lambda"
 mypy_status=0
 .venv/bin/mypy || mypy_status=$?
 

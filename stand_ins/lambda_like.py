@@ -31,7 +31,7 @@ class Context:
         return max(0, int((self._deadline - time.time()) * 1000))
 
 t0 = time.perf_counter()
-from lambda_pkg.handler import handler
+from lambda_ui.function.handler import handler
 out.write(json.dumps({"ready": True, "import_ms": (time.perf_counter() - t0) * 1000}) + "\n"); out.flush()
 for line in sys.stdin:
     request = json.loads(line)

@@ -1,5 +1,5 @@
 """Artifacts of a test run: screenshots, page sources, console logs."""
 
-from runner.artifacts.recorder import Artifacts
+from lambda_ui.runner.artifacts.recorder import Artifacts
 
 __all__ = ["Artifacts"]

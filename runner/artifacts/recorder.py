@@ -14,11 +14,11 @@ from typing import Any
 from selenium.common.exceptions import InvalidSessionIdException
 from selenium.webdriver.support.abstract_event_listener import AbstractEventListener
 
-from runner.artifacts.drivers import as_webdriver, is_quit, unique_name
-from runner.artifacts.paths import artifact_name, nodeid_path
-from runner.artifacts.sinks import ArtifactSink
-from runner.browsers import abandon
-from runner.chrome import CallTimeout, call_within
+from lambda_ui.runner.artifacts.drivers import as_webdriver, is_quit, unique_name
+from lambda_ui.runner.artifacts.paths import artifact_name, nodeid_path
+from lambda_ui.runner.artifacts.sinks import ArtifactSink
+from lambda_ui.runner.browsers import abandon
+from lambda_ui.runner.chrome import CallTimeout, call_within
 
 PNG = "image/png"
 HTML = "text/html; charset=utf-8"
@@ -122,7 +122,7 @@ class Artifacts:
         """Screenshot, page source and console log of a failing test, once per test.
 
         From every attached driver and every driver ``found`` in the test
-        (see :func:`runner.artifacts.drivers.find_drivers`) that is not
+        (see :func:`lambda_ui.runner.artifacts.drivers.find_drivers`) that is not
         already quit. ``label`` names the files: ``failure-screenshot.png``,
         or ``deadline-screenshot.png`` when a time limit cut the test short;
         with several drivers each set carries its name:

@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from runner.aws import s3
+from lambda_ui.runner.aws import s3
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

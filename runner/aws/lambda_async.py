@@ -8,7 +8,7 @@ This sends the request boto3 would send, to the endpoint boto3 resolved
 boto3 found (runner/aws/sigv4.py, checked against botocore's signer), over
 kept-alive connections (runner/aws/http1.py); the answer goes through the
 same interpretation as the boto3 path
-(:func:`runner.aws.lambda_client.outcome_from_answer`).
+(:func:`lambda_ui.runner.aws.lambda_client.outcome_from_answer`).
 
 Like the boto3 client it replaces, it never retries: a retried Invoke runs the
 test again.
@@ -29,9 +29,9 @@ import botocore
 import botocore.session
 from botocore.httpsession import get_cert_path
 
-from runner.aws.http1 import ConnectFailed, ConnectionClosed, Headers, Http1Client, HttpError, MalformedAnswer, ReadTimeout
-from runner.aws.lambda_client import InvokeOutcome, OutcomeKind, outcome_from_answer, outcome_from_error, read_timeout
-from runner.aws.sigv4 import InvokeSigner, canonical_host
+from lambda_ui.runner.aws.http1 import ConnectFailed, ConnectionClosed, Headers, Http1Client, HttpError, MalformedAnswer, ReadTimeout
+from lambda_ui.runner.aws.lambda_client import InvokeOutcome, OutcomeKind, outcome_from_answer, outcome_from_error, read_timeout
+from lambda_ui.runner.aws.sigv4 import InvokeSigner, canonical_host
 
 #: What botocore sends for Invoke(InvocationType="RequestResponse", LogType="Tail").
 INVOKE_HEADERS = {"X-Amz-Invocation-Type": "RequestResponse", "X-Amz-Log-Type": "Tail"}

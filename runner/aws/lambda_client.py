@@ -30,7 +30,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from runner.contract import CONTRACT_VERSION
+from lambda_ui.contract import CONTRACT_VERSION
 
 
 class LambdaProblem(Exception):

@@ -10,7 +10,7 @@ inside ``<flakyFailure>`` and friends). An artifact that cannot be fetched
 keeps its S3 link and gets an ``artifact_warning`` saying why.
 
 Only links under the run's own ``artifacts_location`` are fetched (see
-:mod:`runner.reports.scope`). A link out of that scope, or a key this folder
+:mod:`lambda_ui.runner.reports.scope`). A link out of that scope, or a key this folder
 cannot hold (a part too long for a file name, ``a/b`` next to ``a/b/c``), is
 skipped with its reason; the others are still fetched, and the caller exits
 non-zero so the skip is noticed.
@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from runner.junit_contract import ARTIFACT_PREFIX, ARTIFACT_WARNING
-from runner.reports.atomic import write_atomic
-from runner.reports.model import run_facts
-from runner.reports.safety import ReportError, check_junit_root, parse_xml
-from runner.reports.scope import Refused, Scope, build_scope
-from runner.reports.sources import FetchError, S3Reader, is_s3, read_input, split_s3
+from lambda_ui.runner.junit_contract import ARTIFACT_PREFIX, ARTIFACT_WARNING
+from lambda_ui.runner.reports.atomic import write_atomic
+from lambda_ui.runner.reports.model import run_facts
+from lambda_ui.runner.reports.safety import ReportError, check_junit_root, parse_xml
+from lambda_ui.runner.reports.scope import Refused, Scope, build_scope
+from lambda_ui.runner.reports.sources import FetchError, S3Reader, is_s3, read_input, split_s3
 
 _ATTACHMENT = re.compile(r"\[\[ATTACHMENT\|(s3://[^\]\n]+)\]\]")
 #: NAME_MAX of common Linux, macOS and Windows file systems.

@@ -13,7 +13,7 @@ artifact. What goes where:
 - page sources: linked only (opening one runs the captured page's scripts).
 
 Every string from the report is escaped, and only links the report's
-:class:`~runner.reports.scope.Scope` allows are read, presigned or linked (its
+:class:`~lambda_ui.runner.reports.scope.Scope` allows are read, presigned or linked (its
 own folder, its run's artifacts location): a report is untrusted input, and must
 not be able to pull ``~/.aws/credentials`` or another bucket's objects into a
 published page. Any other link is shown as text. The page's
@@ -37,14 +37,14 @@ from html import escape
 from importlib import resources
 from pathlib import Path
 
-from runner import junit_contract as junit
-from runner.reports import timeline
-from runner.reports.atomic import write_atomic
-from runner.reports.model import OUTCOMES, Artifact, Attempt, Case, Outcome, Report, unwrap_phase
-from runner.reports.safety import ReportError
-from runner.reports.scope import OUTSIDE, Refused, Scope, is_url
-from runner.reports.sources import ArtifactStore, FetchError, S3Reader, is_s3
-from runner.reports.summary import artifact_label, format_seconds, run_facts
+from lambda_ui.runner import junit_contract as junit
+from lambda_ui.runner.reports import timeline
+from lambda_ui.runner.reports.atomic import write_atomic
+from lambda_ui.runner.reports.model import OUTCOMES, Artifact, Attempt, Case, Outcome, Report, unwrap_phase
+from lambda_ui.runner.reports.safety import ReportError
+from lambda_ui.runner.reports.scope import OUTSIDE, Refused, Scope, is_url
+from lambda_ui.runner.reports.sources import ArtifactStore, FetchError, S3Reader, is_s3
+from lambda_ui.runner.reports.summary import artifact_label, format_seconds, run_facts
 
 MAX_IMAGE_BYTES = 5_000_000
 MAX_TEXT_SHOWN = 256_000
@@ -409,7 +409,7 @@ def _duration(seconds: int) -> str:
 
 
 def _static(name: str) -> str:
-    return resources.files("runner.reports").joinpath("static", name).read_text(encoding="utf-8")
+    return resources.files("lambda_ui.runner.reports").joinpath("static", name).read_text(encoding="utf-8")
 
 
 def render(report: Report, options: HtmlOptions, store: ArtifactStore) -> tuple[str, HtmlOutcome]:

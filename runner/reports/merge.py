@@ -2,7 +2,7 @@
 
 Each test (same ``classname`` and ``name``) ends with one final outcome:
 
-Attempts' outcomes are read as :mod:`runner.reports.model` reads them (the
+Attempts' outcomes are read as :mod:`lambda_ui.runner.reports.model` reads them (the
 ``lambda_outcome`` property, or a guess for files without it). Then:
 
 - if any attempt passed, the last passing attempt is kept; when another attempt
@@ -17,7 +17,7 @@ Attempts' outcomes are read as :mod:`runner.reports.model` reads them (the
 
 A test seen more than once also gets ``merge_attempts`` (how many) and
 ``merge_attempt_<k>`` (``<source>: <outcome>[: <message>]``) properties.
-Run facts are combined by :func:`runner.reports.model.combine_run_facts`; the
+Run facts are combined by :func:`lambda_ui.runner.reports.model.combine_run_facts`; the
 run's wall time is the span from the earliest start to the latest end when
 every input has a timestamp (else the longest), and each test's
 ``run_offset_s`` is moved onto that common clock so the timeline stays true.
@@ -36,13 +36,13 @@ from typing import Any
 from junitparser import junitparser as jp
 from junitparser import xunit2
 
-from runner import junit_contract as junit
-from runner.reports import model
-from runner.reports.atomic import write_atomic
-from runner.reports.model import RECORDED_IN, Outcome
-from runner.reports.names import MERGE_ATTEMPT_PREFIX, MERGE_ATTEMPTS, MERGED_INPUTS
-from runner.reports.safety import ReportError, check_junit_root, parse_xml
-from runner.reports.sources import S3Reader, is_s3, read_input, split_s3
+from lambda_ui.runner import junit_contract as junit
+from lambda_ui.runner.reports import model
+from lambda_ui.runner.reports.atomic import write_atomic
+from lambda_ui.runner.reports.model import RECORDED_IN, Outcome
+from lambda_ui.runner.reports.names import MERGE_ATTEMPT_PREFIX, MERGE_ATTEMPTS, MERGED_INPUTS
+from lambda_ui.runner.reports.safety import ReportError, check_junit_root, parse_xml
+from lambda_ui.runner.reports.sources import S3Reader, is_s3, read_input, split_s3
 
 _RESULT_CLASSES: tuple[tuple[type, str], ...] = ((jp.Failure, "failure"), (jp.Error, "error"), (jp.Skipped, "skipped"))
 _INTERIM = {

@@ -11,7 +11,7 @@ Outcomes are pytest's, plus one of ours: a test that never got a verdict
 :attr:`Outcome.INFRA`, kept apart from test errors.
 
 What the plugin knew is read from the properties of
-:mod:`runner.junit_contract`: the node id from ``nodeid``, the outcome from
+:mod:`lambda_ui.runner.junit_contract`: the node id from ``nodeid``, the outcome from
 ``lambda_outcome``. Only a ``<testcase>`` without them (another tool's file, a
 report from before the contract) is guessed at: its node id from the classname,
 and infrastructure from the wording of the ``<error>`` message. Rewording a
@@ -28,8 +28,8 @@ from enum import Enum
 from functools import cached_property
 from typing import Any
 
-from runner import junit_contract as junit
-from runner.junit_contract import RecordedOutcome
+from lambda_ui.runner import junit_contract as junit
+from lambda_ui.runner.junit_contract import RecordedOutcome
 
 #: Guessing only: an ``<error>`` message starting with one of these is an infrastructure outcome.
 INFRA_PREFIXES = ("infrastructure failure after", "throttled:", "run aborted", "the Lambda handler refused", "Lambda unreachable")
@@ -253,7 +253,7 @@ class Case:
 
     @property
     def cause(self) -> str:
-        """Why the runner could not run it (a :class:`~runner.junit_contract.Cause` value), or ""."""
+        """Why the runner could not run it (a :class:`~lambda_ui.runner.junit_contract.Cause` value), or ""."""
         return self.props.get(junit.CAUSE, "")
 
     @property

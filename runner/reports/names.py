@@ -1,4 +1,4 @@
-"""Property names the report tools write themselves, next to the plugin's in :mod:`runner.junit_contract`.
+"""Property names the report tools write themselves, next to the plugin's in :mod:`lambda_ui.runner.junit_contract`.
 
 ``merge`` adds these; ``summary`` and ``html`` read them back. The plugin never
 writes them, so they are not part of its contract.

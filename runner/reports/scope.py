@@ -26,8 +26,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
-from runner import junit_contract as junit
-from runner.reports.sources import FetchError, is_s3, split_s3
+from lambda_ui.runner import junit_contract as junit
+from lambda_ui.runner.reports.sources import FetchError, is_s3, split_s3
 
 #: What the plugin accepts as a run id; anything else in a report names no run folder.
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")

@@ -4,7 +4,7 @@ A report's artifact links are either paths (relative to the directory pytest
 ran in, or absolute) or ``s3://bucket/key`` URLs. :class:`ArtifactStore`
 answers the few questions the readers ask about one link: can I read it (up to
 a size), how big is it, what URL should a browser use; it reads only what the
-report's :class:`~runner.reports.scope.Scope` allows. S3 problems come back as
+report's :class:`~lambda_ui.runner.reports.scope.Scope` allows. S3 problems come back as
 :class:`FetchError` with a reason a person can read; a bucket that is missing
 or unreachable is remembered, so one bad bucket costs one round trip, not one
 per artifact.
@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
-from runner.aws import s3
-from runner.reports.atomic import write_bytes_atomic
-from runner.reports.safety import ReportError, check_size
+from lambda_ui.runner.aws import s3
+from lambda_ui.runner.reports.atomic import write_bytes_atomic
+from lambda_ui.runner.reports.safety import ReportError, check_size
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-    from runner.reports.scope import Scope
+    from lambda_ui.runner.reports.scope import Scope
 else:
     S3Client = Any
 
@@ -216,7 +216,7 @@ def read_input(location: str, max_bytes: int, reader: S3Reader | None = None) ->
 class ArtifactStore:
     """Reads a report's artifact links for one output, only those its :class:`Scope` allows.
 
-    Every method raises :class:`runner.reports.scope.Refused` for a link out of
+    Every method raises :class:`lambda_ui.runner.reports.scope.Refused` for a link out of
     scope (before touching it), and :class:`FetchError` for one that cannot be read.
     """
 

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
-from runner import junit_contract as junit
-from runner.reports.model import OUTCOMES, Artifact, Case, Outcome, Report, number, unwrap_phase
-from runner.reports.names import MERGED_INPUTS
+from lambda_ui.runner import junit_contract as junit
+from lambda_ui.runner.reports.model import OUTCOMES, Artifact, Case, Outcome, Report, number, unwrap_phase
+from lambda_ui.runner.reports.names import MERGED_INPUTS
 
 _LABELS = {
     "screenshot.png": "screenshot",

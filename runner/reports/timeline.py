@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from runner import junit_contract as junit
-from runner.reports.model import Case
+from lambda_ui.runner import junit_contract as junit
+from lambda_ui.runner.reports.model import Case
 
 WIDTH = 1000.0
 LEFT = 4.0

@@ -25,12 +25,12 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.abstract_event_listener import AbstractEventListener
 from selenium.webdriver.support.event_firing_webdriver import EventFiringWebDriver
 
-from lambda_pkg.worker import WorkerPlugin
-from runner.artifacts.drivers import find_drivers
-from runner.artifacts.recorder import Artifacts
-from runner.artifacts.sinks import LocalSink
-from runner.browsers import BrowserManager
-from runner.chrome import ChromeProcess
+from lambda_ui.function.worker import WorkerPlugin
+from lambda_ui.runner.artifacts.drivers import find_drivers
+from lambda_ui.runner.artifacts.recorder import Artifacts
+from lambda_ui.runner.artifacts.sinks import LocalSink
+from lambda_ui.runner.browsers import BrowserManager
+from lambda_ui.runner.chrome import ChromeProcess
 from tests.support.procs import settled_browser_pids
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +46,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 
-from runner.chrome import chrome_flags
+from lambda_ui.runner.chrome import chrome_flags
 
 
 def chrome_options():
@@ -319,7 +319,7 @@ import threading
 import pytest
 
 from chromes import make_chrome
-from lambda_pkg.deadline import Deadline
+from lambda_ui.function.deadline import Deadline
 
 
 @pytest.fixture

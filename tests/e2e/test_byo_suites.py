@@ -21,7 +21,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from lambda_pkg.emulator import (
+from lambda_ui.local_lambda import (
     LocalLambda,
     Options,
     load_function_config,
@@ -131,7 +131,7 @@ def test_suite_matches_a_local_run(byo_stack: Stack, tmp_path: Path, suite: Suit
     for xml in ("local.xml", "lambda.xml"):
         page = tmp_path / f"{xml}.html"
         rendered = subprocess.run(
-            [sys.executable, "-m", "bin.report", "html", str(tmp_path / xml), "-o", str(page)],
+            [sys.executable, "-m", "lambda_ui.cli.report", "html", str(tmp_path / xml), "-o", str(page)],
             cwd=REPO, env=byo_stack.env(), capture_output=True, text=True, timeout=120,
         )
         assert rendered.returncode == 0, rendered.stderr[-2000:]

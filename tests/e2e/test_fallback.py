@@ -89,7 +89,7 @@ def test_the_rest_runs_on_local_chrome_when_lambda_dies(loopback_s3: LoopbackS3,
     s3.create_bucket(Bucket=bucket)
     ready = tmp_path / "lambda.url"
     server = subprocess.Popen(
-        [sys.executable, "-m", "bin.local_lambda", "--template", os.path.join(REPO, "template.yaml"), "--port", "0",
+        [sys.executable, "-m", "lambda_ui.cli.local_lambda", "--template", os.path.join(REPO, "template.yaml"), "--port", "0",
          "--ready-file", str(ready), "--prestart", "1", "--timeout", "40", "--concurrency", "2", "-q"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

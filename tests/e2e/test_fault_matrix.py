@@ -28,7 +28,7 @@ import boto3
 import psutil
 import pytest
 
-from lambda_pkg.emulator import (
+from lambda_ui.local_lambda import (
     FunctionConfig,
     InvocationRecord,
     LocalLambda,
@@ -439,7 +439,7 @@ def test_connection_loss_mid_invocation(loopback_s3: LoopbackS3, tmp_path: Path)
     env = {**os.environ, **AWS_TEST_ENV, "AWS_ENDPOINT_URL_S3": loopback_s3.endpoint}
     with console.open("wb") as out:  # its START lines say when an invocation begins
         server = subprocess.Popen(
-            [sys.executable, "-m", "bin.local_lambda", "--template", TEMPLATE, "--port", "0", "--ready-file", str(ready), "--prestart", "1",
+            [sys.executable, "-m", "lambda_ui.cli.local_lambda", "--template", TEMPLATE, "--port", "0", "--ready-file", str(ready), "--prestart", "1",
              "--timeout", str(TIMEOUT_S), "--concurrency", "2", "--invocation-log", str(log)],
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
         )

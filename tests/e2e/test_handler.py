@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from runner.bundle import build_bundle
-from runner.contract import CONTRACT_VERSION, report_from_wire
+from lambda_ui.contract import CONTRACT_VERSION, report_from_wire
+from lambda_ui.runner.bundle import build_bundle
 from stand_ins.lambda_like import LambdaLikeProcess
 from stand_ins.services import AWS_TEST_ENV
 from tests.conftest import REPO

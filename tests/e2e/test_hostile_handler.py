@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from runner.contract import CONTRACT_VERSION
+from lambda_ui.contract import CONTRACT_VERSION
 from stand_ins.lambda_like import LambdaLikeProcess
 from stand_ins.services import AWS_TEST_ENV
 from tests.e2e.test_handler import _bundle_ref, _event, _read_only_paths

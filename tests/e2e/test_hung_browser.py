@@ -22,7 +22,7 @@ from tests.support.procs import live_browser_pids, settled_browser_pids
 HANG = "setTimeout(function () { for (;;) {} }, 500)"
 
 CONFTEST = """
-import runner.artifacts.recorder as recorder
+import lambda_ui.runner.artifacts.recorder as recorder
 
 recorder.CALL_TIMEOUT_S = 2.0  # the bound of one capture call, shortened for the test
 """

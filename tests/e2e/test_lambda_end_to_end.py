@@ -16,7 +16,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from lambda_pkg.emulator import (
+from lambda_ui.local_lambda import (
     LocalLambda,
     Options,
     load_function_config,

@@ -1,7 +1,7 @@
 """The local Lambda stand-in against boto3: real awslambdaric processes, real sockets.
 
 Most tests use the tiny handlers in stand_ins/functions; two run the project's real
-handler (lambda_pkg.handler.handler) on Debian's Chromium, one of them real browser tests
+handler (lambda_ui.function.handler.handler) on Debian's Chromium, one of them real browser tests
 end to end with the loopback S3.
 """
 
@@ -35,11 +35,20 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from bin.local_lambda import build_config, build_parser
-from lambda_pkg.emulator import FunctionConfig, InvocationRecord, LocalLambda, Options, load_function_config, netns, sandbox, with_overrides
-from runner.aws.sigv4 import InvokeSigner, canonical_host
-from runner.bundle import build_bundle
-from runner.contract import CONTRACT_VERSION
+from lambda_ui.cli.local_lambda import build_config, build_parser
+from lambda_ui.contract import CONTRACT_VERSION
+from lambda_ui.local_lambda import (
+    FunctionConfig,
+    InvocationRecord,
+    LocalLambda,
+    Options,
+    load_function_config,
+    netns,
+    sandbox,
+    with_overrides,
+)
+from lambda_ui.runner.aws.sigv4 import InvokeSigner, canonical_host
+from lambda_ui.runner.bundle import build_bundle
 
 pytestmark = pytest.mark.e2e
 
@@ -189,7 +198,7 @@ RUN_SOMETHING = json.dumps({"action": "print", "lines": 1}).encode()
     ("CORS preflight", "AccessDeniedException"),
 ])
 def test_the_front_door_refuses_and_logs_what_a_web_page_or_a_stranger_sends(case: str, code: str, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level("WARNING", logger="lambda_pkg.emulator")
+    caplog.set_level("WARNING", logger="lambda_ui.local_lambda")
     with serving(function(ACTIONS)) as (lam, _client):
         endpoint = lam.endpoint
         host = canonical_host(endpoint)
@@ -613,7 +622,7 @@ def test_control_plane_calls_parse_with_boto3() -> None:
 
 def test_configuration_comes_from_the_real_template_with_overrides() -> None:
     config = load_function_config(TEMPLATE)
-    assert (config.name, config.handler) == ("UiTestFunction", "lambda_pkg.handler.handler")  # CMD of lambda_pkg/Dockerfile
+    assert (config.name, config.handler) == ("UiTestFunction", "lambda_ui.function.handler.handler")  # CMD of lambda_pkg/Dockerfile
     assert (config.timeout, config.memory_mb, config.ephemeral_mb) == (300, 2048, 2048)
     assert config.reserved_concurrency == 100  # the ReservedConcurrency parameter's Default
     assert config.environment["CHROMEDRIVER"] == "/opt/chromedriver/chromedriver"
@@ -722,7 +731,7 @@ def test_auto_isolation_falls_back_to_the_host_network_and_says_so(monkeypatch: 
     monkeypatch.setattr(netns, "create", refuse)
     with pytest.raises(RuntimeError, match="--isolation namespace is not possible here"):
         sandbox.detect(sys.executable, "namespace", str(REPO), [])
-    caplog.set_level("INFO", logger="lambda_pkg.emulator")
+    caplog.set_level("INFO", logger="lambda_ui.local_lambda")
     with serving(function(ECHO)) as (lam, client):
         response, facts = invoke(client, {})
     assert lam.isolation is not None and lam.isolation.mode == sandbox.MOUNT
@@ -785,7 +794,7 @@ def test_command_serves_until_sigterm_and_cleans_up(tmp_path: Path) -> None:
     ready = tmp_path / "ready"
     marker = f"lle-cmd-{uuid.uuid4().hex}"
     command = [
-        sys.executable, "-m", "bin.local_lambda", "--template", str(TEMPLATE), "--handler", ACTIONS,
+        sys.executable, "-m", "lambda_ui.cli.local_lambda", "--template", str(TEMPLATE), "--handler", ACTIONS,
         "--port", "0", "--ready-file", str(ready), "--function-name", "ui-tests", "--timeout", "20", "-q", "--expect-credentials",
     ]
     env = {**os.environ, "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"], "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"]}
@@ -812,7 +821,7 @@ def test_command_serves_until_sigterm_and_cleans_up(tmp_path: Path) -> None:
 
 
 def _command(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bin.local_lambda", *args], cwd=REPO, capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "lambda_ui.cli.local_lambda", *args], cwd=REPO, capture_output=True, text=True, timeout=60)
 
 
 def test_command_start_up_errors_are_one_line_each(tmp_path: Path) -> None:
@@ -848,7 +857,7 @@ def test_command_start_up_errors_are_one_line_each(tmp_path: Path) -> None:
             assert result.stderr.count("\n") == 1, (name, result.stderr)
     no_credentials = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     result = subprocess.run(
-        [sys.executable, "-m", "bin.local_lambda", "--template", str(TEMPLATE), "--port", "0", "--expect-credentials"],
+        [sys.executable, "-m", "lambda_ui.cli.local_lambda", "--template", str(TEMPLATE), "--port", "0", "--expect-credentials"],
         cwd=REPO, capture_output=True, text=True, timeout=60, env=no_credentials, check=False,
     )
     assert (result.returncode, result.stderr) == (2, "local-lambda: error: --expect-credentials needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n")

@@ -1,7 +1,7 @@
 """The HTML report of a real demo run, opened in headless Chromium.
 
 The demo suite (and one example test that clicks, for a filmstrip of several
-frames) runs with ``--artifacts-mode=filmstrip``; ``lambda-ui-report html`` renders
+frames) runs with ``--artifacts-mode=filmstrip``; ``lambda-ui report html`` renders
 its report; Selenium checks what a person would: the failing test's screenshot is
 actually displayed, the outcome filter and the text box hide what they should,
 the filmstrip steps, a timeline bar opens its test, and the page source link works.
@@ -26,8 +26,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 
-from bin.report import main
-from runner.chrome import chrome_flags, locate_chrome
+from lambda_ui.cli.report import main
+from lambda_ui.runner.chrome import chrome_flags, locate_chrome
 from stand_ins.services import AWS_TEST_ENV, LoopbackS3
 from tests.conftest import REPO
 

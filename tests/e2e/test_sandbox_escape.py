@@ -25,7 +25,7 @@ import psutil
 import pytest
 from botocore.config import Config
 
-from lambda_pkg.emulator import FunctionConfig, LocalLambda, Options, sandbox
+from lambda_ui.local_lambda import FunctionConfig, LocalLambda, Options, sandbox
 
 pytestmark = pytest.mark.e2e
 
@@ -149,7 +149,7 @@ def test_without_root_the_stand_in_says_there_is_no_sandbox(monkeypatch: pytest.
     monkeypatch.setattr(sandbox.os, "geteuid", lambda: 1000)
     with pytest.raises(RuntimeError, match="--isolation namespace is not possible here: not running as root"):
         sandbox.detect(sys.executable, "namespace", str(REPO), [])
-    caplog.set_level("INFO", logger="lambda_pkg.emulator")
+    caplog.set_level("INFO", logger="lambda_ui.local_lambda")
     config = FunctionConfig(name="fn", handler=ESCAPE, code_dir=str(REPO), timeout=20, memory_mb=256, reserved_concurrency=1)
     with LocalLambda(config, Options(port=0)) as lam:
         assert lam.isolation is not None and lam.isolation.mode == sandbox.TMPDIR

@@ -4,7 +4,7 @@
   (which a test reads and uses, without printing it) appear in none of: the Invoke requests
   and responses (recorded by a proxy between client and stand-in), the function's log
   (every line, and the ``Tail`` logs the client receives), the client's stdout and stderr,
-  the JUnit XML, the ``lambda-ui-report`` HTML page and summary, and every object in the
+  the JUnit XML, the ``lambda-ui report`` HTML page and summary, and every object in the
   artifacts bucket (zip members unpacked). A negative control runs a test that does print
   the canary and checks that the same scan finds it in each of those places.
   The client never calls GetFunctionConfiguration (its answer carries the function's
@@ -46,8 +46,8 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 
-from bin.report import main as report_main
-from lambda_pkg.emulator import LocalLambda, Options, load_function_config, with_overrides
+from lambda_ui.cli.report import main as report_main
+from lambda_ui.local_lambda import LocalLambda, Options, load_function_config, with_overrides
 from stand_ins.services import AWS_TEST_ENV, LoopbackS3, scoped_environ
 from tests.conftest import REPO
 from tests.unit.test_template import load_template
@@ -201,7 +201,7 @@ def bucket_objects(s3: Any, bucket: str) -> Iterator[tuple[str, bytes]]:
 
 
 def run_report(*args: str) -> tuple[int, str, str]:
-    """``lambda-ui-report`` in this process: (exit code, stdout, stderr)."""
+    """``lambda-ui report`` in this process: (exit code, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = report_main(list(args))
@@ -275,7 +275,7 @@ def stack(loopback_s3: LoopbackS3, tmp_path_factory: pytest.TempPathFactory) -> 
         load_function_config(os.path.join(REPO, "template.yaml")), timeout=60, concurrency=2, env={CANARY_VAR: function_canary}
     )
     logs = LogLines()
-    logger = logging.getLogger("lambda_pkg.emulator")
+    logger = logging.getLogger("lambda_ui.local_lambda")
     level = logger.level
     logger.setLevel(logging.DEBUG)
     logger.addHandler(logs)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from runner.chrome_defaults import SUITE_DIR_PREFIX
+from lambda_ui.runner.chrome_defaults import SUITE_DIR_PREFIX
 from stand_ins.lambda_like import LambdaLikeProcess
 from stand_ins.services import AWS_TEST_ENV
 from tests.e2e.test_handler import _bundle_ref, _event

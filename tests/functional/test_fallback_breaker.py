@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from runner.aws.http1 import ConnectFailed, Http1Client
-from runner.scheduler import Scheduler
+from lambda_ui.runner.aws.http1 import ConnectFailed, Http1Client
+from lambda_ui.runner.scheduler import Scheduler
 from stand_ins.fake_invoke_api import FakeInvokeApi
 
 HEAD = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n"

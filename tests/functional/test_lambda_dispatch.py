@@ -435,7 +435,7 @@ def test_a_proxy_that_refuses_the_credentials_stops_the_run_at_start_up(pytester
 def test_in_lambda_pytest_does_not_warn_that_the_plugin_was_imported_first(pytester: pytest.Pytester) -> None:
     """The handler imports runner and lambda_pkg before pytest starts; an installed (not editable)
     package is marked for assertion rewriting, which would warn in every invocation's output."""
-    pytester.makeconftest("import runner, lambda_pkg, pytest\npytest.register_assert_rewrite('runner', 'lambda_pkg')\n")
+    pytester.makeconftest("import lambda_ui.runner, lambda_ui.function, pytest\npytest.register_assert_rewrite('lambda_ui')\n")
     pytester.makepyfile(test_x="def test_x(): pass\n")
     result = pytester.runpytest_subprocess("-W", "error::pytest.PytestAssertRewriteWarning", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)

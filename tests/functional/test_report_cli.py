@@ -1,4 +1,4 @@
-"""``lambda-ui-report`` on reports of real runs: the demo suite split in shards, a test
+"""``lambda-ui report`` on reports of real runs: the demo suite split in shards, a test
 that fails and then passes, ``pytest --lambda`` through the scripted Invoke API and
 through the local Lambda stand-in, artifacts on disk and in a loopback S3; then
 broken and malicious inputs as a new user would meet them."""
@@ -18,7 +18,7 @@ import boto3
 import pytest
 from junitparser import xunit2
 
-from bin.report import main
+from lambda_ui.cli.report import main
 from stand_ins.fake_invoke_api import FakeInvokeApi, FakeState
 from stand_ins.services import AWS_TEST_ENV, LoopbackS3, scoped_environ
 from tests.conftest import REPO
@@ -165,7 +165,7 @@ def s3_demo(work: Path, module_s3: tuple[LoopbackS3, str]) -> tuple[Path, str]:
 @pytest.fixture(scope="module")
 def standin(work: Path, module_s3: tuple[LoopbackS3, str]) -> Path:
     """The demo suite through ``pytest --lambda`` against the local Lambda stand-in (real handler)."""
-    import lambda_pkg.emulator as emulator
+    import lambda_ui.local_lambda as emulator
     server, bucket = module_s3
     config = emulator.with_overrides(
         emulator.load_function_config(os.path.join(REPO, "template.yaml")),
@@ -404,7 +404,7 @@ def test_download_marks_a_missing_object_and_refuses_a_missing_bucket(s3_demo: t
     result = report(capsys, "download", str(tmp_path / "nobucket.xml"), str(tmp_path / "dl2"))
     assert result.code == 2
     assert result.err.strip().splitlines() == [
-        f"lambda-ui-report: error: {tmp_path / 'nobucket.xml'}: no artifact could be downloaded: bucket 'no-such-bucket-here' does not exist at {server.endpoint}"
+        f"lambda-ui report: error: {tmp_path / 'nobucket.xml'}: no artifact could be downloaded: bucket 'no-such-bucket-here' does not exist at {server.endpoint}"
     ]
 
 
@@ -468,7 +468,7 @@ def test_bad_reports_get_one_clear_error(tmp_path: Path, capsys: pytest.CaptureF
     result = report(capsys, *argv)
     assert result.code == 2
     lines = result.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"lambda-ui-report: error: {bad}: ") and expected in lines[0], result.err
+    assert len(lines) == 1 and lines[0].startswith(f"lambda-ui report: error: {bad}: ") and expected in lines[0], result.err
     assert not (tmp_path / "r.html").exists() and not (tmp_path / "m.xml").exists()
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".part")]  # nothing half-written
 
@@ -479,19 +479,19 @@ def test_a_100_mb_report_is_refused_before_reading(tmp_path: Path, capsys: pytes
         handle.truncate(100 * 1024 * 1024)  # sparse: 100 MB without writing them
     result = report(capsys, "summary", str(big))
     assert result.code == 2
-    assert result.err.strip() == f"lambda-ui-report: error: {big}: 104.9 MB is over the 50 MB limit for a report; if it really is a JUnit file, raise the limit with --max-size-mb"
+    assert result.err.strip() == f"lambda-ui report: error: {big}: 104.9 MB is over the 50 MB limit for a report; if it really is a JUnit file, raise the limit with --max-size-mb"
     assert report(capsys, "summary", str(big), "--max-size-mb", "200").err.count("not well-formed XML") == 1
 
 
 def test_missing_paths_globs_and_buckets(tmp_path: Path, s3_env: LoopbackS3, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "nope.xml"
-    assert report(capsys, "summary", str(missing)).err.strip() == f"lambda-ui-report: error: {missing}: no such file"
+    assert report(capsys, "summary", str(missing)).err.strip() == f"lambda-ui report: error: {missing}: no such file"
     assert "no file matches this pattern" in report(capsys, "merge", str(tmp_path / "m.xml"), str(tmp_path / "shards/*.xml")).err
     assert "is a folder, not a JUnit file" in report(capsys, "summary", str(tmp_path)).err
     result = report(capsys, "summary", "s3://no-such-bucket-for-reports/runs/r.xml")
     assert result.code == 2
     assert result.err.strip() == (
-        f"lambda-ui-report: error: s3://no-such-bucket-for-reports/runs/r.xml: bucket 'no-such-bucket-for-reports' does not exist at {s3_env.endpoint}"
+        f"lambda-ui report: error: s3://no-such-bucket-for-reports/runs/r.xml: bucket 'no-such-bucket-for-reports' does not exist at {s3_env.endpoint}"
     )
 
 
@@ -552,5 +552,5 @@ def test_help_and_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
 def test_command_line_entry_point_prints_no_traceback(tmp_path: Path) -> None:
     bad = tmp_path / "bad.xml"
     bad.write_text(BILLION_LAUGHS)
-    proc = subprocess.run([sys.executable, "-m", "bin.report", "summary", str(bad)], cwd=REPO, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([sys.executable, "-m", "lambda_ui.cli.report", "summary", str(bad)], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "DOCTYPE" in proc.stderr

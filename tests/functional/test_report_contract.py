@@ -23,10 +23,10 @@ from pathlib import Path
 import boto3
 import pytest
 
-from bin.report import main
-from runner import junit_contract as junit
-from runner.junit_contract import Cause, RecordedOutcome
-from runner.reports import model, names
+from lambda_ui.cli.report import main
+from lambda_ui.runner import junit_contract as junit
+from lambda_ui.runner.junit_contract import Cause, RecordedOutcome
+from lambda_ui.runner.reports import model, names
 from stand_ins.fake_invoke_api import FakeInvokeApi, FakeState
 from stand_ins.services import AWS_TEST_ENV, LoopbackS3
 from tests.conftest import REPO

@@ -1,4 +1,4 @@
-"""``lambda-ui-report`` on forged reports: a report reads only its own artifacts.
+"""``lambda-ui report`` on forged reports: a report reads only its own artifacts.
 
 Each hostile value comes from the attack in issue 13: artifact links naming
 ``.aws/credentials``, ``.git/config``, ``.env``, paths through ``..`` or absolute
@@ -22,8 +22,8 @@ from xml.sax.saxutils import quoteattr
 import boto3
 import pytest
 
-from runner.reports import safety
-from runner.reports.atomic import write_atomic
+from lambda_ui.runner.reports import safety
+from lambda_ui.runner.reports.atomic import write_atomic
 from stand_ins.services import LoopbackS3
 from tests.functional.test_report_cli import report
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from lambda_pkg.bundles import BundleCache
-from runner.bundle import BundleProblem, BundleRules, Entry, Selection, build_bundle, denied, matches, select
-from runner.contract import InvalidEvent
+from lambda_ui.contract import InvalidEvent
+from lambda_ui.function.bundles import BundleCache
+from lambda_ui.runner.bundle import BundleProblem, BundleRules, Entry, Selection, build_bundle, denied, matches, select
 from tests.unit.test_bundles import FakeS3
 
 SECRET = "aws_secret_access_key = CANARY-not-for-any-bundle"
@@ -208,7 +208,7 @@ def test_special_files_are_never_opened_and_dev_zero_never_read(tmp_path: Path) 
         f"""
         import resource, sys
         resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
-        from runner.bundle import BundleProblem, BundleRules, build_bundle, select
+        from lambda_ui.runner.bundle import BundleProblem, BundleRules, build_bundle, select
         for rules in (BundleRules(include=("*",)), BundleRules(needed=({str(suite / "pipe")!r}, {str(suite / "zero")!r}))):
             s = select({str(suite)!r}, rules)
             print(s.files, sorted((i.path, i.reason) for i in s.left_out))
@@ -307,7 +307,7 @@ def test_the_listing_is_largest_first_with_the_rest_summed() -> None:
 
 def test_a_file_swapped_after_it_was_looked_at_is_refused_at_open(tmp_path: Path) -> None:
     """Between ``lstat`` and ``open`` a file may become a link or a FIFO: the open itself refuses both, without blocking."""
-    from runner.bundle import _read_regular
+    from lambda_ui.runner.bundle import _read_regular
 
     _home_with_credentials(tmp_path)
     (tmp_path / "swapped").symlink_to(tmp_path / "home" / ".aws" / "credentials")

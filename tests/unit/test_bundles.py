@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from lambda_pkg.bundles import BundleCache, forget_modules
-from runner.bundle import build_bundle
-from runner.contract import InvalidEvent
+from lambda_ui.contract import InvalidEvent
+from lambda_ui.function.bundles import BundleCache, forget_modules
+from lambda_ui.runner.bundle import build_bundle
 
 
 class FakeS3:
@@ -103,7 +103,7 @@ def test_select_files_ships_what_git_tracks(tmp_path: Path) -> None:
     (tmp_path / ".gitignore").write_text("*.log\n")
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     subprocess.run(["git", "add", ".gitignore", "tests/test_a.py"], cwd=tmp_path, check=True)
-    from runner.bundle import select_files
+    from lambda_ui.runner.bundle import select_files
 
     # Untracked files ship only through lambda_bundle_include (tests/unit/test_bundle_rules.py).
     assert select_files(tmp_path) == [".gitignore", "tests/test_a.py"]
@@ -112,7 +112,7 @@ def test_select_files_ships_what_git_tracks(tmp_path: Path) -> None:
 
 
 def test_select_files_without_git_ships_what_collection_needed(tmp_path: Path) -> None:
-    from runner.bundle import BundleRules, select_files
+    from lambda_ui.runner.bundle import BundleRules, select_files
 
     for rel in ["test_a.py", ".venv/lib/x.py", "node_modules/m/i.js", "__pycache__/a.pyc", "pkg/mod.py", "artifacts/r/s.png"]:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -125,7 +125,7 @@ def test_select_files_without_git_ships_what_collection_needed(tmp_path: Path) -
 
 
 def test_oversized_bundle_names_the_largest_files(tmp_path: Path) -> None:
-    from runner.bundle import BundleProblem, check_size
+    from lambda_ui.runner.bundle import BundleProblem, check_size
 
     (tmp_path / "big.bin").write_bytes(b"\0" * 3_000_000)
     (tmp_path / "small.py").write_text("x")
@@ -185,7 +185,7 @@ def test_a_bundle_that_fits_is_unpacked(tmp_path: Path) -> None:
 
 
 def test_too_many_members_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("lambda_pkg.bundles.MAX_MEMBERS", 10)
+    monkeypatch.setattr("lambda_ui.function.bundles.MAX_MEMBERS", 10)
     s3 = FakeS3()
     ref = _serve(s3, _zeros_zip({f"f{i}.py": 1 for i in range(11)}))
     with pytest.raises(InvalidEvent, match="11 members, more than 10") as info:
@@ -221,7 +221,7 @@ def test_a_lying_header_stops_the_extraction(tmp_path: Path) -> None:
 
 def test_the_stream_cap_holds_without_zipfile_help(tmp_path: Path) -> None:
     """The copy itself stops at the declared size and at the quota, whatever the source yields."""
-    from lambda_pkg.bundles import _Quota
+    from lambda_ui.function.bundles import _Quota
 
     quota = _Quota(left=3 * MB, free=4 * MB, reserve=MB)
     with pytest.raises(InvalidEvent, match="larger than its header says"):
@@ -245,7 +245,7 @@ def test_an_object_larger_than_tmp_is_not_downloaded(tmp_path: Path) -> None:
 
 def test_a_full_disk_is_the_environments_problem(tmp_path: Path) -> None:
     """ENOSPC while writing (the space went elsewhere) is retryable; /dev/full answers every write with it."""
-    from lambda_pkg.bundles import _disk_error, _Quota
+    from lambda_ui.function.bundles import _disk_error, _Quota
 
     quota = _Quota(left=8 * MB, free=8 * MB, reserve=0)
     with pytest.raises(OSError) as info:

@@ -17,9 +17,9 @@ from selenium.common.exceptions import NoSuchDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common import service as common_service
 
-from runner import chrome_options, chrome_service
-from runner.chrome import chrome_flags
-from runner.chrome_defaults import SUITE_DIR_PREFIX, SuiteChromeDefaults, flag_name, missing_flags, prepare_launch
+from lambda_ui.runner import chrome_options, chrome_service
+from lambda_ui.runner.chrome import chrome_flags
+from lambda_ui.runner.chrome_defaults import SUITE_DIR_PREFIX, SuiteChromeDefaults, flag_name, missing_flags, prepare_launch
 
 LAMBDA = {"AWS_LAMBDA_FUNCTION_NAME": "ui-tests"}
 #: The local/CI set as it was before the Lambda set existed; it must not change.

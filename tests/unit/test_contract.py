@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from runner.contract import CONTRACT_VERSION, InvalidEvent, error_response, forbidden_args, validate_event
+from lambda_ui.contract import CONTRACT_VERSION, InvalidEvent, error_response, forbidden_args, validate_event
 
 
 def _event(**changes: Any) -> dict[str, Any]:

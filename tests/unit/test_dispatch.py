@@ -11,9 +11,9 @@ from queue import Empty
 
 import pytest
 
-from runner.aws.lambda_client import InvokeOutcome, OutcomeKind
-from runner.dispatch import BATCH, Invokers, SettleFn
-from runner.scheduler import Scheduler, Task
+from lambda_ui.runner.aws.lambda_client import InvokeOutcome, OutcomeKind
+from lambda_ui.runner.dispatch import BATCH, Invokers, SettleFn
+from lambda_ui.runner.scheduler import Scheduler, Task
 
 
 class Recorder:
@@ -194,7 +194,7 @@ def test_tests_start_in_small_batches_so_the_first_go_out_at_once() -> None:
 
 
 class FakeClock:
-    """``time.monotonic`` and ``time.sleep`` for runner.dispatch: sleeping advances the clock,
+    """``time.monotonic`` and ``time.sleep`` for lambda_ui.runner.dispatch: sleeping advances the clock,
     and ``on_sleep`` plays the invocation loop settling answers meanwhile."""
 
     def __init__(self, on_sleep: Callable[[FakeClock], None]) -> None:
@@ -214,7 +214,7 @@ class FakeClock:
 def test_replay_waits_while_answers_are_settled_but_not_for_long(monkeypatch: pytest.MonkeyPatch) -> None:
     """The main thread holds off while the loop turns a wave of answers around (one GIL),
     starts as soon as the wave is over, and never waits longer than QUIET_AT_MOST_S."""
-    import runner.dispatch as dispatch
+    import lambda_ui.runner.dispatch as dispatch
 
     invokers = Invokers(Scheduler(["t"], {}, max_in_flight=1, now=0.0), Recorder().invoke, settle_into(Scheduler(["t"], {}, 1, now=0.0)))
 

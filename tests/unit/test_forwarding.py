@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from runner.forwarding import ForwardingProblem, forwarded_args
+from lambda_ui.runner.forwarding import ForwardingProblem, forwarded_args
 
 CONFTEST = """
 def pytest_addoption(parser):

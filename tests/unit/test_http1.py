@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.aws.http1 import ConnectFailed, ConnectionClosed, Http1Client, MalformedAnswer, ReadTimeout
+from lambda_ui.runner.aws.http1 import ConnectFailed, ConnectionClosed, Http1Client, MalformedAnswer, ReadTimeout
 from stand_ins.tls import self_signed
 from tests.support.connect_proxy import ConnectProxy
 
@@ -222,7 +222,7 @@ def test_https_through_a_connect_proxy_with_credentials(tmp_path: Path) -> None:
 
 def test_a_proxy_it_cannot_speak_to_is_refused_with_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
     """An https:// proxy URL (TLS to the proxy itself) is refused when the invoker is built, at start-up."""
-    from runner.aws.lambda_async import AsyncInvoker
+    from lambda_ui.runner.aws.lambda_async import AsyncInvoker
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

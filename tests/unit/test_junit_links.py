@@ -3,7 +3,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from runner.junit import add_attachment_lines
+from lambda_ui.runner.junit import add_attachment_lines
 
 REPORT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
 <testcase classname="t" name="a"><properties><property name="artifact:s.png" value="out/s.png"/><property name="other" value="x"/></properties></testcase>

@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import json
 
-from runner.aws.http1 import Headers, parse_head
-from runner.aws.lambda_async import _error_outcome
-from runner.aws.lambda_client import OutcomeKind, outcome_from_answer, outcome_from_error, parse_report_line
+from lambda_ui.runner.aws.http1 import Headers, parse_head
+from lambda_ui.runner.aws.lambda_async import _error_outcome
+from lambda_ui.runner.aws.lambda_client import OutcomeKind, outcome_from_answer, outcome_from_error, parse_report_line
 
 REPORT = (
     "START RequestId: r1 Version: $LATEST\n"

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from runner import junit_contract as jc
-from runner.junit_contract import Cause, RecordedOutcome
-from runner.lambda_facts import attempt_properties, outcome_properties, recorded_outcome, rerun_properties
-from runner.scheduler import Task
+from lambda_ui.runner import junit_contract as jc
+from lambda_ui.runner.junit_contract import Cause, RecordedOutcome
+from lambda_ui.runner.lambda_facts import attempt_properties, outcome_properties, recorded_outcome, rerun_properties
+from lambda_ui.runner.scheduler import Task
 
 
 @dataclass

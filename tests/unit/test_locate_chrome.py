@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.chrome import ChromeNotFound, chrome_flags, locate_chrome, parse_window_size
+from lambda_ui.runner.chrome import ChromeNotFound, chrome_flags, locate_chrome, parse_window_size
 
 
 def _exe(folder: Path, name: str) -> str:
@@ -54,7 +54,7 @@ def test_window_size_is_validated(bad: str) -> None:
 
 
 def test_no_sandbox_in_lambda_even_when_not_root() -> None:
-    from runner.chrome import needs_no_sandbox
+    from lambda_ui.runner.chrome import needs_no_sandbox
 
     assert needs_no_sandbox({"AWS_LAMBDA_FUNCTION_NAME": "ui-tests"})
     assert needs_no_sandbox({}) == (os.geteuid() == 0)

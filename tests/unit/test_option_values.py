@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from runner.argtypes import (
+from lambda_ui.runner.argtypes import (
     bundle_mb,
     check_run_id,
     non_negative_int,
@@ -14,8 +14,8 @@ from runner.argtypes import (
     positive_int,
     positive_seconds,
 )
-from runner.chrome import parse_window_size
-from runner.options import LambdaSettings, Settings
+from lambda_ui.runner.chrome import parse_window_size
+from lambda_ui.runner.options import LambdaSettings, Settings
 
 NOT_FINITE = ["nan", "NaN", "inf", "-inf", "Infinity", "1e999"]
 

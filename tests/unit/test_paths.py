@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from runner.artifacts.paths import artifact_name, new_run_id, nodeid_path
+from lambda_ui.runner.artifacts.paths import artifact_name, new_run_id, nodeid_path
 
 
 def test_node_ids_become_safe_distinct_paths() -> None:

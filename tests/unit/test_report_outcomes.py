@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runner.reports.model import Outcome, classify
+from lambda_ui.runner.reports.model import Outcome, classify
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from runner.scheduler import Scheduler, dispatch_order, list_makespan, lpt_makespan
+from lambda_ui.runner.scheduler import Scheduler, dispatch_order, list_makespan, lpt_makespan
 
 
 def test_unknown_first_then_longest_first() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.aws.lambda_client import InvokeOutcome, OutcomeKind, read_timeout
-from runner.junit_contract import Cause
-from runner.scheduler import Scheduler, Task
-from runner.settle import Action, Settler, Verdict
+from lambda_ui.runner.aws.lambda_client import InvokeOutcome, OutcomeKind, read_timeout
+from lambda_ui.runner.junit_contract import Cause
+from lambda_ui.runner.scheduler import Scheduler, Task
+from lambda_ui.runner.settle import Action, Settler, Verdict
 
 ENDPOINT = "http://127.0.0.1:9"
 

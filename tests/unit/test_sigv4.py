@@ -10,8 +10,8 @@ from botocore import auth as botocore_auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from runner.aws.lambda_async import INVOKE_HEADERS
-from runner.aws.sigv4 import InvokeSigner, canonical_host
+from lambda_ui.runner.aws.lambda_async import INVOKE_HEADERS
+from lambda_ui.runner.aws.sigv4 import InvokeSigner, canonical_host
 
 NOW = datetime.datetime(2026, 11, 27, 23, 59, 58, tzinfo=datetime.timezone.utc)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from lambda_pkg.emulator import cfn
+from lambda_ui.local_lambda import cfn
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
@@ -315,8 +315,8 @@ def dockerfile_problems(template: dict[str, Any]) -> list[str]:
     for arg in meta.get("DockerBuildArgs", {}):
         if not re.search(rf"^ARG {arg}\b", text, re.MULTILINE):
             problems.append(f"DockerBuildArgs passes {arg}, which the Dockerfile does not declare")
-    if 'CMD ["lambda_pkg.handler.handler"]' not in text:
-        problems.append("Dockerfile CMD is not lambda_pkg.handler.handler")
+    if 'CMD ["lambda_ui.function.handler.handler"]' not in text:
+        problems.append("Dockerfile CMD is not lambda_ui.function.handler.handler")
     return problems
 
 

@@ -1,4 +1,4 @@
-// lambda-ui-report HTML: filters, filmstrip stepping, links from the timeline.
+// lambda-ui report HTML: filters, filmstrip stepping, links from the timeline.
 (function () {
   "use strict";
   var rows = Array.prototype.slice.call(document.querySelectorAll("li.test"));

@@ -14,18 +14,18 @@ import sys
 from dataclasses import dataclass
 from types import TracebackType
 
-from lambda_pkg.emulator import frontdoor, sandbox, wire
-from lambda_pkg.emulator.environment import INIT_TIMEOUT_S, EnvSettings, LocalEnvironment
-from lambda_pkg.emulator.invocations import InvocationLog, InvocationRecord
-from lambda_pkg.emulator.invoker import Invoker
-from lambda_pkg.emulator.memory import SAMPLE_INTERVAL_S, MemoryMonitor
-from lambda_pkg.emulator.pool import ACCOUNT_CONCURRENCY, EnvironmentPool
-from lambda_pkg.emulator.relay import Relay
-from lambda_pkg.emulator.service import LambdaService, ServiceServer
-from lambda_pkg.emulator.template import FunctionConfig
-from lambda_pkg.emulator.variables import localized_function_env, loopback_endpoints, runtime_environ
+from lambda_ui.local_lambda import frontdoor, sandbox, wire
+from lambda_ui.local_lambda.environment import INIT_TIMEOUT_S, EnvSettings, LocalEnvironment
+from lambda_ui.local_lambda.invocations import InvocationLog, InvocationRecord
+from lambda_ui.local_lambda.invoker import Invoker
+from lambda_ui.local_lambda.memory import SAMPLE_INTERVAL_S, MemoryMonitor
+from lambda_ui.local_lambda.pool import ACCOUNT_CONCURRENCY, EnvironmentPool
+from lambda_ui.local_lambda.relay import Relay
+from lambda_ui.local_lambda.service import LambdaService, ServiceServer
+from lambda_ui.local_lambda.template import FunctionConfig
+from lambda_ui.local_lambda.variables import localized_function_env, loopback_endpoints, runtime_environ
 
-log = logging.getLogger("lambda_pkg.emulator")
+log = logging.getLogger("lambda_ui.local_lambda")
 
 DEFAULT_PORT = 3001
 

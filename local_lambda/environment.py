@@ -20,15 +20,15 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lambda_pkg.emulator import netns, sandbox, wire
-from lambda_pkg.emulator.logs import FUNCTION_LOGGER, LogCapture, start_line
-from lambda_pkg.emulator.processes import ProcessSet, peak_rss_bytes
-from lambda_pkg.emulator.relay import Relay
-from lambda_pkg.emulator.runtime_api import Delivery, RuntimeApiServer
-from lambda_pkg.emulator.template import FunctionConfig
-from lambda_pkg.emulator.variables import loopback_endpoints, runtime_environ
+from lambda_ui.local_lambda import netns, sandbox, wire
+from lambda_ui.local_lambda.logs import FUNCTION_LOGGER, LogCapture, start_line
+from lambda_ui.local_lambda.processes import ProcessSet, peak_rss_bytes
+from lambda_ui.local_lambda.relay import Relay
+from lambda_ui.local_lambda.runtime_api import Delivery, RuntimeApiServer
+from lambda_ui.local_lambda.template import FunctionConfig
+from lambda_ui.local_lambda.variables import loopback_endpoints, runtime_environ
 
-log = logging.getLogger("lambda_pkg.emulator")
+log = logging.getLogger("lambda_ui.local_lambda")
 
 #: Lambda's limit on the init phase of an on-demand environment.
 INIT_TIMEOUT_S = 10.0
@@ -130,7 +130,7 @@ class LocalEnvironment:
     """An awslambdaric process for one function, with its own Runtime API server.
 
     The local stand-in's execution environment; the one inside the function is
-    :class:`lambda_pkg.environment.ExecutionEnvironment`.
+    :class:`lambda_ui.function.environment.ExecutionEnvironment`.
     """
 
     def __init__(self, config: FunctionConfig, settings: EnvSettings, on_exit: Callable[[LocalEnvironment], None]) -> None:

@@ -12,11 +12,11 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from lambda_pkg.emulator.environment import EnvSettings, LocalEnvironment
-from lambda_pkg.emulator.memory import MemoryMonitor
-from lambda_pkg.emulator.template import FunctionConfig
+from lambda_ui.local_lambda.environment import EnvSettings, LocalEnvironment
+from lambda_ui.local_lambda.memory import MemoryMonitor
+from lambda_ui.local_lambda.template import FunctionConfig
 
-log = logging.getLogger("lambda_pkg.emulator")
+log = logging.getLogger("lambda_ui.local_lambda")
 
 ACCOUNT_CONCURRENCY = 1000
 RESERVED_REASON = "ReservedFunctionConcurrentInvocationLimitExceeded"

@@ -12,12 +12,12 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
-from lambda_pkg.emulator.processes import Snapshot
+from lambda_ui.local_lambda.processes import Snapshot
 
 if TYPE_CHECKING:
-    from lambda_pkg.emulator.environment import LocalEnvironment
+    from lambda_ui.local_lambda.environment import LocalEnvironment
 
-log = logging.getLogger("lambda_pkg.emulator")
+log = logging.getLogger("lambda_ui.local_lambda")
 
 SAMPLE_INTERVAL_S = 0.1
 

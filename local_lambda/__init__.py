@@ -3,10 +3,10 @@ on 127.0.0.1, backed by real awslambdaric processes (docs/local-lambda.md)."""
 
 from __future__ import annotations
 
-from lambda_pkg.emulator.cfn import TemplateError
-from lambda_pkg.emulator.invocations import InvocationRecord
-from lambda_pkg.emulator.local import DEFAULT_PORT, FunctionInitError, LocalLambda, Options
-from lambda_pkg.emulator.template import FunctionConfig, load_function_config, with_overrides
+from lambda_ui.local_lambda.cfn import TemplateError
+from lambda_ui.local_lambda.invocations import InvocationRecord
+from lambda_ui.local_lambda.local import DEFAULT_PORT, FunctionInitError, LocalLambda, Options
+from lambda_ui.local_lambda.template import FunctionConfig, load_function_config, with_overrides
 
 __all__ = [
     "DEFAULT_PORT",

@@ -12,12 +12,12 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from lambda_pkg.emulator import invocations
-from lambda_pkg.emulator.environment import Invocation, LocalEnvironment, Outcome
-from lambda_pkg.emulator.logs import FUNCTION_LOGGER, Report, end_line, invocation_log
-from lambda_pkg.emulator.pool import EnvironmentPool, PoolClosed, Throttled
+from lambda_ui.local_lambda import invocations
+from lambda_ui.local_lambda.environment import Invocation, LocalEnvironment, Outcome
+from lambda_ui.local_lambda.logs import FUNCTION_LOGGER, Report, end_line, invocation_log
+from lambda_ui.local_lambda.pool import EnvironmentPool, PoolClosed, Throttled
 
-log = logging.getLogger("lambda_pkg.emulator")
+log = logging.getLogger("lambda_ui.local_lambda")
 
 #: Environments that die before taking the event are replaced this many times.
 _DELIVERY_ATTEMPTS = 3

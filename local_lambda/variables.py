@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from lambda_pkg.emulator.template import RESERVED_ENV, FunctionConfig
+from lambda_ui.local_lambda.template import RESERVED_ENV, FunctionConfig
 
 #: Passed through from the stand-in's environment besides every ``AWS_*`` variable.
 PASS_THROUGH = ("CHROME_BINARY", "CHROMEDRIVER", "PATH")

@@ -19,7 +19,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-log = logging.getLogger("lambda_pkg.emulator")
+log = logging.getLogger("lambda_ui.local_lambda")
 
 _CALL_TIMEOUT_S = 10.0
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lambda_pkg.emulator import netns
+from lambda_ui.local_lambda import netns
 
 LAUNCHER = str(Path(__file__).with_name("_launcher.py"))
 NAMESPACE = "namespace"

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from lambda_pkg.emulator.cfn import Resolver, TemplateError, load_template, whole_number
+from lambda_ui.local_lambda.cfn import Resolver, TemplateError, load_template, whole_number
 
 FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 #: The image's CMD when the Dockerfile cannot be read (lambda_pkg/Dockerfile).
-DEFAULT_IMAGE_HANDLER = "lambda_pkg.handler.handler"
+DEFAULT_IMAGE_HANDLER = "lambda_ui.function.handler.handler"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_STACK = "local"

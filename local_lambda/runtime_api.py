@@ -14,7 +14,7 @@ import socket
 import time
 from typing import Any, Protocol
 
-from lambda_pkg.emulator._http import QuietHandler, ThreadedServer
+from lambda_ui.local_lambda._http import QuietHandler, ThreadedServer
 
 PREFIX = "/2018-06-01/runtime"
 ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"

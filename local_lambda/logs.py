@@ -18,7 +18,7 @@ TAIL_BYTES = 4096
 #: Output kept per invocation; only the tail is ever returned.
 _KEEP_BYTES = 16384
 
-FUNCTION_LOGGER = logging.getLogger("lambda_pkg.emulator.function")
+FUNCTION_LOGGER = logging.getLogger("lambda_ui.local_lambda.function")
 
 
 class LogCapture:

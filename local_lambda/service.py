@@ -21,14 +21,14 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from lambda_pkg.emulator import frontdoor, wire
-from lambda_pkg.emulator._http import QuietHandler, ThreadedServer
-from lambda_pkg.emulator.invoker import Invoker
-from lambda_pkg.emulator.logs import tail
-from lambda_pkg.emulator.pool import PoolClosed, Throttled
-from lambda_pkg.emulator.template import FunctionConfig
+from lambda_ui.local_lambda import frontdoor, wire
+from lambda_ui.local_lambda._http import QuietHandler, ThreadedServer
+from lambda_ui.local_lambda.invoker import Invoker
+from lambda_ui.local_lambda.logs import tail
+from lambda_ui.local_lambda.pool import PoolClosed, Throttled
+from lambda_ui.local_lambda.template import FunctionConfig
 
-log = logging.getLogger("lambda_pkg.emulator")
+log = logging.getLogger("lambda_ui.local_lambda")
 
 LATEST = "$LATEST"
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
