@@ -38,8 +38,17 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy
 
 
-def test_everything_installs_under_one_import_name(checkout: Path, tmp_path: Path) -> None:
-    names = _wheel(checkout, tmp_path)
+@pytest.fixture(scope="module")
+def wheel(checkout: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel `pip install .` builds from this checkout, built once for the module."""
+    out = tmp_path_factory.mktemp("wheel")
+    _wheel(checkout, out)
+    (path,) = out.glob("*.whl")
+    return path
+
+
+def test_everything_installs_under_one_import_name(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
     assert _tops(names) == {"lambda_ui"}, "no generic top-level packages (runner, bin, lambda_pkg) in site-packages"
     for module in ("lambda_ui/contract.py", "lambda_ui/runner/plugin.py", "lambda_ui/function/handler.py", "lambda_ui/cli/main.py", "lambda_ui/local_lambda/local.py", "lambda_ui/runner/reports/static/report.html"):
         assert module in names, module
@@ -67,3 +76,25 @@ def test_the_one_command_and_its_aliases() -> None:
         assert result.returncode == 0 and "usage:" in result.stdout, (command, result.stderr[-500:])
     unknown = subprocess.run([str(bindir / "lambda-ui"), "nope"], capture_output=True, text=True, timeout=60)
     assert unknown.returncode == 2 and "unknown command 'nope'" in unknown.stderr
+
+
+def test_a_plain_install_has_one_name_and_says_what_local_lambda_needs(wheel: Path, tmp_path: Path) -> None:
+    """`pip install .` without extras, in a fresh venv: the acceptance of issue 14, as a user would see it."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q", str(wheel)],
+                   check=True, capture_output=True, timeout=600)
+    elsewhere = tmp_path / "elsewhere"  # not the checkout: its folders would import from the working directory
+    elsewhere.mkdir()
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(list(argv), cwd=elsewhere, capture_output=True, text=True, timeout=120)
+
+    for name in ("runner", "bin", "lambda_pkg"):
+        assert "No module named" in run(str(venv / "bin" / "python"), "-c", f"import {name}").stderr, name
+    assert run(str(venv / "bin" / "python"), "-c", "import lambda_ui.contract, lambda_ui.runner.plugin, lambda_ui.function.handler").returncode == 0
+    report = run(str(venv / "bin" / "lambda-ui"), "report", "--help")
+    assert report.returncode == 0 and "usage: lambda-ui report" in report.stdout, report.stderr[-500:]
+    for command in ([str(venv / "bin" / "lambda-ui"), "local-lambda", "--help"], [str(venv / "bin" / "lambda-ui-local-lambda")]):
+        local = run(*command)
+        assert local.returncode == 2 and "needs the [local] extra: pip install 'pytest-lambda-ui[local]'" in local.stderr, local.stderr[-500:]
