@@ -9,6 +9,7 @@ found by its private temporary directory and killed.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -21,11 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
-
-import psutil
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+from typing import TYPE_CHECKING, Any
 
 from lambda_ui.runner.constants import (
     CHROME_CANDIDATES,
@@ -34,6 +31,14 @@ from lambda_ui.runner.constants import (
     ENV_CHROMEDRIVER,
     INSTALL_HINT,
 )
+
+if TYPE_CHECKING:
+    # Imported where used: the option parsers and locate_chrome load this module in
+    # every pytest run, and selenium costs ~0.4 s there (psutil some ms) for nothing.
+    import psutil
+    from selenium import webdriver
+
+log = logging.getLogger(__name__)
 
 #: Every private Chrome directory starts with this, so the in-Lambda health check
 #: (lambda_pkg/health.py) finds the ones a crashed or careless session left behind.
@@ -311,6 +316,8 @@ class ChromeProcess:
 
 def kill_marked(marker: str) -> int:
     """Kill every process whose command line mentions ``marker``; return how many."""
+    import psutil
+
     victims: list[psutil.Process] = []
     for proc in psutil.process_iter(["cmdline"]):
         try:
@@ -324,6 +331,8 @@ def kill_marked(marker: str) -> int:
 
 def kill_all(processes: list[psutil.Process]) -> None:
     """SIGKILL each process (gone ones are fine) and wait for them, 3 s at most."""
+    import psutil
+
     for proc in processes:
         try:
             proc.kill()
@@ -362,6 +371,9 @@ def start_chrome(
     (crash databases, caches) lands outside it, and so every Chrome process,
     even a detached crashpad handler, carries the directory in its command line.
     """
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
     workdir = tempfile.mkdtemp(prefix=CHROME_DIR_PREFIX, dir=tmp_root)
     profile = os.path.join(workdir, "profile")
     options = webdriver.ChromeOptions()

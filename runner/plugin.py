@@ -1,4 +1,9 @@
-"""pytest entry point: options, the run object, and the ``browser``/``artifacts`` fixtures."""
+"""pytest entry point: options, the run object, and the ``browser``/``artifacts`` fixtures.
+
+pytest imports this module in every run, with or without ``--lambda``; so it loads
+only what every run needs. The --lambda session (boto3, the AWS adapters) is imported
+when --lambda is given, selenium when a browser starts.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from selenium.webdriver.support.event_firing_webdriver import EventFiringWebDriver
 
-from lambda_ui.runner.artifacts.recorder import Artifacts, FilmstripListener
+from lambda_ui.runner.artifacts.recorder import Artifacts
 from lambda_ui.runner.options import Settings, add_options
 from lambda_ui.runner.run import UiRun
 
@@ -35,6 +39,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[run_key] = run
     config.pluginmanager.register(run, "lambda-ui-run")
     if config.getoption("lambda_mode") and not hasattr(config, "workerinput"):
+        run.activate()  # a cancelled --lambda run still reports every test
         from lambda_ui.runner.options import LambdaSettings
         from lambda_ui.runner.session import LambdaSession
 
@@ -63,6 +68,11 @@ def browser(request: pytest.FixtureRequest, artifacts: Artifacts) -> Iterator[An
     chrome = run.browsers.acquire()
     artifacts.attach(chrome.driver, name="browser")
     if run.settings.artifacts_mode == "filmstrip":
+        # selenium is loaded by now (a browser runs); the wrapper is imported only in filmstrip mode.
+        from selenium.webdriver.support.event_firing_webdriver import EventFiringWebDriver
+
+        from lambda_ui.runner.artifacts.filmstrip import FilmstripListener
+
         yield EventFiringWebDriver(chrome.driver, FilmstripListener(artifacts))
     else:
         yield chrome.driver

@@ -9,8 +9,11 @@ process writes the JUnit report sees them.
 from __future__ import annotations
 
 import os
+import sys
+import threading
 import time
 from collections.abc import Generator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -20,19 +23,28 @@ from lambda_ui.runner.artifacts.drivers import find_drivers
 from lambda_ui.runner.artifacts.paths import new_run_id
 from lambda_ui.runner.artifacts.recorder import Artifacts
 from lambda_ui.runner.artifacts.sinks import ArtifactSink, SinkProblem, make_sink
-from lambda_ui.runner.browsers import BrowserManager
 from lambda_ui.runner.chrome import ChromeLocation, ChromeNotFound, ChromeProcess, locate_chrome, start_chrome
 from lambda_ui.runner.constants import WORKERINPUT_RUN_ID
 from lambda_ui.runner.options import Settings, lambda_fallback
+
+if TYPE_CHECKING:
+    from lambda_ui.runner.browsers import BrowserManager
 
 artifacts_key = pytest.StashKey[Artifacts]()
 
 #: How long a test's report waits for its uploads before warning.
 FLUSH_TIMEOUT_S = 60.0
+#: Fixtures of this plugin; a session that selects a test using one is active (UiRun.activate).
+_USES_PLUGIN = frozenset({"browser", "artifacts"})
 
 
 class UiRun:
-    """Run id, artifact sink and warm browser of this pytest process."""
+    """Run id, artifact sink and warm browser of this pytest process.
+
+    It stays passive until the session uses it (see :meth:`activate`): a plain run that
+    never opens a browser or saves a file pays for no browser code and keeps Python's
+    own SIGTERM behaviour.
+    """
 
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.config = config
@@ -51,19 +63,46 @@ class UiRun:
         except SinkProblem as exc:
             raise pytest.UsageError(str(exc)) from None
         self._location: ChromeLocation | None = None
-        self.browsers: BrowserManager = hosted_browsers or BrowserManager(self._start_browser, settings.window_size)
+        self._browsers: BrowserManager | None = hosted_browsers
         # Controller-side tallies, built from reports so they also cover xdist workers.
         self.linked_tests = 0
         self.linked_files = 0
         self.capture_warnings: list[tuple[str, str]] = []
         self.startup_problem = ""
-        self._previous_sigterm = signals.sigterm_as_interrupt()
+        self._sigterm_armed = False
+        self._previous_sigterm: object = None
         #: Run-level facts for the JUnit report; a --lambda session adds its own.
         self.suite_properties: dict[str, object] = {}
         self.started = time.time()
         self._test_started: dict[str, float] = {}
 
+    def activate(self) -> None:
+        """From now on this session holds what a kill would lose: SIGTERM ends it as Ctrl-C does.
+
+        CI cancels a job with SIGTERM, which by default ends Python on the spot: Chrome
+        left running, uploads cut off, no JUnit file, tests of a --lambda run unreported.
+        As a KeyboardInterrupt pytest unwinds instead. Active means: this process runs
+        the --lambda loop or drives pytest-xdist workers, its selected tests use the
+        ``browser`` or ``artifacts`` fixture, selenium is loaded by the end of collection
+        (the suite builds its own drivers), or a test's artifacts were made. A plain run
+        keeps Python's default. Only the main thread may install a handler; a call from
+        another thread leaves it to the next call from the main one.
+        """
+        if self._sigterm_armed or threading.current_thread() is not threading.main_thread():
+            return
+        self._sigterm_armed = True
+        self._previous_sigterm = signals.sigterm_as_interrupt()
+
     # -- browser --------------------------------------------------------------
+    @property
+    def browsers(self) -> BrowserManager:
+        """The warm browser's manager: the host's, or this process's own, made on first use."""
+        if self._browsers is None:
+            from lambda_ui.runner.browsers import BrowserManager  # psutil and the watchdog: browser sessions only
+
+            self._browsers = BrowserManager(self._start_browser, self.settings.window_size)
+        return self._browsers
+
     def chrome_location(self) -> ChromeLocation:
         if self._location is None:
             s = self.settings
@@ -74,6 +113,7 @@ class UiRun:
         return start_chrome(self.chrome_location(), self.settings.window_size)
 
     def artifacts_for(self, item: pytest.Item) -> Artifacts:
+        self.activate()
         if artifacts_key not in item.stash:
             item.stash[artifacts_key] = Artifacts(self.sink, self.run_id, item.nodeid)
         return item.stash[artifacts_key]
@@ -103,6 +143,8 @@ class UiRun:
             raise pytest.UsageError(str(exc)) from None
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if "selenium" in sys.modules or any(_USES_PLUGIN & set(getattr(item, "fixturenames", ())) for item in session.items):
+            self.activate()
         # Fail once, at start-up, rather than once per test with a traceback.
         # Under --lambda the browser runs in Lambda; this machine needs one only to fall back on.
         if self.config.getoption("lambda_mode", False) and lambda_fallback(self.config) != "local":
@@ -124,6 +166,7 @@ class UiRun:
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: object) -> None:
         """pytest-xdist: every worker files its artifacts under the controller's run id."""
+        self.activate()  # a kill of the controller should reach its workers' teardown through xdist
         node.workerinput[WORKERINPUT_RUN_ID] = self.run_id  # type: ignore[attr-defined]
 
     @pytest.hookimpl(wrapper=True)
@@ -200,7 +243,7 @@ class UiRun:
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         signals.restore(self._previous_sigterm)
-        if self.owns_browsers:
-            self.browsers.shutdown()
+        if self.owns_browsers and self._browsers is not None:
+            self._browsers.shutdown()
         if self.owns_sink:
             self.sink.close()

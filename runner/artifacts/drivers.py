@@ -15,13 +15,15 @@ code that may have side effects (a lazy ``driver`` property starts a browser).
 from __future__ import annotations
 
 import inspect
+import sys
 import types
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.event_firing_webdriver import EventFiringWebDriver
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
 
 #: Attribute names that hold a driver in popular tools and page-object styles.
 WELL_KNOWN = ("driver", "_driver", "webdriver", "_webdriver", "browser", "_browser", "selenium")
@@ -30,18 +32,33 @@ WELL_KNOWN = ("driver", "_driver", "webdriver", "_webdriver", "browser", "_brows
 _FRAMEWORK_MODULES = ("builtins", "unittest")
 
 
+def _loaded_class(module: str, name: str) -> type | None:
+    """``module.name`` if that module is imported already, else None.
+
+    A test can hold a WebDriver only once selenium's module defining it is loaded, so
+    looking it up in ``sys.modules`` answers "none here" for a session that never used
+    selenium, without importing it (~0.4 s) into every plain run.
+    """
+    found = getattr(sys.modules.get(module), name, None)
+    return found if isinstance(found, type) else None
+
+
 def as_webdriver(value: object) -> WebDriver | None:
     """The plain WebDriver behind ``value`` (unwrapping an event-firing one), or None.
 
     ``type()`` rather than ``isinstance``: the latter reads ``__class__``,
     which a proxy object answers by running code.
     """
+    webdriver = _loaded_class("selenium.webdriver.remote.webdriver", "WebDriver")
+    if webdriver is None:
+        return None
     kind = type(value)
-    if issubclass(kind, WebDriver):
+    if issubclass(kind, webdriver):
         return value  # type: ignore[return-value]
-    if issubclass(kind, EventFiringWebDriver):
+    event_firing = _loaded_class("selenium.webdriver.support.event_firing_webdriver", "EventFiringWebDriver")
+    if event_firing is not None and issubclass(kind, event_firing):
         wrapped = vars(value).get("_driver")
-        return wrapped if issubclass(type(wrapped), WebDriver) else None
+        return wrapped if issubclass(type(wrapped), webdriver) else None
     return None
 
 
@@ -142,6 +159,8 @@ def find_drivers(item: pytest.Item) -> list[tuple[str, WebDriver]]:
     ``.driver``), named by fixture. Never raises: a failure report is being made.
     """
     found = _Found()
+    if _loaded_class("selenium.webdriver.remote.webdriver", "WebDriver") is None:
+        return found.named  # selenium never loaded: nothing can be a driver
     try:
         funcargs = dict(getattr(item, "funcargs", None) or {})
     except Exception:

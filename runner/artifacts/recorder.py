@@ -11,13 +11,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from selenium.common.exceptions import InvalidSessionIdException
-from selenium.webdriver.support.abstract_event_listener import AbstractEventListener
-
 from lambda_ui.runner.artifacts.drivers import as_webdriver, is_quit, unique_name
 from lambda_ui.runner.artifacts.paths import artifact_name, nodeid_path
 from lambda_ui.runner.artifacts.sinks import ArtifactSink
-from lambda_ui.runner.browsers import abandon
 from lambda_ui.runner.chrome import CallTimeout, call_within
 
 PNG = "image/png"
@@ -162,6 +158,10 @@ class Artifacts:
             ("page", ".html", HTML, lambda d: d.page_source),
             ("console", ".log", TEXT, self._console_text),
         ]
+        # Here, not at the top: a driver exists, so selenium is loaded already; a test
+        # that only saves files (and a plain run) never pays for importing it.
+        from selenium.common.exceptions import InvalidSessionIdException
+
         for index, (what, extension, content_type, grab) in enumerate(grabs):
             filename = f"{prefix}-{what}{extension}"
             left = until - time.monotonic()
@@ -262,6 +262,8 @@ def bounded(driver: Any, grab: Callable[[Any], Any], seconds: float) -> Any:
     try:
         return call_within(driver, grab, seconds)
     except CallTimeout:
+        from lambda_ui.runner.browsers import abandon  # psutil, only once a browser hangs
+
         # The browser is stuck on this call; if it is the plugin's own, kill it now (the next
         # test gets a new one) rather than let every later request, and the quit, wait on it.
         killed = abandon(driver)
@@ -271,22 +273,3 @@ def bounded(driver: Any, grab: Callable[[Any], Any], seconds: float) -> Any:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else ""
-
-
-class FilmstripListener(AbstractEventListener):
-    """A screenshot after every navigation and every click, streamed as taken."""
-
-    def __init__(self, artifacts: Artifacts) -> None:
-        self._artifacts = artifacts
-
-    def after_navigate_to(self, url: str, driver: Any) -> None:
-        self._artifacts.filmstrip_frame("navigate")
-
-    def after_navigate_back(self, driver: Any) -> None:
-        self._artifacts.filmstrip_frame("back")
-
-    def after_navigate_forward(self, driver: Any) -> None:
-        self._artifacts.filmstrip_frame("forward")
-
-    def after_click(self, element: Any, driver: Any) -> None:
-        self._artifacts.filmstrip_frame("click")

@@ -16,10 +16,10 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from lambda_ui.runner.aws import s3
-
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+    from lambda_ui.runner.aws.s3 import S3Location
 
 ErrorCallback = Callable[[str], None]
 
@@ -96,9 +96,12 @@ class S3Sink:
 
     A test that later hangs or dies still has its earlier screenshots in S3.
     ``flush`` is called before a test's report is final.
+
+    Its methods import the S3 adapter themselves: a run that writes to a folder
+    never loads the AWS side of the plugin.
     """
 
-    def __init__(self, location: s3.S3Location, client: S3Client | None = None, workers: int = 4) -> None:
+    def __init__(self, location: S3Location, client: S3Client | None = None, workers: int = 4) -> None:
         self.location = location
         self._client = client
         self._workers = workers
@@ -109,16 +112,22 @@ class S3Sink:
     @property
     def client(self) -> S3Client:
         if self._client is None:
+            from lambda_ui.runner.aws import s3
+
             self._client = s3.make_client(max_pool_connections=self._workers + 2)
         return self._client
 
     def check(self) -> None:
+        from lambda_ui.runner.aws import s3
+
         try:
             s3.check_bucket(self.location, self.client)
         except s3.S3Problem as exc:
             raise SinkProblem(f"artifacts destination {self.location.url(self.location.prefix)}: {exc}") from None
 
     def put(self, relpath: str, data: bytes, content_type: str, on_error: ErrorCallback) -> str:
+        from lambda_ui.runner.aws import s3
+
         key = self.location.key(relpath)
 
         def upload() -> None:
@@ -157,6 +166,8 @@ class S3Sink:
 def make_sink(destination: str, invocation_dir: str | os.PathLike[str]) -> ArtifactSink:
     """``s3://bucket/prefix`` streams to S3; anything else is a local folder."""
     if destination.startswith("s3://"):
+        from lambda_ui.runner.aws import s3
+
         try:
             return S3Sink(s3.S3Location.parse(destination))
         except ValueError as exc:
