@@ -25,8 +25,8 @@ def _pytest(*args: str, cwd: str = REPO) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _collected(path: str) -> set[str]:
-    out = _pytest("--collect-only", "-q", path).stdout
+def _collected(*paths: str) -> set[str]:
+    out = _pytest("--collect-only", "-q", *paths).stdout
     return {line.strip() for line in out.splitlines() if "::" in line}
 
 
@@ -47,9 +47,11 @@ def _outcome(case: ET.Element) -> str:
 
 
 def test_example_suite_passes_serially(tmp_path: Path) -> None:
-    proc = _pytest(UI, f"--artifacts={tmp_path}/a")
+    """Plain `pytest` on a laptop: two of the suite's files (the whole suite runs under xdist below)."""
+    files = [f"{UI}/test_forms.py", f"{UI}/test_navigation.py"]
+    proc = _pytest(*files, f"--artifacts={tmp_path}/a")
     assert proc.returncode == 0, proc.stdout[-3000:]
-    assert len(_collected(UI)) >= 30
+    assert f"{len(_collected(*files))} passed" in proc.stdout.splitlines()[-1]
 
 
 def test_example_suite_under_xdist_reports_every_test(tmp_path: Path) -> None:
