@@ -30,6 +30,7 @@ try:
         load_function_config,
         with_overrides,
     )
+    from lambda_ui.local_lambda.runtimes import RuntimeProblem, interpreter_version
     from lambda_ui.local_lambda.sandbox import MODES
     from lambda_ui.local_lambda.template import FunctionConfig
     MISSING = ""
@@ -73,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--parameter", action="append", default=[], type=_key_value, metavar="NAME=VALUE", help="template parameter value"
     )
     function.add_argument("--handler", help="module.function to run (Image functions: default is the Dockerfile's CMD)")
-    function.add_argument("--code-dir", help="LAMBDA_TASK_ROOT and working directory (default: the template's directory)")
+    function.add_argument(
+        "--code-dir", help="LAMBDA_TASK_ROOT and working directory (default: a Zip function's CodeUri, else the template's directory)"
+    )
     function.add_argument("--timeout", type=int, help="seconds (template: Timeout)")
     function.add_argument("--memory", type=int, help="MB (template: MemorySize)")
     function.add_argument("--concurrency", type=non_negative_int, help="reserved concurrency (template: ReservedConcurrentExecutions)")
@@ -110,13 +113,17 @@ def build_parser() -> argparse.ArgumentParser:
     service.add_argument("--invocation-log", type=Path, metavar="PATH", help="write one JSON line per invocation here")
     service.add_argument("--idle-timeout", type=non_negative_int, default=900, metavar="SECONDS", help="stop idle environments after this long (0: never)")
     service.add_argument("--pass-env", action="append", default=[], metavar="NAME", help="also pass this variable of ours to environments")
-    service.add_argument("--python", default=sys.executable, help="interpreter that runs awslambdaric (default: this one)")
+    service.add_argument(
+        "--python", default=sys.executable,
+        help="interpreter that runs awslambdaric (default: this one); its Python version should be the function's runtime's "
+        "(the template's Runtime, or the Dockerfile's base image): another one is a warning at start",
+    )
     service.add_argument("-q", "--quiet", action="store_true", help="do not print the function's log lines")
     return parser
 
 
 def build_config(args: argparse.Namespace) -> FunctionConfig:
-    config = load_function_config(args.template, args.function_id, dict(args.parameter), region=args.region)
+    config = load_function_config(args.template, args.function_id, dict(args.parameter), region=args.region, code_dir=args.code_dir)
     return with_overrides(
         config,
         handler=args.handler,
@@ -170,6 +177,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = f"{args.template}: {message}"
         print(f"local-lambda: error: {message}", file=sys.stderr)
         return 2
+    if args.python != sys.executable:
+        try:
+            interpreter_version(args.python)
+        except RuntimeProblem as exc:
+            print(f"local-lambda: error: {exc}", file=sys.stderr)
+            return 2
     credentials = None
     if args.expect_credentials:
         key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")

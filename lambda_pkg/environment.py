@@ -37,18 +37,22 @@ from lambda_ui.contract import (
     InvalidEvent,
     RunEvent,
     RunResponse,
+    S3Ref,
+    SmokeEvent,
+    SmokeResponse,
     error_response,
     validate_event,
 )
 from lambda_ui.function.bundles import BundleCache, forget_modules
 from lambda_ui.function.deadline import Deadline
 from lambda_ui.function.health import become_subreaper, check_and_clean
+from lambda_ui.function.smoke import run_smoke
 from lambda_ui.function.worker import WorkerPlugin
 from lambda_ui.runner import junit_contract
 from lambda_ui.runner.artifacts.sinks import S3Sink
 from lambda_ui.runner.aws import s3
 from lambda_ui.runner.browsers import BrowserManager
-from lambda_ui.runner.chrome import ChromeLocation, ChromeProcess, locate_chrome, parse_window_size, start_chrome
+from lambda_ui.runner.chrome import SINGLE_PROCESS_FLAG, ChromeLauncher, ChromeLocation, locate_chrome, parse_window_size
 from lambda_ui.runner.chrome_defaults import SuiteChromeDefaults
 from lambda_ui.runner.constants import DEFAULT_WINDOW_SIZE
 
@@ -102,10 +106,11 @@ class ExecutionEnvironment:
         self.bundles = BundleCache(self.tmp / "lambda-ui" / "bundles", reserve_bytes=self._min_tmp_mb() * 1024 * 1024)
         self.active_bundle: Path | None = None
         self.window_size = parse_window_size(self.environ.get(ENV_WINDOW_SIZE, DEFAULT_WINDOW_SIZE))
-        self.browsers = BrowserManager(self._start_browser, self.window_size)
+        # On Lambda a failed start is retried once with --single-process (runner/chrome.py).
+        self.launcher = ChromeLauncher(self._locate_chrome, self.window_size, str(self.tmp), self.environ)
+        self.browsers = BrowserManager(self.launcher.start, self.window_size)
         # Chrome the suite starts itself gets this environment's binary, driver and flags.
         self.suite_chrome = SuiteChromeDefaults(str(self.tmp), self.environ, self.window_size)
-        self._location: ChromeLocation | None = None
         self._s3: Any = None
         self._sinks: dict[tuple[str, str], S3Sink] = {}
         self._distributions: dict[str, str] | None = None
@@ -134,10 +139,8 @@ class ExecutionEnvironment:
             self._sinks[key] = S3Sink(s3.S3Location(bucket, prefix), client=self.s3)
         return self._sinks[key]
 
-    def _start_browser(self) -> ChromeProcess:
-        if self._location is None:
-            self._location = locate_chrome(None, None, None, None, dict(self.environ))
-        return start_chrome(self._location, self.window_size, tmp_root=str(self.tmp), environ=self.environ)
+    def _locate_chrome(self) -> ChromeLocation:
+        return locate_chrome(None, None, None, None, dict(self.environ))
 
     def distributions(self) -> dict[str, str]:
         if self._distributions is None:
@@ -147,14 +150,14 @@ class ExecutionEnvironment:
     def versions(self) -> tuple[str, str]:
         if self._versions is None:
             try:
-                location = self._location or locate_chrome(None, None, None, None, dict(self.environ))
+                location = self.launcher.location
                 self._versions = (_version_of(location.binary), _version_of(location.driver))
             except Exception:
                 self._versions = ("", "")
         return self._versions
 
     # -- invocations ----------------------------------------------------------
-    def handle(self, event: Any, context: Any) -> RunResponse | InfoResponse | ErrorResponse:
+    def handle(self, event: Any, context: Any) -> RunResponse | InfoResponse | SmokeResponse | ErrorResponse:
         started = time.perf_counter()
         self.invocations += 1
         try:
@@ -163,8 +166,10 @@ class ExecutionEnvironment:
             return error_response(exc.error_type, str(exc))
         if checked["kind"] == "info":
             return self.info(context)
+        if checked["kind"] == "smoke":
+            return self.smoke(checked, context)
         try:
-            return self.run(checked, context, started)  # type: ignore[arg-type]
+            return self.run(checked, context, started)
         except InvalidEvent as exc:
             return error_response(exc.error_type, str(exc))
 
@@ -176,10 +181,12 @@ class ExecutionEnvironment:
             "chrome_version": chrome,
             "chromedriver_version": driver,
             "python_version": platform.python_version(),
+            "execution_env": self.environ.get("AWS_EXECUTION_ENV", ""),
             "fingerprint": fingerprint(self.distributions()),
             "environment_id": self.id,
             "invocation_number": self.invocations,
             "request_id": str(getattr(context, "aws_request_id", "")),
+            "chrome_single_process_retry": self.launcher.single_process_retry,
         }
 
     def info(self, context: Any) -> InfoResponse:
@@ -197,6 +204,19 @@ class ExecutionEnvironment:
                 "contract_version": CONTRACT_VERSION,
             },
         }
+
+    def smoke(self, event: SmokeEvent, context: Any) -> SmokeResponse:
+        """The browser smoke check (lambda_pkg/smoke.py) on this environment's warm Chrome."""
+        target = event["screenshot"]
+
+        def upload(png: bytes) -> S3Ref:
+            assert target is not None
+            s3.put_bytes(self.s3, s3.S3Location(target["bucket"], ""), target["key"], png, "image/png")
+            return {"bucket": target["bucket"], "key": target["key"]}
+
+        answer, _png = run_smoke(self.browsers, self.launcher, upload if target is not None else None)
+        answer["facts"] = self._base_facts(context)
+        return answer
 
     def _schedule_exit(self) -> None:
         # Answer first, then leave so the platform starts a fresh environment.
@@ -231,6 +251,8 @@ class ExecutionEnvironment:
         destination = s3.S3Location(event["artifacts"]["bucket"], event["artifacts"]["prefix"]).as_url()
         sink = self._sink(event["artifacts"]["bucket"], event["artifacts"]["prefix"])
         worker = WorkerPlugin(self.browsers, sink, destination)
+        # A suite's own Chrome starts as the warm one does once it needed the fallback.
+        self.suite_chrome.extra_flags = [SINGLE_PROCESS_FLAG] if self.launcher.single_process_retry else []
         starts_before = self.browsers.starts
         margin = deadline_margin(remaining_s, _float_or_none(self.environ.get(ENV_DEADLINE_MARGIN_S)))
         deadline = Deadline(worker.capture_current)
@@ -275,7 +297,7 @@ class ExecutionEnvironment:
         facts["call_ms"] = round(worker.call_ms, 1)
         facts["handler_ms"] = round((time.perf_counter() - started) * 1000, 1)
 
-        artifacts = []
+        artifacts: list[str] = []
         for report in worker.reports:
             if report.get("when") == "teardown":
                 artifacts.extend(

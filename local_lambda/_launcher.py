@@ -23,8 +23,14 @@ init, like Lambda's own init: it reaps orphans (Chrome's helpers), and when the 
 ends it writes the runtime's status (``exit N`` or ``signal N``) to the status descriptor
 and exits, which ends every process left in the namespace.
 
+After a reset (a timeout or a crash) the stand-in starts a new launcher with ``mntns_fd``,
+a descriptor on the mount namespace of the environment's previous sandbox: it joins that
+namespace instead of building one, so /tmp and everything written there is kept, as Lambda
+keeps /tmp across a reset, and only mounts a /proc of its own new PID namespace.
+
 ``SPEC_JSON``: {"tmp_mb": int, "shm_mb": int, "hide": {dir: [paths to bind back]},
-"netns_fd": int or null, "status_fd": int or null, "uid": int, "gid": int}. Exit status
+"netns_fd": int or null, "status_fd": int or null, "mntns_fd": int or null, "uid": int,
+"gid": int}. Exit status
 111 and one ``local-lambda: cannot isolate the environment: ...`` line on stderr when a step
 is refused.
 """
@@ -56,6 +62,7 @@ MS_REC = 0x4000
 MS_PRIVATE = 0x40000
 MS_RELATIME = 0x200000
 MS_STRICTATIME = 0x1000000
+MNT_DETACH = 0x2
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
 #: Per-mount flags a read-only remount keeps (mountinfo's names for them).
@@ -132,11 +139,30 @@ def _read_only_everywhere() -> None:
                 raise
 
 
+def _mount_proc() -> None:
+    if os.getpid() == 1:  # a new PID namespace: a /proc that shows it
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+
+
+def rejoin(mntns_fd: int) -> None:
+    """Enter the previous sandbox's mount namespace (a reset): its /tmp, as it was left."""
+    cwd = os.getcwd()
+    _check(_libc.setns(mntns_fd, CLONE_NEWNS), "setns(CLONE_NEWNS)")
+    os.close(mntns_fd)
+    _libc.umount2(b"/proc", MNT_DETACH)  # the old PID namespace's; failing leaves it under ours
+    _mount_proc()
+    os.chdir(cwd)  # setns moved us to the namespace's root
+
+
 def isolate(spec: dict[str, Any]) -> None:
     netns_fd = spec.get("netns_fd")
     if isinstance(netns_fd, int):
         _check(_libc.setns(netns_fd, CLONE_NEWNET), "setns(CLONE_NEWNET)")
         os.close(netns_fd)  # the runtime and its children need no handle on it
+    mntns_fd = spec.get("mntns_fd")
+    if isinstance(mntns_fd, int):
+        rejoin(mntns_fd)
+        return
     _check(_libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     # Nothing mounted here may leak back to the host.
     _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
@@ -148,8 +174,7 @@ def isolate(spec: dict[str, Any]) -> None:
     if os.path.isdir("/dev/shm"):
         _mount("lambda-shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(spec['shm_mb'])}m,mode=1777,{owner}")
     _read_only_everywhere()
-    if os.getpid() == 1:  # a new PID namespace: a /proc that shows it
-        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    _mount_proc()
     # Re-resolve the working directory, which may now be one of the mounts above.
     os.chdir(os.getcwd())
 

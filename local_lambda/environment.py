@@ -1,9 +1,11 @@
 """One execution environment: an awslambdaric process, its Runtime API, its log and its fate.
 
-An environment runs one invocation at a time. It is killed and never reused after a
-timeout, a memory kill or an init failure, as Lambda resets the sandbox; an event it was
-given but never took (its runtime died while waiting) comes back as ``undelivered`` so the
-caller can run it elsewhere.
+An environment runs one invocation at a time. After a timeout, a memory kill or a runtime
+that exits during an invocation it is reset as Lambda resets its sandbox: every process is
+killed and a new runtime starts in the same sandbox (its ``/tmp``, network and Runtime API
+kept), a suppressed init that the next REPORT line does not show as Init Duration. After an
+init failure it is discarded. An event it was given but never took (its runtime died while
+waiting) comes back as ``undelivered`` so the caller can run it elsewhere.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -21,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lambda_ui.local_lambda import netns, sandbox, wire
-from lambda_ui.local_lambda.logs import FUNCTION_LOGGER, LogCapture, start_line
+from lambda_ui.local_lambda.logs import FUNCTION_LOGGER, LogCapture, init_start_line, start_line
 from lambda_ui.local_lambda.processes import ProcessSet, peak_rss_bytes
 from lambda_ui.local_lambda.relay import Relay
 from lambda_ui.local_lambda.runtime_api import Delivery, RuntimeApiServer
@@ -36,6 +39,8 @@ INIT_TIMEOUT_S = 10.0
 _SETTLE_WAIT_S = 0.5
 #: Where the Runtime API listens inside an environment's own network namespace.
 RUNTIME_API_ADDRESS = ("127.0.0.1", 0)
+#: Kill reasons after which Lambda resets the sandbox rather than discarding it.
+RESET_REASONS = ("timeout", "memory")
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ class EnvSettings:
     relay: Relay | None = None
     #: Host loopback ports relayed besides those of the AWS_ENDPOINT_URL* variables.
     forward_ports: tuple[int, ...] = ()
+    #: The interpreter's (major, minor), for AWS_EXECUTION_ENV when the runtime is unknown.
+    python_version: tuple[int, int] = sys.version_info[:2]
 
     def forwarded(self, env: dict[str, str]) -> list[tuple[str, int]]:
         """The host addresses an environment with this ``env`` reaches by the relay."""
@@ -87,6 +94,8 @@ class Invocation:
         self.trace_id = f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=0"
         self.started: float | None = None  # monotonic, when handed to the runtime
         self.init_output = b""  # printed during init, for a cold start's log
+        #: Max Memory Used, fixed when the runtime died under it (a reset starts anew).
+        self.max_memory_mb: int | None = None
         self.ended: float | None = None
         self.outcome: Outcome | None = None
         self.taken = threading.Event()  # handed over, or finished without being handed over
@@ -161,40 +170,59 @@ class LocalEnvironment:
         self.netns: netns.NetworkNamespace | None = None
         self.server: RuntimeApiServer | None = None
         self.logs: LogCapture | None = None
+        self._env: dict[str, str] = {}
+        #: Counts runtimes: a /next poll of an earlier runtime never gets a later one's event.
+        self._generation = 0
+        #: Between the death of a runtime and the start of the next (a reset).
+        self._resetting = False
+        #: Killed for good (shutdown, idle, discarded): no reset may start a runtime again.
+        self._ending = False
+        #: The next event is the first of this runtime: its log starts with the init.
+        self._fresh = True
+        self.resets = 0
 
     # -- life cycle ---------------------------------------------------------------------
     def start(self) -> None:
         settings, config = self.settings, self.config
         if not settings.isolation.private_mounts:
             self.private_tmp = sandbox.make_private_tmp()
-        env = runtime_environ(config, "", self.private_tmp, pass_env=settings.pass_env)
-        sandboxed = settings.isolation.user is not None
-        self.status = sandbox.RuntimeStatus() if sandboxed else None
+        env = runtime_environ(config, "", self.private_tmp, pass_env=settings.pass_env, python_version=settings.python_version)
         try:
             self.server = RuntimeApiServer(self, listener=self._open_network(env))
             env["AWS_LAMBDA_RUNTIME_API"] = self.server.address
-            netns_fd = self.netns.fd if self.netns is not None else None
-            status_fd = self.status.write_fd if self.status is not None else None
-            argv = sandbox.command(settings.isolation, settings.python, config.handler, config.ephemeral_mb, netns_fd, status_fd)
             self.server.start()
+            self._env = env
+            self._spawn_runtime()
         except BaseException:
             self._close_network()
-            if self.status is not None:
-                self.status.close()
+            if self.private_tmp:
+                shutil.rmtree(self.private_tmp, ignore_errors=True)
             raise
+        threading.Thread(target=self._watch, name=f"env-{self.id}-watch", daemon=True).start()
+
+    def _spawn_runtime(self, mntns_fd: int | None = None) -> None:
+        """Start a runtime: in a new sandbox, or (``mntns_fd``, a reset) in the mount
+        namespace of the previous one, whose /tmp it keeps."""
+        settings, config = self.settings, self.config
+        sandboxed = settings.isolation.user is not None
+        self.status = sandbox.RuntimeStatus() if sandboxed else None
+        netns_fd = self.netns.fd if self.netns is not None else None
+        status_fd = self.status.write_fd if self.status is not None else None
+        argv = sandbox.command(settings.isolation, settings.python, config.handler, config.ephemeral_mb, netns_fd, status_fd, mntns_fd)
         read_fd, write_fd = os.pipe()
         self._spawned = time.monotonic()
+        FUNCTION_LOGGER.info(init_start_line(config.effective_runtime, config.region), extra={"environment": self.id})
         # The launcher starts a sandbox's runtime as init of a new PID namespace.
         popen = sandbox.spawn if sandboxed else subprocess.Popen
         try:
             self.proc = popen(
-                argv, env=env, cwd=config.code_dir, stdin=subprocess.DEVNULL, stdout=write_fd, stderr=write_fd,
-                start_new_session=True, close_fds=True, pass_fds=tuple(fd for fd in (netns_fd, status_fd) if fd is not None),
+                argv, env=self._env, cwd=config.code_dir, stdin=subprocess.DEVNULL, stdout=write_fd, stderr=write_fd,
+                start_new_session=True, close_fds=True,
+                pass_fds=tuple(fd for fd in (netns_fd, status_fd, mntns_fd) if fd is not None),
             )
         except OSError:
             os.close(read_fd)
             os.close(write_fd)
-            self._close_network()
             if self.status is not None:
                 self.status.close()
             raise
@@ -202,9 +230,11 @@ class LocalEnvironment:
             if self.status is not None:
                 self.status.sent()
         os.close(write_fd)
-        self.processes = ProcessSet(self.proc.pid, self.private_tmp, count_root=not sandboxed)
+        if self.processes is None:
+            self.processes = ProcessSet(self.proc.pid, self.private_tmp, count_root=not sandboxed)
+        else:
+            self.processes.root_pid = self.proc.pid
         self.logs = LogCapture(read_fd, self._log_line)
-        threading.Thread(target=self._watch, name=f"env-{self.id}-watch", daemon=True).start()
 
     def _open_network(self, env: dict[str, str]) -> socket.socket | None:
         """With a private network: the namespace, its Runtime API listener (returned), and
@@ -256,6 +286,16 @@ class LocalEnvironment:
         return self.ready.wait(timeout)
 
     def _watch(self) -> None:
+        while self._watch_runtime() and self._reset():
+            pass
+        try:
+            self._cleanup()
+            self._on_exit(self)
+        finally:
+            self.watcher_done.set()
+
+    def _watch_runtime(self) -> bool:
+        """Wait for the runtime's end and settle its invocation; True when a reset follows."""
         assert self.proc is not None
         code = self.proc.wait()
         if self.status is not None:  # the runtime's own code, not its launcher's
@@ -264,15 +304,23 @@ class LocalEnvironment:
         with self._cond:
             self.dead = True
             current = self._current
+            # It exited by itself during an invocation: Lambda resets the sandbox (decided
+            # before the invocation is answered, so the caller finds the environment reusable).
+            crashed = self.killed_for is None and current is not None and current.started is not None and not current.done.is_set()
+            if crashed and self._can_reset():
+                self._resetting = True
             self._cond.notify_all()
         self.ready.set()
         if current is not None and current.started is not None and not current.done.is_set():
             # Killed just as the event was written? The connection tells (runtime_api).
             current.settled.wait(_SETTLE_WAIT_S)
             if current.unread and self.killed_for is None:
+                with self._cond:
+                    self._resetting = False  # never ran it: as before, the event goes elsewhere
                 current.finish(Outcome("undelivered"))
         if current is not None:
             if current.started is not None:
+                current.max_memory_mb = self.max_memory_used_mb()
                 current.finish(self._exit_outcome(current, code))
             elif self.init_error is not None:
                 current.finish(self.init_error)
@@ -282,11 +330,52 @@ class LocalEnvironment:
                 current.finish(self._exit_outcome(current, code))
         if self.killed_for is None and self.init_error is None:  # an init error is reported as such
             log.info("environment %s: runtime pid %s exited (%s)", self.id, self.runtime_pid, wire.exit_reason(code))
+        with self._cond:
+            return self._resetting and not self._ending
+
+    def _can_reset(self) -> bool:
+        """A reset keeps /tmp: in a sandbox that needs the mount namespace's handle,
+        taken once the runtime first ran. Caller holds the lock."""
+        if self._ending or not self.is_ready or self.init_error is not None:
+            return False
+        return self.settings.isolation.user is None or (self.processes is not None and self.processes.ns_fd is not None)
+
+    def _reset(self) -> bool:
+        """Kill what is left of the old runtime and start a new one in the same sandbox;
+        False when that is not possible (the environment then ends)."""
+        assert self.processes is not None
+        reason = self.killed_for or wire.exit_reason(self.exit_code)
         try:
-            self._cleanup()
-            self._on_exit(self)
+            self.processes.kill()
+            if self.logs is not None:
+                self.logs.wait_closed(2.0)
+            if self.status is not None:
+                self.status.close()
+            with self._cond:
+                if self._ending:
+                    return False
+                self._generation += 1
+                self.dead = self.is_ready = self.parked = False
+                self.killed_for = None
+                self.exit_code = None
+                self._runtime_pid = 0
+                self._fresh = True
+                self.ready.clear()
+            self._spawn_runtime(self.processes.ns_fd if self.settings.isolation.user is not None else None)
+        except Exception as exc:  # the environment ends instead, as before resets existed
+            log.warning("environment %s: reset failed (%s: %s); discarding it", self.id, type(exc).__name__, exc)
+            with self._cond:
+                self._ending, self.dead = True, True
+            return False
         finally:
-            self.watcher_done.set()
+            with self._cond:
+                self._resetting = False
+                self._cond.notify_all()
+        self.resets += 1
+        log.info("environment %s reset after %s: a new runtime in the same sandbox, /tmp kept", self.id, reason)
+        if self._ending:  # shut down while the new runtime started
+            self.processes.kill()
+        return True
 
     def _cleanup(self) -> None:
         if self.processes is not None:
@@ -301,10 +390,15 @@ class LocalEnvironment:
             self.status.close()
 
     def kill(self, reason: str) -> None:
-        """Kill the runtime and every process it started; the watcher does the rest."""
-        if self.killed_for is None:
-            self.killed_for = reason
+        """Kill the runtime and every process it started; the watcher does the rest: a
+        reset after a timeout or a memory kill (RESET_REASONS), else the end."""
         with self._cond:
+            if self.killed_for is None:
+                self.killed_for = reason
+            if reason in RESET_REASONS and self._can_reset():
+                self._resetting = True
+            elif reason not in RESET_REASONS:
+                self._ending, self._resetting = True, False
             self.dead = True
             self._cond.notify_all()
         if self.processes is not None:
@@ -344,6 +438,8 @@ class LocalEnvironment:
         """Hand the event to the runtime and wait for the answer, the deadline or the end."""
         self.invocations += 1
         with self._cond:
+            while self._resetting:  # the next runtime starts; it takes the event once initialized
+                self._cond.wait()
             if self.dead:
                 # It ended before this call reached it (a slow caller thread, a fast crash).
                 if self.init_error is not None:
@@ -381,7 +477,7 @@ class LocalEnvironment:
 
     def _timeout_outcome(self, invocation: Invocation, elapsed_s: float) -> Outcome:
         message = wire.timeout_message(invocation.request_id, elapsed_s)
-        return Outcome("timeout", wire.timeout_payload(invocation.request_id, elapsed_s), "", [message])
+        return Outcome("timeout", wire.timeout_payload(invocation.request_id, elapsed_s), wire.SANDBOX_TIMEOUT, [message])
 
     @property
     def active(self) -> bool:
@@ -389,12 +485,23 @@ class LocalEnvironment:
         return not self.dead and (not self.is_ready or self._current is not None)
 
     @property
+    def ended(self) -> bool:
+        """Killed for good, or dead with no reset to follow."""
+        with self._cond:
+            return self._ending or (self.dead and not self._resetting)
+
+    @property
     def reusable(self) -> bool:
+        if self._resetting:
+            return True
         return not self.dead and self.init_error is None and self.killed_for is None
 
     # -- the Runtime API side (RuntimeChannel) ------------------------------------------
     def wait_for_invocation(self) -> Invocation | None:
         with self._cond:
+            generation = self._generation
+            if self.dead:  # a poll of a runtime already killed (a reset may follow)
+                return None
             if not self.is_ready:
                 self.is_ready = True
                 self.init_duration_ms = (time.monotonic() - self._spawned) * 1000
@@ -402,19 +509,22 @@ class LocalEnvironment:
                     self.processes.learn_namespace()
                 self.ready.set()
             self.parked = True
-            while self._slot is None and not self.dead:
+            while self._slot is None and not self.dead and generation == self._generation:
                 self._cond.wait()
             self.parked = False
-            if self.dead or self._slot is None:
+            if self.dead or self._slot is None or generation != self._generation:
                 return None
             invocation: Invocation = self._slot
             self._slot = None
+            fresh, self._fresh = self._fresh, False
         if self.logs is not None:
-            # Output before START: the init phase's on a cold start; on a warm one,
-            # background output between invocations, already shown on the console.
+            # Output before START: the init phase's on a runtime's first event (a cold
+            # start or a reset); on a warm one, background output between invocations,
+            # already shown on the console.
             before = self.logs.take()
-            if self.invocations == 1:
-                invocation.init_output = before
+            if fresh:
+                init_start = init_start_line(self.config.effective_runtime, self.config.region)
+                invocation.init_output = init_start.encode() + b"\n" + before
         return invocation
 
     def delivered(self, delivery: Delivery) -> None:

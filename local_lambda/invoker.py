@@ -21,6 +21,8 @@ log = logging.getLogger("lambda_ui.local_lambda")
 
 #: Environments that die before taking the event are replaced this many times.
 _DELIVERY_ATTEMPTS = 3
+#: Outcome.kind -> the REPORT line's Status, for what the platform ended.
+_STATUS = {"timeout": "timeout", "exited": "error"}
 
 
 @dataclass
@@ -106,8 +108,11 @@ class Invoker:
             request_id=invocation.request_id,
             duration_ms=invocation.duration_ms,
             memory_size_mb=self.config.memory_mb,
-            max_memory_used_mb=env.max_memory_used_mb(),
+            max_memory_used_mb=invocation.max_memory_mb or env.max_memory_used_mb(),
+            # A reset's suppressed init is not reported; nor is a prestarted environment's.
             init_duration_ms=env.init_duration_ms if cold else None,
+            status=_STATUS.get(outcome.kind, ""),
+            error_type=outcome.error_type,
         )
         text = invocation_log(invocation.request_id, invocation.init_output, output, outcome.platform_lines, report)
         # The console shows START and the function's lines as they come; add the rest.

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from types import TracebackType
 
-from lambda_ui.local_lambda import frontdoor, sandbox, wire
+from lambda_ui.local_lambda import frontdoor, runtimes, sandbox, wire
 from lambda_ui.local_lambda.environment import INIT_TIMEOUT_S, EnvSettings, LocalEnvironment
 from lambda_ui.local_lambda.invocations import InvocationLog, InvocationRecord
 from lambda_ui.local_lambda.invoker import Invoker
@@ -75,6 +75,8 @@ class LocalLambda:
         self.server: ServiceServer | None = None
         self.relay: Relay | None = None
         self.log: InvocationLog | None = None
+        #: The runtime check's one warning line (another Python minor version), or "".
+        self.runtime_warning = ""
 
     @property
     def invocations(self) -> list[InvocationRecord]:
@@ -98,6 +100,12 @@ class LocalLambda:
                 f"reserved concurrency {config.reserved_concurrency} leaves less than 100 of the account's "
                 f"{opts.account_concurrency} unreserved"
             )
+        version = sys.version_info[:3]
+        if config.effective_runtime is not None:  # a runtime to check: ask the interpreter that runs it
+            version = runtimes.interpreter_version(opts.python)  # RuntimeProblem (a ValueError): one line
+        verdict = runtimes.check(config.effective_runtime, opts.python, version)
+        if verdict is not None:
+            self.runtime_warning = verdict.warning  # logged once serving: a start-up error stays one line
         self.isolation = sandbox.detect(opts.python, opts.isolation, config.code_dir, list(opts.keep_paths))
         relay = Relay() if self.isolation.private_network else None
         settings = EnvSettings(
@@ -108,6 +116,7 @@ class LocalLambda:
             init_timeout_s=opts.init_timeout_s,
             relay=relay,
             forward_ports=opts.forward_ports,
+            python_version=version[:2],
         )
         monitor = MemoryMonitor(opts.sample_interval_s)
         pool = EnvironmentPool(config, settings, monitor, opts.idle_timeout_s, opts.account_concurrency)
@@ -144,6 +153,8 @@ class LocalLambda:
             self.endpoint, ", ".join(config.names), config.handler, config.timeout, config.memory_mb,
             ", enforced" if opts.enforce_memory else "", limit,
         )
+        if self.runtime_warning:
+            log.warning("%s", self.runtime_warning)
         if opts.expect_credentials:
             log.info("requests must be signed with access key %s (SigV4, verified)", opts.expect_credentials[0])
         else:

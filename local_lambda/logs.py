@@ -104,6 +104,10 @@ class Report:
     memory_size_mb: int
     max_memory_used_mb: int
     init_duration_ms: float | None = None
+    #: ``timeout`` or ``error`` when the platform ended the invocation (today's REPORT
+    #: lines say so), with the error's type for ``error``; empty for an answer.
+    status: str = ""
+    error_type: str = ""
 
     @property
     def billed_ms(self) -> int:
@@ -121,7 +125,18 @@ class Report:
         ]
         if self.init_duration_ms is not None:
             fields.append(f"Init Duration: {self.init_duration_ms:.2f} ms")
+        if self.status:
+            fields.append(f"Status: {self.status}")
+        if self.status == "error" and self.error_type:
+            fields.append(f"Error Type: {self.error_type}")
         return "\t".join(fields) + "\t"
+
+
+def init_start_line(runtime: str | None, region: str) -> str:
+    """Logged at every init, a reset's suppressed init included; ``python:3.12.local``
+    says the runtime is this machine's interpreter, not a Lambda runtime build."""
+    version = f"{runtime[:6]}:{runtime[6:]}.local" if runtime and runtime.startswith("python") else "local"
+    return f"INIT_START Runtime Version: {version}\tRuntime Version ARN: arn:aws:lambda:{region}::runtime:local"
 
 
 def start_line(request_id: str, version: str = "$LATEST") -> str:

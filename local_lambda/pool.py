@@ -115,8 +115,8 @@ class EnvironmentPool:
         with self._cond:
             if env in self._idle:
                 self._idle.remove(env)
-        if not env.dead:
-            env.kill(env.killed_for or "discarded")
+        if not env.ended:  # a reset in progress is ended too: no new runtime starts
+            env.kill("discarded")
 
     def is_prestarted(self, env: LocalEnvironment) -> bool:
         return env.id in self._prestarted

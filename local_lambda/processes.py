@@ -82,8 +82,11 @@ class ProcessSet:
 
         A descriptor on the namespace is held until :meth:`release`: the kernel reuses the
         inode number of a freed namespace, and a new environment whose namespace got the
-        same number must never be taken for this one.
+        same number must never be taken for this one. A reset's runtime (environment.py)
+        joins the same namespace through that descriptor, so it is learnt only once.
         """
+        if self._ns_fd is not None:
+            return
         try:
             fd = os.open(f"/proc/{self.root_pid}/ns/mnt", os.O_RDONLY)
         except OSError:
@@ -93,6 +96,11 @@ class ProcessSet:
             self.mnt_ns, self._ns_fd = ns, fd
         else:
             os.close(fd)
+
+    @property
+    def ns_fd(self) -> int | None:
+        """The held descriptor on the environment's mount namespace (None: not learnt)."""
+        return self._ns_fd
 
     def release(self) -> None:
         """Let the namespace go (after the last kill)."""

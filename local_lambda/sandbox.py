@@ -218,10 +218,16 @@ class RuntimeStatus:
 
 
 # -- choosing the mode ---------------------------------------------------------------------
-def _spec(tmp_mb: int, isolation_user: tuple[int, int], hidden: dict[str, list[str]], netns_fd: int | None, status_fd: int | None) -> str:
+def _spec(
+    tmp_mb: int, isolation_user: tuple[int, int], hidden: dict[str, list[str]], netns_fd: int | None, status_fd: int | None,
+    mntns_fd: int | None = None,
+) -> str:
     uid, gid = isolation_user
     return json.dumps(
-        {"tmp_mb": tmp_mb, "shm_mb": SHM_MB, "hide": hidden, "netns_fd": netns_fd, "status_fd": status_fd, "uid": uid, "gid": gid}
+        {
+            "tmp_mb": tmp_mb, "shm_mb": SHM_MB, "hide": hidden, "netns_fd": netns_fd, "status_fd": status_fd,
+            "mntns_fd": mntns_fd, "uid": uid, "gid": gid,
+        }
     )
 
 
@@ -304,13 +310,15 @@ def make_private_tmp() -> str:
 
 
 def command(
-    isolation: Isolation, python: str, handler: str, tmp_mb: int, netns_fd: int | None = None, status_fd: int | None = None
+    isolation: Isolation, python: str, handler: str, tmp_mb: int, netns_fd: int | None = None, status_fd: int | None = None,
+    mntns_fd: int | None = None,
 ) -> list[str]:
     """The argv that starts one environment's runtime (awslambdaric) under its isolation;
     ``netns_fd`` (to pass to the child) is the network namespace it joins, ``status_fd``
-    where the launcher reports how the runtime ended."""
+    where the launcher reports how the runtime ended, ``mntns_fd`` the mount namespace of
+    the environment's earlier sandbox, rejoined after a reset (its /tmp kept)."""
     runtime = [python, "-m", "awslambdaric", handler]
     if not isolation.private_mounts or isolation.user is None:
         return runtime
     hidden = {d: list(kept) for d, kept in isolation.hidden}
-    return [python, "-S", "-I", LAUNCHER, _spec(tmp_mb, isolation.user, hidden, netns_fd, status_fd), *runtime]
+    return [python, "-S", "-I", LAUNCHER, _spec(tmp_mb, isolation.user, hidden, netns_fd, status_fd, mntns_fd), *runtime]

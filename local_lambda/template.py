@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_ui.local_lambda.cfn import Resolver, TemplateError, load_template, whole_number
+from lambda_ui.local_lambda.runtimes import dockerfile_base, runtime_of_image
 
 FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 #: The image's CMD when the Dockerfile cannot be read (lambda_pkg/Dockerfile).
@@ -49,6 +50,8 @@ class FunctionConfig:
     logical_id: str = ""
     package_type: str = "Image"
     runtime: str | None = None
+    #: An Image function's base image (its Dockerfile's last FROM), which says its runtime.
+    base_image: str = ""
     description: str = ""
     architectures: tuple[str, ...] = ("x86_64",)
     role: str = ""
@@ -68,6 +71,15 @@ class FunctionConfig:
     @property
     def arn(self) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.name}"
+
+    @property
+    def effective_runtime(self) -> str | None:
+        """The runtime the code runs on: the template's ``Runtime`` (Zip), else the base image's."""
+        return self.runtime or (runtime_of_image(self.base_image) if self.base_image else None)
+
+    @property
+    def runtime_source(self) -> str:
+        return "the template's Runtime" if self.runtime else f"the base image {self.base_image}"
 
     @property
     def effective_log_group(self) -> str:
@@ -136,8 +148,10 @@ def load_function_config(
     region: str = DEFAULT_REGION,
     account_id: str = DEFAULT_ACCOUNT,
     stack_name: str = DEFAULT_STACK,
+    code_dir: str | None = None,
 ) -> FunctionConfig:
-    """The function's configuration from a SAM/CloudFormation template."""
+    """The function's configuration from a SAM/CloudFormation template; ``code_dir``
+    replaces a Zip function's ``CodeUri`` (which is then not read)."""
     path = Path(template_path).resolve()
     template = load_template(path)
     resolver = Resolver(template, parameters or {}, region, account_id, stack_name)
@@ -154,6 +168,8 @@ def load_function_config(
 
     package_type = str(props.get("PackageType") or ("Zip" if props.get("Handler") else "Image"))
     handler = props.get("Handler")
+    base_image = ""
+    folder = path.parent
     if package_type == "Image":
         command = ((props.get("ImageConfig") or {}).get("Command")) or []
         metadata = resource.get("Metadata") or {}
@@ -162,8 +178,13 @@ def load_function_config(
         if handler is None:
             resolver.notes.append(f"no CMD found in {dockerfile}; the handler defaults to {DEFAULT_IMAGE_HANDLER}")
             handler = DEFAULT_IMAGE_HANDLER
+        base_image = dockerfile_base(dockerfile) or ""
+        if not base_image:
+            resolver.notes.append(f"no FROM found in {dockerfile}; the function's runtime is not checked")
     elif not handler:
         raise TemplateError(f"function {logical} has no Handler")
+    else:
+        folder = Path(code_dir).resolve() if code_dir is not None else _code_dir(path.parent, props.get("CodeUri"))
 
     reserved = props.get("ReservedConcurrentExecutions")
     logging_config = props.get("LoggingConfig") or {}
@@ -176,10 +197,11 @@ def load_function_config(
         ephemeral_mb=whole_number((props.get("EphemeralStorage") or {}).get("Size", 512), "EphemeralStorage.Size"),
         reserved_concurrency=None if reserved is None else whole_number(reserved, "ReservedConcurrentExecutions"),
         environment={str(k): _env_text(v) for k, v in variables.items()},
-        code_dir=str(path.parent),
+        code_dir=str(folder),
         logical_id=logical,
         package_type=package_type,
-        runtime=props.get("Runtime"),
+        runtime=str(props["Runtime"]) if props.get("Runtime") else None,
+        base_image=base_image,
         description=str(props.get("Description") or ""),
         architectures=tuple(props.get("Architectures") or ("x86_64",)),
         role=str(props.get("Role") or f"arn:aws:iam::{account_id}:role/{stack_name}-{logical}Role"),
@@ -193,6 +215,19 @@ def load_function_config(
     )
     config.validate()
     return config
+
+
+def _code_dir(template_dir: Path, code_uri: Any) -> Path:
+    """A Zip function's code folder: its ``CodeUri`` (relative to the template), else the
+    template's folder. An S3 location or a zip file cannot be run from here: --code-dir."""
+    if code_uri is None:
+        return template_dir
+    if not isinstance(code_uri, str) or code_uri.startswith("s3://"):
+        raise TemplateError(f"CodeUri {code_uri!r} is not a local folder; give the code's folder with --code-dir")
+    folder = (template_dir / code_uri).resolve()
+    if not folder.is_dir():
+        raise TemplateError(f"CodeUri {code_uri} is not a folder ({folder}); give the code's folder with --code-dir")
+    return folder
 
 
 def _env_text(value: Any) -> str:

@@ -91,7 +91,7 @@ def runtime_environ(
             "AWS_LAMBDA_LOG_STREAM_NAME": log_stream_name(),
             "AWS_REGION": config.region,
             "AWS_DEFAULT_REGION": config.region,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{python_version[0]}.{python_version[1]}",
+            "AWS_EXECUTION_ENV": execution_env(config, python_version),
             "LAMBDA_TASK_ROOT": config.code_dir,
             "_HANDLER": config.handler,
             "TZ": ":UTC",
@@ -101,6 +101,15 @@ def runtime_environ(
         env["TMPDIR"] = private_tmp
     env.pop("HOME", None)
     return env
+
+
+def execution_env(config: FunctionConfig, python_version: tuple[int, int] = sys.version_info[:2]) -> str:
+    """``AWS_Lambda_python3.12``: the function's runtime as Lambda names it, not the host's
+    Python; the interpreter's version only when the runtime is unknown (an unlabelled image)."""
+    runtime = config.effective_runtime
+    if runtime and runtime.startswith("python"):
+        return f"AWS_Lambda_{runtime}"
+    return f"AWS_Lambda_python{python_version[0]}.{python_version[1]}"
 
 
 def loopback_endpoints(env: Mapping[str, str]) -> dict[tuple[str, int], list[str]]:

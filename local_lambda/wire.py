@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 from dataclasses import dataclass, field
 
 #: Synchronous request payload limit (6 MiB).
@@ -22,6 +21,8 @@ MAX_RESPONSE_BYTES = 6291556
 MAX_CLIENT_CONTEXT_BYTES = 3583
 
 RUNTIME_EXIT_ERROR = "Runtime.ExitError"
+#: Today's timeout answer; older services sent only an errorMessage with a time stamp.
+SANDBOX_TIMEOUT = "Sandbox.Timedout"
 RESPONSE_TOO_LARGE = "Function.ResponseSizeTooLarge"
 
 # Go's names for signals, as Lambda's "Runtime exited with error: signal: ..." prints them.
@@ -43,17 +44,12 @@ def _json(data: object) -> bytes:
     return json.dumps(data).encode()
 
 
-def iso_now(now: float | None = None) -> str:
-    now = time.time() if now is None else now
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+def timeout_message(request_id: str, elapsed_s: float) -> str:
+    return f"RequestId: {request_id} Error: Task timed out after {elapsed_s:.2f} seconds"
 
 
-def timeout_message(request_id: str, elapsed_s: float, now: float | None = None) -> str:
-    return f"{iso_now(now)} {request_id} Task timed out after {elapsed_s:.2f} seconds"
-
-
-def timeout_payload(request_id: str, elapsed_s: float, now: float | None = None) -> bytes:
-    return _json({"errorMessage": timeout_message(request_id, elapsed_s, now)})
+def timeout_payload(request_id: str, elapsed_s: float) -> bytes:
+    return _json({"errorType": SANDBOX_TIMEOUT, "errorMessage": timeout_message(request_id, elapsed_s)})
 
 
 def exit_reason(returncode: int | None) -> str:

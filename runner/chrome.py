@@ -153,10 +153,23 @@ def parse_window_size(value: str) -> tuple[int, int]:
     return width, height
 
 
+#: Lambda sets the function's name in every execution environment, and beside it the
+#: Runtime API's address and the code folder; the local stand-ins set the same.
+LAMBDA_NAME_VARIABLE = "AWS_LAMBDA_FUNCTION_NAME"
+LAMBDA_RUNTIME_VARIABLES = ("AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT")
+
+#: The flag added when Chrome fails to start on Lambda: everything in one process, as
+#: most projects that run Chrome on Lambda do. It costs isolation, so it is the fallback.
+SINGLE_PROCESS_FLAG = "--single-process"
+
+
 def in_lambda(environ: Mapping[str, str] | None = None) -> bool:
-    """True inside an AWS Lambda execution environment (or the local stand-ins, which set the same variable)."""
+    """True inside an AWS Lambda execution environment (or the local stand-ins, which set the same variables).
+
+    The function's name alone is not enough: a developer may export it for a deploy script.
+    """
     env = os.environ if environ is None else environ
-    return "AWS_LAMBDA_FUNCTION_NAME" in env
+    return bool(env.get(LAMBDA_NAME_VARIABLE)) and any(env.get(name) for name in LAMBDA_RUNTIME_VARIABLES)
 
 
 def chrome_flags(
@@ -267,6 +280,8 @@ class ChromeProcess:
     browser_version: str = ""
     driver_version: str = ""
     started_in: float = 0.0
+    #: Every argument Chrome was started with, as given to chromedriver.
+    flags: list[str] = field(default_factory=list)
     _stopped: bool = field(default=False, repr=False)
 
     def is_healthy(self) -> bool:
@@ -411,4 +426,72 @@ def start_chrome(
         browser_version=str(caps.get("browserVersion", "")),
         driver_version=str(caps.get("chrome", {}).get("chromedriverVersion", "")).split(" ")[0],
         started_in=time.monotonic() - started,
+        flags=list(options.arguments),
     )
+
+
+class ChromeLauncher:
+    """Starts the warm browser of one execution environment, with one fallback on Lambda.
+
+    On Lambda a Chrome that fails to start is started once more with ``--single-process``
+    (the zygote and GPU process limits of its sandbox are the usual cause). When that
+    works, every later start uses the flag at once, since the environment does not
+    change, and :attr:`single_process_retry` says so in the answer's facts. Elsewhere,
+    or when the retry fails as well, the caller gets the error.
+    """
+
+    def __init__(
+        self,
+        locate: Callable[[], ChromeLocation],
+        window_size: tuple[int, int],
+        tmp_root: str | None = None,
+        environ: Mapping[str, str] | None = None,
+        start: Callable[..., ChromeProcess] = start_chrome,
+    ) -> None:
+        self._locate = locate
+        self._location: ChromeLocation | None = None
+        self.window_size = window_size
+        self.tmp_root = tmp_root
+        self.environ = environ
+        self._start = start
+        self.single_process_retry = False
+
+    @property
+    def location(self) -> ChromeLocation:
+        if self._location is None:
+            self._location = self._locate()
+        return self._location
+
+    def _launch(self, extra_flags: list[str]) -> ChromeProcess:
+        return self._start(self.location, self.window_size, tmp_root=self.tmp_root, extra_flags=extra_flags, environ=self.environ)
+
+    def start(self) -> ChromeProcess:
+        """A new Chrome; :class:`ChromeNotFound` and a second failure reach the caller."""
+        if self.single_process_retry:
+            return self._launch([SINGLE_PROCESS_FLAG])
+        try:
+            return self._launch([])
+        except ChromeNotFound:
+            raise
+        except Exception as first:
+            if not in_lambda(self.environ):
+                raise
+            log.warning("Chrome did not start (%s); trying once more with %s", _first_line(first), SINGLE_PROCESS_FLAG)
+            try:
+                chrome = self._launch([SINGLE_PROCESS_FLAG])
+            except Exception as second:
+                raise ChromeStartFailed(
+                    f"Chrome did not start: {_first_line(first)}; with {SINGLE_PROCESS_FLAG} neither: {_first_line(second)}"
+                ) from second
+            self.single_process_retry = True
+            return chrome
+
+
+class ChromeStartFailed(Exception):
+    """Chrome did not start, with or without the single-process fallback."""
+
+
+def _first_line(exc: BaseException) -> str:
+    """Selenium's messages run to a stack trace; the first line names the problem."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]

@@ -170,9 +170,12 @@ def prepare_launch(
     environ: Mapping[str, str] | None = None,
     tmp_root: str | None = None,
     window_size: tuple[int, int] | None = None,
+    extra_flags: list[str] | None = None,
 ) -> tuple[ChromeOptions, Service, SuiteLaunch]:
     """Fill in what a suite's ``webdriver.Chrome(...)`` call left unset; keep what it set.
 
+    ``extra_flags`` join the environment's defaults (``--single-process`` once the warm
+    browser needed it); like them, each is added only when the suite did not set that flag.
     The options are copied (a suite may reuse one object for several drivers); the
     service is single-use and is completed in place.
     """
@@ -186,7 +189,7 @@ def prepare_launch(
         service.path = find_chromedriver(environ)
 
     workdir = _new_workdir(tmp_root)
-    defaults = _default_flags(workdir, size, environ)
+    defaults = _default_flags(workdir, size, environ) + list(extra_flags or [])
     if filled.extensions:
         defaults = [flag for flag in defaults if flag != "--disable-extensions"]
     added = missing_flags(filled.arguments, defaults)
@@ -220,6 +223,8 @@ class SuiteChromeDefaults:
         self.tmp_root = tmp_root
         self.environ = environ
         self.window_size = window_size
+        #: Added to the defaults; the handler sets ``--single-process`` here after its own Chrome needed it.
+        self.extra_flags: list[str] = []
         self.launches: list[SuiteLaunch] = []
         self._original: Any = None
 
@@ -244,7 +249,7 @@ class SuiteChromeDefaults:
             if own_launch.get():
                 original(driver, options=options, service=service, keep_alive=keep_alive)
                 return
-            filled, service, launch = prepare_launch(options, service, defaults.environ, defaults.tmp_root, defaults.window_size)
+            filled, service, launch = prepare_launch(options, service, defaults.environ, defaults.tmp_root, defaults.window_size, defaults.extra_flags)
             defaults.launches.append(launch)
             try:
                 original(driver, options=filled, service=service, keep_alive=keep_alive)

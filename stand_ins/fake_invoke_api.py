@@ -69,6 +69,8 @@ class FakeState:
     #: What the "image" has installed; by default the same as this machine.
     #: An image built from this machine: every distribution installed here.
     distributions: dict[str, str] = field(default_factory=lambda: {d.metadata["Name"]: d.version for d in metadata.distributions()})
+    #: The ``facts`` of the info answer (the runtime's Python, AWS_EXECUTION_ENV...).
+    info_facts: dict[str, Any] = field(default_factory=dict)
 
     def attempts(self, nodeid: str) -> int:
         return sum(1 for c in self.calls if c.nodeid == nodeid)
@@ -297,7 +299,7 @@ class FakeInvokeApi:
             return _not_found(path)
         s.invoke_paths.append(raw_path)
         if event.get("kind") == "info":
-            return _json_reply(200, {"version": 1, "kind": "info", "facts": {}, "distributions": s.distributions, "limits": {"memory_mb": s.memory_mb, "remaining_ms": s.timeout_s * 1000}})
+            return _json_reply(200, {"version": 1, "kind": "info", "facts": s.info_facts, "distributions": s.distributions, "limits": {"memory_mb": s.memory_mb, "remaining_ms": s.timeout_s * 1000}})
         if s.cap is not None and s.busy >= s.cap:
             s.throttled += 1
             return _json_reply(429, {"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded", "Type": "User", "message": "Rate Exceeded."}, {"x-amzn-ErrorType": "TooManyRequestsException", "Retry-After": "1"})

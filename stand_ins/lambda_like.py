@@ -52,6 +52,7 @@ class LambdaLikeProcess:
             TMPDIR=str(tmpdir),
             HARNESS_RESPONSE_FD=str(write_fd),
             AWS_LAMBDA_FUNCTION_NAME="ui-tests",
+            LAMBDA_TASK_ROOT="/var/task",  # with the name, what marks a Lambda environment (runner/chrome.py in_lambda)
             AWS_LAMBDA_FUNCTION_MEMORY_SIZE="2048",
             PYTHONDONTWRITEBYTECODE="1",
         )

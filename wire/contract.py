@@ -21,6 +21,10 @@ MAX_INLINE_RESPONSE_BYTES = 5 * 1024 * 1024
 CLIENT_ONLY_OPTIONS = ("--junitxml", "--junit-xml", "--lf", "--last-failed", "--ff", "--failed-first", "-x", "--exitfirst", "--maxfail", "--sw", "--stepwise", "-n", "--numprocesses", "--dist", "--lambda", "--artifacts", "--run-id", "--rootdir")
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+#: S3's bucket name rules (3-63 lowercase letters, digits, dots, hyphens), and one key segment.
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_KEY_SEGMENT = re.compile(r"[A-Za-z0-9._-]{1,128}")
+MAX_SMOKE_KEY_CHARS = 512
 _RUN_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 #: pytest's short options that take no value (``-v``, ``-x``: they may be clustered, ``-vx``),
@@ -64,6 +68,21 @@ class InfoEvent(TypedDict):
     kind: Literal["info"]
 
 
+class SmokeEvent(TypedDict):
+    """A browser smoke check: ``{"version": 1, "kind": "smoke"}``, optionally with
+    ``"screenshot": {"bucket": ..., "key": ...}`` to upload the screenshot there.
+
+    The handler starts (or reuses) the environment's warm Chrome, loads a small page
+    with Latin, CJK and emoji text, checks each script rendered, takes a screenshot and
+    answers with a :class:`SmokeResponse`. The key is a plain relative key of safe
+    segments ending in ``.png``; the function's role may write only under ``runs/``.
+    """
+
+    version: int
+    kind: Literal["smoke"]
+    screenshot: S3Ref | None
+
+
 class Facts(TypedDict, total=False):
     """Where and how an invocation ran; all durations in milliseconds."""
 
@@ -79,6 +98,9 @@ class Facts(TypedDict, total=False):
     chrome_version: str
     chromedriver_version: str
     python_version: str
+    #: ``AWS_EXECUTION_ENV`` (``AWS_Lambda_python3.12``): the runtime the function is
+    #: deployed with; the client warns when ``python_version`` is another one (a stand-in).
+    execution_env: str
     fingerprint: str
     environment_id: str
     invocation_number: int
@@ -86,6 +108,8 @@ class Facts(TypedDict, total=False):
     remaining_ms_at_start: int
     tmp_free_mb: int
     cleaned: list[str]
+    #: Chrome failed to start in this environment and runs with --single-process since.
+    chrome_single_process_retry: bool
 
 
 class RunResponse(TypedDict, total=False):
@@ -113,6 +137,44 @@ class InfoResponse(TypedDict):
     facts: Facts
     distributions: dict[str, str]
     limits: dict[str, Any]
+
+
+class SmokeTimings(TypedDict):
+    """Milliseconds per step; ``start_ms`` is a new Chrome's start or the warm one's reset."""
+
+    start_ms: float
+    load_ms: float
+    screenshot_ms: float
+    render_check_ms: float
+    upload_ms: float
+
+
+class SmokeResponse(TypedDict):
+    """The answer to a :class:`SmokeEvent`; its shape is stable (``lambda-ui doctor`` reads it).
+
+    ``ok`` is true when Chrome started, the page loaded, every script in ``rendered``
+    rendered, the screenshot was taken and, when asked, uploaded; otherwise
+    ``problems`` says what failed, one line each. ``rendered`` maps ``latin``, ``cjk``
+    and ``emoji`` to whether their glyphs were drawn from a real font (see
+    ``lambda_ui.function.smoke.check_rendering``). ``flags`` are Chrome's arguments;
+    ``single_process_retry`` tells that the first start failed and ``--single-process``
+    was added. ``screenshot`` is where the PNG went (``None``: not uploaded).
+    """
+
+    version: int
+    kind: Literal["smoke"]
+    ok: bool
+    problems: list[str]
+    browser_reused: bool
+    single_process_retry: bool
+    flags: list[str]
+    chrome_version: str
+    chromedriver_version: str
+    timings: SmokeTimings
+    rendered: dict[str, bool]
+    screenshot: S3Ref | None
+    screenshot_bytes: int
+    facts: Facts
 
 
 ErrorType = Literal["InvalidEvent", "UnsupportedVersion", "BundleMissing", "BundleMismatch", "BundleInvalid", "EnvironmentUnhealthy", "InternalError"]
@@ -188,7 +250,33 @@ def _positive_int(event: dict[str, Any], name: str, default: int) -> int:
     return value
 
 
-def validate_event(event: Any) -> RunEvent | InfoEvent:
+def is_safe_key(key: str) -> bool:
+    """A relative S3 key of plain segments: no leading slash, no empty, ``.`` or ``..`` segment."""
+    if not key or len(key) > MAX_SMOKE_KEY_CHARS:
+        return False
+    segments = key.split("/")
+    return all(_KEY_SEGMENT.fullmatch(part) and part not in (".", "..") for part in segments)
+
+
+def _validate_smoke(event: dict[str, Any]) -> SmokeEvent:
+    shot = event.get("screenshot")
+    if shot is None:
+        return {"version": CONTRACT_VERSION, "kind": "smoke", "screenshot": None}
+    if not isinstance(shot, dict):
+        raise InvalidEvent(f"event.screenshot must be an object with 'bucket' and 'key', got {type(shot).__name__}")
+    bucket = _require(shot, "bucket", str, "event.screenshot")
+    key = _require(shot, "key", str, "event.screenshot")
+    if not _BUCKET.fullmatch(bucket) or ".." in bucket:
+        raise InvalidEvent(f"event.screenshot.bucket {bucket[:80]!r} is not an S3 bucket name")
+    if not is_safe_key(key) or not key.endswith(".png"):
+        raise InvalidEvent(
+            f"event.screenshot.key {key[:80]!r} must be a relative key of segments made of letters, digits, "
+            f"'.', '_' or '-' (not '.' or '..'), at most {MAX_SMOKE_KEY_CHARS} characters, ending in .png"
+        )
+    return {"version": CONTRACT_VERSION, "kind": "smoke", "screenshot": {"bucket": bucket, "key": key}}
+
+
+def validate_event(event: Any) -> RunEvent | InfoEvent | SmokeEvent:
     """Check shape and version; raise :class:`InvalidEvent` with a precise message."""
     if not isinstance(event, dict):
         raise InvalidEvent(f"event must be a JSON object, got {type(event).__name__}")
@@ -205,8 +293,10 @@ def validate_event(event: Any) -> RunEvent | InfoEvent:
     kind = event.get("kind")
     if kind == "info":
         return {"version": CONTRACT_VERSION, "kind": "info"}
+    if kind == "smoke":
+        return _validate_smoke(event)
     if kind != "run":
-        raise InvalidEvent(f"event.kind must be 'run' or 'info', got {kind!r}")
+        raise InvalidEvent(f"event.kind must be 'run', 'info' or 'smoke', got {kind!r}")
     run_id = _require(event, "run_id", str)
     if not is_safe_run_id(run_id):
         raise InvalidEvent(f"event.run_id {run_id!r} must be 1-128 characters of letters, digits, '.', '_' or '-', and not '.' or '..'")

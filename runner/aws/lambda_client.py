@@ -45,6 +45,9 @@ class FunctionInfo:
     reserved_concurrency: int | None
     #: Python distributions installed in the image (name -> version), from the info answer.
     distributions: dict[str, str] = field(default_factory=dict)
+    #: One line when the function runs another Python than its runtime says (a local
+    #: stand-in on another interpreter); empty otherwise.
+    runtime_warning: str = ""
 
 
 class OutcomeKind(str, Enum):
@@ -53,6 +56,38 @@ class OutcomeKind(str, Enum):
     OK = "ok"  # the handler answered (its payload may still say it refused the test)
     THROTTLED = "throttled"  # try again later; never a test failure
     INFRA = "infra"  # an infrastructure fault: try again on a new invocation, unless fatal
+
+
+class FunctionFault(str, Enum):
+    """What a function error (``X-Amz-Function-Error``) says ended the invocation."""
+
+    TIMEOUT = "timeout"  # Lambda stopped it at the function's timeout
+    EXIT = "exit"  # the runtime process exited or was killed (a crash, out of memory)
+    ERROR = "error"  # the handler raised, an init error, a response too large
+
+
+#: Today's timeout answer is ``{"errorType": "Sandbox.Timedout", "errorMessage": "RequestId: <id>
+#: Error: Task timed out after 3.00 seconds"}``; older ones have only ``"<ISO time> <id> Task
+#: timed out after 3.00 seconds"``. Exits: ``Runtime.ExitError`` with ``RequestId: <id> Error:
+#: Runtime exited with error: exit status 1``, formerly only ``RequestId: <id> Process exited
+#: before completing request``. Both shapes of each read the same.
+_TIMEOUT_TEXT = "Task timed out after"
+_TIMEOUT_TYPE = "Sandbox.Timedout"
+_EXIT_TYPE = "Runtime.ExitError"
+_OLD_EXIT_TEXT = "Process exited before completing request"
+_REQUEST_PREFIX = re.compile(r"^RequestId: \S+ (?:Error: )?")
+
+
+def classify_function_error(payload: Any) -> FunctionFault:
+    """Timeout, runtime exit or another error, from either shape of Lambda's answer."""
+    if not isinstance(payload, dict):
+        return FunctionFault.ERROR
+    kind, message = str(payload.get("errorType", "")), str(payload.get("errorMessage", ""))
+    if kind == _TIMEOUT_TYPE or _TIMEOUT_TEXT in message:
+        return FunctionFault.TIMEOUT
+    if kind == _EXIT_TYPE or (not kind and _OLD_EXIT_TEXT in message):
+        return FunctionFault.EXIT
+    return FunctionFault.ERROR
 
 
 @dataclass
@@ -75,6 +110,8 @@ class InvokeOutcome:
     unreachable: bool = False
     log_tail: str = ""
     report_line: dict[str, float] = field(default_factory=dict)
+    #: For function errors: what ended the invocation, whichever shape Lambda answered in.
+    fault: FunctionFault | None = None
 
 
 _REPORT_FIELDS = {
@@ -167,6 +204,7 @@ class LambdaFunction:
             memory_mb=int(limits["memory_mb"]),
             reserved_concurrency=reserved,
             distributions=dict(payload.get("distributions") or {}),
+            runtime_warning=runtime_mismatch(payload.get("facts") or {}),
         )
 
     def invoke(self, payload: dict[str, Any]) -> InvokeOutcome:
@@ -195,6 +233,22 @@ class LambdaFunction:
         )
 
 
+def runtime_mismatch(facts: dict[str, Any]) -> str:
+    """A warning when the Python that answered is not the one the runtime names.
+
+    On Lambda they always agree; the local stand-in runs the host's interpreter, which may
+    be another minor version (``lambda-ui local-lambda --python`` picks one).
+    """
+    declared = re.fullmatch(r"AWS_Lambda_python(\d+\.\d+)", str(facts.get("execution_env") or ""))
+    running = re.match(r"\d+\.\d+", str(facts.get("python_version") or ""))
+    if declared is None or running is None or declared[1] == running[0]:
+        return ""
+    return (
+        f"the function's runtime is python{declared[1]} but it runs Python {facts['python_version']}: "
+        f"a local Lambda on another interpreter? (lambda-ui local-lambda --python picks one)"
+    )
+
+
 def read_timeout() -> InvokeOutcome:
     """The invocation may still be running: invoking again could run the test twice at
     once, so a read timeout is never retried (fatal)."""
@@ -216,10 +270,13 @@ def outcome_from_answer(raw: bytes, request_id: str, function_error: str | None,
         return InvokeOutcome(OutcomeKind.INFRA, request_id=request_id, cause=f"malformed response ({len(raw)} bytes, not JSON)", log_tail=log_tail, report_line=report)
     if function_error:
         cause = describe_function_error(decoded)
+        fault = classify_function_error(decoded)
         if report.get("memory_mb") and report.get("max_memory_mb", 0) >= report["memory_mb"]:
             # Lambda says only "signal: killed"; its REPORT line shows the memory was full.
             cause += f" (out of memory: Max Memory Used {report['max_memory_mb']:.0f} MB of the function's {report['memory_mb']:.0f} MB)"
-        return InvokeOutcome(OutcomeKind.INFRA, payload=decoded, request_id=request_id, cause=cause, log_tail=log_tail, report_line=report)
+        return InvokeOutcome(
+            OutcomeKind.INFRA, payload=decoded, request_id=request_id, cause=cause, log_tail=log_tail, report_line=report, fault=fault
+        )
     return InvokeOutcome(OutcomeKind.OK, payload=decoded, request_id=request_id, log_tail=log_tail, report_line=report)
 
 
@@ -238,11 +295,18 @@ def outcome_from_error(status: int, code: str, message: str, request_id: str, re
 
 
 def describe_function_error(payload: Any) -> str:
-    """``Task timed out after 300.00 seconds`` / ``Runtime.ExitError: …`` / ``ValueError: …``."""
+    """``Lambda timeout: Task timed out after 300.00 seconds`` / ``Runtime.ExitError: Runtime
+    exited with error: signal: killed`` / ``ValueError: …``: the same words for both shapes
+    of a timeout and of an exit (the request id is reported on its own)."""
     if isinstance(payload, dict):
         message = str(payload.get("errorMessage", ""))
         kind = str(payload.get("errorType", ""))
-        if "Task timed out after" in message:
-            return "Lambda timeout: " + message[message.index("Task timed out after") :]
+        fault = classify_function_error(payload)
+        if fault is FunctionFault.TIMEOUT and _TIMEOUT_TEXT in message:
+            return "Lambda timeout: " + message[message.index(_TIMEOUT_TEXT) :]
+        if fault is FunctionFault.TIMEOUT:
+            return f"Lambda timeout: {message}".strip()
+        if fault is FunctionFault.EXIT:
+            return f"{_EXIT_TYPE}: {_REQUEST_PREFIX.sub('', message)}".strip()
         return f"{kind or 'function error'}: {message}".strip()
     return f"function error: {payload!r}"[:500]

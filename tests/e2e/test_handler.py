@@ -241,7 +241,7 @@ def test_a_killed_browser_is_replaced_in_the_same_environment(lambda_env: Lambda
         (None, "InvalidEvent", "must be a JSON object, got NoneType"),
         ([], "InvalidEvent", "must be a JSON object"),
         ({"version": 99, "kind": "run"}, "UnsupportedVersion", "version 99 is not supported"),
-        ({"version": CONTRACT_VERSION, "kind": "dance"}, "InvalidEvent", "must be 'run' or 'info'"),
+        ({"version": CONTRACT_VERSION, "kind": "dance"}, "InvalidEvent", "must be 'run', 'info' or 'smoke'"),
         ({"version": CONTRACT_VERSION, "kind": "run", "run_id": "r1"}, "InvalidEvent", "event has no 'nodeids'"),
         (
             {"version": CONTRACT_VERSION, "kind": "run", "run_id": "r1", "nodeids": ["t.py::t"], "bundle": {"bucket": "b", "key": "k", "sha256": "zz"}, "artifacts": {"bucket": "b", "prefix": "p"}},

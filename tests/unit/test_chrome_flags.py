@@ -10,18 +10,28 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchDriverException
+from selenium.common.exceptions import NoSuchDriverException, SessionNotCreatedException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common import service as common_service
 
 from lambda_ui.runner import chrome_options, chrome_service
-from lambda_ui.runner.chrome import chrome_flags
+from lambda_ui.runner.chrome import (
+    SINGLE_PROCESS_FLAG,
+    ChromeLauncher,
+    ChromeLocation,
+    ChromeNotFound,
+    ChromeProcess,
+    ChromeStartFailed,
+    chrome_flags,
+    in_lambda,
+)
 from lambda_ui.runner.chrome_defaults import SUITE_DIR_PREFIX, SuiteChromeDefaults, flag_name, missing_flags, prepare_launch
 
-LAMBDA = {"AWS_LAMBDA_FUNCTION_NAME": "ui-tests"}
+LAMBDA = {"AWS_LAMBDA_FUNCTION_NAME": "ui-tests", "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}
 #: The local/CI set as it was before the Lambda set existed; it must not change.
 LOCAL_SET = [
     "--headless=new",
@@ -95,9 +105,93 @@ def test_lambda_set_keeps_scratch_inside_the_profile_by_default() -> None:
 
 def test_the_current_environment_decides(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "fn")
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", "/var/task")
     assert "--no-zygote" in chrome_flags("/tmp/p", (800, 600))
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME")
     assert "--no-zygote" not in chrome_flags("/tmp/p", (800, 600))
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"AWS_LAMBDA_FUNCTION_NAME": "fn", "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}, True),
+        ({"AWS_LAMBDA_FUNCTION_NAME": "fn", "LAMBDA_TASK_ROOT": "/var/task"}, True),
+        # A name exported on a laptop (a deploy script's) is not Lambda.
+        ({"AWS_LAMBDA_FUNCTION_NAME": "fn"}, False),
+        ({"AWS_LAMBDA_FUNCTION_NAME": "", "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}, False),
+        ({"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "LAMBDA_TASK_ROOT": "/var/task"}, False),
+        ({}, False),
+    ],
+)
+def test_lambda_is_detected_from_its_variables(environ: dict[str, str], expected: bool) -> None:
+    assert in_lambda(environ) is expected
+    names = {flag_name(flag) for flag in chrome_flags("/tmp/p", (800, 600), environ=environ)}
+    assert ({"--no-zygote", "--in-process-gpu"} <= names) is expected
+
+
+# -- starting with the single-process fallback ------------------------------------------
+
+
+class _FakeStarts:
+    """Stands in for ``start_chrome``: fails unless the flags include what ``needs`` names."""
+
+    def __init__(self, needs: str | None) -> None:
+        self.needs = needs
+        self.calls: list[list[str]] = []
+
+    def __call__(self, location: ChromeLocation, window_size: tuple[int, int], **kwargs: Any) -> ChromeProcess:
+        extra = list(kwargs.get("extra_flags") or [])
+        self.calls.append(extra)
+        if self.needs is not None and self.needs not in extra:
+            raise SessionNotCreatedException("session not created: Chrome failed to start: exited abnormally.\n  (stack trace)")
+        return ChromeProcess(driver=None, workdir="/tmp/x", driver_pid=0, flags=extra)  # type: ignore[arg-type]
+
+
+def _launcher(environ: dict[str, str], starts: _FakeStarts) -> ChromeLauncher:
+    return ChromeLauncher(lambda: ChromeLocation("/c", "/d"), (800, 600), environ=environ, start=starts)
+
+
+def test_on_lambda_a_failed_start_is_retried_once_with_single_process() -> None:
+    starts = _FakeStarts(needs=SINGLE_PROCESS_FLAG)
+    launcher = _launcher(LAMBDA, starts)
+    assert launcher.start().flags == [SINGLE_PROCESS_FLAG]
+    assert starts.calls == [[], [SINGLE_PROCESS_FLAG]] and launcher.single_process_retry
+    # The environment does not change: a restart uses the flag at once.
+    launcher.start()
+    assert starts.calls[2:] == [[SINGLE_PROCESS_FLAG]]
+
+
+def test_a_start_that_works_needs_no_retry() -> None:
+    starts = _FakeStarts(needs=None)
+    launcher = _launcher(LAMBDA, starts)
+    launcher.start()
+    assert starts.calls == [[]] and not launcher.single_process_retry
+
+
+def test_when_the_retry_fails_too_both_causes_are_named() -> None:
+    starts = _FakeStarts(needs="--never-given")
+    launcher = _launcher(LAMBDA, starts)
+    with pytest.raises(ChromeStartFailed, match=r"did not start: .*exited abnormally\.; with --single-process neither: .*exited abnormally\.$"):
+        launcher.start()
+    assert starts.calls == [[], [SINGLE_PROCESS_FLAG]] and not launcher.single_process_retry
+
+
+def test_locally_a_failed_start_is_not_retried() -> None:
+    starts = _FakeStarts(needs=SINGLE_PROCESS_FLAG)
+    with pytest.raises(SessionNotCreatedException):
+        _launcher({}, starts).start()
+    assert starts.calls == [[]]
+
+
+def test_a_missing_chrome_is_not_retried() -> None:
+    def missing(*args: Any, **kwargs: Any) -> ChromeProcess:
+        raise ChromeNotFound("no Chrome")
+
+    calls: list[int] = []
+    launcher = ChromeLauncher(lambda: ChromeLocation("/c", "/d"), (800, 600), environ=LAMBDA, start=lambda *a, **k: calls.append(1) or missing())
+    with pytest.raises(ChromeNotFound):
+        launcher.start()
+    assert calls == [1]
 
 
 # -- the public helpers ------------------------------------------------------------------
@@ -156,6 +250,15 @@ def test_explicit_settings_are_kept(fakes: dict[str, str], scratch: Path, tmp_pa
     assert f"--disk-cache-dir={launch.workdir}/cache" in args
     # The suite's object is not changed: it may build a second driver from it.
     assert mine.arguments == ["--window-size=640,480", "--user-data-dir=/mine/profile", "--headless", "--lang=de"]
+
+
+def test_extra_flags_join_the_defaults_and_the_suites_own_win(fakes: dict[str, str], scratch: Path) -> None:
+    options, _service, _launch = prepare_launch(None, None, fakes, str(scratch), extra_flags=[SINGLE_PROCESS_FLAG])
+    assert options.arguments.count(SINGLE_PROCESS_FLAG) == 1
+    mine = webdriver.ChromeOptions()
+    mine.add_argument("--single-process=yes")
+    options, _service, _launch = prepare_launch(mine, None, fakes, str(scratch), extra_flags=[SINGLE_PROCESS_FLAG])
+    assert [a for a in options.arguments if flag_name(a) == SINGLE_PROCESS_FLAG] == ["--single-process=yes"]
 
 
 def test_every_directory_named_by_the_test_means_no_directory_of_ours(fakes: dict[str, str], scratch: Path) -> None:

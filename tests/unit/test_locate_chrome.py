@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lambda_ui.runner.chrome import ChromeNotFound, chrome_flags, locate_chrome, parse_window_size
+from lambda_ui.runner.chrome import ChromeNotFound, chrome_flags, in_lambda, locate_chrome, parse_window_size
 
 
 def _exe(folder: Path, name: str) -> str:
@@ -42,7 +42,7 @@ def test_flags_suit_containers_and_lambda() -> None:
     flags = chrome_flags("/tmp/p", (800, 600))
     for expected in ("--headless=new", "--disable-dev-shm-usage", "--disable-background-networking", "--user-data-dir=/tmp/p", "--window-size=800,600"):
         assert expected in flags
-    assert ("--no-sandbox" in flags) == (os.geteuid() == 0 or "AWS_LAMBDA_FUNCTION_NAME" in os.environ)
+    assert ("--no-sandbox" in flags) == (os.geteuid() == 0 or in_lambda())
     assert "--headless=new" not in chrome_flags("/tmp/p", (800, 600), headless=False)
 
 
@@ -56,5 +56,5 @@ def test_window_size_is_validated(bad: str) -> None:
 def test_no_sandbox_in_lambda_even_when_not_root() -> None:
     from lambda_ui.runner.chrome import needs_no_sandbox
 
-    assert needs_no_sandbox({"AWS_LAMBDA_FUNCTION_NAME": "ui-tests"})
+    assert needs_no_sandbox({"AWS_LAMBDA_FUNCTION_NAME": "ui-tests", "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"})
     assert needs_no_sandbox({}) == (os.geteuid() == 0)
