@@ -2,7 +2,7 @@
 
 ``lambda-ui report …`` reads JUnit reports (also installed as ``lambda-ui-report``);
 ``lambda-ui local-lambda …`` runs the local Lambda stand-in (also ``lambda-ui-local-lambda``;
-needs the ``[local]`` extra).
+needs the ``[local]`` extra); ``lambda-ui doctor`` checks an account is ready for ``pytest --lambda``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ USAGE = """usage: lambda-ui COMMAND [ARGS...]
 commands:
   report        summarise, merge, render or download JUnit reports (lambda-ui report --help)
   local-lambda  run the local Lambda stand-in (lambda-ui local-lambda --help; extra [local])
+  doctor        check credentials, function, bucket, prefix, image and Chrome for pytest --lambda (lambda-ui doctor --help)
 """
 
 
@@ -32,6 +33,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from lambda_ui.cli.local_lambda import main as local_lambda
 
         return local_lambda(rest)
+    if command == "doctor":
+        from lambda_ui.cli.doctor import main as doctor
+
+        return doctor(rest)
     print(f"lambda-ui: unknown command {command!r}\n\n{USAGE}", end="", file=sys.stderr)
     return 2
 

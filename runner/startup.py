@@ -18,12 +18,20 @@ from lambda_ui.runner import image_check
 from lambda_ui.runner.aws import s3
 from lambda_ui.runner.aws.lambda_async import AsyncInvoker
 from lambda_ui.runner.aws.lambda_client import LambdaFunction, LambdaProblem, default_region, make_client
+from lambda_ui.runner.doctor_policy import MIN_MEMORY_MB, TEMPLATE_WRITE_PREFIX, prefix_allowed
 from lambda_ui.runner.forwarding import ForwardingProblem, forwarded_args
 from lambda_ui.runner.options import LambdaSettings
 from lambda_ui.runner.terminal import write_line
 
 #: The window when neither --lambda-concurrency nor a reserved concurrency says otherwise.
 DEFAULT_CONCURRENCY = 50
+#: The end of every start-up error about the setup: doctor checks all of it at once.
+DOCTOR_HINT = "Run `lambda-ui doctor` for a full check."
+
+
+def _setup_error(text: str) -> pytest.UsageError:
+    """A start-up error about the function or the destination, pointing at ``lambda-ui doctor``."""
+    return pytest.UsageError(f"{text.rstrip()} {DOCTOR_HINT}")
 
 
 @dataclass
@@ -48,20 +56,24 @@ def check_target(config: pytest.Config, settings: LambdaSettings, destination: s
     except ForwardingProblem as exc:
         raise pytest.UsageError(str(exc)) from None
     if not s3.is_s3_url(destination):
-        raise pytest.UsageError(
+        raise _setup_error(
             f"--lambda needs an S3 artifacts destination, got {destination!r}: give --artifacts s3://BUCKET/runs "
             "(the stack's ArtifactsBucket output; the function may write only under runs/)."
         )
     try:
         location = s3.S3Location.parse(destination)
     except ValueError as exc:
-        raise pytest.UsageError(f"--artifacts: {exc}") from None
+        raise _setup_error(f"--artifacts: {exc}.") from None
     # The probe's info call may meet a cold start (image pull, init): give it time.
     probe = LambdaFunction(settings.function, make_client(read_timeout_s=180, max_connections=2))
     try:
         info = probe.describe()
     except LambdaProblem as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise _setup_error(str(exc)) from None
+    if info.runtime_warning:
+        write_line(config, f"lambda: WARNING: {info.runtime_warning}", yellow=True)
+    for warning in setup_warnings(info.memory_mb, location.prefix):
+        write_line(config, f"lambda: WARNING: {warning} {DOCTOR_HINT}", yellow=True)
     return Target(
         function_name=info.name,
         location=location,
@@ -75,12 +87,26 @@ def check_target(config: pytest.Config, settings: LambdaSettings, destination: s
     )
 
 
+def setup_warnings(memory_mb: int, prefix: str) -> list[str]:
+    """What the start-up probe already shows to be wrong, though the run can go on."""
+    found = []
+    if memory_mb < MIN_MEMORY_MB:
+        found.append(f"the function has {memory_mb} MB, below the recommended minimum {MIN_MEMORY_MB} MB: Chrome may hang or be killed.")
+    if not prefix_allowed([f"{TEMPLATE_WRITE_PREFIX}/*"], prefix):
+        shown = repr(prefix) if prefix else "no prefix"
+        found.append(
+            f"artifacts prefix {shown} is outside {TEMPLATE_WRITE_PREFIX}/, the only one the template's function role may write: "
+            f"on AWS its screenshots would be denied (--artifacts s3://BUCKET/{TEMPLATE_WRITE_PREFIX})."
+        )
+    return found
+
+
 def make_invoker(target: Target) -> AsyncInvoker:
     """The invocation loop's client; its credentials and proxy are checked here."""
     try:
         return AsyncInvoker(default_region(), target.function_name, target.read_timeout_s)
     except ValueError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise _setup_error(str(exc)) from None
 
 
 def image_problems(config: pytest.Config, settings: LambdaSettings, distributions: dict[str, str]) -> list[str]:
@@ -112,4 +138,4 @@ def check_image(config: pytest.Config, settings: LambdaSettings, distributions: 
     if settings.image_drift == "warn":
         write_line(config, f"{text}. Running anyway (--lambda-image-drift=warn).", yellow=True)
         return
-    raise pytest.UsageError(f"{text}; or pass --lambda-image-drift=warn to run anyway.")
+    raise _setup_error(f"{text}; or pass --lambda-image-drift=warn to run anyway.")
