@@ -45,6 +45,9 @@ ROLE_GRANTS = {
     RUNS: {"s3:PutObject", "s3:AbortMultipartUpload"},
 }
 
+#: The least memory the template may allow: Chrome hangs below it.
+MIN_MEMORY_MB = 1024
+
 #: The CI caller's actions, exactly.
 CALLER_ACTIONS = {
     "lambda:InvokeFunction",
@@ -128,9 +131,14 @@ def parameter_problems(template: dict[str, Any]) -> list[str]:
         minimum, _maximum, default = _range(template, name)
         if minimum < 1 or default < minimum:
             problems.append(f"parameter {name} must be at least 1 day")
-    # Chrome for Testing ships linux64 only; an arm64 function could not run the image.
-    if template["Parameters"]["Architecture"].get("AllowedValues") != ["x86_64"]:
-        problems.append("Architecture must allow x86_64 only")
+    # The image builds for both (lambda_pkg/Dockerfile maps each to its Chrome for Testing
+    # platform); x86_64 stays the default.
+    architecture = template["Parameters"]["Architecture"]
+    if sorted(architecture.get("AllowedValues", [])) != ["arm64", "x86_64"] or architecture.get("Default") != "x86_64":
+        problems.append("Architecture must allow x86_64 and arm64, default x86_64")
+    # Chrome hangs or is killed with less memory (issue 15).
+    if float(template["Parameters"]["MemorySize"].get("MinValue", 0)) < MIN_MEMORY_MB:
+        problems.append(f"MemorySize allows less than {MIN_MEMORY_MB} MB")
     return problems
 
 
@@ -388,8 +396,14 @@ MUTATIONS = {
         parameter_problems, lambda t: t["Parameters"]["MemorySize"].update(MaxValue=20480)),
     "ephemeral storage below 512": (
         parameter_problems, lambda t: t["Parameters"]["EphemeralStorage"].update(MinValue=256)),
-    "arm64 allowed": (
-        parameter_problems, lambda t: t["Parameters"]["Architecture"].update(AllowedValues=["x86_64", "arm64"])),
+    "arm64 not allowed": (
+        parameter_problems, lambda t: t["Parameters"]["Architecture"].update(AllowedValues=["x86_64"])),
+    "an unknown architecture allowed": (
+        parameter_problems, lambda t: t["Parameters"]["Architecture"].update(AllowedValues=["x86_64", "arm64", "ppc64le"])),
+    "arm64 by default": (
+        parameter_problems, lambda t: t["Parameters"]["Architecture"].update(Default="arm64")),
+    "memory down to 128": (
+        parameter_problems, lambda t: t["Parameters"]["MemorySize"].update(MinValue=128)),
     "hard-coded timeout": (
         function_problems, lambda t: t["Resources"][FUNCTION]["Properties"].update(Timeout=900)),
     "role gets s3:*": (
