@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from lambda_ui.contract import BundleRef, InvalidEvent
 
@@ -72,7 +72,7 @@ class _Quota:
             "BundleInvalid",
         )
 
-    def copy(self, source: BinaryIO, target: Path, limit: int, what: str, digest: Any = None) -> int:
+    def copy(self, source: IO[bytes], target: Path, limit: int, what: str, digest: Any = None) -> int:
         """Stream ``source`` into ``target``: at most ``limit`` bytes and what the quota has left."""
         written = 0
         with target.open("wb") as out:

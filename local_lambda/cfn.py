@@ -9,7 +9,7 @@ import base64
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -21,7 +21,7 @@ class TemplateError(Exception):
 # -- loading ----------------------------------------------------------------------------
 
 
-class _CfnLoader(yaml.SafeLoader):  # type: ignore[misc]
+class _CfnLoader(yaml.SafeLoader):
     """SafeLoader that turns CloudFormation short tags into their long forms."""
 
 
@@ -30,8 +30,8 @@ def _long_form(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dic
         value: Any = loader.construct_scalar(node)
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
+    else:  # the third kind of node PyYAML makes
+        value = loader.construct_mapping(cast(yaml.MappingNode, node), deep=True)
     if tag_suffix == "Ref":
         return {"Ref": value}
     if tag_suffix == "Condition":

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lambda_ui.local_lambda import netns, sandbox, wire
+from lambda_ui.local_lambda import extensions, netns, sandbox, wire
 from lambda_ui.local_lambda.logs import FUNCTION_LOGGER, LogCapture, init_start_line, start_line
 from lambda_ui.local_lambda.processes import ProcessSet, peak_rss_bytes
 from lambda_ui.local_lambda.relay import Relay
@@ -180,6 +181,11 @@ class LocalEnvironment:
         #: The next event is the first of this runtime: its log starts with the init.
         self._fresh = True
         self.resets = 0
+        #: The current runtime's internal extensions: with one, shutdown starts with SIGTERM.
+        self.extensions = extensions.Extensions(config.name, config.handler)
+        #: How the environment ended: "sigterm" (the runtime exited within the grace),
+        #: "sigterm+kill" (it did not), "kill" (no extension: killed outright), or None.
+        self.shutdown_via: str | None = None
 
     # -- life cycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -297,7 +303,7 @@ class LocalEnvironment:
     def _watch_runtime(self) -> bool:
         """Wait for the runtime's end and settle its invocation; True when a reset follows."""
         assert self.proc is not None
-        code = self.proc.wait()
+        code: int | None = self.proc.wait()
         if self.status is not None:  # the runtime's own code, not its launcher's
             code = self.status.returncode(code)
         self.exit_code = code
@@ -360,6 +366,7 @@ class LocalEnvironment:
                 self.exit_code = None
                 self._runtime_pid = 0
                 self._fresh = True
+                self.extensions = extensions.Extensions(self.config.name, self.config.handler)
                 self.ready.clear()
             self._spawn_runtime(self.processes.ns_fd if self.settings.isolation.user is not None else None)
         except Exception as exc:  # the environment ends instead, as before resets existed
@@ -404,6 +411,33 @@ class LocalEnvironment:
         if self.processes is not None:
             self.processes.kill()
 
+    def shut_down(self, reason: str, grace_s: float = extensions.GRACE_S) -> None:
+        """End the environment as Lambda does: with an extension registered and the runtime
+        idle, SIGTERM first and SIGKILL after ``grace_s``; otherwise SIGKILL at once."""
+        with self._cond:
+            polite = self.extensions.any and self.parked and self._current is None and not self.dead
+            if polite:
+                if self.killed_for is None:
+                    self.killed_for = reason
+                self._ending, self._resetting = True, False
+        if not polite:
+            self.shutdown_via = self.shutdown_via or "kill"
+            self.kill(reason)
+            return
+        pid = self.runtime_pid
+        started = time.monotonic()
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+        exited = self.wait_dead(grace_s)
+        self.shutdown_via = "sigterm" if exited else "sigterm+kill"
+        log.info(
+            "environment %s: SIGTERM to runtime pid %s (%s); %s", self.id, pid, reason,
+            f"exited after {(time.monotonic() - started) * 1000:.0f} ms" if exited else f"still running after {grace_s * 1000:.0f} ms: SIGKILL",
+        )
+        self.kill(reason)  # what the runtime left (Chrome), or the runtime itself
+
     def wait_dead(self, timeout: float) -> bool:
         if self.proc is None:
             return True
@@ -440,7 +474,7 @@ class LocalEnvironment:
         with self._cond:
             while self._resetting:  # the next runtime starts; it takes the event once initialized
                 self._cond.wait()
-            if self.dead:
+            if self.dead or self._ending:  # _ending alone: SIGTERM sent, the runtime winds down
                 # It ended before this call reached it (a slow caller thread, a fast crash).
                 if self.init_error is not None:
                     invocation.finish(self.init_error)
@@ -501,6 +535,11 @@ class LocalEnvironment:
         with self._cond:
             generation = self._generation
             if self.dead:  # a poll of a runtime already killed (a reset may follow)
+                return None
+            # Init ends once every registered extension waits in event/next as well.
+            while not self.extensions.all_waiting and not self.dead and generation == self._generation:
+                self._cond.wait()
+            if self.dead or generation != self._generation:
                 return None
             if not self.is_ready:
                 self.is_ready = True
@@ -578,6 +617,28 @@ class LocalEnvironment:
             current.finish(outcome)
         self.ready.set()
         return 202, {"status": "OK"}
+
+
+    # -- the Extensions API side (internal extensions only) --------------------------------
+    def register_extension(self, name: str, body: bytes) -> extensions.Answer:
+        with self._cond:
+            answer = self.extensions.register(name, body, open_=not self.is_ready and not self.dead)
+        if answer[0] == 200:
+            log.debug("environment %s: extension %s registered", self.id, name)
+        return answer
+
+    def extension_next(self, identifier: str) -> extensions.Answer | None:
+        with self._cond:
+            found = self.extensions.find(identifier)
+            if not isinstance(found, extensions.Extension):
+                return found
+            found.waiting = True
+            self._cond.notify_all()
+            generation = self._generation
+            # Subscribed to no event an internal extension may get: it waits until the end.
+            while not self.dead and generation == self._generation:
+                self._cond.wait()
+        return None
 
 
 def _error_body(body: bytes, error_type: str) -> bytes:

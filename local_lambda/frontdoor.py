@@ -28,6 +28,7 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.message import Message
 
 from lambda_ui.local_lambda import wire
 
@@ -67,7 +68,7 @@ def host_name(value: str) -> str:
     return name if name and port.isdigit() else value
 
 
-def refusal_before_body(method: str, headers: Mapping[str, str], hosts: frozenset[str]) -> wire.ServiceError | None:
+def refusal_before_body(method: str, headers: Mapping[str, str] | Message, hosts: frozenset[str]) -> wire.ServiceError | None:
     """Why the request is refused on its method and headers alone (None: go on)."""
     if method == "OPTIONS":
         return _denied("CORS preflight requests are refused: the local Lambda answers only signed API calls.")
@@ -82,7 +83,7 @@ def refusal_before_body(method: str, headers: Mapping[str, str], hosts: frozense
 
 
 def signature_problem(
-    credentials: Credentials, method: str, raw_path: str, headers: Mapping[str, str], body: bytes, now: datetime.datetime | None = None
+    credentials: Credentials, method: str, raw_path: str, headers: Mapping[str, str] | Message, body: bytes, now: datetime.datetime | None = None
 ) -> wire.ServiceError | None:
     """Check the SigV4 signature as the service would (None: it is the expected caller's)."""
     # Imported here: only a stand-in that expects credentials needs botocore.

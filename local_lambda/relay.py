@@ -28,7 +28,7 @@ class _Half(asyncio.Protocol):
     """One side of a relayed connection: what it reads is written to its peer, and a full
     peer makes it stop reading (back-pressure both ways)."""
 
-    def __init__(self, connections: set[asyncio.BaseTransport]) -> None:
+    def __init__(self, connections: set[asyncio.Transport]) -> None:
         self.connections = connections
         self.transport: asyncio.Transport | None = None
         self.peer: _Half | None = None
@@ -75,7 +75,7 @@ class _Half(asyncio.Protocol):
 class _Inbound(_Half):
     """A connection made inside an environment; it dials the host service once accepted."""
 
-    def __init__(self, connections: set[asyncio.BaseTransport], upstream: tuple[str, int]) -> None:
+    def __init__(self, connections: set[asyncio.Transport], upstream: tuple[str, int]) -> None:
         super().__init__(connections)
         self.upstream = upstream
         self._dialing: asyncio.Task[None] | None = None  # held: the loop keeps only weak references
@@ -108,7 +108,7 @@ class _Inbound(_Half):
 @dataclass
 class _Owner:
     servers: list[asyncio.AbstractServer] = field(default_factory=list)
-    connections: set[asyncio.BaseTransport] = field(default_factory=set)
+    connections: set[asyncio.Transport] = field(default_factory=set)
 
 
 class Relay:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lints the code, then the deploy template (template.yaml, or the file given as $1):
 #   1. ruff (rules in pyproject.toml [tool.ruff]) must report nothing;
-#   2. mypy (pyproject.toml [tool.mypy]: strict, on the modules listed there) must report nothing;
+#   2. mypy (pyproject.toml [tool.mypy]: every package, --strict flags on the modules listed there) must report nothing;
 #   3. cfn-lint must report nothing (exit code 0);
 #   4. checkov (CloudFormation checks) must report no failed check. A check may be skipped
 #      only in the template, with a written reason (Metadata checkov skip `comment`).

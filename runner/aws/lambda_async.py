@@ -78,6 +78,8 @@ class AsyncInvoker:
 
     def signed_headers(self, body: bytes) -> dict[str, str]:
         credentials = self._credentials.get_frozen_credentials()  # refreshes when they are about to expire
+        if credentials.access_key is None or credentials.secret_key is None:  # a refresh that came back empty
+            raise RuntimeError("the AWS credentials have no access key any more; check the credential source (profile, role, environment)")
         return self._signer.headers(body, self._headers, credentials.access_key, credentials.secret_key, credentials.token)
 
     async def invoke(self, payload: Mapping[str, Any]) -> InvokeOutcome:

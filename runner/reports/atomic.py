@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def write_atomic(target: Path, write: Callable[[Path], None]) -> None:
+def write_atomic(target: Path, write: Callable[[Path], object]) -> None:
     """Call ``write`` with a temporary path next to ``target``, then rename it onto ``target``."""
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:100]}.", suffix=".part")

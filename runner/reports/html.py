@@ -409,7 +409,7 @@ def _duration(seconds: int) -> str:
 
 
 def _static(name: str) -> str:
-    return resources.files("lambda_ui.runner.reports").joinpath("static", name).read_text(encoding="utf-8")
+    return resources.files("lambda_ui.runner.reports").joinpath("static").joinpath(name).read_text(encoding="utf-8")
 
 
 def render(report: Report, options: HtmlOptions, store: ArtifactStore) -> tuple[str, HtmlOutcome]:
