@@ -1,7 +1,9 @@
 """AWS Lambda entry point: ``lambda_ui.function.handler.handler``.
 
 Importing this module is the function's init phase; the execution environment
-is built here once and reused by every warm invocation.
+is built here once and reused by every warm invocation. Init also registers the
+internal extension that makes Lambda send SIGTERM before it shuts the environment
+down (lambda_pkg/shutdown.py), so the environment's session ends properly.
 """
 
 from __future__ import annotations
@@ -12,9 +14,15 @@ _IMPORT_STARTED = time.perf_counter()
 
 from typing import Any  # noqa: E402
 
+from lambda_ui.function import shutdown  # noqa: E402
 from lambda_ui.function.environment import ExecutionEnvironment  # noqa: E402
 
 _ENVIRONMENT = ExecutionEnvironment(init_ms=(time.perf_counter() - _IMPORT_STARTED) * 1000)
+
+
+# The warm browser ends with the environment (a no-op when none is running).
+shutdown.on_shutdown(_ENVIRONMENT.browsers.shutdown)
+shutdown.start()
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:

@@ -415,7 +415,9 @@ class LocalEnvironment:
         """End the environment as Lambda does: with an extension registered and the runtime
         idle, SIGTERM first and SIGKILL after ``grace_s``; otherwise SIGKILL at once."""
         with self._cond:
-            polite = self.extensions.any and self.parked and self._current is None and not self.dead
+            # Idle: initialized, and no invocation running (the runtime may not be back in /next yet).
+            idle = self.is_ready and (self._current is None or self._current.done.is_set())
+            polite = self.extensions.any and idle and not self.dead
             if polite:
                 if self.killed_for is None:
                     self.killed_for = reason

@@ -2,7 +2,8 @@
 
 One server per environment, so a poll connection always belongs to exactly one runtime:
 an event handed to a runtime that was killed while parked in ``/next`` is detected (its
-socket is closed) and given back instead of being lost.
+socket is closed) and given back instead of being lost. The same server answers the
+Extensions API calls of an internal extension (register, event/next: extensions.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import socket
 import time
 from typing import Any, Protocol
 
+from lambda_ui.local_lambda import extensions
 from lambda_ui.local_lambda._http import QuietHandler, ThreadedServer
 
 PREFIX = "/2018-06-01/runtime"
@@ -45,6 +47,12 @@ class RuntimeChannel(Protocol):
     def post_error(self, request_id: str, body: bytes, error_type: str) -> tuple[int, dict[str, Any]]: ...
 
     def post_init_error(self, body: bytes, error_type: str) -> tuple[int, dict[str, Any]]: ...
+
+    def register_extension(self, name: str, body: bytes) -> extensions.Answer: ...
+
+    def extension_next(self, identifier: str) -> extensions.Answer | None:
+        """Block until the extension's next event; None: the environment ends (close)."""
+        ...
 
 
 def peer_gone(sock: socket.socket) -> bool:
@@ -105,10 +113,17 @@ class _Handler(QuietHandler):
         self._settle(unread=False)  # a new request: the runtime read what was sent
         return super().parse_request()
 
-    def _send_json(self, status: int, data: dict[str, Any]) -> None:
-        self.send_raw(status, json.dumps(data).encode(), {"Content-Type": "application/json"})
+    def _send_json(self, status: int, data: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self.send_raw(status, json.dumps(data).encode(), {"Content-Type": "application/json", **(headers or {})})
 
     def do_GET(self) -> None:
+        if self.path == f"{extensions.PREFIX}/event/next":
+            answer = self.server.channel.extension_next(self.headers.get(extensions.IDENTIFIER_HEADER, ""))
+            if answer is None:  # the environment ends: as Lambda's kill, no answer
+                self.close_connection = True
+                return
+            self._send_json(*answer)
+            return
         if self.path != f"{PREFIX}/invocation/next":
             self._send_json(404, {"errorMessage": "Not Found", "errorType": "NotFound"})
             return
@@ -134,6 +149,9 @@ class _Handler(QuietHandler):
     def do_POST(self) -> None:
         body, _size = self.read_body()
         channel = self.server.channel
+        if self.path == f"{extensions.PREFIX}/register":
+            self._send_json(*channel.register_extension(self.headers.get(extensions.NAME_HEADER, ""), body))
+            return
         parts = self.path[len(PREFIX) :].strip("/").split("/") if self.path.startswith(PREFIX) else []
         error_type = self.headers.get(ERROR_TYPE_HEADER, "")
         if parts == ["init", "error"]:
