@@ -1,7 +1,9 @@
 """One Lambda execution environment: bundles, warm browser, S3 uploaders, facts.
 
-It lives as long as the process (hours when warm) and runs one pytest session
-per invocation against the bundle the event names.
+It lives as long as the process (hours when warm). By default it keeps one warm pytest
+session per (bundle, arguments, run) and runs one test of it per invocation
+(lambda_pkg/session.py); ``--lambda-session=per-test`` runs a whole ``pytest.main`` per
+invocation instead.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from lambda_ui.contract import (
 from lambda_ui.function.bundles import BundleCache, forget_modules
 from lambda_ui.function.deadline import Deadline
 from lambda_ui.function.health import become_subreaper, check_and_clean
+from lambda_ui.function.session import Replacement, WarmSession, key_of, replacement
 from lambda_ui.function.smoke import run_smoke
 from lambda_ui.function.worker import WorkerPlugin
 from lambda_ui.runner import junit_contract
@@ -89,6 +92,14 @@ def installed_distributions() -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
+class _PytestBroke(Exception):
+    """pytest itself failed inside the handler: the environment exits after answering."""
+
+
+#: exit code, the worker plugin holding the reports, deadline expired, pytest's output.
+_Outcome = tuple[int, WorkerPlugin, bool, str]
+
+
 def fingerprint(distributions: dict[str, str]) -> str:
     """A short hash of every installed distribution and version: equal images, equal prints."""
     text = "\n".join(f"{name}=={version}" for name, version in distributions.items())
@@ -117,6 +128,10 @@ class ExecutionEnvironment:
         self._versions: tuple[str, str] | None = None
         self.subreaper = become_subreaper()
         self.home = os.getcwd()
+        #: The warm pytest session, its worker plugin, and why it cannot serve another test.
+        self.warm: WarmSession | None = None
+        self._warm_worker: WorkerPlugin | None = None
+        self._tainted: Replacement | None = None
         atexit.register(self.browsers.shutdown)
 
     # -- resources ------------------------------------------------------------
@@ -229,9 +244,9 @@ class ExecutionEnvironment:
         remaining_s = context.get_remaining_time_in_millis() / 1000 if context is not None else 900.0
         facts["remaining_ms_at_start"] = int(remaining_s * 1000)
 
-        in_use = self.browsers.current.workdir if self.browsers.current else None
-        health = check_and_clean(self.tmp, in_use, self._min_tmp_mb())
+        health = check_and_clean(self.tmp, self._browser_dirs_in_use(), self._min_tmp_mb())
         if not health.healthy:
+            self.end_session(Replacement.UNHEALTHY)
             self.browsers.shutdown()
             self.bundles.evict(current="")
             health = check_and_clean(self.tmp, None, self._min_tmp_mb())
@@ -244,18 +259,21 @@ class ExecutionEnvironment:
         bundle = self.bundles.get(event["bundle"], self.s3)
         facts["bundle_ms"] = round(bundle.fetch_ms, 1)
         facts["bundle_cached"] = bundle.cached
+        warm = event["session"] == "warm"
+        wanted = key_of(event) if warm else None
+        reason = replacement(self.warm.key if self.warm is not None else None, wanted, self._tainted)
+        facts["session_replaced"] = reason.value if reason is not None else ""
+        if reason is not None:
+            self.end_session(reason)
         if self.active_bundle is not None and self.active_bundle != bundle.path:
             forget_modules(self.active_bundle)
         self.active_bundle = bundle.path
 
         destination = s3.S3Location(event["artifacts"]["bucket"], event["artifacts"]["prefix"]).as_url()
-        sink = self._sink(event["artifacts"]["bucket"], event["artifacts"]["prefix"])
-        worker = WorkerPlugin(self.browsers, sink, destination)
         # A suite's own Chrome starts as the warm one does once it needed the fallback.
         self.suite_chrome.extra_flags = [SINGLE_PROCESS_FLAG] if self.launcher.single_process_retry else []
         starts_before = self.browsers.starts
         margin = deadline_margin(remaining_s, _float_or_none(self.environ.get(ENV_DEADLINE_MARGIN_S)))
-        deadline = Deadline(worker.capture_current)
         args = [
             *event["nodeids"],
             "-p", "no:cacheprovider",
@@ -267,32 +285,30 @@ class ExecutionEnvironment:
             "--override-ini=addopts=",
             *event["pytest_args"],
         ]
-        output = io.StringIO()
-        exit_code = 3
         sys.dont_write_bytecode = True  # code and bundle may be read-only
         os.chdir(bundle.path)
-        # As `python -m pytest` at the rootdir does: modules at the bundle's root (a plugin
-        # loaded with -p, a helper package) import as they do on the developer's machine.
-        sys.path.insert(0, str(bundle.path))
         try:
-            deadline.arm(remaining_s - margin)
-            # pytest writes usage and configuration errors to stderr: keep both for the answer.
-            with contextlib.redirect_stdout(_Tee(output, sys.stdout)), contextlib.redirect_stderr(_Tee(output, sys.stderr)):
-                exit_code = int(pytest.main(args, plugins=[worker, self.suite_chrome]))
-        except Exception as exc:  # pytest itself broke; the client retries elsewhere
+            if warm:
+                outcome = self._run_warm(event, args, bundle.path, destination, remaining_s - margin, facts)
+            else:
+                outcome = self._run_per_test(event, args, bundle.path, destination, remaining_s - margin)
+                facts["session_reused"] = False
+        except _PytestBroke as exc:  # pytest itself broke; the client retries elsewhere
             self._schedule_exit()
-            return error_response("InternalError", f"pytest failed inside the handler: {type(exc).__name__}: {exc}")
+            return error_response("InternalError", f"pytest failed inside the handler: {exc}")
         finally:
-            deadline.disarm()
-            self.suite_chrome.uninstall()  # already done at pytest_unconfigure, unless the deadline cut it short
             os.chdir(self.home)
-            with contextlib.suppress(ValueError):
-                sys.path.remove(str(bundle.path))
+        exit_code, worker, timed_out, output = outcome
 
         chrome = self.browsers.current
         if self.browsers.starts > starts_before and chrome is not None:
             facts["browser_start_ms"] = round(chrome.started_in * 1000, 1)
         facts["browser_restarts"] = self.browsers.starts - starts_before
+        if warm and self.warm is not None and self._tainted is None:
+            # A browser that crashed or hung may have taken session state with it.
+            restarted = starts_before > 0 and self.browsers.starts > starts_before
+            if restarted or (chrome is not None and chrome.stopped):
+                self._tainted = Replacement.BROWSER
         facts["test_ms"] = round(worker.test_ms, 1)
         facts["call_ms"] = round(worker.call_ms, 1)
         facts["handler_ms"] = round((time.perf_counter() - started) * 1000, 1)
@@ -312,13 +328,13 @@ class ExecutionEnvironment:
             "reports": worker.reports,
             "collect_reports": worker.collect_reports,
             "artifacts": artifacts,
-            "timed_out": deadline.expired,
+            "timed_out": timed_out,
             "warnings": [],
             "facts": facts,
             "spilled": None,
         }
         if exit_code in (2, 3, 4) or (exit_code == 5 and not worker.reports):
-            response["warnings"].append(f"pytest exited with code {exit_code}: {output.getvalue()[-2000:].strip()}")
+            response["warnings"].append(f"pytest exited with code {exit_code}: {output[-2000:].strip()}")
         if self.invocations == 1:
             # pytest runs gc.collect() at every session end; with boto3, selenium and
             # pytest loaded that is ~40 ms each time. Freezing what the cold start
@@ -326,6 +342,99 @@ class ExecutionEnvironment:
             gc.collect()
             gc.freeze()
         return self._fit(response, event)
+
+    def _run_per_test(self, event: RunEvent, args: list[str], bundle: Path, destination: str, seconds: float) -> _Outcome:
+        """One ``pytest.main`` for this invocation: the ``per-test`` session mode."""
+        sink = self._sink(event["artifacts"]["bucket"], event["artifacts"]["prefix"])
+        worker = WorkerPlugin(self.browsers, sink, destination)
+        deadline = Deadline(worker.capture_current)
+        output = io.StringIO()
+        exit_code = 3
+        # As `python -m pytest` at the rootdir does: modules at the bundle's root (a plugin
+        # loaded with -p, a helper package) import as they do on the developer's machine.
+        sys.path.insert(0, str(bundle))
+        try:
+            deadline.arm(seconds)
+            # pytest writes usage and configuration errors to stderr: keep both for the answer.
+            with contextlib.redirect_stdout(_Tee(output, sys.stdout)), contextlib.redirect_stderr(_Tee(output, sys.stderr)):
+                exit_code = int(pytest.main(args, plugins=[worker, self.suite_chrome]))
+        except Exception as exc:
+            raise _PytestBroke(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            deadline.disarm()
+            self.suite_chrome.uninstall()  # already done at pytest_unconfigure, unless the deadline cut it short
+            with contextlib.suppress(ValueError):
+                sys.path.remove(str(bundle))
+        return exit_code, worker, deadline.expired, output.getvalue()
+
+    def _run_warm(self, event: RunEvent, args: list[str], bundle: Path, destination: str, seconds: float, facts: Facts) -> _Outcome:
+        """The test on this environment's warm session, started first if there is none (issue 16)."""
+        warm = self.warm
+        facts["session_reused"] = warm is not None
+        facts["session_started_ms"] = 0.0
+        if warm is None:
+            sink = self._sink(event["artifacts"]["bucket"], event["artifacts"]["prefix"])
+            self._warm_worker = WorkerPlugin(self.browsers, sink, destination)
+            try:
+                warm = WarmSession.start(key_of(event), args, [self._warm_worker, self.suite_chrome], bundle)
+            except pytest.UsageError as exc:
+                self.suite_chrome.uninstall()
+                return 4, self._warm_worker, False, f"ERROR: {exc}\n"
+            except Exception as exc:
+                self.suite_chrome.uninstall()
+                raise _PytestBroke(f"{type(exc).__name__}: {exc}") from exc
+            if warm is None:  # --fixtures, --markers and the like: what pytest.main does with them
+                return self._run_per_test(event, args, bundle, destination, seconds)
+            self.warm = warm
+            self._tainted = None
+            facts["session_started_ms"] = round(warm.started_ms, 1)
+        worker = self._warm_worker
+        assert worker is not None
+        worker.begin()
+        deadline = Deadline(worker.capture_current)
+        exit_code = 3
+        try:
+            deadline.arm(seconds)
+            exit_code = max(warm.run(nodeid) for nodeid in event["nodeids"])
+        except pytest.exit.Exception as exc:  # pytest.exit() in a test: the session ends
+            self._tainted = Replacement.BROKEN
+            exit_code = exc.returncode if exc.returncode is not None else 2
+        except Exception as exc:
+            self._tainted = Replacement.BROKEN
+            self.end_session(Replacement.BROKEN)
+            raise _PytestBroke(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            deadline.disarm()
+        if deadline.expired:
+            self._tainted = Replacement.DEADLINE
+        return exit_code, worker, deadline.expired, warm.take_output()
+
+    def end_session(self, reason: Replacement | str = Replacement.SHUTDOWN) -> None:
+        """End the warm session, if any: session fixtures' teardown, sessionfinish, unconfigure.
+
+        The handler calls it when the next test needs another session, and the
+        shutdown path (SIGTERM, lambda_pkg/shutdown.py) when the environment goes away.
+        """
+        if not isinstance(reason, Replacement):
+            reason = Replacement.__members__.get(reason.upper(), Replacement.SHUTDOWN)
+        warm, self.warm = self.warm, None
+        self._tainted = None
+        if warm is None:
+            return
+        cwd = os.getcwd()
+        try:
+            os.chdir(warm.bundle)
+            warm.end(reason)
+        finally:
+            self.suite_chrome.uninstall()  # at unconfigure already, unless it broke
+            os.chdir(cwd)
+
+    def _browser_dirs_in_use(self) -> list[str]:
+        """The warm browser's directory and those of Chromes a warm session's fixtures still hold."""
+        dirs = [self.browsers.current.workdir] if self.browsers.current else []
+        if self.warm is not None:
+            dirs.extend(launch.workdir for launch in self.suite_chrome.launches if launch.workdir and not launch.finished)
+        return dirs
 
     def _fit(self, response: RunResponse, event: RunEvent) -> RunResponse:
         """Keep the answer under Lambda's 6 MB limit: spill the full answer to S3."""

@@ -20,7 +20,9 @@ from lambda_ui.function.environment import ExecutionEnvironment  # noqa: E402
 _ENVIRONMENT = ExecutionEnvironment(init_ms=(time.perf_counter() - _IMPORT_STARTED) * 1000)
 
 
-# The warm browser ends with the environment (a no-op when none is running).
+# In order: the warm session's teardown (its fixtures may still use the browser), then the
+# warm browser. Each is a no-op when there is nothing to end.
+shutdown.on_shutdown(_ENVIRONMENT.end_session)
 shutdown.on_shutdown(_ENVIRONMENT.browsers.shutdown)
 shutdown.start()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import os
 import shutil
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,15 +65,20 @@ class HealthReport:
         return notes
 
 
-def _stray_chrome_dirs(tmp: Path, in_use: str | None) -> list[Path]:
-    return [p for p in tmp.glob(CHROME_DIR_PREFIX + "*") if str(p) != in_use]
+def _stray_chrome_dirs(tmp: Path, in_use: Collection[str]) -> list[Path]:
+    return [p for p in tmp.glob(CHROME_DIR_PREFIX + "*") if str(p) not in in_use]
 
 
-def check_and_clean(tmp: str | os.PathLike[str], in_use: str | None, min_free_mb: int) -> HealthReport:
-    """Kill browsers that are not ``in_use``, remove /tmp leftovers, measure free space."""
+def check_and_clean(tmp: str | os.PathLike[str], in_use: str | Collection[str] | None, min_free_mb: int) -> HealthReport:
+    """Kill browsers that are not ``in_use``, remove /tmp leftovers, measure free space.
+
+    ``in_use``: the warm browser's directory, and those of Chromes a warm session's
+    fixtures still hold (lambda_pkg/session.py).
+    """
     report = HealthReport()
     tmp_path = Path(tmp)
-    for leftover in _stray_chrome_dirs(tmp_path, in_use):
+    keep = {in_use} if isinstance(in_use, str) else set(in_use or ())
+    for leftover in _stray_chrome_dirs(tmp_path, keep):
         report.killed += kill_marked(str(leftover))
         shutil.rmtree(leftover, ignore_errors=True)
         report.removed.append(str(leftover))

@@ -1,4 +1,4 @@
-"""The pytest plugin the handler adds to each in-Lambda session.
+"""The pytest plugin the handler adds to each in-Lambda session (warm: one per session).
 
 It hands the warm browser and S3 uploader of the execution environment to the
 runner plugin, and turns every report into pytest's own serializable form
@@ -45,6 +45,14 @@ class WorkerPlugin:
         self.reports: list[dict[str, Any]] = []
         self.collect_reports: list[dict[str, Any]] = []
         self.current_item: pytest.Item | None = None
+        self.test_ms = 0.0
+        self.call_ms = 0.0
+
+    def begin(self) -> None:
+        """Start a new invocation's answer: a warm session serves many (lambda_pkg/session.py)."""
+        self.reports = []
+        self.collect_reports = []
+        self.current_item = None
         self.test_ms = 0.0
         self.call_ms = 0.0
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from lambda_ui.contract import forbidden_args
+from lambda_ui.contract import SESSION_MODES, forbidden_args
 from lambda_ui.runner.argtypes import bundle_mb, check_run_id, non_negative_int, positive_float, positive_int, positive_seconds
 from lambda_ui.runner.chrome import parse_window_size
 from lambda_ui.runner.constants import DEFAULT_ARTIFACTS, DEFAULT_WINDOW_SIZE
@@ -46,6 +46,7 @@ def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
 _mode = _choice(ARTIFACT_MODES)
 _drift = _choice(DRIFT_ACTIONS)
 _fallback = _choice(FALLBACK_MODES)
+_session = _choice(SESSION_MODES)
 
 
 def lambda_fallback(config: pytest.Config) -> str:
@@ -91,6 +92,11 @@ def add_options(parser: pytest.Parser) -> None:
     lam.addoption("--lambda-requirements", metavar="PATH", help="the suite's requirements file, built into the image as TEST_REQUIREMENTS; the image must satisfy it (default: ini lambda_requirements, else requirements-ui.txt in the rootdir if present).")
     lam.addoption("--lambda-breaker", metavar="N", type=non_negative_int, help=f"stop dispatching once N invocations in a row could not connect to Lambda (refused, name not resolved, connect timeout); 0: never (default {DEFAULT_BREAKER}).")
     lam.addoption("--lambda-fallback", metavar="MODE", type=_fallback, help="none (default): tests whose invocations failed for infrastructure reasons are errors; local: run them afterwards on local Chrome in this process.")
+    lam.addoption(
+        "--lambda-session", metavar="MODE", type=_session,
+        help="warm (default): each execution environment keeps one pytest session (configure, conftests, session fixtures) "
+        "and runs one test of it per invocation, as a pytest-xdist worker does; per-test: a whole pytest session per invocation.",
+    )
     lam.addoption("--lambda-image-drift", metavar="ACTION", type=_drift, help="error (default): stop before any test when the image lacks a plugin or package used here, or has another version; warn: say so and run.")
     parser.addini("lambda_function", "Lambda function name or ARN for --lambda.", default="")
     parser.addini("lambda_concurrency", "invocations in flight at most for --lambda.", default="")
@@ -100,6 +106,7 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("lambda_breaker", "invocations in a row that could not connect before --lambda stops dispatching (0: never).", default=str(DEFAULT_BREAKER))
     parser.addini("lambda_fallback", "none or local: where tests go whose Lambda invocations failed for infrastructure reasons.", default="none")
     parser.addini("lambda_image_drift", "error or warn, when the image lacks or differs in what the suite uses.", default="error")
+    parser.addini("lambda_session", "warm or per-test: one pytest session per execution environment, or one per test.", default="warm")
     parser.addini("lambda_bundle_include", "globs (fnmatch on rootdir-relative paths) of files to add to the --lambda bundle: untracked files, or names on the secret deny list.", type="linelist", default=[])
     parser.addini("lambda_bundle_exclude", "globs (fnmatch on rootdir-relative paths) of files to leave out of the --lambda bundle.", type="linelist", default=[])
     parser.addini("chrome_binary", "Chrome/Chromium executable for the browser fixture.", default="")
@@ -164,6 +171,8 @@ class LambdaSettings:
     image_drift: str = "error"
     breaker: int = DEFAULT_BREAKER
     fallback: str = "none"
+    #: warm or per-test (``RunEvent.session``).
+    session: str = "warm"
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> LambdaSettings:
@@ -218,6 +227,7 @@ class LambdaSettings:
             image_drift=_ini_choice(config, "lambda_image_drift", config.getoption("lambda_image_drift"), _drift),
             breaker=DEFAULT_BREAKER if breaker is None else breaker,
             fallback=lambda_fallback(config),
+            session=_ini_choice(config, "lambda_session", config.getoption("lambda_session"), _session),
         )
 
 

@@ -23,7 +23,7 @@ from lambda_ui.runner.artifacts.drivers import find_drivers
 from lambda_ui.runner.artifacts.paths import new_run_id
 from lambda_ui.runner.artifacts.recorder import Artifacts
 from lambda_ui.runner.artifacts.sinks import ArtifactSink, SinkProblem, make_sink
-from lambda_ui.runner.chrome import ChromeLocation, ChromeNotFound, ChromeProcess, locate_chrome, start_chrome
+from lambda_ui.runner.chrome import ChromeLocation, ChromeNotFound, ChromeProcess, in_lambda, locate_chrome, start_chrome
 from lambda_ui.runner.constants import WORKERINPUT_RUN_ID
 from lambda_ui.runner.options import Settings, lambda_fallback
 
@@ -89,6 +89,8 @@ class UiRun:
         another thread leaves it to the next call from the main one.
         """
         if self._sigterm_armed or threading.current_thread() is not threading.main_thread():
+            return
+        if in_lambda():  # there SIGTERM means shutdown: lambda_pkg/shutdown.py ends the warm session
             return
         self._sigterm_armed = True
         self._previous_sigterm = signals.sigterm_as_interrupt()

@@ -123,6 +123,7 @@ class LambdaSession:
             "pytest_args": self.target.pytest_args,
             "artifacts": {"bucket": self.target.location.bucket, "prefix": self.target.location.prefix},
             "attempt": task.attempt,
+            "session": self.settings.session,  # type: ignore[typeddict-item]
         }
 
     # -- the loop -------------------------------------------------------------------

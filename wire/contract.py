@@ -61,6 +61,13 @@ class RunEvent(TypedDict):
     pytest_args: list[str]
     artifacts: ArtifactsRef
     attempt: int
+    #: ``warm`` (one pytest session per environment, fed one test per invocation) or
+    #: ``per-test`` (a whole pytest.main per invocation); absent means warm.
+    session: Literal["warm", "per-test"]
+
+
+#: The values of ``RunEvent.session`` (``--lambda-session``).
+SESSION_MODES = ("warm", "per-test")
 
 
 class InfoEvent(TypedDict):
@@ -110,6 +117,13 @@ class Facts(TypedDict, total=False):
     cleaned: list[str]
     #: Chrome failed to start in this environment and runs with --single-process since.
     chrome_single_process_retry: bool
+    #: Warm mode: the test ran in a session an earlier invocation started (issue 16).
+    session_reused: bool
+    #: Time this invocation spent starting the warm session (configure, plugins,
+    #: conftests, sessionstart); 0 when it reused one.
+    session_started_ms: float
+    #: Why the environment's previous session ended before this test ("" if it did not).
+    session_replaced: str
 
 
 class RunResponse(TypedDict, total=False):
@@ -318,6 +332,9 @@ def validate_event(event: Any) -> RunEvent | InfoEvent | SmokeEvent:
     if bad:
         raise InvalidEvent(f"event.pytest_args must not contain options the client owns: {' '.join(bad)}")
     attempt = _positive_int(event, "attempt", 1)
+    session = event.get("session", "warm")
+    if session not in SESSION_MODES:
+        raise InvalidEvent(f"event.session must be one of {', '.join(SESSION_MODES)}, got {session!r}")
     return {
         "version": CONTRACT_VERSION,
         "kind": "run",
@@ -327,6 +344,7 @@ def validate_event(event: Any) -> RunEvent | InfoEvent | SmokeEvent:
         "pytest_args": list(pytest_args),
         "artifacts": {"bucket": artifacts["bucket"], "prefix": artifacts["prefix"].strip("/")},
         "attempt": attempt,
+        "session": session,
     }
 
 

@@ -1,0 +1,210 @@
+"""The warm pytest session per execution environment (issue 16), through the local Lambda
+and the real handler.
+
+The suites write a line per session set-up, teardown and test to a file the stand-in's
+environments share with this process (``tmpdir`` isolation: no read-only mounts), so
+each test reads what ran where, in what order.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from lambda_ui.local_lambda import LocalLambda, Options, load_function_config, with_overrides
+from stand_ins.services import AWS_TEST_ENV, EXPECTED_CREDENTIALS, LoopbackS3, scoped_environ
+from tests.conftest import REPO
+from tests.e2e.test_lambda_end_to_end import Stack, _cases, _outcome, _props
+
+pytestmark = pytest.mark.e2e
+
+CONFTEST = """
+import os
+import sys
+
+import pytest
+
+LOG = {log!r}
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def note(line):
+    with open(LOG, "a") as out:
+        out.write(f"{{line}} {{os.getpid()}}\\n")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_marker():
+    note("setup")
+    yield
+    note("teardown")
+
+
+@pytest.fixture(autouse=True)
+def nothing_leaked(request):
+    # What an earlier test in this process changed must not reach this one.
+    assert "H5_LEAK" not in os.environ, "os.environ leaked"
+    assert "/h5-leak" not in sys.path, "sys.path leaked"
+    assert os.getcwd() == HERE, f"working directory leaked: {{os.getcwd()}}"
+    note("test " + request.node.name)
+"""
+
+
+def _suite(folder: Path, log: Path, files: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "conftest.py").write_text(CONFTEST.format(log=str(log)))
+    for name, text in files.items():
+        (folder / name).write_text(textwrap.dedent(text))
+    return folder
+
+
+def _lines(log: Path) -> list[tuple[str, int]]:
+    """(event, pid) per line: ``setup``, ``teardown`` or ``test <name>``."""
+    out = []
+    for line in log.read_text().splitlines():
+        event, _, pid = line.rpartition(" ")
+        out.append((event, int(pid)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def stacks(loopback_s3: LoopbackS3) -> Iterator[dict[int, Stack]]:
+    """Two stand-ins: reserved concurrency 2 (two environments) and 1 (one, 8 s timeout)."""
+    base = load_function_config(os.path.join(REPO, "template.yaml"))
+    with scoped_environ(**AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=loopback_s3.endpoint, LAMBDA_UI_DEADLINE_MARGIN_S="2"):
+        boto3.client("s3", endpoint_url=loopback_s3.endpoint).create_bucket(Bucket="warm-artifacts")
+        options = {"port": 0, "isolation": "tmpdir", "expect_credentials": EXPECTED_CREDENTIALS}
+        with LocalLambda(with_overrides(base, timeout=30, concurrency=2), Options(prestart=2, **options)) as two, LocalLambda(
+            with_overrides(base, timeout=8, concurrency=1), Options(prestart=1, **options)
+        ) as one:
+            yield {2: Stack(loopback_s3, "warm-artifacts", two), 1: Stack(loopback_s3, "warm-artifacts", one)}
+
+
+MANY = """
+import pytest
+
+@pytest.mark.parametrize("n", range(18))
+def test_step(n):
+    pass
+"""
+
+MODULE_TEARDOWN = """
+import pytest
+
+@pytest.fixture(scope="module")
+def shop():
+    yield "open"
+    raise RuntimeError("the module fixture's teardown broke")
+
+def test_uses_shop(shop):
+    assert shop == "open"
+
+def test_after_shop():
+    pass
+"""
+
+
+@pytest.mark.parametrize("mode", ["warm", "per-test"])
+def test_session_fixture_runs_once_per_environment(stacks: dict[int, Stack], tmp_path: Path, mode: str) -> None:
+    log = tmp_path / "sessions.log"
+    work = _suite(tmp_path / "suite", log, {"test_many.py": MANY, "test_module_teardown.py": MODULE_TEARDOWN})
+    result = stacks[2].pytest("--junitxml=r.xml", "-p", "no:cacheprovider", "--lambda-concurrency=2", f"--lambda-session={mode}", cwd=str(work))
+    assert result.returncode == 1, result.stdout[-3000:]
+    cases = _cases(work / "r.xml")
+    assert len(cases) == 20
+    outcomes = {name: _outcome(case) for (_cls, name), case in cases.items()}
+    # The module fixture's teardown error lands on the test that used it, and only there.
+    kind, message = outcomes.pop("test_uses_shop")
+    assert kind == "error" and "teardown" in message, (kind, message)
+    assert {o[0] for o in outcomes.values()} == {"passed"}, outcomes
+    lines = _lines(log)
+    setups = [pid for event, pid in lines if event == "setup"]
+    tests = [pid for event, pid in lines if event.startswith("test ")]
+    assert len(tests) == 20
+    environments = {_props(case)["lambda_environment_id"] for case in cases.values()}
+    if mode == "warm":
+        # One session per environment: set up once in each process that ran a test.
+        assert len(setups) == len(set(setups)) == len(environments) <= 2, lines
+        assert set(setups) == set(tests)
+    else:
+        assert len(setups) == 20 and sum(event == "teardown" for event, _ in lines) == 20, lines
+
+
+LEAKS = """
+import os
+import sys
+
+def test_a_leaks(tmp_path):
+    os.environ["H5_LEAK"] = "1"
+    sys.path.append("/h5-leak")
+    os.chdir(tmp_path)
+
+def test_b_checks():
+    pass
+
+def test_c_checks():
+    pass
+"""
+
+DEADLINE = """
+import time
+
+def test_a_before():
+    pass
+
+def test_b_stopped_by_the_deadline():
+    time.sleep(60)
+
+def test_c_after():
+    pass
+"""
+
+
+def test_isolation_deadline_and_bundle_change_in_one_environment(stacks: dict[int, Stack], tmp_path: Path) -> None:
+    log = tmp_path / "sessions.log"
+    work = _suite(tmp_path / "suite", log, {"test_leaks.py": LEAKS})
+    first = stacks[1].pytest("--junitxml=r1.xml", "-p", "no:cacheprovider", cwd=str(work))
+    assert first.returncode == 0, first.stdout[-3000:]
+    lines = _lines(log)
+    # One environment, one session: the checks ran after the leaking test, in the same process.
+    assert [event for event, _ in lines] == ["setup", "test test_a_leaks", "test test_b_checks", "test test_c_checks"], lines
+    assert len({pid for _, pid in lines}) == 1
+
+    # Another bundle: the old session ends (its teardown runs) before the new one starts.
+    (work / "test_leaks.py").unlink()
+    (work / "test_deadline.py").write_text(textwrap.dedent(DEADLINE))
+    second = stacks[1].pytest("--junitxml=r2.xml", "-p", "no:cacheprovider", "--lambda-retries=0", cwd=str(work))
+    assert second.returncode == 1, second.stdout[-3000:]
+    outcomes = {name: _outcome(case)[0] for (_cls, name), case in _cases(work / "r2.xml").items()}
+    assert outcomes == {"test_a_before": "passed", "test_b_stopped_by_the_deadline": "failure", "test_c_after": "passed"}, second.stdout[-3000:]
+    events = [event for event, _ in _lines(log)][len(lines) :]
+    # The deadline left the session in an unknown state: the next test gets a fresh one.
+    assert events == [
+        "teardown", "setup", "test test_a_before", "test test_b_stopped_by_the_deadline",
+        "teardown", "setup", "test test_c_after",
+    ], events
+
+
+def test_session_teardown_runs_when_the_stand_in_shuts_down(loopback_s3: LoopbackS3, tmp_path: Path) -> None:
+    """Lambda sends SIGTERM to a runtime that registered an extension (lambda_pkg/shutdown.py);
+    the warm session's fixtures are torn down then, not lost with the process."""
+    log = tmp_path / "sessions.log"
+    work = _suite(tmp_path / "suite", log, {"test_many.py": MANY})
+    base = load_function_config(os.path.join(REPO, "template.yaml"))
+    options = {"port": 0, "isolation": "tmpdir", "expect_credentials": EXPECTED_CREDENTIALS}
+    with scoped_environ(**AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=loopback_s3.endpoint):
+        boto3.client("s3", endpoint_url=loopback_s3.endpoint).create_bucket(Bucket="warm-shutdown")
+        with LocalLambda(with_overrides(base, timeout=30, concurrency=1), Options(prestart=1, **options)) as lam:
+            result = Stack(loopback_s3, "warm-shutdown", lam).pytest("-p", "no:cacheprovider", cwd=str(work))
+            assert result.returncode == 0, result.stdout[-3000:]
+            before = [event for event, _ in _lines(log)]
+            assert before[0] == "setup" and "teardown" not in before, before  # the session is still warm
+            assert lam.pool is not None
+            (environment,) = lam.pool.environments()
+    assert environment.shutdown_via == "sigterm", environment.shutdown_via
+    assert [event for event, _ in _lines(log)][len(before):] == ["teardown"]
