@@ -98,12 +98,16 @@ def test_suite_matches_a_local_run(byo_stack: Stack, tmp_path: Path, suite: Suit
     assert local.returncode == 1, local.stdout[-3000:]
     remote = byo_stack.pytest(*common, f"--junitxml={tmp_path}/lambda.xml", "--lambda-concurrency=3")
     assert remote.returncode == 1, remote.stdout[-3000:]
+    # The same outcomes with a whole pytest session per invocation (--lambda-session=per-test).
+    per_test = byo_stack.pytest(*common, f"--junitxml={tmp_path}/per-test.xml", "--lambda-concurrency=3", "--lambda-session=per-test")
+    assert per_test.returncode == 1, per_test.stdout[-3000:]
 
     local_cases, remote_cases = _cases(tmp_path / "local.xml"), _cases(tmp_path / "lambda.xml")
     expected = {key: ("failure" if key[1] == suite.failing else "passed") for key in local_cases}
     assert len(expected) == suite.tests and "failure" in expected.values()
     assert {key: _outcome(case)[0] for key, case in local_cases.items()} == expected, local.stdout[-3000:]
     assert {key: _outcome(case)[0] for key, case in remote_cases.items()} == expected, remote.stdout[-3000:]
+    assert {key: _outcome(case)[0] for key, case in _cases(tmp_path / "per-test.xml").items()} == expected, per_test.stdout[-3000:]
     for key, case in local_cases.items():
         assert _stable(_outcome(remote_cases[key])[1]) == _stable(_outcome(case)[1]), key
     # User properties travel back too: --app-port's value reached the function's conftest.

@@ -86,9 +86,10 @@ def _props(case: ET.Element) -> dict[str, str]:
     return {p.get("name", ""): p.get("value", "") for p in case.findall("./properties/property")}
 
 
-def test_demo_suite_matches_a_local_run(stack: Stack, tmp_path: Path) -> None:
+@pytest.mark.parametrize("session", ["warm", "per-test"])
+def test_demo_suite_matches_a_local_run(stack: Stack, tmp_path: Path, session: str) -> None:
     local = stack.pytest(DEMO, "-p", "no:cacheprovider", f"--junitxml={tmp_path}/local.xml", f"--artifacts={tmp_path}/a", lambda_mode=False)
-    remote = stack.pytest(DEMO, "-p", "no:cacheprovider", f"--junitxml={tmp_path}/lambda.xml", "--lambda-concurrency=3")
+    remote = stack.pytest(DEMO, "-p", "no:cacheprovider", f"--junitxml={tmp_path}/lambda.xml", "--lambda-concurrency=3", f"--lambda-session={session}")
     assert remote.returncode == local.returncode == 1, remote.stdout[-3000:]
     summary = [line for line in remote.stdout.splitlines() if line.startswith("=") and " in " in line][-1]
     assert "1 failed, 2 passed, 1 skipped, 1 xfailed, 1 error" in summary, summary
@@ -113,10 +114,11 @@ def test_demo_suite_matches_a_local_run(stack: Stack, tmp_path: Path) -> None:
             assert s3.get_object(Bucket=bucket, Key=object_key)["Body"].read().startswith(b"\x89PNG")
 
 
-def test_example_suite_passes_on_lambda(stack: Stack, tmp_path: Path) -> None:
+@pytest.mark.parametrize("session", ["warm", "per-test"])
+def test_example_suite_passes_on_lambda(stack: Stack, tmp_path: Path, session: str) -> None:
     collected = stack.pytest("--collect-only", "-q", "examples/ui", lambda_mode=False).stdout
     expected = {line for line in collected.splitlines() if "::" in line}
-    remote = stack.pytest("examples/ui", "-p", "no:cacheprovider", f"--junitxml={tmp_path}/ui.xml", "--lambda-concurrency=3")
+    remote = stack.pytest("examples/ui", "-p", "no:cacheprovider", f"--junitxml={tmp_path}/ui.xml", "--lambda-concurrency=3", f"--lambda-session={session}")
     assert remote.returncode == 0, remote.stdout[-3000:]
     cases = _cases(tmp_path / "ui.xml")
     assert len(cases) == len(expected) >= 30

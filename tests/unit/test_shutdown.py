@@ -257,7 +257,9 @@ def test_names_are_unique_and_ten_extensions_at_most() -> None:
 
 @pytest.mark.parametrize(
     ("identifier", "error_type"),
-    [("", "Extension.MissingExtensionIdentifier"), ("nope", "Extension.InvalidExtensionIdentifier"), (str(uuid.uuid4()), "Extension.UnknownExtensionIdentifier")],
+    # A fixed unknown identifier: a random one would give each xdist worker another test id.
+    [("", "Extension.MissingExtensionIdentifier"), ("nope", "Extension.InvalidExtensionIdentifier"), ("3f0c2a9e-5d1b-4c7e-9a6f-0b8d2e4c6a10", "Extension.UnknownExtensionIdentifier")],
+    ids=["missing", "invalid", "unknown"],
 )
 def test_event_next_needs_a_registered_identifier(identifier: str, error_type: str) -> None:
     found = _extensions().find(identifier)
