@@ -346,7 +346,7 @@ class ExecutionEnvironment:
     def _run_per_test(self, event: RunEvent, args: list[str], bundle: Path, destination: str, seconds: float) -> _Outcome:
         """One ``pytest.main`` for this invocation: the ``per-test`` session mode."""
         sink = self._sink(event["artifacts"]["bucket"], event["artifacts"]["prefix"])
-        worker = WorkerPlugin(self.browsers, sink, destination)
+        worker = WorkerPlugin(self.browsers, sink, destination, event["attempt"])
         deadline = Deadline(worker.capture_current)
         output = io.StringIO()
         exit_code = 3
@@ -390,7 +390,7 @@ class ExecutionEnvironment:
             facts["session_started_ms"] = round(warm.started_ms, 1)
         worker = self._warm_worker
         assert worker is not None
-        worker.begin()
+        worker.begin(event["attempt"])
         deadline = Deadline(worker.capture_current)
         exit_code = 3
         try:

@@ -37,8 +37,10 @@ def relativize_paths(data: dict[str, Any], root: str) -> dict[str, Any]:
 
 
 class WorkerPlugin:
-    def __init__(self, browsers: BrowserManager, sink: ArtifactSink, destination: str) -> None:
+    def __init__(self, browsers: BrowserManager, sink: ArtifactSink, destination: str, attempt: int = 1) -> None:
         self._browsers = browsers
+        #: The event's attempt: its files go under ``attempt-N/`` (issue 17), never over an earlier attempt's.
+        self.attempt = attempt
         self._sink = sink
         self._destination = destination
         self.config: pytest.Config | None = None
@@ -48,8 +50,9 @@ class WorkerPlugin:
         self.test_ms = 0.0
         self.call_ms = 0.0
 
-    def begin(self) -> None:
+    def begin(self, attempt: int = 1) -> None:
         """Start a new invocation's answer: a warm session serves many (lambda_pkg/session.py)."""
+        self.attempt = attempt
         self.reports = []
         self.collect_reports = []
         self.current_item = None
@@ -68,6 +71,9 @@ class WorkerPlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
         self.current_item = item
+        run = item.config.stash.get(run_key, None)
+        if run is not None:
+            run.attempt = self.attempt
         try:
             return (yield)
         finally:

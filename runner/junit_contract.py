@@ -35,6 +35,8 @@ BILLED_MS = "lambda_billed_ms"
 INIT_MS = "lambda_init_ms"
 MAX_MEMORY_MB = "lambda_max_memory_mb"
 MEMORY_MB = "lambda_memory_mb"
+#: "true" when Max Memory Used reached the function's MemorySize: out-of-memory risk.
+MEMORY_AT_LIMIT = "lambda_memory_at_limit"
 COST_USD = "lambda_cost_usd"
 RUN_OFFSET_S = "run_offset_s"  # seconds from the run's start to the test's dispatch
 WALL_S = "wall_s"
@@ -42,6 +44,8 @@ FALLBACK = "lambda_fallback"  # "local": ran on local Chrome after Lambda could 
 FALLBACK_CAUSE = "lambda_fallback_cause"
 ARTIFACT_PREFIX = "artifact:"  # + the artifact's name; value: a path or s3:// URL
 ARTIFACT_WARNING = "artifact_warning"
+#: + attempt number + ":" + the artifact's name: a file of an earlier attempt (a rerun or a retry).
+ATTEMPT_ARTIFACT_PREFIX = "attempt_artifact_"
 
 # -- per run ------------------------------------------------------------------
 RUN_ID = "run_id"
@@ -49,7 +53,10 @@ RUN_MODE = "run_mode"  # "local" or "lambda"
 RUN_WALL_S = "run_wall_s"
 ARTIFACTS_LOCATION = "artifacts_location"
 FUNCTION = "lambda_function"
-CONCURRENCY = "lambda_concurrency"
+CONCURRENCY = "lambda_concurrency"  # configured: invocations in flight at most
+PEAK_CONCURRENCY = "lambda_peak_concurrency"  # the most invocations that were in flight at once
+MIN_WINDOW = "lambda_min_window"  # the lowest the throttling window went; written only when throttles lowered it
+MEMORY_AT_LIMIT_TESTS = "lambda_memory_at_limit_tests"  # how many tests reached the function's MemorySize
 RUN_THROTTLES = "lambda_throttles"
 INFRA_RETRIES = "lambda_infra_retries"
 RERUNS = "lambda_reruns"
@@ -95,3 +102,19 @@ class Cause(str, Enum):
     CLIENT_ERROR = "client_error"  # the client failed while handling the answer (a bug)
     DEADLINE = "deadline"
     INTERRUPTED = "interrupted"
+
+
+#: Causes of a test that was never run: the run stopped, or the service could not be reached.
+#: Such tests are counted as "not run" (terminal, ``lambda-ui report summary``), not as errors.
+NOT_RUN_CAUSES = frozenset({Cause.INTERRUPTED, Cause.DEADLINE, Cause.UNREACHABLE})
+
+
+def not_run_cause(outcome: str, cause: str) -> Cause | None:
+    """The :class:`Cause` when an :data:`OUTCOME` and :data:`CAUSE` pair says the test never ran."""
+    if outcome not in (RecordedOutcome.INTERRUPTED.value, RecordedOutcome.INFRA.value):
+        return None
+    try:
+        found = Cause(cause)
+    except ValueError:
+        return None
+    return found if found in NOT_RUN_CAUSES else None

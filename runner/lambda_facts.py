@@ -79,7 +79,38 @@ def answer_properties(facts: Mapping[str, Any], report_line: Mapping[str, float]
     """What the handler and Lambda's REPORT line told about the invocation that ran the test."""
     props: Properties = [(name, facts[key]) for key, name in _FACTS.items() if key in facts]
     props += [(name, report_line[key]) for key, name in _REPORT_LINE.items() if key in report_line]
+    if memory_at_limit(report_line):
+        props.append((jc.MEMORY_AT_LIMIT, "true"))
     return props
+
+
+def memory_at_limit(report_line: Mapping[str, float]) -> bool:
+    """Max Memory Used reached the function's MemorySize: the test ran at the edge of an out-of-memory kill."""
+    size, used = report_line.get("memory_mb"), report_line.get("max_memory_mb")
+    return bool(size) and used is not None and used >= size  # type: ignore[operator]
+
+
+def attempt_artifact_properties(attempt: int, artifacts: Iterable[tuple[str, str]]) -> Properties:
+    """An earlier attempt's files, under its number: ``attempt_artifact_1:failure-screenshot.png``."""
+    return [(f"{jc.ATTEMPT_ARTIFACT_PREFIX}{attempt}:{name}", location) for name, location in artifacts]
+
+
+def run_facts_line(
+    invocations: int, function: str, wall_s: float, configured: int, peak: int, throttled: int, min_window: float, retried: int, reruns: int
+) -> str:
+    """The run line of the terminal summary: configured and peak concurrency; the window only when throttles lowered it."""
+    line = f"{invocations} invocation(s) of {function} in {wall_s:.1f} s, concurrency {configured} configured, {peak} at peak"
+    if throttled and int(min_window) < configured:
+        line += f" (throttling lowered the window to {int(min_window)})"
+    return line + f", {throttled} throttled, {retried} infra retries, {reruns} reruns"
+
+
+def memory_line(tests: list[str], memory_mb: int) -> str:
+    """The run summary's out-of-memory warning, or "" when no test reached MemorySize."""
+    if not tests:
+        return ""
+    shown = ", ".join(tests[:5]) + (f" and {len(tests) - 5} more" if len(tests) > 5 else "")
+    return f"memory: {len(tests)} test(s) used all of the function's {memory_mb} MB (out-of-memory risk; raise MemorySize): {shown}"
 
 
 def rerun_properties(earlier: list[str], passed: bool) -> Properties:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from lambda_ui.contract import SESSION_MODES, forbidden_args
-from lambda_ui.runner.argtypes import bundle_mb, check_run_id, non_negative_int, positive_float, positive_int, positive_seconds
+from lambda_ui.runner.argtypes import bundle_mb, check_run_id, non_negative_int, number, positive_float, positive_int, positive_seconds
 from lambda_ui.runner.chrome import parse_window_size
 from lambda_ui.runner.constants import DEFAULT_ARTIFACTS, DEFAULT_WINDOW_SIZE
 
@@ -47,6 +47,11 @@ _mode = _choice(ARTIFACT_MODES)
 _drift = _choice(DRIFT_ACTIONS)
 _fallback = _choice(FALLBACK_MODES)
 _session = _choice(SESSION_MODES)
+#: S3 signs a presigned GET for at most a week.
+MAX_PRESIGN_S = 7 * 24 * 3600
+_presign = number(int, "a whole number of seconds", 1, maximum=MAX_PRESIGN_S)
+#: The plugin's own durations history (rootdir-relative unless absolute); ini lambda_history_file.
+DEFAULT_HISTORY_FILE = ".lambda-ui/durations.json"
 
 
 def lambda_fallback(config: pytest.Config) -> str:
@@ -66,6 +71,13 @@ def add_options(parser: pytest.Parser) -> None:
         "or s3://bucket/prefix, streamed as they are taken. Files land under <run-id>/<test path>/.",
     )
     group.addoption(
+        "--artifacts-presign",
+        metavar="SECONDS",
+        type=_presign,
+        default=0,
+        help="with --artifacts s3://...: also print an HTTPS link valid for SECONDS (at most a week) next to each failed test's files.",
+    )
+    group.addoption(
         "--artifacts-mode",
         metavar="MODE",
         type=_mode,
@@ -83,6 +95,7 @@ def add_options(parser: pytest.Parser) -> None:
     lam.addoption("--lambda-retries", metavar="N", type=non_negative_int, help="new invocations after an infrastructure fault (crash, Lambda timeout, lost connection); default 2.")
     lam.addoption("--lambda-reruns", metavar="N", type=non_negative_int, help="re-dispatch a failed test up to N times; passing on a rerun is reported as flaky (default 0).")
     lam.addoption("--lambda-deadline", metavar="SECONDS", type=positive_seconds, help="stop dispatching after this long; unfinished tests are reported as errors.")
+    lam.addoption("--lambda-status-interval", metavar="SECONDS", type=positive_seconds, help="when the output is not a terminal, seconds between two status lines (default 10); a terminal gets one line rewritten in place.")
     lam.addoption("--lambda-throttle-budget", metavar="SECONDS", type=positive_seconds, help="give up on tests after this long throttled without progress (default 300).")
     lam.addoption("--lambda-pytest-args", metavar="ARGS", help="extra pytest arguments for the in-Lambda sessions, e.g. \"-W error --tb=short\".")
     lam.addoption("--lambda-max-bundle-mb", metavar="MB", type=bundle_mb, help="largest test bundle to upload, at most 10240 (Lambda's largest /tmp); default 100.")
@@ -103,6 +116,7 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("lambda_retries", "infrastructure retries per test for --lambda.", default="2")
     parser.addini("lambda_reruns", "reruns of failed tests for --lambda.", default="0")
     parser.addini("lambda_requirements", "the suite's requirements file (TEST_REQUIREMENTS of the image), relative to the rootdir.", default="")
+    parser.addini("lambda_status_interval", "seconds between two --lambda status lines when the output is not a terminal.", default="")
     parser.addini("lambda_breaker", "invocations in a row that could not connect before --lambda stops dispatching (0: never).", default=str(DEFAULT_BREAKER))
     parser.addini("lambda_fallback", "none or local: where tests go whose Lambda invocations failed for infrastructure reasons.", default="none")
     parser.addini("lambda_image_drift", "error or warn, when the image lacks or differs in what the suite uses.", default="error")
@@ -114,6 +128,7 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("window_size", "browser window size, e.g. 1280x900.", default=DEFAULT_WINDOW_SIZE)
     parser.addini("artifacts", "artifacts destination: a folder or s3://bucket/prefix.", default=DEFAULT_ARTIFACTS)
     parser.addini("artifacts_mode", "failure or filmstrip.", default="failure")
+    parser.addini("lambda_history_file", f"the JSON file of test durations --lambda keeps for its ordering, ETA and dry run (default {DEFAULT_HISTORY_FILE}, rootdir-relative).", default=DEFAULT_HISTORY_FILE)
     parser.addini("lambda_chrome_defaults", "in the function, fill in Chrome, chromedriver and the Lambda flags for Chrome the suite starts itself (false: off).", type="bool", default=True)
 
 
@@ -127,6 +142,8 @@ class Settings:
     artifacts: str
     artifacts_mode: str
     run_id: str | None
+    #: Seconds a presigned link of a failed test's S3 files is valid; 0: no links.
+    presign_s: int = 0
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -150,6 +167,7 @@ class Settings:
             artifacts=config.getoption("artifacts") or ini("artifacts") or DEFAULT_ARTIFACTS,
             artifacts_mode=mode,
             run_id=config.getoption("run_id"),
+            presign_s=int(config.getoption("artifacts_presign") or 0),
         )
 
 

@@ -11,6 +11,7 @@ import pytest
 from lambda_ui.runner import bundle as bundling
 from lambda_ui.runner.bundle_upload import select_bundle
 from lambda_ui.runner.cost import run_cost
+from lambda_ui.runner.history import history_path
 from lambda_ui.runner.options import LambdaSettings
 from lambda_ui.runner.scheduler import dispatch_order, lpt_makespan
 from lambda_ui.runner.startup import Target, image_problems
@@ -18,7 +19,7 @@ from lambda_ui.runner.terminal import write_line
 
 #: Seconds assumed for a test when no test has a history yet.
 GUESS_S = 10.0
-#: Tests listed, in dispatch order.
+#: Tests listed, in dispatch order, unless -v asks for all.
 SHOWN = 10
 
 
@@ -45,8 +46,13 @@ def print_plan(config: pytest.Config, settings: LambdaSettings, target: Target, 
         f"concurrency {target.concurrency}, function {settings.function} ({target.memory_mb} MB)",
     )
     write_line(config, f"lambda dry run: expected wall time {wall:.1f} s (longest test {max(durations, default=0):.1f} s), about {gb_s:.0f} GB-s, ${cost:.4f}")
-    for nodeid, expected in dispatch_order(nodeids, history)[:SHOWN]:
+    write_line(config, f"lambda dry run: history from {history_path(config)} ({len(history)} tests recorded; ini lambda_history_file)")
+    order = dispatch_order(nodeids, history)
+    shown = order if config.get_verbosity() > 0 else order[:SHOWN]
+    for nodeid, expected in shown:
         write_line(config, f"  {nodeid}  {'unknown' if expected is None else f'{expected:.1f} s'}")
+    if len(order) > len(shown):
+        write_line(config, f"  … and {len(order) - len(shown)} more (-v lists them all)")
 
 
 def print_bundle(session: pytest.Session, settings: LambdaSettings, local_artifacts: list[str]) -> None:
@@ -59,6 +65,12 @@ def print_bundle(session: pytest.Session, settings: LambdaSettings, local_artifa
     for line in selection.warnings():
         write_line(config, f"lambda: bundle: {line}", yellow=True)
     try:
-        bundling.check_size(config.rootpath, selection.files, settings.max_bundle_bytes)
+        size = bundling.check_size(config.rootpath, selection.files, settings.max_bundle_bytes)
+        built = bundling.build_bundle(config.rootpath, selection.files)
     except bundling.BundleProblem as exc:
         write_line(config, f"lambda dry run: the bundle would stop this run: {exc}", yellow=True)
+        return
+    write_line(
+        config,
+        f"lambda dry run: bundle {built.key} ({built.files} files, {size / 1e6:.2f} MB, {len(built.data) / 1e6:.2f} MB zipped), sha256 {built.sha256}",
+    )

@@ -3,15 +3,25 @@
 One block per test on the main thread: ``pytest_runtest_logstart``, one
 ``pytest_runtest_logreport`` per phase, ``pytest_runtest_logfinish``. The
 terminal, ``--junitxml``, ``--lf`` and ``-x`` then work unchanged.
+
+Answers arrive in completion order, not file by file. :class:`FileGroups` holds
+them so that pytest's terminal prints each file's row once, as in a local run.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Literal
 
 import pytest
 
 from lambda_ui.contract import report_from_wire
+from lambda_ui.runner import junit_contract as jc
+from lambda_ui.runner.junit_contract import Cause, RecordedOutcome
+from lambda_ui.runner.lambda_facts import recorded_outcome
+
+#: Attribute of the setup report of a test the run never got to (its value: the :class:`Cause`).
+NOT_RUN_ATTR = "lambda_not_run"
 
 
 def replay(item: pytest.Item, reports: list[pytest.TestReport]) -> None:
@@ -29,12 +39,22 @@ def rebuild(config: pytest.Config, item: pytest.Item, wire_reports: list[dict[st
     return reports
 
 
+def not_run_cause(properties: list[tuple[str, object]]) -> Cause | None:
+    """The cause when ``properties`` say the test was never run (:func:`junit_contract.not_run_cause`)."""
+    values = dict(properties)
+    return jc.not_run_cause(str(values.get(jc.OUTCOME, "")), str(values.get(jc.CAUSE, "")))
+
+
 def error_reports(item: pytest.Item, message: str, properties: list[tuple[str, object]] | None = None) -> list[pytest.TestReport]:
     """A test that never produced reports of its own ends as a setup error with ``message``
     (the way pytest-xdist reports a crashed worker's test), plus a passing teardown so
-    that ``--junitxml`` closes the test case."""
+    that ``--junitxml`` closes the test case. A test the run never got to is marked
+    (:data:`NOT_RUN_ATTR`): the terminal counts it as "not run", not as an error."""
     keywords: dict[str, Literal[1]] = dict.fromkeys(item.keywords, 1)
     setup = pytest.TestReport(item.nodeid, item.location, keywords, "failed", message, "setup", user_properties=[])
+    cause = not_run_cause(list(properties or []))
+    if cause is not None:
+        setattr(setup, NOT_RUN_ATTR, cause.value)
     teardown = pytest.TestReport(item.nodeid, item.location, keywords, "passed", None, "teardown", user_properties=list(properties or []))
     return [setup, teardown]
 
@@ -50,3 +70,74 @@ def short_failure(reports: list[pytest.TestReport]) -> str:
             text = crash.message if crash is not None else str(report.longrepr)
             return f"{report.when} failed: {text.strip().splitlines()[0] if text.strip() else ''}"[:300]
     return "passed"
+
+
+def tally_key(reports: list[pytest.TestReport]) -> str:
+    """The word a test counts under in the status line: passed, failed, error, skipped or not run."""
+    if any(getattr(r, NOT_RUN_ATTR, None) for r in reports):
+        return "not run"
+    outcome = recorded_outcome(reports)
+    return "skipped" if outcome is RecordedOutcome.XFAILED else outcome.value
+
+
+class FileGroups:
+    """Replays tests so that the terminal prints each file's results together.
+
+    pytest prints a file's name each time a result comes from another file than the
+    last one; answers in completion order would repeat names. With ``-v`` every test
+    has its own line: results pass straight through. Otherwise one file is open and
+    its results go out as they come; the others wait until it is complete, then the
+    first of them (in collection order) opens with what it holds. ``flush`` sends
+    what is left (the run ends or stops).
+    """
+
+    def __init__(self, items: dict[str, pytest.Item], *, verbose: bool) -> None:
+        self.verbose = verbose
+        self._order: dict[str, int] = {}
+        self._left: Counter[str] = Counter()
+        for nodeid in items:
+            path = _file_of(nodeid)
+            self._order.setdefault(path, len(self._order))
+            self._left[path] += 1
+        self._waiting: dict[str, list[tuple[pytest.Item, list[pytest.TestReport]]]] = {}
+        self._open: str | None = None
+        #: Tests answered so far, by :func:`tally_key` (whether or not printed yet).
+        self.tally: Counter[str] = Counter()
+
+    def add(self, item: pytest.Item, reports: list[pytest.TestReport]) -> None:
+        self.tally[tally_key(reports)] += 1
+        path = _file_of(item.nodeid)
+        self._left[path] -= 1
+        if self.verbose:
+            replay(item, reports)
+            return
+        if self._open in (None, path):
+            self._open = path
+            replay(item, reports)
+        else:
+            self._waiting.setdefault(path, []).append((item, reports))
+        self._advance()
+
+    def _advance(self) -> None:
+        """Send out the files that may go now."""
+        while True:
+            if self._open is not None and self._left[self._open] > 0:
+                return  # the open file is still being answered
+            self._open = None
+            if not self._waiting:
+                return
+            path = min(self._waiting, key=self._order.__getitem__)
+            self._open = path
+            for item, reports in self._waiting.pop(path):
+                replay(item, reports)
+
+    def flush(self) -> None:
+        """Send every held result, file by file."""
+        for path in sorted(self._waiting, key=self._order.__getitem__):
+            for item, reports in self._waiting.pop(path):
+                replay(item, reports)
+        self._open = None
+
+
+def _file_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]

@@ -20,6 +20,7 @@ import pytest
 from lambda_ui.runner import junit, signals
 from lambda_ui.runner import junit_contract as jc
 from lambda_ui.runner.artifacts.drivers import find_drivers
+from lambda_ui.runner.artifacts.failure_links import FailureArtifacts, Presigner, s3_presigner
 from lambda_ui.runner.artifacts.paths import new_run_id
 from lambda_ui.runner.artifacts.recorder import Artifacts
 from lambda_ui.runner.artifacts.sinks import ArtifactSink, SinkProblem, make_sink
@@ -75,6 +76,11 @@ class UiRun:
         self.suite_properties: dict[str, object] = {}
         self.started = time.time()
         self._test_started: dict[str, float] = {}
+        #: Which attempt of the test this process runs: the Lambda worker sets it per invocation.
+        self.attempt = 1
+        if not self.is_worker and self.owns_browsers:
+            # Where the terminal is printed: failures name their files (a Lambda-hosted session's client does it).
+            config.pluginmanager.register(FailureArtifacts(self._presigner()), "lambda_ui_failure_artifacts")
 
     def activate(self) -> None:
         """From now on this session holds what a kill would lose: SIGTERM ends it as Ctrl-C does.
@@ -94,6 +100,21 @@ class UiRun:
             return
         self._sigterm_armed = True
         self._previous_sigterm = signals.sigterm_as_interrupt()
+
+    def _presigner(self) -> Presigner | None:
+        """HTTPS links for S3 files, when --artifacts-presign asks and the sink is S3."""
+        if not self.settings.presign_s or not hasattr(self.sink, "client"):
+            return None
+        sink = self.sink
+        seconds = self.settings.presign_s
+        made: list[Presigner] = []
+
+        def presign(location: str) -> str | None:
+            if not made:  # the S3 client only once a failed test has a file
+                made.append(s3_presigner(sink.client, seconds))
+            return made[0](location)
+
+        return presign
 
     # -- browser --------------------------------------------------------------
     @property
@@ -117,7 +138,7 @@ class UiRun:
     def artifacts_for(self, item: pytest.Item) -> Artifacts:
         self.activate()
         if artifacts_key not in item.stash:
-            item.stash[artifacts_key] = Artifacts(self.sink, self.run_id, item.nodeid)
+            item.stash[artifacts_key] = Artifacts(self.sink, self.run_id, item.nodeid, self.attempt)
         return item.stash[artifacts_key]
 
     def capture_failure(self, item: pytest.Item, label: str = "failure", **bounds: float) -> None:

@@ -99,6 +99,8 @@ class Scheduler:
         self.retried = 0
         self.rerun_count = 0
         self.min_window_seen = self.window
+        #: The most invocations in flight at once (the configured maximum is ``max_in_flight``).
+        self.peak_in_flight = 0
         #: Invocations in a row that could not connect (0: the breaker is off), and the first one's cause.
         self.breaker = breaker
         self.unreachable_in_row = 0
@@ -124,6 +126,7 @@ class Scheduler:
             return None
         heapq.heappop(self._ready)
         self.in_flight[task.nodeid] = task
+        self.peak_in_flight = max(self.peak_in_flight, len(self.in_flight))
         task.dispatched_at = now
         return task
 

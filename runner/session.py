@@ -22,30 +22,37 @@ import pytest
 
 from lambda_ui.contract import CONTRACT_VERSION, RunEvent
 from lambda_ui.runner import junit_contract as jc
+from lambda_ui.runner.artifacts.failure_links import artifact_links
 from lambda_ui.runner.aws import s3
 from lambda_ui.runner.aws.lambda_client import InvokeOutcome, OutcomeKind
 from lambda_ui.runner.bundle_upload import upload_bundle
 from lambda_ui.runner.cost import billed_gb_s, invocation_cost, run_cost
 from lambda_ui.runner.dispatch import Invokers
 from lambda_ui.runner.fallback import INTERRUPTED, Fallback
+from lambda_ui.runner.history import history_path, read_history, write_history
 from lambda_ui.runner.junit_contract import Cause, RecordedOutcome
 from lambda_ui.runner.lambda_facts import (
     Properties,
     answer_properties,
+    attempt_artifact_properties,
     attempt_properties,
     has_outcome,
+    memory_at_limit,
+    memory_line,
     outcome_properties,
     recorded_outcome,
     rerun_properties,
+    run_facts_line,
 )
+from lambda_ui.runner.not_run import NotRunBlock
 from lambda_ui.runner.options import LambdaSettings
 from lambda_ui.runner.plan import dry_run
-from lambda_ui.runner.replay import error_reports, failed, rebuild, replay, short_failure
+from lambda_ui.runner.replay import FileGroups, error_reports, failed, rebuild, replay, short_failure
 from lambda_ui.runner.run import UiRun
 from lambda_ui.runner.scheduler import Scheduler, Task
 from lambda_ui.runner.settle import Action, Settler, Verdict
 from lambda_ui.runner.startup import Target, check_image, check_target, make_invoker
-from lambda_ui.runner.terminal import write_line
+from lambda_ui.runner.terminal import StatusLine, eta_s, status_interval, status_text
 
 DURATIONS_KEY = "lambda_ui/durations"
 
@@ -56,6 +63,8 @@ class RunTotals:
     finished: float = 0.0
     flaky: list[str] = field(default_factory=list)
     gave_up: list[str] = field(default_factory=list)
+    #: Tests whose invocation used all of the function's MemorySize.
+    memory_at_limit: list[str] = field(default_factory=list)
 
 
 class LambdaSession:
@@ -71,7 +80,12 @@ class LambdaSession:
         self.settler: Settler | None = None
         self.fallback = Fallback(settings.fallback == "local")
         self._durations: dict[str, float] = {}
-        self._last_status = 0.0
+        #: The terminal's side of the loop: results grouped per file, the status line.
+        self.groups: FileGroups | None = None
+        self.status = StatusLine(config, status_interval(config))  # again once the terminal reporter is there
+        self._expected: dict[str, float | None] = {}
+        self._answered: set[str] = set()
+        config.pluginmanager.register(NotRunBlock(), "lambda-ui-not-run")
         #: Phase reports of each test being reported, for its ``lambda_outcome``.
         self._phases: dict[str, list[pytest.TestReport]] = {}
 
@@ -104,13 +118,22 @@ class LambdaSession:
         return [self.run.settings.artifacts, str(self.config.getini("artifacts") or "")]
 
     def _history(self) -> dict[str, float]:
+        """The plugin's own history file (it works with -p no:cacheprovider), over what pytest's cache kept."""
         cache = getattr(self.config, "cache", None)
-        return dict(cache.get(DURATIONS_KEY, {})) if cache is not None else {}
+        cached = dict(cache.get(DURATIONS_KEY, {})) if cache is not None else {}
+        return {**cached, **read_history(history_path(self.config))}
 
     def _save_history(self, history: dict[str, float]) -> None:
+        if not self._durations:
+            return
+        merged = {**history, **self._durations}
+        if problem := write_history(history_path(self.config), merged):
+            from lambda_ui.runner.terminal import write_line  # only when the file cannot be written
+
+            write_line(self.config, f"lambda: {problem}", yellow=True)
         cache = getattr(self.config, "cache", None)
-        if cache is not None and self._durations:
-            cache.set(DURATIONS_KEY, {**history, **self._durations})
+        if cache is not None:
+            cache.set(DURATIONS_KEY, merged)
 
     def _event(self, task: Task, bundle_ref: dict[str, str]) -> RunEvent:
         assert self.target is not None
@@ -153,7 +176,11 @@ class LambdaSession:
             return outcome
 
         invokers: Invokers[Verdict] = Invokers(scheduler, invoke, settler.settle, on_exit=invoker.aclose)
+        self.groups = FileGroups(items, verbose=self.config.get_verbosity() > 0)
+        self.status = StatusLine(self.config, self.status.interval_s)
+        self._expected = {nodeid: history.get(nodeid) for nodeid in items}
         self.totals.started = time.monotonic()
+        self.status.start(self.totals.started)
         invokers.start()
         deadline = self.totals.started + self.settings.deadline_s if self.settings.deadline_s else None
         stopping = False
@@ -170,13 +197,15 @@ class LambdaSession:
                 try:
                     entry = invokers.settled.get(timeout=wait)
                 except Empty:
-                    self._status(scheduler)
+                    self._status(scheduler, items)
                     continue
                 if entry is None:
                     if invokers.finished():
                         break
                     continue
+                self.status.hide()
                 self._report(items, *entry)
+                self._status(scheduler, items)
                 if (session.shouldfail or session.shouldstop) and not stopping:
                     stopping = True
                     invokers.stop()  # as pytest -x: tests not yet started are not run
@@ -185,6 +214,8 @@ class LambdaSession:
             raise
         finally:
             invokers.close()
+            self.status.close()
+            self.groups.flush()
             self.totals.finished = time.monotonic()
             self._save_history(history)
             self.run.suite_properties.update(self._suite_facts())
@@ -199,23 +230,27 @@ class LambdaSession:
 
     def _abort(self, invokers: Invokers[Verdict], items: dict[str, pytest.Item], waiting_message: str, running_message: str, cause: Cause) -> None:
         """Stop at once: report what was already answered, and every other test as interrupted."""
+        self.status.hide()
         waiting, running = invokers.abort()
         for task, verdict in invokers.drain_settled():
             self._report(items, task, verdict)
         self._end_as_errors(items, waiting, waiting_message, RecordedOutcome.INTERRUPTED, cause)
         self._end_as_errors(items, running, running_message, RecordedOutcome.INTERRUPTED, cause)
+        if self.groups is not None:
+            self.groups.flush()
         self.fallback.report_as_errors()  # the run stops: held tests keep their Lambda errors
 
-    def _status(self, scheduler: Scheduler) -> None:
+    def _status(self, scheduler: Scheduler, items: dict[str, pytest.Item]) -> None:
+        """The status line: on a terminal at every call, else at its interval (:class:`StatusLine`)."""
         now = time.monotonic()
-        if now - self._last_status < 10:
+        if not self.status.enabled or self.groups is None:
             return
-        self._last_status = now
-        write_line(
-            self.config,
-            f"lambda: {len(scheduler.in_flight)} in flight, {scheduler.queued} queued, "
-            f"{scheduler.throttled} throttled, {scheduler.retried} retried, window {int(scheduler.window)}",
-        )
+        answered = self.groups.tally
+        in_flight = {nodeid: now - task.dispatched_at for nodeid, task in scheduler.in_flight.items()}
+        left = {nodeid: in_flight.get(nodeid, 0.0) for nodeid in items if nodeid not in self._answered}
+        eta = eta_s(self._expected, self._durations, left, int(scheduler.window))
+        queue = {"in flight": len(scheduler.in_flight), "queued": scheduler.queued, "throttled": scheduler.throttled, "retried": scheduler.retried}
+        self.status.update(status_text(now - self.totals.started, answered, queue, eta), now)
 
     # -- reporting a verdict (main thread) ------------------------------------------
     def _report(self, items: dict[str, pytest.Item], task: Task, verdict: Verdict) -> None:
@@ -239,7 +274,9 @@ class LambdaSession:
             reports = error_reports(item, f"the in-Lambda pytest did not run this test: {detail.strip()}")
             props += outcome_properties(RecordedOutcome.INFRA, Cause.NOT_RUN)
         if verdict.action is Action.RERUN:
-            task.earlier_attempts.append([{"summary": short_failure(reports)}])
+            # The attempt's files stay linked under its number (issue 17): its sink wrote them under attempt-N/.
+            links = [{"name": name, "location": location} for name, location in artifact_links(reports[-1].user_properties)]
+            task.earlier_attempts.append([{"summary": short_failure(reports), "attempt": str(payload.get("attempt") or task.attempt)}, *links])
             return
         assert self.target is not None
         is_failed = failed(reports)
@@ -251,10 +288,14 @@ class LambdaSession:
         if gb_s:
             props.append((jc.COST_USD, round(invocation_cost(gb_s, self.settings.price_per_gb_s), 8)))
         props += rerun_properties([attempt[0]["summary"] for attempt in task.earlier_attempts], passed=not is_failed)
+        for attempt in task.earlier_attempts:
+            props += attempt_artifact_properties(int(attempt[0].get("attempt", "1")), [(a["name"], a["location"]) for a in attempt[1:]])
+        if memory_at_limit(outcome.report_line):
+            self.totals.memory_at_limit.append(task.nodeid)
         if task.earlier_attempts and not is_failed:
             self.totals.flaky.append(task.nodeid)
         reports[-1].user_properties = list(reports[-1].user_properties) + props
-        replay(item, reports)
+        self._replay(item, reports)
         self._durations[task.nodeid] = round(sum(r.duration for r in reports), 3)
 
     def _end_as_errors(
@@ -267,7 +308,17 @@ class LambdaSession:
             if may_fall_back and cause is not None and self.fallback.hold(item, message, cause, props):
                 continue
             self.totals.gave_up.append(task.nodeid)
-            replay(item, error_reports(item, message, [(jc.NODEID, item.nodeid), *props, *outcome_properties(outcome, cause)]))
+            self._replay(item, error_reports(item, message, [(jc.NODEID, item.nodeid), *props, *outcome_properties(outcome, cause)]))
+
+    def _replay(self, item: pytest.Item, reports: list[pytest.TestReport]) -> None:
+        """Into pytest's hooks, grouped per file for the terminal; a failure under -x/--maxfail goes out at once."""
+        self._answered.add(item.nodeid)
+        if self.groups is None:
+            replay(item, reports)
+            return
+        self.groups.add(item, reports)
+        if self.config.option.maxfail and failed(reports):
+            self.groups.flush()  # pytest's own -x bookkeeping must see it now
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -293,6 +344,9 @@ class LambdaSession:
             jc.RUN_WALL_S: round(self.totals.finished - self.totals.started, 3),
             jc.FUNCTION: self.settings.function,
             jc.CONCURRENCY: self.target.concurrency if self.target else 0,
+            jc.PEAK_CONCURRENCY: s.peak_in_flight if s else 0,
+            **({jc.MIN_WINDOW: int(s.min_window_seen)} if s and s.throttled and s.min_window_seen < s.max_in_flight else {}),
+            jc.MEMORY_AT_LIMIT_TESTS: len(self.totals.memory_at_limit),
             jc.RUN_THROTTLES: s.throttled if s else 0,
             jc.INFRA_RETRIES: s.retried if s else 0,
             jc.RERUNS: s.rerun_count if s else 0,
@@ -321,12 +375,13 @@ class LambdaSession:
         wall = self.totals.finished - self.totals.started
         cost = run_cost(tally.billed_gb_s, tally.invocations, self.settings.price_per_gb_s)
         terminalreporter.write_sep("-", "lambda-ui run")
-        terminalreporter.line(
-            f"run {self.run.run_id}: {tally.invocations} invocation(s) of {self.settings.function} in {wall:.1f} s, "
-            f"concurrency {self.target.concurrency} (window went down to {int(s.min_window_seen)}), "
-            f"{s.throttled} throttled, {s.retried} infra retries, {s.rerun_count} reruns"
+        facts = run_facts_line(
+            tally.invocations, self.settings.function, wall, self.target.concurrency, s.peak_in_flight, s.throttled, s.min_window_seen, s.retried, s.rerun_count
         )
+        terminalreporter.line(f"run {self.run.run_id}: {facts}")
         terminalreporter.line(f"billed {tally.billed_gb_s:.1f} GB-s, about ${cost:.4f}")
+        if line := memory_line(self.totals.memory_at_limit, self.target.memory_mb):
+            terminalreporter.line(line, red=True)
         if self.totals.flaky:
             terminalreporter.line("flaky (failed, then passed on a rerun): " + ", ".join(self.totals.flaky), yellow=True)
         if s.tripped:

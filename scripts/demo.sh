@@ -54,7 +54,10 @@ export AWS_ENDPOINT_URL_LAMBDA=$(cat "$work/lambda.url")
 
 mkdir -p reports
 set +e
+# The cache plugin is off; the plugin's own durations file (kept in reports/) orders the
+# tests longest first, gives the status line its ETA and the dry run its estimate.
 .venv/bin/python -m pytest "$SUITE" -p no:cacheprovider --lambda --lambda-function UiTestFunction \
+  -o lambda_history_file=reports/lambda-durations.json \
   --lambda-concurrency "$CONCURRENCY" --artifacts s3://demo-artifacts/runs --junitxml reports/example-ui.xml "$@"
 status=$?
 set -e

@@ -33,6 +33,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from lambda_ui.runner.artifacts.paths import attempt_folder
+
 
 @dataclass
 class Call:
@@ -89,9 +91,11 @@ def _behaviour(name: str) -> dict[str, Any]:
     """Tokens in a test name: slow<N> (N tenths of a second), sleepms<N> (N ms), fail, flaky (fails its
     first attempt), crashonce (runtime exit on attempt 1), crash (always), timeout
     (Lambda timeout), unhealthy (retryable handler error once), bigsleep<N> (N s), goodbye (passes,
-    then the whole fake stops: the endpoint is gone and connections are refused)."""
+    then the whole fake stops: the endpoint is gone and connections are refused), shot (a failed
+attempt links a failure screenshot under the run's artifacts, as the function's sink names it),
+bigmem (Max Memory Used 86 MB over MemorySize)."""
     found: dict[str, Any] = {}
-    for token in ("fail", "flaky", "crashonce", "crash", "timeout", "unhealthy", "refused", "skip", "garbage", "notjson", "hangup", "goodbye"):
+    for token in ("fail", "flaky", "crashonce", "crash", "timeout", "unhealthy", "refused", "skip", "garbage", "notjson", "hangup", "goodbye", "shot", "bigmem"):
         if re.search(rf"(^|_){token}($|_|\[|\d)", name):
             found[token] = True
     if m := re.search(r"slow(\d+)", name):
@@ -158,7 +162,7 @@ def _scripted(state: FakeState, event: dict[str, Any], nodeid: str, attempt_no: 
     b = _behaviour(name)
     seconds = b.get("seconds", state.default_seconds)
     request_id = str(uuid.uuid4())
-    log = base64.b64encode(f"START RequestId: {request_id}\nREPORT RequestId: {request_id}\tDuration: {seconds * 1000:.2f} ms\tBilled Duration: {int(seconds * 1000) + 1} ms\tMemory Size: {state.memory_mb} MB\tMax Memory Used: 300 MB\t\n".encode()).decode()
+    log = base64.b64encode(f"START RequestId: {request_id}\nREPORT RequestId: {request_id}\tDuration: {seconds * 1000:.2f} ms\tBilled Duration: {int(seconds * 1000) + 1} ms\tMemory Size: {state.memory_mb} MB\tMax Memory Used: {state.memory_mb + 86 if b.get('bigmem') else 300} MB\t\n".encode()).decode()
     headers = {"X-Amz-Log-Result": log, "X-Amz-Executed-Version": "$LATEST"}
     if b.get("timeout"):
         call.result = "timeout"
@@ -189,10 +193,15 @@ def _scripted(state: FakeState, event: dict[str, Any], nodeid: str, attempt_no: 
         return _json_reply(200, {**common, "exit_code": 0, "reports": reports, "facts": {}}, headers, seconds)
     fails = b.get("fail") or (b.get("flaky") and attempt_no == 1)
     call.result = "failed" if fails else "passed"
+    links: list = []
+    if fails and b.get("shot"):
+        folder = attempt_folder(event["run_id"], nodeid, int(event["attempt"]))
+        prefix = event["artifacts"]["prefix"].strip("/")
+        links = [("artifact:failure-screenshot.png", f"s3://{event['artifacts']['bucket']}/{prefix + '/' if prefix else ''}{folder}/failure-screenshot.png")]
     reports = [
         _report(nodeid, "setup", "passed"),
         _report(nodeid, "call", "failed" if fails else "passed", "AssertionError: scripted failure" if fails else None, seconds),
-        _report(nodeid, "teardown", "passed"),
+        _report(nodeid, "teardown", "passed", props=links),
     ]
     facts = {"cold": attempt_no == 1, "environment_id": "fake", "chrome_version": "1.2.3.4"}
     reply = _json_reply(200, {**common, "exit_code": 1 if fails else 0, "reports": reports, "facts": facts}, headers, seconds)

@@ -38,6 +38,13 @@ def nodeid_path(nodeid: str) -> str:
     return "/".join(_safe_segment(s) for s in segments)
 
 
+def attempt_folder(run_id: str, nodeid: str, attempt: int = 1) -> str:
+    """A test's artifacts folder; a later attempt (a rerun or retry in Lambda) gets its own
+    ``attempt-N`` subfolder so it never overwrites an earlier attempt's files."""
+    folder = f"{run_id}/{nodeid_path(nodeid)}"
+    return folder if attempt <= 1 else f"{folder}/attempt-{attempt}"
+
+
 def artifact_name(name: str, extension: str) -> str:
     """A user-given artifact name as a file name with the right extension."""
     base = _UNSAFE.sub("_", name).strip("._") or "artifact"

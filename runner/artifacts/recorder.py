@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from lambda_ui.runner.artifacts.drivers import as_webdriver, is_quit, unique_name
-from lambda_ui.runner.artifacts.paths import artifact_name, nodeid_path
+from lambda_ui.runner.artifacts.paths import artifact_name, attempt_folder
 from lambda_ui.runner.artifacts.sinks import ArtifactSink
 from lambda_ui.runner.chrome import CallTimeout, call_within
 
@@ -43,9 +43,9 @@ class Artifacts:
     They use the first attached driver (the ``browser`` fixture's).
     """
 
-    def __init__(self, sink: ArtifactSink, run_id: str, nodeid: str) -> None:
+    def __init__(self, sink: ArtifactSink, run_id: str, nodeid: str, attempt: int = 1) -> None:
         self._sink = sink
-        self._folder = f"{run_id}/{nodeid_path(nodeid)}"
+        self._folder = attempt_folder(run_id, nodeid, attempt)
         #: Drivers attached by name, in order; the first one serves the public methods.
         self._drivers: dict[str, Any] = {}
         self._consoles: dict[int, list[dict[str, Any]]] = {}

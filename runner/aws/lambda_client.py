@@ -176,6 +176,11 @@ class LambdaFunction:
                     f"Lambda function {self.name!r} does not exist at {self.client.meta.endpoint_url} "
                     f"(region {self.client.meta.region_name}). Deploy it (see docs/deploy.md) or fix --lambda-function."
                 ) from None
+            if code.isdigit():  # the Lambda API always names its error type; a bare status is another server
+                raise LambdaProblem(
+                    f"the endpoint {self.client.meta.endpoint_url} is not the Lambda API: it answered HTTP {code} "
+                    "without a Lambda error type to GetFunctionConcurrency. Check AWS_ENDPOINT_URL_LAMBDA (or AWS_ENDPOINT_URL) and the region."
+                ) from None
             if code == "UnrecognizedClientException":
                 raise LambdaProblem(f"not allowed to read Lambda function {self.name!r}: {exc}. Attach the caller policy from template.yaml.") from None
             if code != "AccessDeniedException":  # not allowed: the account limit then applies

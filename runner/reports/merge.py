@@ -18,9 +18,11 @@ Attempts' outcomes are read as :mod:`lambda_ui.runner.reports.model` reads them 
 A test seen more than once also gets ``merge_attempts`` (how many) and
 ``merge_attempt_<k>`` (``<source>: <outcome>[: <message>]``) properties.
 Run facts are combined by :func:`lambda_ui.runner.reports.model.combine_run_facts`; the
-run's wall time is the span from the earliest start to the latest end when
-every input has a timestamp (else the longest), and each test's
-``run_offset_s`` is moved onto that common clock so the timeline stays true.
+run's wall time is the union of the inputs' run intervals (start to start + wall) when
+every input has a timestamp, so parallel shards count once and a gap between
+sequential ones not at all; ``merged_wall`` says so. Without timestamps it is the
+longest. Each test's ``run_offset_s`` is moved onto the common clock so the
+timeline stays true.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from lambda_ui.runner import junit_contract as junit
 from lambda_ui.runner.reports import model
 from lambda_ui.runner.reports.atomic import write_atomic
 from lambda_ui.runner.reports.model import RECORDED_IN, Outcome
-from lambda_ui.runner.reports.names import MERGE_ATTEMPT_PREFIX, MERGE_ATTEMPTS, MERGED_INPUTS
+from lambda_ui.runner.reports.names import MERGE_ATTEMPT_PREFIX, MERGE_ATTEMPTS, MERGED_INPUTS, MERGED_WALL
 from lambda_ui.runner.reports.safety import ReportError, check_junit_root, parse_xml
 from lambda_ui.runner.reports.sources import S3Reader, is_s3, read_input, split_s3
 
@@ -117,6 +119,20 @@ def _label(location: str, facts: dict[str, str]) -> str:
 def _suite_window(suite: Any, facts: dict[str, str]) -> tuple[datetime | None, float]:
     wall = model.number(facts.get(junit.RUN_WALL_S)) or model.number(suite.get("time")) or 0.0
     return model.parse_timestamp(suite.get("timestamp")), wall
+
+
+def union_seconds(intervals: Iterable[tuple[float, float]]) -> float:
+    """Seconds covered by at least one ``(start, end)`` interval: overlaps count once, gaps not at all."""
+    total = 0.0
+    reach: float | None = None
+    for start, end in sorted(intervals):
+        if reach is None or start > reach:
+            total += end - start
+            reach = end
+        elif end > reach:
+            total += end - reach
+            reach = end
+    return total
 
 
 def _links(case: xunit2.TestCase) -> list[str]:
@@ -230,8 +246,9 @@ def merge_roots(inputs: Iterable[tuple[str, Any]]) -> MergeResult:
     out_suite = xunit2.TestSuite(element_of(suites[0][1]).get("name") or "merged")
     facts = model.combine_run_facts([f for _l, _s, f in suites if f])
     if common and t0 is not None:
-        span = max((s - t0).total_seconds() + w for s, w in windows if s is not None)
-        facts[junit.RUN_WALL_S] = f"{span:.3f}"
+        offsets = [((s - t0).total_seconds(), w) for s, w in windows if s is not None]
+        facts[junit.RUN_WALL_S] = f"{union_seconds((start, start + wall) for start, wall in offsets):.3f}"
+        facts[MERGED_WALL] = f"union of {len(offsets)} run intervals"
     facts[MERGED_INPUTS] = str(len({location for location, _s, _f in suites}))
     for name, value in facts.items():
         out_suite.add_property(name, value)

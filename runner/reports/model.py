@@ -43,8 +43,8 @@ PAGE_EXTENSIONS = (".html", ".htm")
 TEXT_EXTENSIONS = (".log", ".txt", ".json")
 
 #: Run facts added up when reports are combined; the rest are taken as the largest, or listed.
-SUMMED_RUN_FACTS = (junit.RUN_THROTTLES, junit.INFRA_RETRIES, junit.RERUNS, junit.INVOCATIONS, junit.BILLED_GB_S, junit.RUN_COST_USD)
-MAXED_RUN_FACTS = (junit.CONCURRENCY, junit.RUN_WALL_S)
+SUMMED_RUN_FACTS = (junit.MEMORY_AT_LIMIT_TESTS, junit.RUN_THROTTLES, junit.INFRA_RETRIES, junit.RERUNS, junit.INVOCATIONS, junit.BILLED_GB_S, junit.RUN_COST_USD)
+MAXED_RUN_FACTS = (junit.CONCURRENCY, junit.PEAK_CONCURRENCY, junit.RUN_WALL_S)
 UNCAPPED_RUN_FACTS = (junit.RUN_ID, junit.ARTIFACTS_LOCATION)
 _MAX_LISTED = 20
 
@@ -382,9 +382,11 @@ def parse_case(element: Any, index: int) -> Case:
             errout = (child.text or "").strip("\n")
         elif tag in INTERIM_TAGS:
             earlier.append(_interim(child))
-    for key, value in properties:
-        if key.startswith(junit.RERUN_PREFIX):
-            earlier.append(Attempt(kind="failure", message=value, source=f"rerun {key[len(junit.RERUN_PREFIX):]}"))
+    by_attempt = attempt_artifacts(properties)
+    reruns = [(key, value) for key, value in properties if key.startswith(junit.RERUN_PREFIX)]
+    # The k-th rerun's failure and the k-th earlier attempt's files belong together (both in attempt order).
+    for (key, value), files in zip(reruns, [*by_attempt.values(), *([[]] * len(reruns))]):
+        earlier.append(Attempt(kind="failure", message=value, artifacts=files, source=f"rerun {key[len(junit.RERUN_PREFIX):]}"))
     return Case(
         classname=element.get("classname") or "",
         name=element.get("name") or "",
@@ -400,6 +402,18 @@ def parse_case(element: Any, index: int) -> Case:
         errout=errout,
         earlier=earlier,
     )
+
+
+def attempt_artifacts(properties: list[tuple[str, str]]) -> dict[int, list[Artifact]]:
+    """Earlier attempts' files by attempt number, from ``attempt_artifact_<N>:<name>`` properties."""
+    found: dict[int, list[Artifact]] = {}
+    for key, value in properties:
+        if not key.startswith(junit.ATTEMPT_ARTIFACT_PREFIX):
+            continue
+        attempt, _, name = key[len(junit.ATTEMPT_ARTIFACT_PREFIX) :].partition(":")
+        if attempt.isdigit() and name:
+            found.setdefault(int(attempt), []).append(Artifact(name, value))
+    return dict(sorted(found.items()))
 
 
 def _format_number(value: float, integral: bool) -> str:

@@ -12,3 +12,5 @@ MERGE_ATTEMPTS = "merge_attempts"
 MERGE_ATTEMPT_PREFIX = "merge_attempt_"
 #: On the merged suite: how many input files went into it.
 MERGED_INPUTS = "merged_inputs"
+#: On the merged suite: how its ``run_wall_s`` was computed (the union of the inputs' run intervals).
+MERGED_WALL = "merged_wall"

@@ -2,7 +2,8 @@
 
 Sections come in the order a person triaging a red build needs them: totals,
 failed tests, errors, infrastructure outcomes (kept apart: those tests never
-got a verdict), flaky tests, tests that needed infrastructure retries, the
+got a verdict), tests not run (the run stopped, or Lambda was unreachable: one
+block per cause, its message once), flaky tests, tests that needed infrastructure retries, the
 slowest tests and what the run cost. Colour is ANSI, only when asked for or
 when writing to a terminal without ``NO_COLOR``.
 """
@@ -16,7 +17,7 @@ from typing import TextIO
 
 from lambda_ui.runner import junit_contract as junit
 from lambda_ui.runner.reports.model import OUTCOMES, Artifact, Case, Outcome, Report, number, unwrap_phase
-from lambda_ui.runner.reports.names import MERGED_INPUTS
+from lambda_ui.runner.reports.names import MERGED_INPUTS, MERGED_WALL
 
 _LABELS = {
     "screenshot.png": "screenshot",
@@ -101,8 +102,20 @@ def _message_lines(message: str, limit: int) -> list[str]:
     return shown
 
 
+def not_run(report: Report) -> dict[str, list[Case]]:
+    """Tests the run never got to, by cause (``interrupted``, ``deadline``, ``unreachable``)."""
+    found: dict[str, list[Case]] = {}
+    for case in report.cases:
+        cause = junit.not_run_cause(case.props.get(junit.OUTCOME, ""), case.cause)
+        if case.outcome is Outcome.INFRA and cause is not None:
+            found.setdefault(cause.value, []).append(case)
+    return found
+
+
 def totals_line(report: Report, style: Style) -> str:
     counts = report.count()
+    never = not_run(report)
+    counts[Outcome.INFRA] -= sum(len(cases) for cases in never.values())
     parts = []
     for outcome in OUTCOMES:
         n = counts[outcome]
@@ -114,6 +127,7 @@ def totals_line(report: Report, style: Style) -> str:
         elif n and outcome is Outcome.PASSED:
             text = style.green(text)
         parts.append(text)
+    parts += [style.yellow(f"{len(cases)} not run ({cause})") for cause, cases in never.items()]
     flaky = len(report.flaky)
     if flaky:
         parts.append(style.yellow(f"{flaky} flaky"))
@@ -128,9 +142,13 @@ def run_facts(report: Report) -> list[str]:
         if run.get(key):
             facts.append(f"{label} {run[key]}")
     if report.wall_s is not None:
-        facts.append(f"wall {format_seconds(report.wall_s)}")
+        merged = f" ({run[MERGED_WALL]})" if run.get(MERGED_WALL) else ""
+        facts.append(f"wall {format_seconds(report.wall_s)}{merged}")
     if run.get(junit.CONCURRENCY):
-        facts.append(f"concurrency {run[junit.CONCURRENCY]}")
+        peak = f", {run[junit.PEAK_CONCURRENCY]} at peak" if run.get(junit.PEAK_CONCURRENCY) else ""
+        facts.append(f"concurrency {run[junit.CONCURRENCY]}{peak}")
+    if number(run.get(junit.MEMORY_AT_LIMIT_TESTS)):
+        facts.append(f"{run[junit.MEMORY_AT_LIMIT_TESTS]} test(s) at the memory limit")
     for key, label in ((junit.INVOCATIONS, "invocations"), (junit.INFRA_RETRIES, "infra retries"), (junit.RERUNS, "reruns"), (junit.RUN_THROTTLES, "throttles")):
         if run.get(key):
             facts.append(f"{label} {run[key]}")
@@ -188,12 +206,16 @@ def render(report: Report, style: Style, *, slowest: int = 10, max_failures: int
     def failure_block(case: Case) -> list[str]:
         return _case_block(case, style, message_lines)
 
-    by_outcome = {o: [c for c in report.cases if c.outcome is o] for o in (Outcome.FAILED, Outcome.ERROR, Outcome.INFRA)}
+    never = not_run(report)
+    skipped = {id(c) for cases in never.values() for c in cases}
+    by_outcome = {o: [c for c in report.cases if c.outcome is o and id(c) not in skipped] for o in (Outcome.FAILED, Outcome.ERROR, Outcome.INFRA)}
     lines += _section(style.red("FAILED"), by_outcome[Outcome.FAILED], max_failures, style, failure_block)
     lines += _section(style.red("ERRORS"), by_outcome[Outcome.ERROR], max_failures, style, failure_block)
     lines += _section(
         style.red("INFRASTRUCTURE: no verdict (not a test failure)"), by_outcome[Outcome.INFRA], max_failures, style, failure_block
     )
+    for cause, cases in never.items():
+        lines += _not_run_section(cause, cases, style)
 
     def flaky_block(case: Case) -> list[str]:
         lines = [f"  {style.bold(case.nodeid)}  {style.dim(format_seconds(case.time))}"]
@@ -221,10 +243,23 @@ def render(report: Report, style: Style, *, slowest: int = 10, max_failures: int
             lines += ["", style.bold(f"SLOWEST ({len(timed)})")]
             lines += [f"  {format_seconds(c.wall_s or c.time):>9}  {c.nodeid}" for c in timed]
     lines += _cost_lines(report, style)
-    problems = sum(counts[o] for o in OUTCOMES if o.is_problem)
+    problems = sum(counts[o] for o in OUTCOMES if o.is_problem)  # a test not run is no pass
     verdict = style.red("FAILED") if problems else style.green("PASSED")
     lines += ["", f"RESULT: {verdict} ({totals_line(report, style)})"]
     return "\n".join(lines)
+
+
+def _not_run_section(cause: str, cases: list[Case], style: Style) -> list[str]:
+    """One block per cause: each distinct message once, then the node ids it applies to."""
+    lines = ["", style.bold(style.yellow(f"NOT RUN: {len(cases)} ({cause})"))]
+    by_message: dict[str, list[str]] = {}
+    for case in cases:
+        first = _message_lines(case.message, 1)[0]
+        by_message.setdefault(first, []).append(case.nodeid)
+    for message, nodeids in by_message.items():
+        lines.append(f"  {message}")
+        lines += [f"    {nodeid}" for nodeid in nodeids]
+    return lines
 
 
 def _cost_lines(report: Report, style: Style) -> list[str]:
