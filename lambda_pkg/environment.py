@@ -396,6 +396,7 @@ class ExecutionEnvironment:
         try:
             deadline.arm(seconds)
             exit_code = max(warm.run(nodeid) for nodeid in event["nodeids"])
+            self.suite_chrome.stop_test_launches()  # a per-test session stops them at its end
         except pytest.exit.Exception as exc:  # pytest.exit() in a test: the session ends
             self._tainted = Replacement.BROKEN
             exit_code = exc.returncode if exc.returncode is not None else 2

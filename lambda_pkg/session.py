@@ -244,13 +244,19 @@ class WarmSession:
         began = time.perf_counter()
         output = _Output(sys.stdout)
         with _redirected(output):
-            config = _prepareconfig(args, plugins)
+            # As python -m pytest at the rootdir does, before the arguments are read: a `-p`
+            # module of the repository imports then. Kept for the session's lifetime.
+            sys.path.insert(0, str(bundle))
+            try:
+                config = _prepareconfig(args, plugins)
+            except BaseException:
+                _forget_path(bundle)
+                raise
             if any(getattr(config.option, dest, False) for dest in _CMDLINE_MAIN_DESTS):
                 config._ensure_unconfigure()
+                _forget_path(bundle)
                 return None
             warm = cls(key, config, output, bundle)
-            # As python -m pytest at the rootdir does; kept for the session's lifetime.
-            sys.path.insert(0, str(bundle))
             try:
                 config._do_configure()
                 session = Session.from_config(config)
@@ -356,3 +362,9 @@ class _redirected:
 
     def __exit__(self, *exc: object) -> None:
         sys.stdout, sys.stderr = self._saved
+
+
+def _forget_path(bundle: Path) -> None:
+    """Take the bundle's root off ``sys.path`` (every copy a failed start left)."""
+    while str(bundle) in sys.path:
+        sys.path.remove(str(bundle))

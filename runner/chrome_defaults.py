@@ -128,6 +128,8 @@ class SuiteLaunch:
     workdir: str | None
     driver: Any = None
     driver_pid: int | None = None
+    #: Started while a session-scoped fixture was being set up: it lives as long as the session.
+    session_owned: bool = False
     finished: bool = field(default=False, repr=False)
 
     def descendants(self) -> list[psutil.Process]:
@@ -227,6 +229,7 @@ class SuiteChromeDefaults:
         self.extra_flags: list[str] = []
         self.launches: list[SuiteLaunch] = []
         self._original: Any = None
+        self._session_fixture_depth = 0
 
     @property
     def installed(self) -> bool:
@@ -239,6 +242,17 @@ class SuiteChromeDefaults:
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self.uninstall()
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any]) -> Any:
+        # A Chrome started by a session fixture's setup belongs to the session (warm sessions
+        # keep it across tests); any other suite Chrome belongs to the test that ran.
+        session_scoped = fixturedef.scope == "session"
+        self._session_fixture_depth += session_scoped
+        try:
+            return (yield)
+        finally:
+            self._session_fixture_depth -= session_scoped
+
     def install(self) -> None:
         if self.installed:
             return
@@ -250,6 +264,7 @@ class SuiteChromeDefaults:
                 original(driver, options=options, service=service, keep_alive=keep_alive)
                 return
             filled, service, launch = prepare_launch(options, service, defaults.environ, defaults.tmp_root, defaults.window_size, defaults.extra_flags)
+            launch.session_owned = defaults._session_fixture_depth > 0
             defaults.launches.append(launch)
             try:
                 original(driver, options=filled, service=service, keep_alive=keep_alive)
@@ -283,14 +298,29 @@ class SuiteChromeDefaults:
             ChromeDriver.__init__ = self._original  # type: ignore[method-assign]
             self._original = None
         launches, self.launches = self.launches, []
-        for launch in launches:
-            if launch.finished:
-                continue
-            tree = launch.descendants()
-            if launch.driver is not None:
-                try:
-                    with command_timeout(launch.driver, 5):
-                        launch.driver.quit()
-                except Exception:
-                    pass  # a crashed or hung browser; the kill below still runs
-            launch.finish(tree)
+        _stop(launches)
+
+    def stop_test_launches(self) -> None:
+        """After a test of a warm session: stop the suite Chromes it left running, keep the session's.
+
+        A per-test session stops them at its end; a warm one would pile them up, one per
+        test that forgot ``quit()``, until the environment runs out of memory.
+        """
+        ended = [launch for launch in self.launches if not launch.session_owned]
+        self.launches = [launch for launch in self.launches if launch.session_owned and not launch.finished]
+        _stop(ended)
+
+
+def _stop(launches: list[SuiteLaunch]) -> None:
+    """Quit each unfinished launch politely (5 s at most), then kill what is left and remove its directory."""
+    for launch in launches:
+        if launch.finished:
+            continue
+        tree = launch.descendants()
+        if launch.driver is not None:
+            try:
+                with command_timeout(launch.driver, 5):
+                    launch.driver.quit()
+            except Exception:
+                pass  # a crashed or hung browser; the kill below still runs
+        launch.finish(tree)

@@ -150,7 +150,8 @@ def test_webdriver_chrome_with_no_arguments_works_in_the_function(
     for name in ("test_gets_a_page", "test_leaves_its_driver_running", "test_plugin_browser_uses_the_lambda_set"):
         call = _call(function.invoke(_event(f"test_own_chrome.py::{name}", bundle, bucket)))
         assert call["outcome"] == "passed", call["longrepr"]
-        # The driver left running is stopped and its directory removed when the session ends;
+        # The driver left running is stopped and its directory removed when its test ends (warm
+        # session) or the session does (per-test);
         # the plugin's own warm browser lives on in a directory of its own.
         assert _suite_leftovers(short_tmp) == (set(), [])
     assert not selenium_manager_mark.exists(), "Selenium Manager must never run in the function"
