@@ -119,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="embed local images up to this many MB in total, failures first; later ones are linked (default: %(default)g)",
     )
     html.add_argument("--title", help="page title (default: from the run id)")
+    html.add_argument(
+        "--history", nargs="+", default=[], metavar="OLD",
+        help="earlier reports of the same suite, oldest first (files, globs or s3://bucket/key): adds a panel with each "
+        "test's pass rate and duration trend, flaky tests marked",
+    )
 
     download = sub.add_parser(
         "download", parents=[common, scoped], help="fetch a report's S3 artifacts and write a copy of the report linking the local files",
@@ -188,7 +193,8 @@ def _html(args: argparse.Namespace) -> int:
         embed_max_bytes=int(args.embed_max_mb * 1_000_000),
         title=args.title,
     )
-    outcome = html_mod.write_html(report, options, scope, reader)
+    earlier = [merge_mod.read_report([location], _max_bytes(args), reader) for location in expand_inputs(args.history)] if args.history else []
+    outcome = html_mod.write_html(report, options, scope, reader, earlier)
     _warn(report.warnings + outcome.warnings)
     refused = f", {outcome.refused} not read (outside the report's scope)" if outcome.refused else ""
     print(

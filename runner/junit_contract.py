@@ -65,6 +65,13 @@ BILLED_GB_S = "lambda_billed_gb_s"
 RUN_COST_USD = "lambda_cost_usd"
 PRICE_PER_GB_S = "lambda_price_per_gb_s"
 FALLBACK_LOCAL = "lambda_fallback_local"
+#: The environment the report was written in (the HTML report's environment section).
+PYTHON_VERSION = "python_version"
+PYTEST_VERSION = "pytest_version"
+PLUGIN_VERSION = "lambda_ui_version"
+SELENIUM_VERSION = "selenium_version"
+GIT_COMMIT = "git_commit"  # of the rootdir's checkout, when it is one
+REGION = "aws_region"  # --lambda runs: the region the function was invoked in
 
 
 class RecordedOutcome(str, Enum):

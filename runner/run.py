@@ -27,6 +27,7 @@ from lambda_ui.runner.artifacts.sinks import ArtifactSink, SinkProblem, make_sin
 from lambda_ui.runner.chrome import ChromeLocation, ChromeNotFound, ChromeProcess, in_lambda, locate_chrome, start_chrome
 from lambda_ui.runner.constants import WORKERINPUT_RUN_ID
 from lambda_ui.runner.options import Settings, lambda_fallback
+from lambda_ui.runner.run_environment import environment_facts
 
 if TYPE_CHECKING:
     from lambda_ui.runner.browsers import BrowserManager
@@ -244,6 +245,10 @@ class UiRun:
                 jc.ARTIFACTS_LOCATION: self.sink.run_location(self.run_id),
             }
             facts.update(self.suite_properties)
+            environment = environment_facts(self.config.rootpath)
+            if facts[jc.RUN_MODE] != "lambda":  # the region names where the function ran
+                environment.pop(jc.REGION, None)
+            facts.update(environment)
             junit.add_suite_properties(self.config, facts)
         result = yield
         xmlpath = self.config.option.xmlpath if not self.is_worker else None

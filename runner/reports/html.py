@@ -31,6 +31,7 @@ import secrets
 import string
 import time
 import urllib.parse
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html import escape
@@ -38,7 +39,7 @@ from importlib import resources
 from pathlib import Path
 
 from lambda_ui.runner import junit_contract as junit
-from lambda_ui.runner.reports import timeline
+from lambda_ui.runner.reports import html_parts, timeline
 from lambda_ui.runner.reports.atomic import write_atomic
 from lambda_ui.runner.reports.model import OUTCOMES, Artifact, Attempt, Case, Outcome, Report, unwrap_phase
 from lambda_ui.runner.reports.safety import ReportError
@@ -55,11 +56,6 @@ OPEN_PROBLEMS = 20
 S3_WORKERS = 8
 _HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 _MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"))
-_FACT_LABELS = (
-    (junit.CAUSE, "cause"), (junit.ATTEMPTS, "invocations"), (junit.COLD, "cold"), (junit.BILLED_MS, "billed ms"),
-    (junit.INIT_MS, "init ms"), (junit.MAX_MEMORY_MB, "max MB"), (junit.COST_USD, "USD"),
-    (junit.CHROME_VERSION, "chrome"), (junit.ENVIRONMENT_ID, "environment"),
-)
 
 
 @dataclass
@@ -89,6 +85,7 @@ class Shown:
     url: str = ""
     text: str = ""
     reason: str = ""
+    full: str = ""  # for an embedded image: a link to the file itself (the zoom's "full size")
 
 
 def _image_type(data: bytes) -> str | None:
@@ -139,7 +136,8 @@ class _Resolver:
                 if mime is None:
                     return Shown("gap", reason=f"{artifact.location} is not a PNG, JPEG, GIF or WebP image")
                 self.budget -= encoded
-                return Shown("image", url=f"data:{mime};base64,{base64.b64encode(data).decode()}", reason="embedded")
+                embedded = f"data:{mime};base64,{base64.b64encode(data).decode()}"
+                return Shown("image", url=embedded, reason="embedded", full=self._relative_link(path))
             return Shown("image", url=self._relative_link(path))
         if artifact.kind == "text" and detailed:
             try:
@@ -257,13 +255,18 @@ class _Page:
         if shown.kind in ("gap", "refused"):
             return self._gap(artifact, shown)
         label = escape(artifact_label(artifact))
-        if shown.url.startswith("data:"):  # a link would hold the image a second time
-            return f'<figure><img src="{shown.url}" alt="{label}" data-label="{label}"><figcaption>{label}</figcaption></figure>'
+        # Clicking the image zooms it (report.js); the caption links the file itself at full size.
+        full = escape(shown.full or shown.url)
+        link = f' · <a class="full" href="{full}" target="_blank" rel="noopener noreferrer">full size</a>'
+        if shown.url.startswith("data:"):
+            return (
+                f'<figure><img class="zoomable" src="{shown.url}" alt="{label}" data-label="{label}" data-full="{full}">'
+                f'<figcaption><span class="cap">{label}</span>{link}</figcaption></figure>'
+            )
         loading = ' loading="lazy"' if lazy else ""
         return (
-            f'<figure><a href="{escape(shown.url)}" target="_blank" rel="noopener noreferrer">'
-            f'<img src="{escape(shown.url)}" alt="{label}" data-label="{label}"{loading}></a>'
-            f"<figcaption>{label}</figcaption></figure>"
+            f'<figure><img class="zoomable" src="{escape(shown.url)}" alt="{label}" data-label="{label}" data-full="{full}"{loading}>'
+            f'<figcaption><span class="cap">{label}</span>{link}</figcaption></figure>'
         )
 
     def _artifacts(self, case: Case, owner: str, artifacts: list[Artifact], lazy: bool) -> list[str]:
@@ -312,11 +315,10 @@ class _Page:
         return "".join(parts) + "</div>"
 
     def _facts_line(self, case: Case) -> str:
-        props = case.props
-        bits = [f"{label} {escape(props[key])}" for key, label in _FACT_LABELS if props.get(key)]
+        bits = html_parts.fact_bits(case.props)
         if case.offset_s is not None:
-            bits.append(f"started at {case.offset_s:.2f} s, wall {format_seconds(case.wall_s)}")
-        return f'<p class="note">{" · ".join(bits)}</p>' if bits else ""
+            bits.append(f"started at {format_seconds(case.offset_s)}, wall {format_seconds(case.wall_s)}")
+        return f'<p class="note facts-line">{escape(" · ".join(bits))}</p>' if bits else ""
 
     def _props_table(self, case: Case) -> str:
         rows = [
@@ -355,7 +357,8 @@ class _Page:
             body.append(self._props_table(case))
         return (
             f'<li class="test" id="t{case.index}" data-outcome="{outcome.value}" data-flaky="{int(case.flaky)}" '
-            f'data-problem="{int(outcome.is_problem)}" data-search="{escape(search)}">'
+            f'data-problem="{int(outcome.is_problem)}" data-search="{escape(search)}" data-name="{escape(case.nodeid)}" '
+            f'data-time="{case.time:.4f}" data-rank="{html_parts.RANK[outcome]}" data-index="{case.index}">'
             f'<details{" open" if open_details else ""}><summary><span class="badge o-{outcome.value}">{escape(outcome.label)}</span>'
             f'<span class="name">{escape(case.nodeid)}</span>{tags}{note}<span class="time">{escape(format_seconds(case.time))}</span></summary>'
             f'<div class="body">{"".join(body)}</div></details></li>'
@@ -412,13 +415,18 @@ def _static(name: str) -> str:
     return resources.files("lambda_ui.runner.reports").joinpath("static").joinpath(name).read_text(encoding="utf-8")
 
 
-def render(report: Report, options: HtmlOptions, store: ArtifactStore) -> tuple[str, HtmlOutcome]:
+def render(report: Report, options: HtmlOptions, store: ArtifactStore, earlier: Sequence[Report] = ()) -> tuple[str, HtmlOutcome]:
+    """The page, and what became of the artifacts; ``earlier`` (oldest first) adds the history panel."""
     outcome = HtmlOutcome()
     resolver = _Resolver(store, options, outcome)
     resolver.resolve(report)
     page = _Page(report, resolver.shown)
     opened = {c.index for c in report.problems[:OPEN_PROBLEMS]}
-    rows = "\n".join(page.row(case, case.index in opened) for case in report.cases)
+    groups = html_parts.group_by_file(report.cases)
+    files = "\n".join(
+        html_parts.group_open(group, number, "\n".join(page.row(case, case.index in opened) for case in group.cases))
+        for number, group in enumerate(groups)
+    )
     run_id = report.run.get(junit.RUN_ID)
     title = options.title or (f"UI test report: run {run_id}" if run_id else "UI test report")
     nonce = secrets.token_urlsafe(16)
@@ -429,15 +437,18 @@ def render(report: Report, options: HtmlOptions, store: ArtifactStore) -> tuple[
         css=_static("report.css"),
         js=_static("report.js"),
         header=page.header(options),
+        environment=html_parts.environment(report),
         timeline=timeline.render(report.cases, report.wall_s),
+        files_chart=html_parts.file_chart(groups),
+        history=html_parts.history_panel([*earlier, report]) if earlier else "",
         buttons=page.buttons(),
-        rows=rows,
+        files=files,
     )
     return html, outcome
 
 
-def write_html(report: Report, options: HtmlOptions, scope: Scope, reader: S3Reader) -> HtmlOutcome:
-    html, outcome = render(report, options, ArtifactStore(scope=scope, s3=reader))
+def write_html(report: Report, options: HtmlOptions, scope: Scope, reader: S3Reader, earlier: Sequence[Report] = ()) -> HtmlOutcome:
+    html, outcome = render(report, options, ArtifactStore(scope=scope, s3=reader), earlier)
     target = options.output
     try:
         write_atomic(target, lambda path: path.write_text(html, encoding="utf-8"))

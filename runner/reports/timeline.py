@@ -21,6 +21,11 @@ WIDTH = 1000.0
 LEFT = 4.0
 AXIS = 22.0
 MAX_HEIGHT = 420.0
+LANE_MAX = 18.0
+#: A bar gets its test's name inside when it is at least this wide and tall (in SVG units).
+LABEL_MIN_W = 40.0
+LABEL_MIN_H = 11.0
+CHAR_W = 5.6  # of the 10px label font, about
 #: Offsets and walls are rounded to milliseconds; a test starting this soon after another ended reuses its lane.
 TOUCH_S = 0.005
 
@@ -77,7 +82,7 @@ def render(cases: Sequence[Case], run_wall_s: float | None = None) -> str:
         return f'<p class="caption">No timeline: the report has no {junit.RUN_OFFSET_S}/{junit.WALL_S} properties (an older report, or another tool\'s).</p>'
     lanes = 1 + max(b.lane for b in bars)
     total = max(max(b.end for b in bars), run_wall_s or 0.0) or 1.0
-    lane_h = max(1.0, min(14.0, MAX_HEIGHT / lanes))
+    lane_h = max(1.0, min(LANE_MAX, MAX_HEIGHT / lanes))
     gap = 0.15 * lane_h if lane_h >= 4 else 0.0
     height = lanes * lane_h + AXIS
     scale = (WIDTH - 2 * LEFT) / total
@@ -99,13 +104,28 @@ def render(cases: Sequence[Case], run_wall_s: float | None = None) -> str:
         w = max(0.6, (bar.end - bar.start) * scale)
         y = bar.lane * lane_h + gap / 2
         tip = f"{case.nodeid}: {case.outcome.label}, {bar.end - bar.start:.2f} s from {bar.start:.2f} s"
+        text = label(case.nodeid, w, lane_h - gap)
+        caption = (
+            f'<text class="label" x="{x + 3:.2f}" y="{y + (lane_h - gap) / 2 + 3.5:.2f}">{escape(text)}</text>' if text else ""
+        )
         parts.append(
             f'<a href="#t{case.index}"><rect class="bar o-{case.outcome.value}" x="{x:.2f}" y="{y:.2f}" '
-            f'width="{w:.2f}" height="{lane_h - gap:.2f}"><title>{escape(tip)}</title></rect></a>'
+            f'width="{w:.2f}" height="{lane_h - gap:.2f}"><title>{escape(tip)}</title></rect>{caption}</a>'
         )
     parts.append("</svg>")
     parts.append(f'<p class="caption">{escape(_caption(bars, lanes, total))}</p>')
     return "".join(parts)
+
+
+def label(nodeid: str, width: float, height: float) -> str:
+    """The test's name (without its file) cut to fit a bar, or "" when the bar is too small for one."""
+    if width < LABEL_MIN_W or height < LABEL_MIN_H:
+        return ""
+    name = nodeid.split("::", 1)[-1]
+    fits = int((width - 6) // CHAR_W)
+    if len(name) <= fits:
+        return name
+    return name[: fits - 1] + "…" if fits >= 4 else ""
 
 
 def _caption(bars: list[Bar], lanes: int, total: float) -> str:

@@ -151,7 +151,7 @@ def test_filmstrip_steps_through_frames_in_order(driver: WebDriver, local_html: 
         assert len(shown) == 1
         image = shown[0].find_element(By.TAG_NAME, "img")
         assert _image_shown(driver, image)
-        captions.append(shown[0].find_element(By.TAG_NAME, "figcaption").text)
+        captions.append(shown[0].find_element(By.CSS_SELECTOR, "figcaption .cap").text)
         strip.find_element(By.CSS_SELECTOR, ".next").click()
     assert captions[0] == "step 1: navigate" and any("click" in c for c in captions)
     assert position.text == f"1 / {len(frames)}"  # wrapped around
@@ -207,3 +207,136 @@ def test_untrusted_names_and_messages_stay_text(driver: WebDriver, tmp_path: Pat
     assert "<script>" in row.find_element(By.CSS_SELECTOR, ".name").text
     assert not driver.find_elements(By.CSS_SELECTOR, "li.test img")
     assert "screenshot not available: file not found: javascript:alert(1)" in row.text
+
+
+# -- issue 17 item 7: files with counts, sorting, zoom, environment, formatted facts, history ----------------
+
+_SUITE_PROPS = (
+    '<properties><property name="run_id" value="r-hist"/><property name="run_mode" value="lambda"/>'
+    '<property name="lambda_function" value="ui-tests"/><property name="aws_region" value="eu-west-1"/>'
+    '<property name="python_version" value="3.11.2"/><property name="git_commit" value="576b421637af"/></properties>'
+)
+
+
+def _junit(path: Path, second_fails: bool, second_time: float) -> Path:
+    failure = '<failure message="assert 1 == 2">boom</failure>' if second_fails else ""
+    path.write_text(
+        f'<testsuites><testsuite name="pytest" tests="3">{_SUITE_PROPS}'
+        '<testcase classname="t.test_a" name="test_one" time="1.564"><properties>'
+        '<property name="nodeid" value="t/test_a.py::test_one"/><property name="lambda_cold" value="False"/>'
+        '<property name="lambda_billed_ms" value="1564.0"/><property name="lambda_cost_usd" value="5.233e-05"/>'
+        '<property name="run_offset_s" value="0"/><property name="wall_s" value="1.7"/></properties></testcase>'
+        f'<testcase classname="t.test_a" name="test_two" time="{second_time}"><properties>'
+        '<property name="nodeid" value="t/test_a.py::test_two"/></properties>'
+        f"{failure}</testcase>"
+        '<testcase classname="t.test_b" name="test_three" time="0.5"><properties>'
+        '<property name="nodeid" value="t/test_b.py::test_three"/></properties></testcase>'
+        "</testsuite></testsuites>"
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def history_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("html-history")
+    old1 = _junit(work / "old1.xml", second_fails=False, second_time=1.0)
+    old2 = _junit(work / "old2.xml", second_fails=True, second_time=1.1)
+    new = _junit(work / "new.xml", second_fails=True, second_time=6.2)
+    assert main(["html", str(new), "-o", str(work / "history.html"), "--history", str(old1), str(old2)]) == 0
+    return work / "history.html"
+
+
+def _row_names(driver: WebDriver) -> list[str]:
+    return [r.get_attribute("data-name") for r in _visible_rows(driver)]
+
+
+def test_tests_are_grouped_by_file_with_counts(driver: WebDriver, local_html: Path) -> None:
+    _open(driver, local_html)
+    groups = driver.find_elements(By.CSS_SELECTOR, "section.file")
+    names = [g.get_attribute("data-name") for g in groups]
+    assert names == sorted(names) and len(names) >= 2
+    for group in groups:
+        rows = group.find_elements(By.CSS_SELECTOR, "li.test")
+        assert all(r.get_attribute("data-name").startswith(group.get_attribute("data-name") + "::") for r in rows)
+        count = group.find_element(By.CSS_SELECTOR, ".fcount").text
+        assert count.startswith(f"{len(rows)} test")
+    demo = next(g for g in groups if g.find_elements(By.CSS_SELECTOR, 'li.test[data-outcome="failed"]'))
+    assert "1 failed" in demo.find_element(By.CSS_SELECTOR, ".fcount").text
+    # The per-file chart has one bar per file.
+    assert len(driver.find_elements(By.CSS_SELECTOR, "svg.filechart rect.fbar")) == len(groups)
+    # A filter hides the files it leaves empty.
+    driver.find_element(By.CSS_SELECTOR, 'button[data-filter="failed"]').click()
+    assert [g.is_displayed() for g in groups].count(True) == 1
+
+
+def test_sort_by_duration_name_and_outcome(driver: WebDriver, local_html: Path) -> None:
+    _open(driver, local_html)
+    sort = driver.find_element(By.ID, "sort")
+    sort.find_element(By.CSS_SELECTOR, 'option[value="time"]').click()
+    for group in driver.find_elements(By.CSS_SELECTOR, "section.file"):
+        times = [float(r.get_attribute("data-time")) for r in group.find_elements(By.CSS_SELECTOR, "li.test")]
+        assert times == sorted(times, reverse=True) and len(set(times)) > 1 or len(times) < 2
+    totals = [float(g.get_attribute("data-time")) for g in driver.find_elements(By.CSS_SELECTOR, "section.file")]
+    assert totals == sorted(totals, reverse=True)
+    sort.find_element(By.CSS_SELECTOR, 'option[value="name"]').click()
+    for group in driver.find_elements(By.CSS_SELECTOR, "section.file"):
+        names = [r.get_attribute("data-name") for r in group.find_elements(By.CSS_SELECTOR, "li.test")]
+        assert names == sorted(names)
+    sort.find_element(By.CSS_SELECTOR, 'option[value="rank"]').click()
+    first = driver.find_element(By.CSS_SELECTOR, "section.file")
+    assert first.find_element(By.CSS_SELECTOR, "li.test").get_attribute("data-outcome") == "failed"
+
+
+def test_screenshot_zooms_to_full_size_with_a_link_to_the_file(driver: WebDriver, local_html: Path) -> None:
+    _open(driver, local_html)
+    zoom = driver.find_element(By.ID, "zoom")
+    assert not zoom.is_displayed()
+    failed = driver.find_element(By.CSS_SELECTOR, 'li.test[data-outcome="failed"]')
+    shot = failed.find_element(By.CSS_SELECTOR, 'img[data-label="screenshot"]')
+    driver.execute_script("arguments[0].scrollIntoView()", shot)
+    shown_width = shot.size["width"]
+    shot.click()
+    assert zoom.is_displayed()
+    big = driver.find_element(By.ID, "zoom-img")
+    natural = driver.execute_script("return arguments[0].naturalWidth", big)
+    assert natural > shown_width and big.size["width"] == natural  # the full image, not the 640 px thumbnail
+    full = driver.find_element(By.ID, "zoom-full").get_attribute("href")
+    assert full.startswith("file://") and full.endswith("/failure-screenshot.png")
+    caption_link = failed.find_element(By.CSS_SELECTOR, "figcaption a.full").get_attribute("href")
+    assert caption_link == full
+    driver.find_element(By.TAG_NAME, "body").send_keys("\ue00c")  # Escape closes it
+    assert not zoom.is_displayed()
+
+
+def test_environment_section_and_labelled_timeline(driver: WebDriver, local_html: Path) -> None:
+    _open(driver, local_html)
+    env = driver.find_element(By.CSS_SELECTOR, "#environment-section dl.env")
+    labels = [dt.text for dt in env.find_elements(By.TAG_NAME, "dt")]
+    assert {"run id", "mode", "Python", "pytest", "pytest-lambda-ui", "Selenium"} <= set(labels)
+    assert sys.version.split()[0] in env.text
+    labels_in_bars = [t.text for t in driver.find_elements(By.CSS_SELECTOR, "svg.timeline text.label")]
+    assert any(t.startswith("test_") for t in labels_in_bars)
+
+
+def test_lambda_facts_are_formatted(driver: WebDriver, history_html: Path) -> None:
+    _open(driver, history_html)
+    row = driver.find_element(By.CSS_SELECTOR, 'li.test[data-name="t/test_a.py::test_one"]')
+    row.find_element(By.TAG_NAME, "summary").click()
+    facts = row.find_element(By.CSS_SELECTOR, ".facts-line").text
+    assert "warm start" in facts and "billed 1,564 ms" in facts and "cost $0.000052" in facts
+    assert "False" not in facts and "e-05" not in facts
+    env = driver.find_element(By.CSS_SELECTOR, "#environment-section").text
+    assert "eu-west-1" in env and "576b421637af" in env and "ui-tests" in env
+
+
+def test_history_panel_shows_pass_rates_and_marks_flaky_tests(driver: WebDriver, history_html: Path) -> None:
+    _open(driver, history_html)
+    rows = driver.find_elements(By.CSS_SELECTOR, "#history-section table.history tbody tr")
+    assert len(rows) == 3
+    flaky = rows[0]  # flaky tests first
+    assert flaky.get_attribute("data-flaky") == "1"
+    assert "t/test_a.py::test_two" in flaky.text and "flaky" in flaky.find_element(By.CSS_SELECTOR, ".tag").text
+    assert flaky.find_element(By.CSS_SELECTOR, ".rate").text == "33% (1 of 3)"
+    assert "1.00 s → 1.10 s → 6.20 s" in flaky.text and "(slower)" in flaky.text
+    steady = [r for r in rows if "test_one" in r.text][0]
+    assert steady.get_attribute("data-flaky") == "0" and steady.find_element(By.CSS_SELECTOR, ".rate").text == "100% (3 of 3)"

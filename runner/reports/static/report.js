@@ -1,4 +1,4 @@
-// lambda-ui report HTML: filters, filmstrip stepping, links from the timeline.
+// lambda-ui report HTML: filters, sorting, files with counts, zoom, filmstrip stepping, links from the timeline.
 (function () {
   "use strict";
   var rows = Array.prototype.slice.call(document.querySelectorAll("li.test"));
@@ -6,6 +6,8 @@
   var box = document.getElementById("search");
   var shown = document.getElementById("shown");
   var filter = "all";
+  var groups = Array.prototype.slice.call(document.querySelectorAll("section.file"));
+  var sorter = document.getElementById("sort");
 
   function apply() {
     var text = (box.value || "").trim().toLowerCase();
@@ -19,8 +21,59 @@
       row.hidden = !match;
       if (match) { count++; }
     }
+    // A file shows while any of its tests does, with how many of them are shown.
+    groups.forEach(function (group) {
+      var inGroup = group.querySelectorAll("li.test");
+      var visible = 0;
+      for (var j = 0; j < inGroup.length; j++) { if (!inGroup[j].hidden) { visible++; } }
+      group.hidden = visible === 0;
+      group.querySelector(".fshown").textContent = visible === inGroup.length ? "" : visible + " shown";
+    });
     shown.textContent = count + " of " + rows.length + " tests shown";
   }
+
+  // Sorting: tests within each file, and the files by the same key (a file's time is its tests' sum,
+  // its outcome its worst test's). Names ascending; durations slowest first; outcomes problems first.
+  function keyOf(element, key) {
+    var value = element.getAttribute("data-" + key) || "";
+    return key === "name" ? value : parseFloat(value) || 0;
+  }
+  function compare(key) {
+    return function (a, b) {
+      var x = keyOf(a, key), y = keyOf(b, key);
+      if (key === "time") { var t = x; x = y; y = t; }
+      if (x < y) { return -1; }
+      if (x > y) { return 1; }
+      return keyOf(a, "index") - keyOf(b, "index");
+    };
+  }
+  function sortBy(key) {
+    var container = document.getElementById("tests");
+    groups.slice().sort(compare(key === "index" ? "name" : key)).forEach(function (group) {
+      var list = group.querySelector("ol.tests");
+      Array.prototype.slice.call(list.children).sort(compare(key)).forEach(function (row) { list.appendChild(row); });
+      container.appendChild(group);
+    });
+  }
+  sorter.addEventListener("change", function () { sortBy(sorter.value); });
+
+  // Zoom: a screenshot opens at full size over the page; its link opens the file itself.
+  var zoom = document.getElementById("zoom");
+  var zoomImg = document.getElementById("zoom-img");
+  var zoomFull = document.getElementById("zoom-full");
+  function closeZoom() { zoom.hidden = true; zoomImg.removeAttribute("src"); }
+  Array.prototype.forEach.call(document.querySelectorAll("img.zoomable"), function (img) {
+    img.addEventListener("click", function () {
+      zoomImg.src = img.src;
+      zoomImg.alt = img.getAttribute("data-label") || "";
+      document.getElementById("zoom-label").textContent = img.getAttribute("data-label") || "";
+      zoomFull.href = img.getAttribute("data-full") || img.src;
+      zoom.hidden = false;
+    });
+  });
+  document.getElementById("zoom-close").addEventListener("click", closeZoom);
+  zoom.addEventListener("click", function (event) { if (event.target === zoom) { closeZoom(); } });
+  document.addEventListener("keydown", function (event) { if (event.key === "Escape" && !zoom.hidden) { closeZoom(); } });
 
   buttons.forEach(function (button) {
     button.addEventListener("click", function () {
