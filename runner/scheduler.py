@@ -99,8 +99,8 @@ class Scheduler:
         self.retried = 0
         self.rerun_count = 0
         self.min_window_seen = self.window
-        #: The most invocations in flight at once (the configured maximum is ``max_in_flight``).
-        self.peak_in_flight = 0
+        #: (dispatched, answered) of every invocation Lambda ran: throttled ones are not here.
+        self._served: list[tuple[float, float]] = []
         #: Invocations in a row that could not connect (0: the breaker is off), and the first one's cause.
         self.breaker = breaker
         self.unreachable_in_row = 0
@@ -126,7 +126,6 @@ class Scheduler:
             return None
         heapq.heappop(self._ready)
         self.in_flight[task.nodeid] = task
-        self.peak_in_flight = max(self.peak_in_flight, len(self.in_flight))
         task.dispatched_at = now
         return task
 
@@ -142,6 +141,23 @@ class Scheduler:
         tasks = [entry[2] for entry in sorted(self._ready)]
         self._ready.clear()
         return tasks
+
+    @property
+    def peak_in_flight(self) -> int:
+        """The most invocations Lambda ran at once (the configured maximum is ``max_in_flight``).
+
+        Counted over answered invocations only: a request later answered 429 was in flight
+        here but never ran, and counting it would claim concurrency the function never had.
+        """
+        edges = sorted([(start, 1) for start, _ in self._served] + [(end, -1) for _, end in self._served], key=lambda e: (e[0], e[1]))
+        peak = running = 0
+        for _, step in edges:
+            running += step
+            peak = max(peak, running)
+        return peak
+
+    def _served_until(self, task: Task, now: float) -> None:
+        self._served.append((task.dispatched_at, now))
 
     # -- telling ----------------------------------------------------------------
     def on_throttle(self, task: Task, now: float, retry_after_s: float | None = None) -> bool:
@@ -164,6 +180,7 @@ class Scheduler:
     def on_infra_fault(self, task: Task, cause: str, request_id: str, now: float, fatal: bool = False) -> bool:
         """Record a fault; True if the task goes again on a new invocation."""
         self.in_flight.pop(task.nodeid, None)
+        self._served_until(task, now)
         task.infra_failures.append(cause)
         if request_id:
             task.request_ids.append(request_id)
@@ -177,6 +194,7 @@ class Scheduler:
     def on_result(self, task: Task, failed: bool, request_id: str, now: float, repeat: bool = True) -> bool:
         """Record an answer; True if a failed test goes again as a rerun (never when not ``repeat``)."""
         self.in_flight.pop(task.nodeid, None)
+        self._served_until(task, now)
         if request_id:
             task.request_ids.append(request_id)
         self.last_progress = now

@@ -87,3 +87,20 @@ def test_reruns_are_separate_from_infra_retries() -> None:
     assert task.attempt == 3 and task.reruns == 1
     assert not s.on_result(task, failed=True, request_id="r3", now=2)
     assert task.request_ids == ["r1", "r2", "r3"] and s.finished
+
+
+def test_peak_counts_what_lambda_ran_not_what_it_throttled() -> None:
+    s = Scheduler([f"t{i}" for i in range(4)], {}, max_in_flight=4, rand=lambda: 0.0)
+    tasks = [s.next_ready(0.0) for _ in range(4)]
+    assert all(t is not None for t in tasks)
+    a, b, c, d = tasks
+    assert a and b and c and d
+    s.on_throttle(c, 0.1)  # in flight here, but never ran
+    s.on_throttle(d, 0.1)
+    s.on_result(a, failed=False, request_id="r1", now=1.0)
+    s.on_result(b, failed=False, request_id="r2", now=1.0)
+    c2, d2 = s.next_ready(1.5), s.next_ready(1.5)
+    assert c2 and d2
+    s.on_result(c2, failed=False, request_id="r3", now=2.0)
+    s.on_result(d2, failed=False, request_id="r4", now=2.0)
+    assert s.peak_in_flight == 2  # 4 requests were in flight at t=0; two of them were throttled
