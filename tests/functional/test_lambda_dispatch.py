@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from stand_ins.fake_invoke_api import FakeInvokeApi, FakeState
 from stand_ins.services import AWS_TEST_ENV, free_port
 from stand_ins.tls import self_signed
 from tests.support.connect_proxy import ConnectProxy
+from tests.support.interrupted_run import interrupt_after_quick_test
 
 
 def _run(pytester: pytest.Pytester, bucket: str, *args: str) -> pytest.RunResult:
@@ -216,30 +218,8 @@ def test_bad_lambda_options(pytester: pytest.Pytester, fake_lambda: FakeInvokeAp
 
 
 def test_sigterm_reports_every_test(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    pytester.makepyfile(test_long="def test_quick(): pass\n" + "\n".join(f"def test_bigsleep30_{i}(): pass" for i in range(5)))
-    replayed = pytester.path / "replayed-test_quick"
-    pytester.makeconftest(  # tells this test when the client has replayed test_quick
-        "def pytest_runtest_logfinish(nodeid, location):\n"
-        "    if nodeid.endswith('::test_quick'):\n"
-        f"        open({str(replayed)!r}, 'w').close()\n"
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "--lambda", "--lambda-function=ui-tests", f"--artifacts=s3://{bucket}/runs", "--junitxml=r.xml", "--lambda-concurrency=3"],
-        cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not replayed.exists() and proc.poll() is None:
-        time.sleep(0.05)
-    assert replayed.exists(), "the client never replayed test_quick"
-    os.kill(proc.pid, signal.SIGTERM)
-    out, _ = proc.communicate(timeout=30)
-    assert proc.returncode == 2, out
+    result = interrupt_after_quick_test(pytester, bucket, signal.SIGTERM)
+    assert result.returncode == 2, result.stdout
     cases = _cases(pytester)
     assert len(cases) == 6
     assert cases["test_quick"].find("error") is None

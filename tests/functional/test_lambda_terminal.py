@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import re
+import signal
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pytest
 
 from lambda_ui.cli.main import main
 from stand_ins.fake_invoke_api import FakeInvokeApi
+from tests.support.interrupted_run import interrupt_after_quick_test
 
 #: The status line's fields, as a pattern.
 STATUS = r"lambda \d+:\d\d \| \d+ passed, \d+ failed, \d+ errors( \| |, .*? \| )\d+ in flight, \d+ queued, \d+ throttled, \d+ retried \| ETA (unknown|\d+:\d\d)"
@@ -114,29 +116,7 @@ def test_tests_not_run_are_one_block_and_their_own_word(pytester: pytest.Pyteste
 
 
 def test_ctrl_c_counts_the_rest_as_not_run(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    pytester.makepyfile(test_long="def test_quick(): pass\n" + "\n".join(f"def test_bigsleep30_{i}(): pass" for i in range(5)))
-    replayed = pytester.path / "replayed"
-    pytester.makeconftest(
-        "def pytest_runtest_logfinish(nodeid, location):\n"
-        "    if nodeid.endswith('::test_quick'):\n"
-        f"        open({str(replayed)!r}, 'w').close()\n"
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "--lambda", "--lambda-function=ui-tests", f"--artifacts=s3://{bucket}/runs", "--junitxml=r.xml", "--lambda-concurrency=3"],
-        cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not replayed.exists() and proc.poll() is None:
-        time.sleep(0.05)
-    assert replayed.exists(), "the client never replayed test_quick"
-    os.kill(proc.pid, signal.SIGINT)
-    out, _ = proc.communicate(timeout=30)
+    out = interrupt_after_quick_test(pytester, bucket, signal.SIGINT).stdout
     assert "= not run: 5 (interrupted) =" in out, out
     assert out.count("run aborted (interrupted) before this test finished") == 1, out
     assert "ERROR at setup" not in out

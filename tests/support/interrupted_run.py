@@ -1,0 +1,33 @@
+"""A `pytest --lambda` subprocess stopped by a signal once it has replayed its quick test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+#: One quick test and five the scripted Invoke API holds for 30 s: a run a signal cuts short.
+SUITE = "def test_quick(): pass\n" + "\n".join(f"def test_bigsleep30_{i}(): pass" for i in range(5))
+
+
+def interrupt_after_quick_test(pytester: pytest.Pytester, bucket: str, signum: int) -> subprocess.CompletedProcess[str]:
+    """Run SUITE with --lambda, send ``signum`` once test_quick was replayed; its output and exit code."""
+    pytester.makepyfile(test_long=SUITE)
+    replayed = pytester.path / "replayed-test_quick"
+    pytester.makeconftest(  # tells the caller when the client has replayed test_quick
+        "def pytest_runtest_logfinish(nodeid, location):\n"
+        "    if nodeid.endswith('::test_quick'):\n"
+        f"        open({str(replayed)!r}, 'w').close()\n"
+    )
+    argv = [sys.executable, "-m", "pytest", "--lambda", "--lambda-function=ui-tests", f"--artifacts=s3://{bucket}/runs", "--junitxml=r.xml", "--lambda-concurrency=3"]
+    proc = subprocess.Popen(argv, cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not replayed.exists() and proc.poll() is None:
+        time.sleep(0.05)
+    assert replayed.exists(), "the client never replayed test_quick"
+    os.kill(proc.pid, signum)
+    out, _ = proc.communicate(timeout=30)
+    return subprocess.CompletedProcess(argv, proc.returncode, out, "")
