@@ -191,6 +191,8 @@ class LambdaSettings:
     fallback: str = "none"
     #: warm or per-test (``RunEvent.session``).
     session: str = "warm"
+    #: Seconds between two status lines when the output is not a terminal.
+    status_interval_s: float = 10.0
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> LambdaSettings:
@@ -198,13 +200,7 @@ class LambdaSettings:
         import shlex
 
         def ini_int(name: str, parse: Any) -> Any:
-            raw = str(config.getini(name) or "").strip()
-            if not raw:
-                return None
-            try:
-                return parse(raw)
-            except argparse.ArgumentTypeError as exc:
-                raise pytest.UsageError(f"ini option {name}: {exc}") from None
+            return _ini_value(config, name, parse)
 
         function = config.getoption("lambda_function") or str(config.getini("lambda_function") or "").strip() or os.environ.get("LAMBDA_UI_FUNCTION", "")
         if not function:
@@ -246,7 +242,19 @@ class LambdaSettings:
             breaker=DEFAULT_BREAKER if breaker is None else breaker,
             fallback=lambda_fallback(config),
             session=_ini_choice(config, "lambda_session", config.getoption("lambda_session"), _session),
+            status_interval_s=config.getoption("lambda_status_interval", None) or _ini_value(config, "lambda_status_interval", positive_seconds) or 10.0,
         )
+
+
+def _ini_value(config: pytest.Config, name: str, parse: Any) -> Any:
+    """The ini value ``name`` through ``parse`` (an argtypes checker), None when unset."""
+    raw = str(config.getini(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return parse(raw)
+    except argparse.ArgumentTypeError as exc:
+        raise pytest.UsageError(f"ini option {name}: {exc}") from None
 
 
 def _ini_choice(config: pytest.Config, name: str, cli: str | None, check: Any) -> str:

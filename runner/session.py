@@ -52,7 +52,7 @@ from lambda_ui.runner.run import UiRun
 from lambda_ui.runner.scheduler import Scheduler, Task
 from lambda_ui.runner.settle import Action, Settler, Verdict
 from lambda_ui.runner.startup import Target, check_image, check_target, make_invoker
-from lambda_ui.runner.terminal import StatusLine, eta_s, status_interval, status_text
+from lambda_ui.runner.terminal import StatusLine, eta_s, status_text
 
 DURATIONS_KEY = "lambda_ui/durations"
 
@@ -82,7 +82,7 @@ class LambdaSession:
         self._durations: dict[str, float] = {}
         #: The terminal's side of the loop: results grouped per file, the status line.
         self.groups: FileGroups | None = None
-        self.status = StatusLine(config, status_interval(config))  # again once the terminal reporter is there
+        self.status = StatusLine(config, settings.status_interval_s)  # again once the terminal reporter is there
         self._expected: dict[str, float | None] = {}
         self._answered: set[str] = set()
         config.pluginmanager.register(NotRunBlock(), "lambda-ui-not-run")

@@ -98,24 +98,6 @@ class StatusLine:
         self._file.flush()
 
 
-def status_interval(config: pytest.Config) -> float:
-    """``--lambda-status-interval``, then the ini ``lambda_status_interval``, else the default."""
-    import argparse
-
-    from lambda_ui.runner.argtypes import positive_seconds
-
-    given = config.getoption("lambda_status_interval", None)
-    if given is not None:
-        return float(given)
-    raw = str(config.getini("lambda_status_interval") or "").strip()
-    if not raw:
-        return DEFAULT_INTERVAL_S
-    try:
-        return positive_seconds(raw)
-    except argparse.ArgumentTypeError as exc:
-        raise pytest.UsageError(f"ini option lambda_status_interval: {exc}") from None
-
-
 def eta_s(expected: Mapping[str, float | None], observed: Mapping[str, float], left: Mapping[str, float], workers: int) -> float | None:
     """Seconds until the tests ``left`` are done: their expected durations from history (or, for a
     test without one, the mean of the history, else of the durations ``observed`` so far), less what

@@ -37,7 +37,7 @@ def _screen(raw: str) -> str:
 
 
 def test_the_status_line_is_rewritten_in_place_under_the_rows(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
-    pytester.makepyfile(test_rows="\n".join(f"def test_slow{n}_{i}(): pass" for i, n in enumerate([30, 3, 3, 3, 3, 3, 3])))
+    pytester.makepyfile(test_rows="\n".join(f"def test_slow{n}_{i}(): pass" for i, n in enumerate([60, 3, 3, 3, 3, 3, 3])))
     result = _run(pytester, bucket, "--color=yes", "--lambda-concurrency=2")
     raw = _raw(pytester)
     result.assert_outcomes(passed=7)
