@@ -224,3 +224,17 @@ def test_the_command_line_reaches_the_function(stack: Stack, pytester: pytest.Py
     remote = pytester.runpytest_subprocess("--lambda", "--lambda-function=UiTestFunction", f"--artifacts=s3://{stack.bucket}/runs", "--junitxml=r.xml", *args)
     remote.assert_outcomes(passed=2)
     assert {name: _outcome(c)[0] for (_cls, name), c in _cases(pytester.path / "r.xml").items()} == {"test_options_arrive": "passed", "test_other": "passed"}
+
+
+def test_a_rerun_keeps_both_attempts_screenshots(stack: Stack, tmp_path: Path) -> None:
+    """The function writes attempt 2's files under attempt-2/; attempt 1's stay linked (issue 17)."""
+    remote = stack.pytest(DEMO, "-p", "no:cacheprovider", "-k", "heading_matches", f"--junitxml={tmp_path}/r.xml", "--lambda-reruns=1")
+    assert remote.returncode == 1, remote.stdout[-3000:]
+    ((_key, case),) = _cases(tmp_path / "r.xml").items()
+    props = _props(case)
+    second, first = props["artifact:failure-screenshot.png"], props["attempt_artifact_1:failure-screenshot.png"]
+    assert "/attempt-2/failure-screenshot.png" in second and "/attempt-" not in first, (first, second)
+    s3 = boto3.client("s3", endpoint_url=stack.s3.endpoint)
+    for url in (first, second):
+        bucket, _, key = url[5:].partition("/")
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read().startswith(b"\x89PNG"), url
