@@ -246,6 +246,7 @@ class SuiteChromeDefaults:
     def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any]) -> Any:
         # A Chrome started by a session fixture's setup belongs to the session (warm sessions
         # keep it across tests); any other suite Chrome belongs to the test that ran.
+        __tracebackhide__ = True  # a fixture's error is the suite's: this frame is not part of it
         session_scoped = fixturedef.scope == "session"
         self._session_fixture_depth += session_scoped
         try:

@@ -111,7 +111,7 @@ def test_links_survive_xdist(pytester: pytest.Pytester) -> None:
     suite = ET.parse(pytester.path / "r.xml").getroot().find("testsuite")
     names = [p.get("name") for p in suite.findall("./properties/property")]
     facts = {p.get("name"): p.get("value") for p in suite.findall("./properties/property")}
-    assert sorted(names) == ["artifacts_location", "run_id", "run_mode", "run_wall_s"], names
+    assert sorted(names) == ["artifacts_location", "lambda_ui_version", "pytest_version", "python_version", "run_id", "run_mode", "run_wall_s", "selenium_version"], names
     assert facts["run_id"] == "xd" and facts["run_mode"] == "local" and facts["artifacts_location"] == "out/xd/"
 
 
@@ -171,6 +171,6 @@ def test_run_facts_reach_the_report_through_junitxml_itself(pytester: pytest.Pyt
     suite = ET.parse(pytester.path / "as-junitxml-wrote-it.xml").getroot().find("testsuite")
     assert suite is not None
     names = [p.get("name") for p in suite.findall("./properties/property")]
-    assert sorted(names) == ["artifacts_location", "build", "run_id", "run_mode", "run_wall_s"], names
+    assert sorted(names) == ["artifacts_location", "build", "lambda_ui_version", "pytest_version", "python_version", "run_id", "run_mode", "run_wall_s", "selenium_version"], names
     case = ET.parse(pytester.path / "r.xml").getroot().find("./testsuite/testcase")
     assert case is not None and _props(case)["nodeid"] == "test_plain.py::test_a"

@@ -218,7 +218,7 @@ def test_html_shows_exact_node_ids_and_the_recorded_outcome(reworded: Path, else
     capsys.readouterr()
     page = (elsewhere / "r.html").read_text()
     assert page.count('data-outcome="infra"') == 1 and page.count('data-outcome="failed"') == 2
-    assert f'<span class="name">{PREFIX}test_timeout[eu::timeout_1]</span>' in page and "cause retries_spent" in page
+    assert f'<span class="name">{PREFIX}test_timeout[eu::timeout_1]</span>' in page and "cause: retries_spent" in page
 
 
 def test_without_the_properties_the_reader_still_guesses(run_xml: Path, elsewhere: Path, capsys: pytest.CaptureFixture[str]) -> None:
