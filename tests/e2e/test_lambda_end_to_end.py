@@ -133,7 +133,10 @@ def test_example_suite_passes_on_lambda(stack: Stack, tmp_path: Path, session: s
 def test_selection_flags_behave_as_locally(stack: Stack, tmp_path: Path, flags: list[str]) -> None:
     extra = [f for f in flags if not f.startswith("--lambda")]
     local = stack.pytest(DEMO, "-p", "no:cacheprovider", f"--junitxml={tmp_path}/l.xml", f"--artifacts={tmp_path}/a", *extra, lambda_mode=False)
-    remote = stack.pytest(DEMO, "-p", "no:cacheprovider", f"--junitxml={tmp_path}/r.xml", *flags)
+    # No history: with it the client dispatches longest first, and under -x which tests ran
+    # before the first failure would follow the durations of earlier runs, not collection order.
+    history = f"-olambda_history_file={tmp_path}/durations.json"
+    remote = stack.pytest(DEMO, "-p", "no:cacheprovider", history, f"--junitxml={tmp_path}/r.xml", *flags)
     assert remote.returncode == local.returncode
     assert {k: _outcome(c)[0] for k, c in _cases(tmp_path / "r.xml").items()} == {k: _outcome(c)[0] for k, c in _cases(tmp_path / "l.xml").items()}
 
