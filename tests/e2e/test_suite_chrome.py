@@ -178,3 +178,37 @@ def test_lambda_chrome_defaults_false_turns_them_off(
     assert (failed["when"], failed["outcome"]) == ("setup", "failed")
     assert "Unable to obtain driver for chrome" in str(failed["longrepr"])
     assert selenium_manager_mark.exists(), "without the defaults, Selenium Manager is what Selenium falls back on"
+
+
+SESSION_DRIVER = """
+import pytest
+from selenium import webdriver
+
+
+@pytest.fixture(scope="session")
+def shared_driver():
+    driver = webdriver.Chrome()
+    yield driver
+    driver.quit()
+
+
+def test_first_opens_a_page(shared_driver):
+    shared_driver.get("data:text/html,<h1>kept</h1>")
+
+
+def test_second_finds_the_same_browser_alive(shared_driver):
+    assert shared_driver.find_element("tag name", "h1").text == "kept"
+"""
+
+
+def test_a_session_fixtures_chrome_outlives_its_tests_in_a_warm_session(
+    function: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any, short_tmp: Path
+) -> None:
+    """A test's own leftover Chrome is stopped after it; a session fixture's is the session's to keep."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    bundle = _bundle_ref(s3_client, bucket, folder, {"conftest.py": "", "test_shared.py": SESSION_DRIVER})
+    for name in ("test_first_opens_a_page", "test_second_finds_the_same_browser_alive"):
+        call = _call(function.invoke(_event(f"test_shared.py::{name}", bundle, bucket)))
+        assert call["outcome"] == "passed", call["longrepr"]
+    assert live_browser_pids(str(short_tmp / SUITE_DIR_PREFIX)), "the session fixture's Chrome is gone"
