@@ -133,6 +133,9 @@ class ExecutionEnvironment:
         self._warm_worker: WorkerPlugin | None = None
         self._tainted: Replacement | None = None
         atexit.register(self.browsers.shutdown)
+        # Run first (atexit is last in, first out): a process that exits on its own (the
+        # stand-ins' harness; never Lambda, which sends SIGTERM) still tears the session down.
+        atexit.register(self.end_session)
 
     # -- resources ------------------------------------------------------------
     def _min_tmp_mb(self) -> int:
