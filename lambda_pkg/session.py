@@ -345,8 +345,7 @@ class WarmSession:
             try:
                 self.config._ensure_unconfigure()
             finally:
-                while str(self.bundle) in sys.path:
-                    sys.path.remove(str(self.bundle))
+                _forget_path(self.bundle)
 
 
 class _redirected:
@@ -365,6 +364,6 @@ class _redirected:
 
 
 def _forget_path(bundle: Path) -> None:
-    """Take the bundle's root off ``sys.path`` (every copy a failed start left)."""
+    """Take the bundle's root off ``sys.path``, every copy of it."""
     while str(bundle) in sys.path:
         sys.path.remove(str(bundle))

@@ -21,3 +21,6 @@ DEFAULT_WINDOW_SIZE = "1280x900"
 
 #: Key under which the controller hands its run id to pytest-xdist workers.
 WORKERINPUT_RUN_ID = "lambda_ui_run_id"
+
+#: Seconds between two --lambda status lines when the output is not a terminal.
+DEFAULT_STATUS_INTERVAL_S = 10.0

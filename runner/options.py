@@ -13,7 +13,7 @@ import pytest
 from lambda_ui.contract import SESSION_MODES, forbidden_args
 from lambda_ui.runner.argtypes import bundle_mb, check_run_id, non_negative_int, number, positive_float, positive_int, positive_seconds
 from lambda_ui.runner.chrome import parse_window_size
-from lambda_ui.runner.constants import DEFAULT_ARTIFACTS, DEFAULT_WINDOW_SIZE
+from lambda_ui.runner.constants import DEFAULT_ARTIFACTS, DEFAULT_STATUS_INTERVAL_S, DEFAULT_WINDOW_SIZE
 
 ARTIFACT_MODES = ("failure", "filmstrip")
 DRIFT_ACTIONS = ("error", "warn")
@@ -192,15 +192,12 @@ class LambdaSettings:
     #: warm or per-test (``RunEvent.session``).
     session: str = "warm"
     #: Seconds between two status lines when the output is not a terminal.
-    status_interval_s: float = 10.0
+    status_interval_s: float = DEFAULT_STATUS_INTERVAL_S
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> LambdaSettings:
         import os
         import shlex
-
-        def ini_int(name: str, parse: Any) -> Any:
-            return _ini_value(config, name, parse)
 
         function = config.getoption("lambda_function") or str(config.getini("lambda_function") or "").strip() or os.environ.get("LAMBDA_UI_FUNCTION", "")
         if not function:
@@ -212,7 +209,7 @@ class LambdaSettings:
         reruns = config.getoption("lambda_reruns")
         breaker = config.getoption("lambda_breaker")
         if breaker is None:
-            breaker = ini_int("lambda_breaker", non_negative_int)
+            breaker = _ini_value(config, "lambda_breaker", non_negative_int)
         max_mb = config.getoption("lambda_max_bundle_mb") or 100.0
         try:
             extra = shlex.split(config.getoption("lambda_pytest_args") or "")
@@ -227,9 +224,9 @@ class LambdaSettings:
             )
         return cls(
             function=function,
-            concurrency=config.getoption("lambda_concurrency") or ini_int("lambda_concurrency", positive_int),
-            retries=retries if retries is not None else ini_int("lambda_retries", non_negative_int) or 0,
-            reruns=reruns if reruns is not None else ini_int("lambda_reruns", non_negative_int) or 0,
+            concurrency=config.getoption("lambda_concurrency") or _ini_value(config, "lambda_concurrency", positive_int),
+            retries=retries if retries is not None else _ini_value(config, "lambda_retries", non_negative_int) or 0,
+            reruns=reruns if reruns is not None else _ini_value(config, "lambda_reruns", non_negative_int) or 0,
             deadline_s=config.getoption("lambda_deadline"),
             throttle_budget_s=config.getoption("lambda_throttle_budget") or 300.0,
             pytest_args=extra,
@@ -242,7 +239,7 @@ class LambdaSettings:
             breaker=DEFAULT_BREAKER if breaker is None else breaker,
             fallback=lambda_fallback(config),
             session=_ini_choice(config, "lambda_session", config.getoption("lambda_session"), _session),
-            status_interval_s=config.getoption("lambda_status_interval", None) or _ini_value(config, "lambda_status_interval", positive_seconds) or 10.0,
+            status_interval_s=config.getoption("lambda_status_interval", None) or _ini_value(config, "lambda_status_interval", positive_seconds) or DEFAULT_STATUS_INTERVAL_S,
         )
 
 

@@ -7,11 +7,11 @@ from typing import Any, TextIO
 
 import pytest
 
+from lambda_ui.runner.constants import DEFAULT_STATUS_INTERVAL_S
+
 #: The status line being shown, if any: every other write hides it first.
 status_key = pytest.StashKey["StatusLine"]()
 
-#: Seconds between two plain status lines when the output is not a terminal.
-DEFAULT_INTERVAL_S = 10.0
 
 
 def write_line(config: pytest.Config, line: str, **markup: bool) -> None:
@@ -50,7 +50,7 @@ class StatusLine:
     choice of moment (:meth:`update`).
     """
 
-    def __init__(self, config: pytest.Config, interval_s: float = DEFAULT_INTERVAL_S) -> None:
+    def __init__(self, config: pytest.Config, interval_s: float = DEFAULT_STATUS_INTERVAL_S) -> None:
         self.config = config
         self.interval_s = interval_s
         reporter = config.pluginmanager.get_plugin("terminalreporter")
