@@ -352,23 +352,24 @@ class LocalEnvironment:
         assert self.processes is not None
         reason = self.killed_for or wire.exit_reason(self.exit_code)
         try:
-            self.processes.kill()
-            if self.logs is not None:
-                self.logs.wait_closed(2.0)
-            if self.status is not None:
-                self.status.close()
-            with self._cond:
-                if self._ending:
-                    return False
-                self._generation += 1
-                self.dead = self.is_ready = self.parked = False
-                self.killed_for = None
-                self.exit_code = None
-                self._runtime_pid = 0
-                self._fresh = True
-                self.extensions = extensions.Extensions(self.config.name, self.config.handler)
-                self.ready.clear()
-            self._spawn_runtime(self.processes.ns_fd if self.settings.isolation.user is not None else None)
+            with self.processes.replacing_root():
+                self.processes.kill()
+                if self.logs is not None:
+                    self.logs.wait_closed(2.0)
+                if self.status is not None:
+                    self.status.close()
+                with self._cond:
+                    if self._ending:
+                        return False
+                    self._generation += 1
+                    self.dead = self.is_ready = self.parked = False
+                    self.killed_for = None
+                    self.exit_code = None
+                    self._runtime_pid = 0
+                    self._fresh = True
+                    self.extensions = extensions.Extensions(self.config.name, self.config.handler)
+                    self.ready.clear()
+                self._spawn_runtime(self.processes.ns_fd if self.settings.isolation.user is not None else None)
         except Exception as exc:  # the environment ends instead, as before resets existed
             log.warning("environment %s: reset failed (%s: %s); discarding it", self.id, type(exc).__name__, exc)
             with self._cond:
@@ -396,10 +397,22 @@ class LocalEnvironment:
         if self.status is not None:
             self.status.close()
 
-    def kill(self, reason: str) -> None:
+    def kill(self, reason: str, generation: int | None = None) -> None:
         """Kill the runtime and every process it started; the watcher does the rest: a
-        reset after a timeout or a memory kill (RESET_REASONS), else the end."""
+        reset after a timeout or a memory kill (RESET_REASONS), else the end.
+        ``generation``: kill only that runtime (a deadline's kill must not reach the next
+        runtime when the old one crashed and was reset meanwhile)."""
+        if self.processes is None:
+            self._mark_killed(reason, generation)
+            return
+        with self.processes.replacing_root():
+            if self._mark_killed(reason, generation):
+                self.processes.kill()
+
+    def _mark_killed(self, reason: str, generation: int | None) -> bool:
         with self._cond:
+            if generation is not None and generation != self._generation:
+                return False
             if self.killed_for is None:
                 self.killed_for = reason
             if reason in RESET_REASONS and self._can_reset():
@@ -408,8 +421,7 @@ class LocalEnvironment:
                 self._ending, self._resetting = True, False
             self.dead = True
             self._cond.notify_all()
-        if self.processes is not None:
-            self.processes.kill()
+            return True
 
     def shut_down(self, reason: str, grace_s: float = extensions.GRACE_S) -> None:
         """End the environment as Lambda does: with an extension registered and the runtime
@@ -488,17 +500,18 @@ class LocalEnvironment:
                 return invocation.outcome
             self._current = invocation
             self._slot = invocation
+            generation = self._generation
             self._cond.notify_all()
         pickup_limit = self.settings.init_timeout_s + invocation.timeout_s
         if not invocation.taken.wait(pickup_limit) and invocation.finish(self._timeout_outcome(invocation, pickup_limit)):
-            self.kill("timeout")
+            self.kill("timeout", generation)
         while not invocation.done.is_set():
             assert invocation.started is not None
             remaining = invocation.started + invocation.timeout_s - time.monotonic()
             if invocation.done.wait(max(0.0, remaining)):
                 break
             if invocation.finish(self._timeout_outcome(invocation, invocation.duration_ms / 1000)):
-                self.kill("timeout")
+                self.kill("timeout", generation)
         with self._cond:
             self._current = None
             self._slot = None

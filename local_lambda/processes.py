@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import psutil
@@ -76,6 +78,9 @@ class ProcessSet:
         self._ns_fd: int | None = None
         self._known: dict[int, float] = {}
         self._own_pid = os.getpid()
+        # Kills and root replacements take turns: a kill still sweeping the old runtime
+        # (its rounds re-read the root) must never reach the one a reset starts.
+        self._kill_lock = threading.RLock()
 
     def learn_namespace(self) -> None:
         """Record the runtime's mount namespace (call once it runs, after the launcher).
@@ -149,8 +154,18 @@ class ProcessSet:
     def rss_bytes(self, snap: Snapshot) -> int:
         return sum(_rss(pid) for pid in self.members(snap) if self.count_root or pid != self.root_pid)
 
+    @contextmanager
+    def replacing_root(self) -> Iterator[None]:
+        """Hold off every kill while a reset kills what is left and starts the next root."""
+        with self._kill_lock:
+            yield
+
     def kill(self, rounds: int = 5) -> int:
         """SIGKILL every member until none is left; returns how many were signalled."""
+        with self._kill_lock:
+            return self._kill(rounds)
+
+    def _kill(self, rounds: int) -> int:
         killed: set[int] = set()
         for _ in range(rounds):
             _signal_group(self.root_pid)
