@@ -22,6 +22,7 @@ import pytest
 
 from lambda_ui.contract import CONTRACT_VERSION, RunEvent
 from lambda_ui.runner import junit_contract as jc
+from lambda_ui.runner import signals
 from lambda_ui.runner.artifacts.failure_links import artifact_links
 from lambda_ui.runner.aws import s3
 from lambda_ui.runner.aws.lambda_client import InvokeOutcome, OutcomeKind
@@ -184,41 +185,44 @@ class LambdaSession:
         invokers.start()
         deadline = self.totals.started + self.settings.deadline_s if self.settings.deadline_s else None
         stopping = False
-        try:
-            while True:
-                now = time.monotonic()
-                if deadline is not None and now > deadline:
-                    limit = f"run aborted: the --lambda-deadline of {self.settings.deadline_s:.0f} s was reached"
-                    self._abort(invokers, items, f"{limit} before this test was dispatched", f"{limit} while this test ran", Cause.DEADLINE)
-                    break
-                # The loop times its own backoffs; this wait only paces the status line and the deadline.
-                wait = 1.0 if deadline is None else max(0.01, min(1.0, deadline - now))
-                invokers.wait_for_quiet()  # before taking an answer: an interrupt here loses none
-                try:
-                    entry = invokers.settled.get(timeout=wait)
-                except Empty:
-                    self._status(scheduler, items)
-                    continue
-                if entry is None:
-                    if invokers.finished():
+        with signals.noting_interrupts() as interrupted:
+            try:
+                while True:
+                    if interrupted():  # its KeyboardInterrupt was lost in a finalizer
+                        raise KeyboardInterrupt
+                    now = time.monotonic()
+                    if deadline is not None and now > deadline:
+                        limit = f"run aborted: the --lambda-deadline of {self.settings.deadline_s:.0f} s was reached"
+                        self._abort(invokers, items, f"{limit} before this test was dispatched", f"{limit} while this test ran", Cause.DEADLINE)
                         break
-                    continue
-                self.status.hide()
-                self._report(items, *entry)
-                self._status(scheduler, items)
-                if (session.shouldfail or session.shouldstop) and not stopping:
-                    stopping = True
-                    invokers.stop()  # as pytest -x: tests not yet started are not run
-        except KeyboardInterrupt:
-            self._abort(invokers, items, INTERRUPTED, INTERRUPTED, Cause.INTERRUPTED)
-            raise
-        finally:
-            invokers.close()
-            self.status.close()
-            self.groups.flush()
-            self.totals.finished = time.monotonic()
-            self._save_history(history)
-            self.run.suite_properties.update(self._suite_facts())
+                    # The loop times its own backoffs; this wait only paces the status line and the deadline.
+                    wait = 1.0 if deadline is None else max(0.01, min(1.0, deadline - now))
+                    invokers.wait_for_quiet()  # before taking an answer: an interrupt here loses none
+                    try:
+                        entry = invokers.settled.get(timeout=wait)
+                    except Empty:
+                        self._status(scheduler, items)
+                        continue
+                    if entry is None:
+                        if invokers.finished():
+                            break
+                        continue
+                    self.status.hide()
+                    self._report(items, *entry)
+                    self._status(scheduler, items)
+                    if (session.shouldfail or session.shouldstop) and not stopping:
+                        stopping = True
+                        invokers.stop()  # as pytest -x: tests not yet started are not run
+            except KeyboardInterrupt:
+                self._abort(invokers, items, INTERRUPTED, INTERRUPTED, Cause.INTERRUPTED)
+                raise
+            finally:
+                invokers.close()
+                self.status.close()
+                self.groups.flush()
+                self.totals.finished = time.monotonic()
+                self._save_history(history)
+                self.run.suite_properties.update(self._suite_facts())
         try:
             self.fallback.run(session, deadline, self.settings.deadline_s)  # after the loop, as in a plain local run
         finally:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -29,3 +31,35 @@ def sigterm_as_interrupt() -> Any:
 def restore(previous: Any) -> None:
     if previous is not None and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def noting_interrupts() -> Iterator[Callable[[], bool]]:
+    """Within: SIGINT and SIGTERM are also remembered; yields "did one arrive?".
+
+    Python runs a signal's handler in whatever code the main thread executes next. In a
+    finalizer (``__del__``, a weakref callback, a collection) the KeyboardInterrupt it
+    raises is dropped with an "Exception ignored" line, and a --lambda loop would go on
+    waiting for every test. A loop that also asks this still stops.
+    """
+    arrived = threading.Event()
+    installed: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.getsignal(signum)
+            if callable(previous):  # the default SIGTERM (death) and ignored signals stay as they are
+                installed[signum] = previous
+                signal.signal(signum, _noting(arrived, previous))
+    try:
+        yield arrived.is_set
+    finally:
+        for signum, previous in installed.items():
+            signal.signal(signum, previous)
+
+
+def _noting(arrived: threading.Event, previous: Callable[[int, Any], Any]) -> Callable[[int, Any], Any]:
+    def handler(signum: int, frame: Any) -> Any:
+        arrived.set()
+        return previous(signum, frame)
+
+    return handler

@@ -123,6 +123,33 @@ def test_ctrl_c_counts_the_rest_as_not_run(pytester: pytest.Pytester, fake_lambd
     assert re.search(r"= 1 passed, 5 not run in ", out), out
 
 
+#: A Ctrl-C whose handler runs inside a finalizer: Python drops its KeyboardInterrupt
+#: ("Exception ignored in"), the rare way a CI run once ignored an interrupt.
+LOST_INTERRUPT_CONFTEST = """
+import os, signal
+
+class Finalizer:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(10000):  # the handler runs in here
+            pass
+
+def pytest_runtest_logfinish(nodeid, location):
+    if nodeid.endswith('::test_quick'):
+        Finalizer()
+"""
+
+
+def test_a_ctrl_c_lost_in_a_finalizer_still_stops_the_run(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    pytester.makepyfile(test_long="def test_quick(): pass\n" + "\n".join(f"def test_bigsleep30_{i}(): pass" for i in range(5)))
+    pytester.makeconftest(LOST_INTERRUPT_CONFTEST)
+    result = pytester.runpytest_subprocess("--lambda", "--lambda-function=ui-tests", f"--artifacts=s3://{bucket}/runs", "--lambda-concurrency=3", timeout=25)
+    out = result.stdout.str() + result.stderr.str()
+    assert "KeyboardInterrupt" in out and "Exception ignored in" in out, out  # the interrupt was lost as described
+    assert "= not run: 5 (interrupted) =" in out, out
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+
+
 @pytest.fixture
 def not_lambda() -> Iterator[str]:
     """An HTTP server that answers 404 to everything: some other service at the endpoint."""
