@@ -81,7 +81,9 @@ def test_out_of_order_answers_print_each_file_once(pytester: pytest.Pytester, fa
     result = _run(pytester, bucket, "--lambda-concurrency=5")
     result.assert_outcomes(passed=5)
     heads = [line.split()[0] for line in result.stdout.lines if line.startswith("test_")]
-    assert heads == ["test_first.py", "test_second.py", "test_third.py"], result.stdout.str()
+    # test_slow15 answers last, after the other files: ungrouped, test_first.py would head two rows.
+    # Which file opens depends on which quick answer comes first (under load, any of them).
+    assert sorted(heads) == ["test_first.py", "test_second.py", "test_third.py"], result.stdout.str()
     names = [c.get("name") for c in ET.parse(pytester.path / "r.xml").getroot().iter("testcase")]
     assert sorted(names) == ["test_a", "test_b", "test_c", "test_quick", "test_slow15"]  # every test reported once
 
