@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -17,10 +18,13 @@ def interrupt_after_quick_test(pytester: pytest.Pytester, bucket: str, signum: i
     """Run SUITE with --lambda, send ``signum`` once test_quick was replayed; its output and exit code."""
     pytester.makepyfile(test_long=SUITE)
     replayed = pytester.path / "replayed-test_quick"
-    pytester.makeconftest(  # tells the caller when the client has replayed test_quick
+    pytester.makeconftest(  # tells the caller when the client has replayed test_quick, and how it takes signals then
+        "import signal, threading\n"
         "def pytest_runtest_logfinish(nodeid, location):\n"
         "    if nodeid.endswith('::test_quick'):\n"
-        f"        open({str(replayed)!r}, 'w').close()\n"
+        "        state = (f'thread {threading.current_thread().name}, SIGINT {signal.getsignal(signal.SIGINT)!r}, '\n"
+        "                 f'SIGTERM {signal.getsignal(signal.SIGTERM)!r}, blocked {sorted(signal.pthread_sigmask(signal.SIG_BLOCK, []))}')\n"
+        f"        open({str(replayed)!r}, 'w').write(state)\n"
     )
     argv = [sys.executable, "-m", "pytest", "--lambda", "--lambda-function=ui-tests", f"--artifacts=s3://{bucket}/runs", "--junitxml=r.xml", "--lambda-concurrency=3"]
     proc = subprocess.Popen(argv, cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -29,5 +33,11 @@ def interrupt_after_quick_test(pytester: pytest.Pytester, bucket: str, signum: i
         time.sleep(0.05)
     assert replayed.exists(), "the client never replayed test_quick"
     os.kill(proc.pid, signum)
-    out, _ = proc.communicate(timeout=30)
+    try:
+        out, _ = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        # Still running: pytest's faulthandler prints every thread's stack on SIGABRT.
+        os.kill(proc.pid, signal.SIGABRT)
+        out, _ = proc.communicate(timeout=30)
+        raise AssertionError(f"the client went on for 30 s after the signal; at test_quick: {replayed.read_text()}\n{out[-12000:]}") from None
     return subprocess.CompletedProcess(argv, proc.returncode, out, "")
