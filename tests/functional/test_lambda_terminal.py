@@ -14,7 +14,7 @@ import pytest
 
 from lambda_ui.cli.main import main
 from stand_ins.fake_invoke_api import FakeInvokeApi
-from tests.support.interrupted_run import interrupt_after_quick_test
+from tests.support.interrupted_run import SIGINT_AS_IN_A_TERMINAL, interrupt_after_quick_test
 
 #: The status line's fields, as a pattern.
 STATUS = r"lambda \d+:\d\d \| \d+ passed, \d+ failed, \d+ errors( \| |, .*? \| )\d+ in flight, \d+ queued, \d+ throttled, \d+ retried \| ETA (unknown|\d+:\d\d)"
@@ -127,8 +127,9 @@ def test_ctrl_c_counts_the_rest_as_not_run(pytester: pytest.Pytester, fake_lambd
 
 #: A Ctrl-C whose handler runs inside a finalizer: Python drops its KeyboardInterrupt
 #: ("Exception ignored in"), the rare way a CI run once ignored an interrupt.
-LOST_INTERRUPT_CONFTEST = """
+LOST_INTERRUPT_CONFTEST = f"""
 import os, signal
+{SIGINT_AS_IN_A_TERMINAL}
 
 class Finalizer:
     def __del__(self):

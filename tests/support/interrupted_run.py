@@ -14,12 +14,19 @@ import pytest
 SUITE = "def test_quick(): pass\n" + "\n".join(f"def test_bigsleep30_{i}(): pass" for i in range(5))
 
 
+#: For a conftest: SIGINT as a terminal's foreground job has it. A test runner started as a
+#: background job of a non-interactive shell (`cmd &`) passes SIGINT on ignored, and Python
+#: keeps an inherited SIG_IGN: Ctrl-C would never reach the client.
+SIGINT_AS_IN_A_TERMINAL = "signal.signal(signal.SIGINT, signal.default_int_handler)"
+
+
 def interrupt_after_quick_test(pytester: pytest.Pytester, bucket: str, signum: int) -> subprocess.CompletedProcess[str]:
     """Run SUITE with --lambda, send ``signum`` once test_quick was replayed; its output and exit code."""
     pytester.makepyfile(test_long=SUITE)
     replayed = pytester.path / "replayed-test_quick"
     pytester.makeconftest(  # tells the caller when the client has replayed test_quick, and how it takes signals then
         "import signal, threading\n"
+        f"{SIGINT_AS_IN_A_TERMINAL}\n"
         "def pytest_runtest_logfinish(nodeid, location):\n"
         "    if nodeid.endswith('::test_quick'):\n"
         "        state = (f'thread {threading.current_thread().name}, SIGINT {signal.getsignal(signal.SIGINT)!r}, '\n"
