@@ -12,6 +12,7 @@ thread, into pytest's hooks (:mod:`lambda_ui.runner.replay`) with its JUnit prop
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import time
 from dataclasses import dataclass, field
@@ -182,6 +183,12 @@ class LambdaSession:
         self._expected = {nodeid: history.get(nodeid) for nodeid in items}
         self.totals.started = time.monotonic()
         self.status.start(self.totals.started)
+        # What start-up and collection built (pytest, boto3, the items) lives until the process
+        # ends: keep the cycle collector off it, so no full collection pauses the replay and
+        # pytest's gc.collect() at exit scans only what the run made (0.5 s less per run at 24
+        # tests, bench/fanout.py). Reference counting still frees those objects; never unfrozen,
+        # since unfreezing before pytest's collection at exit gives half the saving back.
+        gc.freeze()
         invokers.start()
         deadline = self.totals.started + self.settings.deadline_s if self.settings.deadline_s else None
         stopping = False
