@@ -49,6 +49,7 @@ from lambda_ui.local_lambda import (
 )
 from lambda_ui.runner.aws.sigv4 import InvokeSigner, canonical_host
 from lambda_ui.runner.bundle import build_bundle
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -140,15 +141,6 @@ def alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
-
-
-def wait_until(condition: Any, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return bool(condition())
 
 
 @pytest.fixture(scope="module")

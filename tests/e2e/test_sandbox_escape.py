@@ -14,7 +14,6 @@ import os
 import socket
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ import pytest
 from botocore.config import Config
 
 from lambda_ui.local_lambda import FunctionConfig, LocalLambda, Options, sandbox
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -90,7 +90,7 @@ def test_another_environment_tmp_is_out_of_reach(served: tuple[LocalLambda, Any]
     holder.start()
     try:
         # The stand-in, root on the host, sees the holder's file: then it is there to steal.
-        assert _poll(lambda: any(Path(f"/proc/{pid}/root/tmp/{name}").exists() for pid in environment_pids(lam))), "never written"
+        assert wait_until(lambda: any(Path(f"/proc/{pid}/root/tmp/{name}").exists() for pid in environment_pids(lam)), timeout=20.0), "never written"
         facts = probe(client, {"action": "other_tmp", "name": name, "pids": environment_pids(lam)})
     finally:
         holder.join()
@@ -134,15 +134,6 @@ def test_proc_lists_only_the_environment_processes(served: tuple[LocalLambda, An
     strangers = {pid: cmdline for pid, cmdline in processes.items() if "_launcher.py" not in cmdline and "awslambdaric" not in cmdline}
     assert strangers == {}, "the environment sees processes that are not its own"
     assert facts["own_pid"] in processes and len(processes) <= 3
-
-
-def _poll(condition: Any, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return bool(condition())
 
 
 def test_without_root_the_stand_in_says_there_is_no_sandbox(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:

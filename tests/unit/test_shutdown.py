@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pytest
 from lambda_ui.function import shutdown
 from lambda_ui.local_lambda import extensions
 from lambda_ui.local_lambda.runtime_api import RuntimeApiServer
+from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -176,15 +176,6 @@ def _in_futex(pid: int) -> bool:
         return False
 
 
-def _poll(condition: Any, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return bool(condition())
-
-
 @pytest.mark.skipif(platform.machine() not in _FUTEX, reason="futex syscall number known for x86_64 and aarch64 only")
 def test_sigterm_runs_the_callbacks_while_the_main_thread_is_in_native_code() -> None:
     child = subprocess.Popen([sys.executable, "-c", _CHILD, str(REPO)], stdout=subprocess.PIPE, text=True)
@@ -193,7 +184,7 @@ def test_sigterm_runs_the_callbacks_while_the_main_thread_is_in_native_code() ->
         assert child.stdout.readline() == "waiting\n"
         # The child's other thread waits in read() without the GIL, so a futex wait of the
         # main thread is the relock: the Python handler cannot run there.
-        assert _poll(lambda: _in_futex(child.pid)), "the child never entered the native wait"
+        assert wait_until(lambda: _in_futex(child.pid), timeout=30.0, interval=0.01), "the child never entered the native wait"
         child.send_signal(signal.SIGTERM)
         try:
             child.wait(timeout=30)
