@@ -16,7 +16,7 @@ from html import escape
 
 from lambda_ui.runner import junit_contract as junit
 from lambda_ui.runner.reports import history as history_mod
-from lambda_ui.runner.reports.model import OUTCOMES, Case, Outcome, Report, number
+from lambda_ui.runner.reports.model import OUTCOMES, Case, Outcome, Report, number, outcome_counts
 from lambda_ui.runner.reports.summary import format_seconds
 
 #: Outcomes by how much a person wants to see them first (the "outcome" sort).
@@ -128,10 +128,7 @@ class FileGroup:
         return sum(c.time for c in self.cases)
 
     def counts(self) -> dict[Outcome, int]:
-        counts = dict.fromkeys(OUTCOMES, 0)
-        for case in self.cases:
-            counts[case.outcome] += 1
-        return counts
+        return outcome_counts(self.cases)
 
     @property
     def worst(self) -> int:

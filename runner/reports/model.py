@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -80,6 +81,14 @@ _RECORDED = {
     RecordedOutcome.INFRA: Outcome.INFRA,
     RecordedOutcome.INTERRUPTED: Outcome.INFRA,
 }
+
+
+def outcome_counts(cases: Iterable[Case]) -> dict[Outcome, int]:
+    """How many cases ended each way, every outcome listed (zeros included)."""
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for case in cases:
+        counts[case.outcome] += 1
+    return counts
 
 
 def number(text: str | None) -> float | None:
@@ -312,10 +321,7 @@ class Report:
     warnings: list[str] = field(default_factory=list)  # from reading it (different runs merged)
 
     def count(self) -> dict[Outcome, int]:
-        counts = dict.fromkeys(OUTCOMES, 0)
-        for case in self.cases:
-            counts[case.outcome] += 1
-        return counts
+        return outcome_counts(self.cases)
 
     @property
     def problems(self) -> list[Case]:
