@@ -49,9 +49,12 @@ class AsyncInvoker:
     """Invoke one function; use it on one asyncio loop (it connects on first use)."""
 
     def __init__(self, region: str, function: str, read_timeout_s: float) -> None:
-        core = botocore.session.get_session()
-        session = boto3.session.Session(botocore_session=core, region_name=region)
-        client = session.client("lambda")
+        # boto3's default session, as the start-up probe's client: the config, the service
+        # model and the credentials (an AssumeRole, an SSO token) are resolved once per run.
+        client = boto3.client("lambda", region_name=region)
+        session = boto3.DEFAULT_SESSION
+        assert session is not None  # boto3.client() set it up
+        core = botocore.session.get_session()  # for the ca_bundle setting only
         self.region = client.meta.region_name
         self.url = f"{client.meta.endpoint_url.rstrip('/')}/2015-03-31/functions/{quote(function, safe='')}/invocations"
         self.user_agent = f"pytest-lambda-ui botocore/{botocore.__version__} Python/{platform.python_version()}"

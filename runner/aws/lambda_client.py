@@ -135,8 +135,11 @@ def parse_report_line(log_tail: str) -> dict[str, float]:
 
 
 def default_region() -> str:
-    """The region boto3 would pick (environment, then profile), else us-east-1."""
-    return boto3.session.Session().region_name or "us-east-1"
+    """The region boto3's default session picks (environment, then profile), else us-east-1."""
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION is not None
+    return boto3.DEFAULT_SESSION.region_name or "us-east-1"
 
 
 def make_client(read_timeout_s: float, max_connections: int) -> Any:

@@ -1,8 +1,10 @@
-"""Start-up checks of ``pytest --lambda`` that stop a run before any test is invoked:
-an image that lacks what the suite uses here, and an option that cannot be forwarded."""
+"""Start-up of ``pytest --lambda``: the checks that stop a run before any test is invoked
+(an image that lacks what the suite uses here, an option that cannot be forwarded), and
+what start-up resolves once per run."""
 
 from __future__ import annotations
 
+import sys
 from importlib import metadata
 
 import pytest
@@ -87,3 +89,26 @@ def test_dry_run_lists_what_the_image_lacks(pytester: pytest.Pytester, fake_lamb
     result = _run(pytester, bucket, "--lambda-dry-run")
     assert result.ret == 0
     result.stdout.fnmatch_lines(["*the image would stop this run: pytest-selenium * (plugin) is missing in the image*"])
+
+
+def test_credentials_are_resolved_once_per_run(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A profile whose credentials come from a process, as SSO and AssumeRole set-ups do:
+    # the start-up probe, the invocation loop and S3 share one resolution, not one each.
+    calls = pytester.path / "credential-calls"
+    script = pytester.path / "credentials.py"
+    script.write_text(
+        "import json, sys\n"
+        f"open({str(calls)!r}, 'a').write('x')\n"
+        "print(json.dumps({'Version': 1, 'AccessKeyId': 'testing', 'SecretAccessKey': 'testing', 'SessionToken': 'testing'}))\n"
+    )
+    config = pytester.path / "aws-config"
+    config.write_text(f"[profile ci]\nregion = us-east-1\ncredential_process = {sys.executable} {script}\n")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(pytester.path / "no-credentials"))
+    monkeypatch.setenv("AWS_PROFILE", "ci")
+    pytester.makepyfile(test_a="def test_a(): pass\n")
+    result = _run(pytester, bucket)
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    assert calls.read_text() == "x", f"the credential process ran {len(calls.read_text())} times"
