@@ -102,6 +102,7 @@ def main() -> int:
             # Without durations no scheduler can pack by length: the bound for this order.
             print(f"   list-scheduling bound in collection order: {in_order:.2f} s  -> {dispatch - in_order:+.2f} s over it")
         print(f"   whole pytest process: {total:.2f} s; {proc.stdout.strip().splitlines()[-1].strip('= ')}")
+        print(f"   client start-up + exit (whole process - dispatch wall): {total - dispatch:.2f} s")
         print(f"   client CPU: {cpu:.2f} s total = {cpu / args.tests * 1000:.2f} ms per test; per test beyond the fixed cost: {per_test:.2f} ms (goal <= 2 ms)")
         print(f"   throughput: {args.tests / dispatch:.0f} invocations/s (at most {args.concurrency / (sum(seconds) / len(seconds)):.0f}/s at this concurrency and mean duration)")
     print(f"client peak RSS (largest of the runs): {peak:.0f} MB")
