@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -23,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import psutil
@@ -414,6 +416,18 @@ def test_a_429_storm_never_fails_or_duplicates_a_test(loopback_s3: LoopbackS3, t
     assert sum(r.outcome == "throttled" for r in records) == throttled
 
 
+def _hold_port(port: int | None) -> socket.socket:
+    """Bind ``port`` without listening: connections to it are refused, and no one else can listen there."""
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        holder.bind(("127.0.0.1", port or 0))
+    except OSError as exc:
+        holder.close()
+        raise AssertionError(f"port {port} was taken as soon as the stand-in died: {exc}") from None
+    return holder
+
+
 def test_connection_loss_mid_invocation(loopback_s3: LoopbackS3, tmp_path: Path) -> None:
     """The whole stand-in dies while a long test runs: the in-flight and queued tests end as
     infrastructure errors, the finished one keeps its result, every test is listed once."""
@@ -444,6 +458,7 @@ def test_connection_loss_mid_invocation(loopback_s3: LoopbackS3, tmp_path: Path)
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     client = None
+    port_holder = None
     try:
         _wait_for("the stand-in serves", ready.exists, 60)
         endpoint = ready.read_text().strip()
@@ -459,6 +474,9 @@ def test_connection_loss_mid_invocation(loopback_s3: LoopbackS3, tmp_path: Path)
         environments = psutil.Process(server.pid).children(recursive=True)
         server.kill()
         server.wait()
+        # Keep the dead stand-in's port: a server the other xdist worker starts could take it
+        # and then hold the retry unanswered (seen once in CI: a 60 s timeout, not a refusal).
+        port_holder = _hold_port(urlsplit(endpoint).port)
         for process in environments:  # its environments, orphaned now
             try:
                 process.kill()
@@ -471,6 +489,8 @@ def test_connection_loss_mid_invocation(loopback_s3: LoopbackS3, tmp_path: Path)
             if process is not None and process.poll() is None:
                 process.kill()
                 process.wait()
+        if port_holder is not None:
+            port_holder.close()
     assert client.returncode == 1, out[-3000:]
     cases = _every_test_once(work / "r.xml", {"test_0_quick", "test_1_in_flight", "test_2_queued", "test_3_queued"})
     assert _outcome(cases["test_0_quick"]) == ("passed", "")
