@@ -34,6 +34,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from lambda_ui.runner.artifacts.paths import attempt_folder
+from stand_ins.services import hold_port
 
 
 @dataclass
@@ -225,11 +226,13 @@ class FakeInvokeApi:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", port))
         self._sock.listen(2048)
-        self.endpoint = f"{'https' if tls else 'http'}://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._port = int(self._sock.getsockname()[1])
+        self.endpoint = f"{'https' if tls else 'http'}://127.0.0.1:{self._port}"
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.base_events.Server | None = None
         self._stop_lock = threading.Lock()
+        self._port_holder: socket.socket | None = None
 
     def start(self) -> FakeInvokeApi:
         self._thread.start()
@@ -238,25 +241,34 @@ class FakeInvokeApi:
         ).result(timeout=10)
         return self
 
-    def stop(self) -> None:
+    def stop(self, release_port: bool = True) -> None:
+        """Stop serving; ``release_port=False`` keeps refusing connections on the port (see :meth:`_stop_listening`)."""
         with self._stop_lock:  # the fake may be stopping itself (goodbye) when a test stops it too
-            if not self._loop.is_running():
-                return
+            if self._loop.is_running():
 
-            async def close() -> None:
-                self._stop_listening()
-                for task in asyncio.all_tasks():
-                    if task is not asyncio.current_task():
-                        task.cancel()
+                async def close() -> None:
+                    self._stop_listening()
+                    for task in asyncio.all_tasks():
+                        if task is not asyncio.current_task():
+                            task.cancel()
 
-            asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=10)
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=10)
+                asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=10)
+                self._loop.call_soon_threadsafe(self._loop.stop)
+                self._thread.join(timeout=10)
+            if release_port and self._port_holder is not None:
+                self._port_holder.close()
+                self._port_holder = None
 
     def _stop_listening(self) -> None:
-        """Close the listening socket (on the loop): from now on connections are refused."""
+        """Close the listening socket (on the loop): from now on connections are refused.
+
+        The port stays bound until :meth:`stop` releases it, so no other process (the
+        other xdist worker's servers) can listen there while the client still tries it.
+        """
         assert self._server is not None
         self._server.close()
+        if self._port_holder is None:
+            self._port_holder = hold_port(self._port)
         if self.state.stopped_at is None:
             self.state.stopped_at = time.time()
 
@@ -289,7 +301,7 @@ class FakeInvokeApi:
                 await writer.drain()
                 if reply.then_stop:
                     self._stop_listening()  # at once: the client's next connection is refused
-                    threading.Thread(target=self.stop, daemon=True).start()  # the rest from outside the loop
+                    threading.Thread(target=self.stop, args=(False,), daemon=True).start()  # the rest from outside the loop
                     return
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError, OSError):
             pass  # clients that hang up (a killed pytest) are part of the tests

@@ -21,6 +21,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def hold_port(port: int) -> socket.socket:
+    """Bind a dead server's ``port`` without listening, until the returned socket is closed.
+
+    Connections to it are refused, as a test of a lost endpoint expects, and no other
+    process (the other xdist worker's servers) can start listening there meanwhile.
+    """
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        holder.bind(("127.0.0.1", port))
+    except OSError as exc:
+        holder.close()
+        raise RuntimeError(f"port {port} was taken as soon as its server stopped: {exc}") from None
+    return holder
+
+
 def wait_http(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while True:

@@ -8,6 +8,7 @@ local Chromium for what Lambda could not run.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -15,12 +16,13 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import psutil
 import pytest
 
-from stand_ins.services import AWS_TEST_ENV, LoopbackS3, scoped_environ, wait_http
+from stand_ins.services import AWS_TEST_ENV, LoopbackS3, hold_port, scoped_environ, wait_http
 from tests.conftest import REPO
 from tests.e2e.test_lambda_end_to_end import _cases, _outcome, _props
 
@@ -58,8 +60,11 @@ def test_3_queued(browser):
 """
 
 
-def _kill_when_test_1_runs(server: subprocess.Popen[bytes], s3: Any, bucket: str, killed: threading.Event) -> None:
-    """Kill the stand-in and its environments at once (as a crash would) once test_1's screenshot reached S3."""
+def _kill_when_test_1_runs(server: subprocess.Popen[bytes], s3: Any, bucket: str, killed: threading.Event, port: int, held: list[socket.socket]) -> None:
+    """Kill the stand-in and its environments at once (as a crash would) once test_1's screenshot reached S3.
+
+    Its port stays bound (``held``), so the client's next connections are refused, not taken by another server.
+    """
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and server.poll() is None:
         listed = s3.list_objects_v2(Bucket=bucket, Prefix="runs/")
@@ -67,6 +72,7 @@ def _kill_when_test_1_runs(server: subprocess.Popen[bytes], s3: Any, bucket: str
             environments = psutil.Process(server.pid).children(recursive=True)
             server.kill()
             server.wait()
+            held.append(hold_port(port))
             for process in environments:  # orphaned now
                 try:
                     process.kill()
@@ -94,6 +100,7 @@ def test_the_rest_runs_on_local_chrome_when_lambda_dies(loopback_s3: LoopbackS3,
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     killed = threading.Event()
+    held: list[socket.socket] = []
     try:
         deadline = time.monotonic() + 60
         while not ready.exists() and time.monotonic() < deadline and server.poll() is None:
@@ -101,7 +108,7 @@ def test_the_rest_runs_on_local_chrome_when_lambda_dies(loopback_s3: LoopbackS3,
         assert ready.exists(), "the local Lambda did not start"
         endpoint = ready.read_text().strip()
         wait_http(endpoint + "/")
-        watcher = threading.Thread(target=_kill_when_test_1_runs, args=(server, s3, bucket, killed), daemon=True)
+        watcher = threading.Thread(target=_kill_when_test_1_runs, args=(server, s3, bucket, killed, urlsplit(endpoint).port, held), daemon=True)
         watcher.start()
         result = subprocess.run(
             [sys.executable, "-m", "pytest", "--lambda", "--lambda-function=UiTestFunction", f"--artifacts=s3://{bucket}/runs",
@@ -113,6 +120,8 @@ def test_the_rest_runs_on_local_chrome_when_lambda_dies(loopback_s3: LoopbackS3,
         if server.poll() is None:
             server.kill()
             server.wait()
+        for holder in held:
+            holder.close()
     assert killed.is_set(), "test_1 never ran on the local Lambda"
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     cases = {name: case for (_cls, name), case in _cases(work / "r.xml").items()}

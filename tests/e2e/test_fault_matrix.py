@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -42,6 +41,7 @@ from stand_ins.services import (
     AWS_TEST_ENV,
     EXPECTED_CREDENTIALS,
     LoopbackS3,
+    hold_port,
     scoped_environ,
     wait_http,
 )
@@ -416,18 +416,6 @@ def test_a_429_storm_never_fails_or_duplicates_a_test(loopback_s3: LoopbackS3, t
     assert sum(r.outcome == "throttled" for r in records) == throttled
 
 
-def _hold_port(port: int | None) -> socket.socket:
-    """Bind ``port`` without listening: connections to it are refused, and no one else can listen there."""
-    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        holder.bind(("127.0.0.1", port or 0))
-    except OSError as exc:
-        holder.close()
-        raise AssertionError(f"port {port} was taken as soon as the stand-in died: {exc}") from None
-    return holder
-
-
 def test_connection_loss_mid_invocation(loopback_s3: LoopbackS3, tmp_path: Path) -> None:
     """The whole stand-in dies while a long test runs: the in-flight and queued tests end as
     infrastructure errors, the finished one keeps its result, every test is listed once."""
@@ -476,7 +464,9 @@ def test_connection_loss_mid_invocation(loopback_s3: LoopbackS3, tmp_path: Path)
         server.wait()
         # Keep the dead stand-in's port: a server the other xdist worker starts could take it
         # and then hold the retry unanswered (seen once in CI: a 60 s timeout, not a refusal).
-        port_holder = _hold_port(urlsplit(endpoint).port)
+        port = urlsplit(endpoint).port
+        assert port is not None, endpoint
+        port_holder = hold_port(port)
         for process in environments:  # its environments, orphaned now
             try:
                 process.kill()
