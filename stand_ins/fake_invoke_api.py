@@ -262,8 +262,8 @@ class FakeInvokeApi:
     def _stop_listening(self) -> None:
         """Close the listening socket (on the loop): from now on connections are refused.
 
-        The port stays bound until :meth:`stop` releases it, so no other process (the
-        other xdist worker's servers) can listen there while the client still tries it.
+        The port stays bound until :meth:`stop` releases it (:func:`hold_port`), so no
+        server started meanwhile gets it while the client still tries it.
         """
         assert self._server is not None
         self._server.close()

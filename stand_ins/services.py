@@ -24,8 +24,11 @@ def free_port() -> int:
 def hold_port(port: int) -> socket.socket:
     """Bind a dead server's ``port`` without listening, until the returned socket is closed.
 
-    Connections to it are refused, as a test of a lost endpoint expects, and no other
-    process (the other xdist worker's servers) can start listening there meanwhile.
+    Connections to it are refused, as a test of a lost endpoint expects, and the kernel
+    gives the port to no ``bind(port 0)`` meanwhile, which is how every server of the tests
+    (the other xdist worker's included) picks its port: 0 of 200,000 such binds got a held
+    port here, against 28 for a free one. SO_REUSEADDR lets it bind over the dead server's
+    TIME_WAIT connections; an explicit bind to the number could still share it.
     """
     holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
