@@ -24,13 +24,19 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import boto3
 import botocore
 import botocore.session
 from botocore.httpsession import get_cert_path
 
 from lambda_ui.runner.aws.http1 import ConnectFailed, ConnectionClosed, Headers, Http1Client, HttpError, MalformedAnswer, ReadTimeout
-from lambda_ui.runner.aws.lambda_client import InvokeOutcome, OutcomeKind, outcome_from_answer, outcome_from_error, read_timeout
+from lambda_ui.runner.aws.lambda_client import (
+    InvokeOutcome,
+    OutcomeKind,
+    default_session,
+    outcome_from_answer,
+    outcome_from_error,
+    read_timeout,
+)
 from lambda_ui.runner.aws.sigv4 import InvokeSigner, canonical_host
 
 #: What botocore sends for Invoke(InvocationType="RequestResponse", LogType="Tail").
@@ -49,11 +55,8 @@ class AsyncInvoker:
     """Invoke one function; use it on one asyncio loop (it connects on first use)."""
 
     def __init__(self, region: str, function: str, read_timeout_s: float) -> None:
-        # boto3's default session, as the start-up probe's client: the config, the service
-        # model and the credentials (an AssumeRole, an SSO token) are resolved once per run.
-        client = boto3.client("lambda", region_name=region)
-        session = boto3.DEFAULT_SESSION
-        assert session is not None  # boto3.client() set it up
+        session = default_session()  # the start-up probe's: resolved once per run
+        client = session.client("lambda", region_name=region)
         core = botocore.session.get_session()  # for the ca_bundle setting only
         self.region = client.meta.region_name
         self.url = f"{client.meta.endpoint_url.rstrip('/')}/2015-03-31/functions/{quote(function, safe='')}/invocations"

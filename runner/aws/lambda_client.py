@@ -134,12 +134,18 @@ def parse_report_line(log_tail: str) -> dict[str, float]:
     return facts
 
 
-def default_region() -> str:
-    """The region boto3's default session picks (environment, then profile), else us-east-1."""
+def default_session() -> boto3.session.Session:
+    """boto3's default session, the one ``boto3.client`` uses: the run's clients share its
+    configuration, service models and credentials (an AssumeRole, an SSO token)."""
     if boto3.DEFAULT_SESSION is None:
         boto3.setup_default_session()
     assert boto3.DEFAULT_SESSION is not None
-    return boto3.DEFAULT_SESSION.region_name or "us-east-1"
+    return boto3.DEFAULT_SESSION
+
+
+def default_region() -> str:
+    """The region boto3's default session picks (environment, then profile), else us-east-1."""
+    return default_session().region_name or "us-east-1"
 
 
 def make_client(read_timeout_s: float, max_connections: int) -> Any:
