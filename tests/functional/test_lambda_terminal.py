@@ -14,7 +14,7 @@ import pytest
 
 from lambda_ui.cli.main import main
 from stand_ins.fake_invoke_api import FakeInvokeApi
-from tests.support.interrupted_run import SIGINT_AS_IN_A_TERMINAL, interrupt_after_quick_test
+from tests.support.interrupted_run import SIGINT_AS_IN_A_TERMINAL, SUITE, interrupt_after_quick_test
 
 #: The status line's fields, as a pattern.
 STATUS = r"lambda \d+:\d\d \| \d+ passed, \d+ failed, \d+ errors( \| |, .*? \| )\d+ in flight, \d+ queued, \d+ throttled, \d+ retried \| ETA (unknown|\d+:\d\d)"
@@ -144,7 +144,7 @@ def pytest_runtest_logfinish(nodeid, location):
 
 
 def test_a_ctrl_c_lost_in_a_finalizer_still_stops_the_run(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
-    pytester.makepyfile(test_long="def test_quick(): pass\n" + "\n".join(f"def test_bigsleep30_{i}(): pass" for i in range(5)))
+    pytester.makepyfile(test_long=SUITE)
     pytester.makeconftest(LOST_INTERRUPT_CONFTEST)
     result = pytester.runpytest_subprocess("--lambda", "--lambda-function=ui-tests", f"--artifacts=s3://{bucket}/runs", "--lambda-concurrency=3", timeout=25)
     out = result.stdout.str() + result.stderr.str()
