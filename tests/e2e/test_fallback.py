@@ -19,12 +19,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
-import psutil
 import pytest
 
-from stand_ins.services import AWS_TEST_ENV, LoopbackS3, hold_port, scoped_environ, wait_http
+from stand_ins.services import AWS_TEST_ENV, LoopbackS3, scoped_environ, wait_http
 from tests.conftest import REPO
 from tests.e2e.test_lambda_end_to_end import _cases, _outcome, _props
+from tests.support.procs import kill_stand_in
 
 pytestmark = pytest.mark.e2e
 
@@ -69,16 +69,7 @@ def _kill_when_test_1_runs(server: subprocess.Popen[bytes], s3: Any, bucket: str
     while time.monotonic() < deadline and server.poll() is None:
         listed = s3.list_objects_v2(Bucket=bucket, Prefix="runs/")
         if any("test_1_in_flight_when_lambda_dies" in o["Key"] for o in listed.get("Contents", [])):
-            environments = psutil.Process(server.pid).children(recursive=True)
-            server.kill()
-            server.wait()
-            held.append(hold_port(port))
-            for process in environments:  # orphaned now
-                try:
-                    process.kill()
-                except psutil.NoSuchProcess:
-                    pass
-            psutil.wait_procs(environments, timeout=10)
+            held.append(kill_stand_in(server, port))
             killed.set()
             return
         time.sleep(0.1)

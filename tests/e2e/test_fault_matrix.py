@@ -26,7 +26,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
-import psutil
 import pytest
 
 from lambda_ui.local_lambda import (
@@ -41,12 +40,12 @@ from stand_ins.services import (
     AWS_TEST_ENV,
     EXPECTED_CREDENTIALS,
     LoopbackS3,
-    hold_port,
     scoped_environ,
     wait_http,
 )
 from tests.conftest import REPO
 from tests.e2e.test_lambda_end_to_end import Stack, _cases, _outcome, _props
+from tests.support.procs import kill_stand_in
 
 pytestmark = pytest.mark.e2e
 
@@ -459,20 +458,11 @@ def test_connection_loss_mid_invocation(loopback_s3: LoopbackS3, tmp_path: Path)
         )
         _wait_for("the quick test is answered", lambda: "test_0_quick" in log.read_text(), 60)
         _wait_for("test_1_in_flight is invoked", lambda: console.read_text(errors="replace").count("START RequestId:") >= 2, 60)
-        environments = psutil.Process(server.pid).children(recursive=True)
-        server.kill()
-        server.wait()
-        # Keep the dead stand-in's port: a server the other xdist worker starts could take it
-        # and then hold the retry unanswered (seen once in CI: a 60 s timeout, not a refusal).
+        # Its port stays held: a server the other xdist worker starts could take it and then
+        # hold the retry unanswered (seen once in CI: a 60 s timeout, not a refusal).
         port = urlsplit(endpoint).port
         assert port is not None, endpoint
-        port_holder = hold_port(port)
-        for process in environments:  # its environments, orphaned now
-            try:
-                process.kill()
-            except psutil.NoSuchProcess:
-                pass
-        psutil.wait_procs(environments, timeout=10)
+        port_holder = kill_stand_in(server, port)
         out, _ = client.communicate(timeout=60)
     finally:
         for process in (client, server):

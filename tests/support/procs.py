@@ -1,10 +1,14 @@
-"""Looking for browser processes left behind."""
+"""Processes in the tests: browser processes left behind, a stand-in killed as a crash would."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import time
 
 import psutil
+
+from stand_ins.services import hold_port
 
 BROWSER_NAMES = ("chromium", "chrome", "chromedriver", "chrome_crashpad", "chrome_crashpad_handler", "headless_shell")
 
@@ -47,3 +51,22 @@ def settled_browser_pids(marker: str, timeout: float = 15.0) -> set[int]:
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.2)
+
+
+def kill_stand_in(server: subprocess.Popen[bytes], port: int) -> socket.socket:
+    """Kill a local Lambda and its environments at once, as a crash would.
+
+    Its ``port`` stays held (:func:`~stand_ins.services.hold_port`) until the returned
+    socket is closed, so the client's next connections are refused.
+    """
+    environments = psutil.Process(server.pid).children(recursive=True)
+    server.kill()
+    server.wait()
+    holder = hold_port(port)
+    for process in environments:  # orphaned now
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(environments, timeout=10)
+    return holder
