@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
@@ -46,6 +45,7 @@ from stand_ins.services import (
 from tests.conftest import REPO
 from tests.e2e.test_lambda_end_to_end import Stack, _cases, _outcome, _props
 from tests.support.procs import kill_stand_in
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -110,11 +110,8 @@ def _artifacts_in_s3(s3: LoopbackS3, case: ET.Element) -> dict[str, bytes]:
 
 
 def _wait_for(what: str, check: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout:.0f} s: {what}")
-        time.sleep(0.1)
+    if not wait_until(check, timeout, interval=0.1):
+        raise AssertionError(f"not within {timeout:.0f} s: {what}")
 
 
 def _s3_object(s3: LoopbackS3, url: str) -> bytes:
