@@ -1,7 +1,7 @@
 """What the scale benchmarks run against: the fake Invoke API and a loopback S3.
 
-Shared by bench/fanout.py and bench/scheduling.py: each writes a suite of
-scripted test names (see stand_ins/fake_invoke_api.py) and runs
+Shared by bench/fanout.py, bench/scheduling.py and bench/client_startup.py: each
+writes a suite of scripted test names (see stand_ins/fake_invoke_api.py) and runs
 ``pytest --lambda`` on it with the environment this yields.
 """
 
