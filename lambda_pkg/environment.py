@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import gc
 import hashlib
 import io
@@ -26,7 +27,7 @@ import time
 import uuid
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -50,7 +51,7 @@ from lambda_ui.function.deadline import Deadline
 from lambda_ui.function.health import become_subreaper, check_and_clean
 from lambda_ui.function.session import Replacement, WarmSession, key_of, replacement
 from lambda_ui.function.smoke import run_smoke
-from lambda_ui.function.worker import WorkerPlugin
+from lambda_ui.function.worker import WorkerPlugin, capture_budget
 from lambda_ui.runner import junit_contract
 from lambda_ui.runner.artifacts.sinks import S3Sink
 from lambda_ui.runner.aws import s3
@@ -98,6 +99,13 @@ class _PytestBroke(Exception):
 
 #: exit code, the worker plugin holding the reports, deadline expired, pytest's output.
 _Outcome = tuple[int, WorkerPlugin, bool, str]
+
+
+class _Stop(NamedTuple):
+    """When the deadline stops a test (a ``time.monotonic()`` value) and how long its captures may take."""
+
+    at: float
+    capture_budget_s: float
 
 
 def fingerprint(distributions: dict[str, str]) -> str:
@@ -247,6 +255,9 @@ class ExecutionEnvironment:
         facts = self._base_facts(context)
         remaining_s = context.get_remaining_time_in_millis() / 1000 if context is not None else 900.0
         facts["remaining_ms_at_start"] = int(remaining_s * 1000)
+        # Fixed now: the health check, the bundle and a session's start all spend the test's time.
+        margin = deadline_margin(remaining_s, _float_or_none(self.environ.get(ENV_DEADLINE_MARGIN_S)))
+        stop = _Stop(time.monotonic() + remaining_s - margin, capture_budget(margin))
 
         health = check_and_clean(self.tmp, self._browser_dirs_in_use(), self._min_tmp_mb())
         if not health.healthy:
@@ -277,7 +288,6 @@ class ExecutionEnvironment:
         # A suite's own Chrome starts as the warm one does once it needed the fallback.
         self.suite_chrome.extra_flags = [SINGLE_PROCESS_FLAG] if self.launcher.single_process_retry else []
         starts_before = self.browsers.starts
-        margin = deadline_margin(remaining_s, _float_or_none(self.environ.get(ENV_DEADLINE_MARGIN_S)))
         args = [
             *event["nodeids"],
             "-p", "no:cacheprovider",
@@ -293,9 +303,9 @@ class ExecutionEnvironment:
         os.chdir(bundle.path)
         try:
             if warm:
-                outcome = self._run_warm(event, args, bundle.path, destination, remaining_s - margin, facts)
+                outcome = self._run_warm(event, args, bundle.path, destination, stop, facts)
             else:
-                outcome = self._run_per_test(event, args, bundle.path, destination, remaining_s - margin)
+                outcome = self._run_per_test(event, args, bundle.path, destination, stop)
                 facts["session_reused"] = False
         except _PytestBroke as exc:  # pytest itself broke; the client retries elsewhere
             self._schedule_exit()
@@ -350,18 +360,18 @@ class ExecutionEnvironment:
             self._heap_frozen = True
         return self._fit(response, event)
 
-    def _run_per_test(self, event: RunEvent, args: list[str], bundle: Path, destination: str, seconds: float) -> _Outcome:
+    def _run_per_test(self, event: RunEvent, args: list[str], bundle: Path, destination: str, stop: _Stop) -> _Outcome:
         """One ``pytest.main`` for this invocation: the ``per-test`` session mode."""
         sink = self._sink(event["artifacts"]["bucket"], event["artifacts"]["prefix"])
         worker = WorkerPlugin(self.browsers, sink, destination, event["attempt"])
-        deadline = Deadline(worker.capture_current)
+        deadline = Deadline(functools.partial(worker.capture_current, budget_s=stop.capture_budget_s))
         output = io.StringIO()
         exit_code = 3
         # As `python -m pytest` at the rootdir does: modules at the bundle's root (a plugin
         # loaded with -p, a helper package) import as they do on the developer's machine.
         sys.path.insert(0, str(bundle))
         try:
-            deadline.arm(seconds)
+            deadline.arm(stop.at - time.monotonic())
             # pytest writes usage and configuration errors to stderr: keep both for the answer.
             with contextlib.redirect_stdout(_Tee(output, sys.stdout)), contextlib.redirect_stderr(_Tee(output, sys.stderr)):
                 exit_code = int(pytest.main(args, plugins=[worker, self.suite_chrome]))
@@ -374,7 +384,7 @@ class ExecutionEnvironment:
                 sys.path.remove(str(bundle))
         return exit_code, worker, deadline.expired, output.getvalue()
 
-    def _run_warm(self, event: RunEvent, args: list[str], bundle: Path, destination: str, seconds: float, facts: Facts) -> _Outcome:
+    def _run_warm(self, event: RunEvent, args: list[str], bundle: Path, destination: str, stop: _Stop, facts: Facts) -> _Outcome:
         """The test on this environment's warm session, started first if there is none (issue 16)."""
         warm = self.warm
         facts["session_reused"] = warm is not None
@@ -391,17 +401,17 @@ class ExecutionEnvironment:
                 self.suite_chrome.uninstall()
                 raise _PytestBroke(f"{type(exc).__name__}: {exc}") from exc
             if warm is None:  # --fixtures, --markers and the like: what pytest.main does with them
-                return self._run_per_test(event, args, bundle, destination, seconds)
+                return self._run_per_test(event, args, bundle, destination, stop)
             self.warm = warm
             self._tainted = None
             facts["session_started_ms"] = round(warm.started_ms, 1)
         worker = self._warm_worker
         assert worker is not None
         worker.begin(event["attempt"])
-        deadline = Deadline(worker.capture_current)
+        deadline = Deadline(functools.partial(worker.capture_current, budget_s=stop.capture_budget_s))
         exit_code = 3
         try:
-            deadline.arm(seconds)
+            deadline.arm(stop.at - time.monotonic())
             exit_code = max(warm.run(nodeid) for nodeid in event["nodeids"])
             self.suite_chrome.stop_test_launches()  # a per-test session stops them at its end
         except pytest.exit.Exception as exc:  # pytest.exit() in a test: the session ends

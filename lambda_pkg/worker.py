@@ -23,6 +23,12 @@ DEADLINE_CALL_S = 3.0
 DEADLINE_BUDGET_S = 5.0
 
 
+def capture_budget(margin_s: float) -> float:
+    """The captures get at most half the margin: the rest is for teardown, uploads and
+    the answer, which must all reach the client before Lambda's own timeout."""
+    return min(DEADLINE_BUDGET_S, margin_s / 2)
+
+
 def relativize_paths(data: dict[str, Any], root: str) -> dict[str, Any]:
     """Make file paths relative to the bundle root; the client anchors them at its rootdir."""
     prefix = root.rstrip(os.sep) + os.sep
@@ -94,11 +100,11 @@ class WorkerPlugin:
         if report.failed:
             self.collect_reports.append(self._serialize(report))
 
-    def capture_current(self) -> None:
+    def capture_current(self, budget_s: float = DEADLINE_BUDGET_S) -> None:
         """Deadline capture: artifacts of the test that is running now, from every
         WebDriver it holds (the ``browser`` fixture's or one the suite built)."""
         item = self.current_item
         if item is None:
             return
         run = item.config.stash[run_key]
-        run.capture_failure(item, "deadline", call_timeout_s=DEADLINE_CALL_S, budget_s=DEADLINE_BUDGET_S)
+        run.capture_failure(item, "deadline", call_timeout_s=min(DEADLINE_CALL_S, budget_s), budget_s=budget_s)

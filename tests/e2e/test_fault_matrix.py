@@ -53,7 +53,7 @@ TEMPLATE = os.path.join(REPO, "template.yaml")
 #: The shared function: short enough that a real Lambda timeout costs little.
 TIMEOUT_S = 15
 #: LAMBDA_UI_DEADLINE_MARGIN_S: the handler stops a test this long before the timeout.
-MARGIN_S = 3
+MARGIN_S = 4
 SLOW_INIT = "stand_ins.functions.slow_init.handler"
 
 

@@ -228,6 +228,34 @@ def test_deadline_keeps_artifacts_and_answers_in_time(lambda_env: LambdaLikeProc
     assert _outcomes(again)[1] == ("call", "passed")
 
 
+def test_the_deadline_counts_from_the_invocation_start_and_its_captures_fit_the_margin(
+    short_tmp: Path, s3_env: Any, tmp_path: Path, bucket: str, s3_client: Any
+) -> None:
+    # A session that takes 4 s to start and a page that hangs when the deadline strikes. Armed
+    # only after the session started, the deadline struck 4 s late (a CI run lost its test to
+    # Lambda's own timeout); a capture call may wait 3 s, all of a 3 s margin.
+    folder = tmp_path / "slow_start"
+    folder.mkdir()
+    ref = _bundle_ref(s3_client, bucket, folder, {
+        "conftest.py": "import time\n\ndef pytest_configure(config):\n    time.sleep(4)\n",
+        "test_slow.py": (
+            "import time\n\ndef test_hangs_its_page(browser):\n"
+            "    browser.get('data:text/html,<h1>spinning</h1>')\n"
+            "    browser.execute_script('setTimeout(function () { for (;;) {} }, 500)')\n"
+            "    time.sleep(60)\n"
+        ),
+    })
+    env = dict(AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=s3_env.endpoint, LAMBDA_UI_DEADLINE_MARGIN_S="3")
+    process = LambdaLikeProcess(short_tmp, env=env)
+    try:
+        response = process.invoke(_event("test_slow.py::test_hangs_its_page", ref, bucket), timeout_s=14)
+        assert response["timed_out"] is True and response["facts"]["session_started_ms"] >= 4000, response["facts"]
+        assert "timed out in Lambda after" in str(response["reports"][1]["longrepr"])
+        assert process.last_wall_ms < 14_000, f"answered after {process.last_wall_ms:.0f} ms, past the function's 14 s timeout"
+    finally:
+        process.close()
+
+
 def test_a_killed_browser_is_replaced_in_the_same_environment(lambda_env: LambdaLikeProcess, bundle: dict[str, str], bucket: str) -> None:
     first = lambda_env.invoke(_event("test_suite.py::test_kills_browser", bundle, bucket))
     assert _outcomes(first)[1] == ("call", "passed")
