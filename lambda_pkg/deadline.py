@@ -26,8 +26,10 @@ class Deadline:
         self.expired = False
         self._previous: object = None
 
-    def arm(self, seconds: float) -> None:
-        self._started = time.monotonic()
+    def arm(self, seconds: float, began: float | None = None) -> None:
+        """Fire in ``seconds``; the message counts from ``began`` (a ``time.monotonic()``
+        value: the invocation's start), or from now."""
+        self._started = time.monotonic() if began is None else began
         self._seconds = max(seconds, 0.001)
         self.expired = False
         self._previous = signal.signal(signal.SIGALRM, self._fire)

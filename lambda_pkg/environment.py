@@ -102,8 +102,10 @@ _Outcome = tuple[int, WorkerPlugin, bool, str]
 
 
 class _Stop(NamedTuple):
-    """When the deadline stops a test (a ``time.monotonic()`` value) and how long its captures may take."""
+    """When the invocation began and when the deadline stops its test (``time.monotonic()``
+    values), and how long the deadline's captures may take."""
 
+    began: float
     at: float
     capture_budget_s: float
 
@@ -257,7 +259,8 @@ class ExecutionEnvironment:
         facts["remaining_ms_at_start"] = int(remaining_s * 1000)
         # Fixed now: the health check, the bundle and a session's start all spend the test's time.
         margin = deadline_margin(remaining_s, _float_or_none(self.environ.get(ENV_DEADLINE_MARGIN_S)))
-        stop = _Stop(time.monotonic() + remaining_s - margin, capture_budget(margin))
+        began = time.monotonic()
+        stop = _Stop(began, began + remaining_s - margin, capture_budget(margin))
 
         health = check_and_clean(self.tmp, self._browser_dirs_in_use(), self._min_tmp_mb())
         if not health.healthy:
@@ -371,7 +374,7 @@ class ExecutionEnvironment:
         # loaded with -p, a helper package) import as they do on the developer's machine.
         sys.path.insert(0, str(bundle))
         try:
-            deadline.arm(stop.at - time.monotonic())
+            deadline.arm(stop.at - time.monotonic(), began=stop.began)
             # pytest writes usage and configuration errors to stderr: keep both for the answer.
             with contextlib.redirect_stdout(_Tee(output, sys.stdout)), contextlib.redirect_stderr(_Tee(output, sys.stderr)):
                 exit_code = int(pytest.main(args, plugins=[worker, self.suite_chrome]))
@@ -411,7 +414,7 @@ class ExecutionEnvironment:
         deadline = Deadline(functools.partial(worker.capture_current, budget_s=stop.capture_budget_s))
         exit_code = 3
         try:
-            deadline.arm(stop.at - time.monotonic())
+            deadline.arm(stop.at - time.monotonic(), began=stop.began)
             exit_code = max(warm.run(nodeid) for nodeid in event["nodeids"])
             self.suite_chrome.stop_test_launches()  # a per-test session stops them at its end
         except pytest.exit.Exception as exc:  # pytest.exit() in a test: the session ends
