@@ -46,9 +46,17 @@ def _outcome(case: ET.Element) -> str:
     return "passed"
 
 
+#: The example suite runs locally once per CI run: these files serially, the others under xdist.
+SERIAL_FILES = ["test_forms.py", "test_navigation.py"]
+
+
+def _example_files(serial: bool) -> list[str]:
+    return sorted(f"{UI}/{path.name}" for path in Path(REPO, UI).glob("test_*.py") if (path.name in SERIAL_FILES) == serial)
+
+
 def test_example_suite_passes_serially(tmp_path: Path) -> None:
-    """Plain `pytest` on a laptop: two of the suite's files (the whole suite runs under xdist below)."""
-    files = [f"{UI}/test_forms.py", f"{UI}/test_navigation.py"]
+    """Plain `pytest` on a laptop."""
+    files = _example_files(serial=True)
     proc = _pytest(*files, f"--artifacts={tmp_path}/a")
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert f"{len(_collected(*files))} passed" in proc.stdout.splitlines()[-1]
@@ -56,9 +64,10 @@ def test_example_suite_passes_serially(tmp_path: Path) -> None:
 
 def test_example_suite_under_xdist_reports_every_test(tmp_path: Path) -> None:
     xml = tmp_path / "r.xml"
-    proc = _pytest("-n", "2", UI, f"--junitxml={xml}", f"--artifacts={tmp_path}/a")
+    files = _example_files(serial=False)
+    proc = _pytest("-n", "2", *files, f"--junitxml={xml}", f"--artifacts={tmp_path}/a")
     assert proc.returncode == 0, proc.stdout[-3000:]
-    collected = _collected(UI)
+    collected = _collected(*files)
     reported = _xml_ids(xml)
     assert len(reported) == len(collected) >= 30
     assert len(set(reported)) == len(reported)
