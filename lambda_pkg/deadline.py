@@ -19,7 +19,8 @@ class LambdaDeadlineExceeded(Exception):
 
 
 class Deadline:
-    def __init__(self, on_expiry: Callable[[], None]) -> None:
+    def __init__(self, on_expiry: Callable[[], bool]) -> None:
+        """``on_expiry`` captures what the running test shows; False when no test was running."""
         self._on_expiry = on_expiry
         self._started = 0.0
         self._seconds = 0.0
@@ -46,10 +47,21 @@ class Deadline:
             return  # one interruption per invocation; teardown must be left to finish
         self.expired = True
         elapsed = time.monotonic() - self._started
+        in_test = True  # a capture that raised had a test to capture
         try:
-            self._on_expiry()
+            in_test = self._on_expiry()
         finally:
-            raise LambdaDeadlineExceeded(
-                f"timed out in Lambda after {elapsed:.0f} s: the test was stopped before the function's own timeout "
-                "so that its screenshot, page source and console log could be saved (see deadline-* artifacts)"
-            )
+            raise LambdaDeadlineExceeded(_message(elapsed, in_test))
+
+
+def _message(elapsed_s: float, in_test: bool) -> str:
+    if in_test:
+        return (
+            f"timed out in Lambda after {elapsed_s:.0f} s: the test was stopped before the function's own timeout "
+            "so that its screenshot, page source and console log could be saved (see deadline-* artifacts)"
+        )
+    return (
+        f"timed out in Lambda after {elapsed_s:.0f} s before the test began: pytest's start (conftest.py files, "
+        "plugins, pytest_configure hooks, collecting the test's module) took the function's whole time; "
+        "make it faster, or give the function a longer Timeout"
+    )

@@ -47,7 +47,7 @@ from lambda_ui.contract import (
     validate_event,
 )
 from lambda_ui.function.bundles import BundleCache, forget_modules
-from lambda_ui.function.deadline import Deadline
+from lambda_ui.function.deadline import Deadline, LambdaDeadlineExceeded
 from lambda_ui.function.health import become_subreaper, check_and_clean
 from lambda_ui.function.session import Replacement, WarmSession, key_of, replacement
 from lambda_ui.function.smoke import run_smoke
@@ -395,37 +395,44 @@ class ExecutionEnvironment:
         if warm is None:
             sink = self._sink(event["artifacts"]["bucket"], event["artifacts"]["prefix"])
             self._warm_worker = WorkerPlugin(self.browsers, sink, destination)
-            try:
-                warm = WarmSession.start(key_of(event), args, [self._warm_worker, self.suite_chrome], bundle)
-            except pytest.UsageError as exc:
-                self.suite_chrome.uninstall()
-                return 4, self._warm_worker, False, f"ERROR: {exc}\n"
-            except Exception as exc:
-                self.suite_chrome.uninstall()
-                raise _PytestBroke(f"{type(exc).__name__}: {exc}") from exc
-            if warm is None:  # --fixtures, --markers and the like: what pytest.main does with them
-                return self._run_per_test(event, args, bundle, destination, stop)
-            self.warm = warm
-            self._tainted = None
-            facts["session_started_ms"] = round(warm.started_ms, 1)
         worker = self._warm_worker
         assert worker is not None
         worker.begin(event["attempt"])
+        # Armed before the session starts: a conftest that hangs (an app under test that never
+        # comes up) ends in a clear error, not in Lambda's own timeout and an infrastructure retry.
         deadline = Deadline(functools.partial(worker.capture_current, budget_s=stop.capture_budget_s))
-        exit_code = 3
+        deadline.arm(stop.at - time.monotonic(), began=stop.began)
         try:
-            deadline.arm(stop.at - time.monotonic(), began=stop.began)
+            if warm is None:
+                try:
+                    warm = WarmSession.start(key_of(event), args, [worker, self.suite_chrome], bundle)
+                except (pytest.UsageError, LambdaDeadlineExceeded) as exc:
+                    self.suite_chrome.uninstall()
+                    return (4 if isinstance(exc, pytest.UsageError) else 3), worker, deadline.expired, f"ERROR: {exc}\n"
+                except Exception as exc:
+                    self.suite_chrome.uninstall()
+                    raise _PytestBroke(f"{type(exc).__name__}: {exc}") from exc
+                if warm is None:  # --fixtures, --markers and the like: what pytest.main does with them
+                    deadline.disarm()
+                    return self._run_per_test(event, args, bundle, destination, stop)
+                self.warm = warm
+                self._tainted = None
+                facts["session_started_ms"] = round(warm.started_ms, 1)
             exit_code = max(warm.run(nodeid) for nodeid in event["nodeids"])
             self.suite_chrome.stop_test_launches()  # a per-test session stops them at its end
         except pytest.exit.Exception as exc:  # pytest.exit() in a test: the session ends
             self._tainted = Replacement.BROKEN
             exit_code = exc.returncode if exc.returncode is not None else 2
+        except LambdaDeadlineExceeded as exc:  # outside a test's protocol: collecting its module
+            self._tainted = Replacement.DEADLINE
+            return 3, worker, True, (warm.take_output() if warm is not None else "") + f"ERROR: {exc}\n"
         except Exception as exc:
             self._tainted = Replacement.BROKEN
             self.end_session(Replacement.BROKEN)
             raise _PytestBroke(f"{type(exc).__name__}: {exc}") from exc
         finally:
             deadline.disarm()
+        assert warm is not None  # started above, or returned
         if deadline.expired:
             self._tainted = Replacement.DEADLINE
         return exit_code, worker, deadline.expired, warm.take_output()

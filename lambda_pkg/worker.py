@@ -100,11 +100,13 @@ class WorkerPlugin:
         if report.failed:
             self.collect_reports.append(self._serialize(report))
 
-    def capture_current(self, budget_s: float = DEADLINE_BUDGET_S) -> None:
+    def capture_current(self, budget_s: float = DEADLINE_BUDGET_S) -> bool:
         """Deadline capture: artifacts of the test that is running now, from every
-        WebDriver it holds (the ``browser`` fixture's or one the suite built)."""
+        WebDriver it holds (the ``browser`` fixture's or one the suite built).
+        False when no test is running (pytest is still starting or collecting)."""
         item = self.current_item
         if item is None:
-            return
+            return False
         run = item.config.stash[run_key]
         run.capture_failure(item, "deadline", call_timeout_s=min(DEADLINE_CALL_S, budget_s), budget_s=budget_s)
+        return True

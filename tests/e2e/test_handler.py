@@ -257,6 +257,32 @@ def test_the_deadline_counts_from_the_invocation_start_and_its_captures_fit_the_
         process.close()
 
 
+def test_a_session_start_that_hangs_ends_in_a_clear_error_in_time(short_tmp: Path, s3_env: Any, tmp_path: Path, bucket: str, s3_client: Any) -> None:
+    # A conftest waiting for an app that never comes up. Without the deadline around the warm
+    # session's start this ran into Lambda's own timeout: an infrastructure failure, retried.
+    hanging, fine = tmp_path / "hanging", tmp_path / "fine"
+    hanging.mkdir()
+    fine.mkdir()
+    stuck = _bundle_ref(s3_client, bucket, hanging, {
+        "conftest.py": "import time\n\ndef pytest_configure(config):\n    time.sleep(60)\n",
+        "test_never.py": "def test_never():\n    pass\n",
+    })
+    ok = _bundle_ref(s3_client, bucket, fine, {"test_ok.py": "def test_ok():\n    pass\n"})
+    env = dict(AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=s3_env.endpoint, LAMBDA_UI_DEADLINE_MARGIN_S="3")
+    process = LambdaLikeProcess(short_tmp, env=env)
+    try:
+        response = process.invoke(_event("test_never.py::test_never", stuck, bucket, session="warm"), timeout_s=10)
+        assert response["kind"] == "run" and response["timed_out"] is True and response["reports"] == [], response
+        warning = " ".join(response["warnings"])
+        assert "pytest exited with code 3" in warning and "timed out in Lambda after 7 s before the test began" in warning, warning
+        assert process.last_wall_ms < 10_000, f"answered after {process.last_wall_ms:.0f} ms, past the function's 10 s timeout"
+        # The environment stays: the next test runs in it.
+        after = process.invoke(_event("test_ok.py::test_ok", ok, bucket, session="warm"))
+        assert _outcomes(after)[1] == ("call", "passed"), after
+    finally:
+        process.close()
+
+
 def test_a_killed_browser_is_replaced_in_the_same_environment(lambda_env: LambdaLikeProcess, bundle: dict[str, str], bucket: str) -> None:
     first = lambda_env.invoke(_event("test_suite.py::test_kills_browser", bundle, bucket))
     assert _outcomes(first)[1] == ("call", "passed")
