@@ -62,6 +62,6 @@ def _message(elapsed_s: float, in_test: bool) -> str:
         )
     return (
         f"timed out in Lambda after {elapsed_s:.0f} s before the test began: pytest's start (conftest.py files, "
-        "plugins, pytest_configure hooks, collecting the test's module) took the function's whole time; "
-        "make it faster, or give the function a longer Timeout"
+        "plugins, pytest_configure hooks, collecting the test's module) took the function's whole time, often a wait "
+        "for an app under test that the function's network cannot reach; make it faster, or give the function a longer Timeout"
     )

@@ -164,6 +164,32 @@ def test_lambda_timeout_by_deadline_and_by_the_service(stack: Stack, tmp_path: P
     assert [r.outcome for r in _records(stack.lam, run_id, "test_blocks_the_deadline")] == ["timeout"]
 
 
+def test_a_conftest_that_hangs_is_each_test_s_error_not_an_infrastructure_retry(stack: Stack, tmp_path: Path) -> None:
+    """A session start that never ends (an app under test that never comes up) costs each test
+    one invocation cut at the deadline, with a message that says what to do."""
+    work = _suite(tmp_path, "test_behind_a_hung_start", """
+        def test_one():
+            pass
+
+        def test_two():
+            pass
+    """)
+    # An app reachable from CI but not from the function's network: the wait hangs only in Lambda.
+    (work / "conftest.py").write_text(
+        "import os\nimport time\n\ndef pytest_configure(config):\n"
+        "    if os.environ.get('AWS_LAMBDA_FUNCTION_NAME'):\n        time.sleep(120)\n"
+    )
+    run_id = _run_id("hung-start")
+    result = stack.pytest("--junitxml=r.xml", f"--run-id={run_id}", cwd=str(work))
+    assert result.returncode == 1, _explain(result)
+    cases = _every_test_once(work / "r.xml", {"test_one", "test_two"})
+    for name, case in cases.items():
+        kind, message = _outcome(case)
+        assert kind == "error" and f"timed out in Lambda after {TIMEOUT_S - MARGIN_S} s before the test began" in message, (name, kind, message)
+        assert "longer Timeout" in message and _props(case)["lambda_attempts"] == "1", (name, message, _props(case))
+    assert [r.outcome for r in _records(stack.lam, run_id)] == ["success", "success"], "no Lambda timeout, no retry"
+
+
 def test_chrome_and_chromedriver_crash_mid_test(stack: Stack, tmp_path: Path) -> None:
     """A crashed browser fails its own test only; the next test, in the same environment, gets a new one."""
     work = _suite(tmp_path, "test_crashes", """
