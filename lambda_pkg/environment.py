@@ -423,8 +423,12 @@ class ExecutionEnvironment:
         except pytest.exit.Exception as exc:  # pytest.exit() in a test: the session ends
             self._tainted = Replacement.BROKEN
             exit_code = exc.returncode if exc.returncode is not None else 2
-        except LambdaDeadlineExceeded as exc:  # outside a test's protocol: collecting its module
-            self._tainted = Replacement.DEADLINE
+        except LambdaDeadlineExceeded as exc:
+            if worker.reports:  # cut between a test's phases (a report hook): its reports are incomplete
+                self._tainted = Replacement.BROKEN
+                self.end_session(Replacement.BROKEN)
+                raise _PytestBroke(f"{type(exc).__name__}: {exc}") from exc
+            self._tainted = Replacement.DEADLINE  # before the test began: collecting its module
             return 3, worker, True, (warm.take_output() if warm is not None else "") + f"ERROR: {exc}\n"
         except Exception as exc:
             self._tainted = Replacement.BROKEN

@@ -283,6 +283,29 @@ def test_a_session_start_that_hangs_ends_in_a_clear_error_in_time(short_tmp: Pat
         process.close()
 
 
+def test_a_deadline_between_a_test_s_phases_never_answers_half_its_reports(short_tmp: Path, s3_env: Any, tmp_path: Path, bucket: str, s3_client: Any) -> None:
+    # Cut in a report hook (as a failure's screenshot is taken), the test has a setup report and
+    # no call or teardown: answered as it stood, the client would replay a test with no outcome.
+    folder = tmp_path / "slow_report"
+    folder.mkdir()
+    ref = _bundle_ref(s3_client, bucket, folder, {
+        "conftest.py": (
+            "import time\nimport pytest\n\n@pytest.hookimpl(wrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+            "    report = yield\n    if call.when == 'call':\n        time.sleep(60)\n    return report\n"
+        ),
+        "test_cut.py": "def test_cut():\n    pass\n",
+    })
+    env = dict(AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=s3_env.endpoint, LAMBDA_UI_DEADLINE_MARGIN_S="3")
+    process = LambdaLikeProcess(short_tmp, env=env)
+    try:
+        response = process.invoke(_event("test_cut.py::test_cut", ref, bucket, session="warm"), timeout_s=8)
+        # An internal error the client retries on a new invocation, as for any broken pytest.
+        assert response["kind"] == "error" and response["error_type"] == "InternalError", response
+        assert "LambdaDeadlineExceeded" in response["message"], response["message"]
+    finally:
+        process.close()
+
+
 def test_a_killed_browser_is_replaced_in_the_same_environment(lambda_env: LambdaLikeProcess, bundle: dict[str, str], bucket: str) -> None:
     first = lambda_env.invoke(_event("test_suite.py::test_kills_browser", bundle, bucket))
     assert _outcomes(first)[1] == ("call", "passed")
