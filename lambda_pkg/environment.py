@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
+from _pytest.config import ConftestImportFailure  # no public name; pytest.main catches the same class
 
 from lambda_ui.contract import (
     CONTRACT_VERSION,
@@ -409,6 +410,14 @@ class ExecutionEnvironment:
                 except (pytest.UsageError, LambdaDeadlineExceeded) as exc:
                     self.suite_chrome.uninstall()
                     return (4 if isinstance(exc, pytest.UsageError) else 3), worker, deadline.expired, f"ERROR: {exc}\n"
+                except ConftestImportFailure as exc:
+                    self.suite_chrome.uninstall()
+                    if isinstance(exc.cause, LambdaDeadlineExceeded):  # a conftest that waits at import
+                        return 3, worker, True, f"ERROR: {exc.cause}\n"
+                    # The suite's error (a module the image lacks): pytest.main reports it as on
+                    # the developer's machine, as the test's error, not as a broken environment.
+                    deadline.disarm()
+                    return self._run_per_test(event, args, bundle, destination, stop)
                 except Exception as exc:
                     self.suite_chrome.uninstall()
                     raise _PytestBroke(f"{type(exc).__name__}: {exc}") from exc
@@ -423,6 +432,8 @@ class ExecutionEnvironment:
         except pytest.exit.Exception as exc:  # pytest.exit() in a test: the session ends
             self._tainted = Replacement.BROKEN
             exit_code = exc.returncode if exc.returncode is not None else 2
+        except _PytestBroke:
+            raise
         except LambdaDeadlineExceeded as exc:
             if worker.reports:  # cut between a test's phases (a report hook): its reports are incomplete
                 self._tainted = Replacement.BROKEN

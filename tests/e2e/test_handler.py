@@ -306,6 +306,23 @@ def test_a_deadline_between_a_test_s_phases_never_answers_half_its_reports(short
         process.close()
 
 
+def test_a_conftest_that_fails_to_import_is_the_suite_s_error_in_both_modes(lambda_env: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any) -> None:
+    # A conftest importing what the image lacks fails only in the function. The warm session's
+    # start answered it as a broken environment (InternalError: retried, the environment exits).
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    ref = _bundle_ref(s3_client, bucket, folder, {
+        "conftest.py": "import a_module_the_image_lacks  # noqa\n",
+        "test_x.py": "def test_x():\n    pass\n",
+    })
+    for mode in ("warm", "per-test"):
+        response = lambda_env.invoke(_event("test_x.py::test_x", ref, bucket, session=mode))
+        assert response["kind"] == "run" and response["exit_code"] == 4 and response["reports"] == [], (mode, response)
+        warning = " ".join(response["warnings"])
+        assert "ImportError while loading conftest" in warning and "No module named 'a_module_the_image_lacks'" in warning, (mode, warning)
+    assert lambda_env.alive(wait=2), "the environment stays"
+
+
 def test_a_killed_browser_is_replaced_in_the_same_environment(lambda_env: LambdaLikeProcess, bundle: dict[str, str], bucket: str) -> None:
     first = lambda_env.invoke(_event("test_suite.py::test_kills_browser", bundle, bucket))
     assert _outcomes(first)[1] == ("call", "passed")
