@@ -410,17 +410,16 @@ class ExecutionEnvironment:
                 except (pytest.UsageError, LambdaDeadlineExceeded) as exc:
                     self.suite_chrome.uninstall()
                     return (4 if isinstance(exc, pytest.UsageError) else 3), worker, deadline.expired, f"ERROR: {exc}\n"
-                except ConftestImportFailure as exc:
-                    self.suite_chrome.uninstall()
-                    if isinstance(exc.cause, LambdaDeadlineExceeded):  # a conftest that waits at import
-                        return 3, worker, True, f"ERROR: {exc.cause}\n"
-                    # The suite's error (a module the image lacks): pytest.main reports it as on
-                    # the developer's machine, as the test's error, not as a broken environment.
-                    deadline.disarm()
-                    return self._run_per_test(event, args, bundle, destination, stop)
                 except Exception as exc:
                     self.suite_chrome.uninstall()
-                    raise _PytestBroke(f"{type(exc).__name__}: {exc}") from exc
+                    if isinstance(exc, ConftestImportFailure) and isinstance(exc.cause, LambdaDeadlineExceeded):
+                        return 3, worker, True, f"ERROR: {exc.cause}\n"  # a conftest that waits at import
+                    # The suite's own error (a conftest that fails to import, a pytest_configure or
+                    # pytest_sessionstart that raises, pytest.exit): pytest.main answers it as on the
+                    # developer's machine, as the test's error, not as a broken environment. Only
+                    # when pytest.main itself breaks is it _PytestBroke, retried elsewhere.
+                    deadline.disarm()
+                    return self._run_per_test(event, args, bundle, destination, stop)
                 if warm is None:  # --fixtures, --markers and the like: what pytest.main does with them
                     deadline.disarm()
                     return self._run_per_test(event, args, bundle, destination, stop)

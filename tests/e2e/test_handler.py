@@ -306,21 +306,30 @@ def test_a_deadline_between_a_test_s_phases_never_answers_half_its_reports(short
         process.close()
 
 
-def test_a_conftest_that_fails_to_import_is_the_suite_s_error_in_both_modes(lambda_env: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any) -> None:
-    # A conftest importing what the image lacks fails only in the function. The warm session's
-    # start answered it as a broken environment (InternalError: retried, the environment exits).
+#: A suite's own start-up errors, each only in the function (a module the image lacks, an app it
+#: cannot reach), with the exit code and words pytest.main answers them with.
+START_ERRORS = {
+    "conftest-import": ("import a_module_the_image_lacks  # noqa\n", 4, "No module named 'a_module_the_image_lacks'"),
+    "configure-raises": ("def pytest_configure(config):\n    raise RuntimeError('the app is down')\n", 3, "RuntimeError: the app is down"),
+    "pytest-exit": ("import pytest\n\ndef pytest_configure(config):\n    pytest.exit('the app is down', returncode=3)\n", 3, "Exit: the app is down"),
+    "sessionstart-raises": ("def pytest_sessionstart(session):\n    raise RuntimeError('no seed data')\n", 3, "RuntimeError: no seed data"),
+}
+
+
+@pytest.mark.parametrize("case", list(START_ERRORS))
+def test_a_suite_s_start_up_error_is_its_tests_error_in_both_modes(lambda_env: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any, case: str) -> None:
+    # The warm session's start answered these as a broken environment (InternalError: the client
+    # retried each test twice elsewhere, and the environment exited); pytest.main as the test's error.
+    conftest, exit_code, words = START_ERRORS[case]
     folder = tmp_path / "broken"
     folder.mkdir()
-    ref = _bundle_ref(s3_client, bucket, folder, {
-        "conftest.py": "import a_module_the_image_lacks  # noqa\n",
-        "test_x.py": "def test_x():\n    pass\n",
-    })
+    ref = _bundle_ref(s3_client, bucket, folder, {"conftest.py": conftest, "test_x.py": "def test_x():\n    pass\n"})
     for mode in ("warm", "per-test"):
         response = lambda_env.invoke(_event("test_x.py::test_x", ref, bucket, session=mode))
-        assert response["kind"] == "run" and response["exit_code"] == 4 and response["reports"] == [], (mode, response)
+        assert response["kind"] == "run" and response["exit_code"] == exit_code and response["reports"] == [], (mode, response)
         warning = " ".join(response["warnings"])
-        assert "ImportError while loading conftest" in warning and "No module named 'a_module_the_image_lacks'" in warning, (mode, warning)
-    assert lambda_env.alive(wait=2), "the environment stays"
+        assert words in warning, (mode, warning)
+    assert lambda_env.alive(wait=1), "the environment stays"
 
 
 def test_a_killed_browser_is_replaced_in_the_same_environment(lambda_env: LambdaLikeProcess, bundle: dict[str, str], bucket: str) -> None:
