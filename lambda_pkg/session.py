@@ -344,6 +344,8 @@ class WarmSession:
         finally:
             try:
                 self.config._ensure_unconfigure()
+            except Exception as exc:  # the next session, and the test it serves, must still start
+                sys.stderr.write(f"lambda-ui: pytest_unconfigure failed: {type(exc).__name__}: {exc}\n")
             finally:
                 _forget_path(self.bundle)
 

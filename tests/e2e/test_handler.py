@@ -332,6 +332,21 @@ def test_a_suite_s_start_up_error_is_its_tests_error_in_both_modes(lambda_env: L
     assert lambda_env.alive(wait=1), "the environment stays"
 
 
+def test_a_pytest_unconfigure_that_raises_does_not_fail_the_next_run(lambda_env: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any) -> None:
+    # A new run replaces the warm session; the old one's pytest_unconfigure raised out of the
+    # handler, so each environment's first test of every later run failed (and was retried).
+    folder = tmp_path / "unconfigure"
+    folder.mkdir()
+    ref = _bundle_ref(s3_client, bucket, folder, {
+        "conftest.py": "def pytest_unconfigure(config):\n    raise RuntimeError('unconfigure broke')\n",
+        "test_x.py": "def test_x():\n    pass\n",
+    })
+    for run_id in ("r1", "r2"):
+        response = lambda_env.invoke(_event("test_x.py::test_x", ref, bucket, run_id=run_id, session="warm"))
+        assert response["kind"] == "run" and _outcomes(response)[1] == ("call", "passed"), (run_id, response)
+    assert "pytest_unconfigure failed: RuntimeError: unconfigure broke" in lambda_env.log, "logged, in the function's log"
+
+
 def test_a_killed_browser_is_replaced_in_the_same_environment(lambda_env: LambdaLikeProcess, bundle: dict[str, str], bucket: str) -> None:
     first = lambda_env.invoke(_event("test_suite.py::test_kills_browser", bundle, bucket))
     assert _outcomes(first)[1] == ("call", "passed")
