@@ -185,7 +185,10 @@ def test_a_conftest_that_hangs_is_each_test_s_error_not_an_infrastructure_retry(
     cases = _every_test_once(work / "r.xml", {"test_one", "test_two"})
     for name, case in cases.items():
         kind, message = _outcome(case)
-        assert kind == "error" and f"timed out in Lambda after {TIMEOUT_S - MARGIN_S} s before the test began" in message, (name, kind, message)
+        cut = re.search(r"timed out in Lambda after (\d+) s before the test began", message)
+        # The function's time minus the margin, less what passed before the handler began and give
+        # or take a late signal on a loaded machine; the stand-in's own timeout would say 15 s.
+        assert kind == "error" and cut and TIMEOUT_S - MARGIN_S - 3 <= int(cut.group(1)) <= TIMEOUT_S - MARGIN_S + 1, (name, kind, message)
         assert "longer Timeout" in message and _props(case)["lambda_attempts"] == "1", (name, message, _props(case))
     assert [r.outcome for r in _records(stack.lam, run_id)] == ["success", "success"], "no Lambda timeout, no retry"
 
