@@ -50,7 +50,7 @@ from lambda_ui.contract import (
 from lambda_ui.function.bundles import BundleCache, forget_modules
 from lambda_ui.function.deadline import Deadline, LambdaDeadlineExceeded
 from lambda_ui.function.health import become_subreaper, check_and_clean
-from lambda_ui.function.session import Replacement, WarmSession, key_of, replacement
+from lambda_ui.function.session import ProcessState, Replacement, WarmSession, key_of, replacement
 from lambda_ui.function.smoke import run_smoke
 from lambda_ui.function.worker import WorkerPlugin, capture_budget
 from lambda_ui.runner import junit_contract
@@ -371,6 +371,8 @@ class ExecutionEnvironment:
         deadline = Deadline(functools.partial(worker.capture_current, budget_s=stop.capture_budget_s))
         output = io.StringIO()
         exit_code = 3
+        # What this session (its fixtures, its test) does to os.environ and sys.path ends with it.
+        state = ProcessState()
         # As `python -m pytest` at the rootdir does: modules at the bundle's root (a plugin
         # loaded with -p, a helper package) import as they do on the developer's machine.
         sys.path.insert(0, str(bundle))
@@ -384,8 +386,7 @@ class ExecutionEnvironment:
         finally:
             deadline.disarm()
             self.suite_chrome.uninstall()  # already done at pytest_unconfigure, unless the deadline cut it short
-            with contextlib.suppress(ValueError):
-                sys.path.remove(str(bundle))
+            state.restore()  # the bundle's sys.path entry included
         return exit_code, worker, deadline.expired, output.getvalue()
 
     def _run_warm(self, event: RunEvent, args: list[str], bundle: Path, destination: str, stop: _Stop, facts: Facts) -> _Outcome:

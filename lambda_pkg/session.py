@@ -91,6 +91,10 @@ class ProcessState:
     """``os.environ``, ``sys.path`` and the working directory, restored after each test."""
 
     def __init__(self) -> None:
+        self.rebase()
+
+    def rebase(self) -> None:
+        """Take the process as it is now as the state to restore."""
         self.environ = dict(os.environ)
         self.path = list(sys.path)
         self.cwd = os.getcwd()
@@ -117,6 +121,24 @@ class ProcessState:
             changed.append("working directory")
             os.chdir(self.cwd)
         return changed
+
+
+class _SessionFixtureEffects:
+    """What a session-scoped fixture does to the process belongs to the session, as it does
+    locally: an ``os.environ`` entry, a ``sys.path`` entry or a working directory it sets while
+    the first test sets it up stays for the later tests; the test's own changes are undone."""
+
+    def __init__(self) -> None:
+        self.state: ProcessState | None = None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Iterator[Any]:
+        __tracebackhide__ = True  # a fixture's error reads as it does locally, without this frame
+        result = yield
+        # pytest sets up session fixtures before narrower ones, so only theirs is in the state taken.
+        if fixturedef.scope == "session" and self.state is not None:
+            self.state.rebase()
+        return result
 
 
 class _Tree:
@@ -234,6 +256,7 @@ class WarmSession:
         self.started_ms = 0.0
         self.tests = 0
         self.ended: Replacement | None = None
+        self._effects = _SessionFixtureEffects()
 
     @classmethod
     def start(cls, key: SessionKey, args: list[str], plugins: list[object], bundle: Path) -> WarmSession | None:
@@ -258,6 +281,7 @@ class WarmSession:
                 return None
             warm = cls(key, config, output, bundle)
             try:
+                config.pluginmanager.register(warm._effects, "lambda-ui-session-fixture-effects")
                 config._do_configure()
                 session = Session.from_config(config)
                 session.exitstatus = pytest.ExitCode.OK
@@ -286,11 +310,12 @@ class WarmSession:
                 sys.stderr.write(f"ERROR: not found: {nodeid}\n")
                 return EXIT_USAGE
             self._ran.add(nodeid)  # a rerun here gets a fresh item: fixtures and stash of its own
-            state = ProcessState()
+            state = self._effects.state = ProcessState()
             try:
                 # The session as the next item: teardown stops above it, session fixtures stay.
                 item.ihook.pytest_runtest_protocol(item=item, nextitem=cast(pytest.Item, session))
             finally:
+                self._effects.state = None
                 state.restore()
         return EXIT_FAILED if session.testsfailed else EXIT_OK
 

@@ -347,6 +347,56 @@ def test_a_pytest_unconfigure_that_raises_does_not_fail_the_next_run(lambda_env:
     assert "pytest_unconfigure failed: RuntimeError: unconfigure broke" in lambda_env.log, "logged, in the function's log"
 
 
+SESSION_EFFECTS = {
+    "conftest.py": """
+import os
+import sys
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def staging():
+    os.environ["STAGING_URL"] = "http://staging.example"
+    sys.path.append("/opt/suite-helpers")
+    yield
+
+
+@pytest.fixture(scope="module")
+def module_flag():
+    os.environ["MODULE_FLAG"] = "1"
+    yield
+    del os.environ["MODULE_FLAG"]
+""",
+    "test_effects.py": """
+import os
+import sys
+
+
+def test_a_sets_its_own(module_flag):
+    os.environ["SET_BY_TEST_A"] = "1"
+    assert os.environ["STAGING_URL"] == "http://staging.example"
+
+
+def test_b_sees_the_session_s_only():
+    assert os.environ.get("STAGING_URL") == "http://staging.example" and "/opt/suite-helpers" in sys.path
+    assert "SET_BY_TEST_A" not in os.environ and "MODULE_FLAG" not in os.environ
+""",
+}
+
+
+def test_what_a_session_fixture_sets_stays_for_the_session_s_tests(lambda_env: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any) -> None:
+    # The process state restored after each test once held the state from before the first
+    # test's setup, so a session fixture's environment variable was gone for the second test.
+    folder = tmp_path / "effects"
+    folder.mkdir()
+    ref = _bundle_ref(s3_client, bucket, folder, SESSION_EFFECTS)
+    for mode in ("warm", "per-test"):
+        for test in ("test_a_sets_its_own", "test_b_sees_the_session_s_only"):
+            response = lambda_env.invoke(_event(f"test_effects.py::{test}", ref, bucket, session=mode))
+            assert _outcomes(response)[1] == ("call", "passed"), (mode, test, response["reports"][1].get("longrepr"))
+
+
 def test_a_killed_browser_is_replaced_in_the_same_environment(lambda_env: LambdaLikeProcess, bundle: dict[str, str], bucket: str) -> None:
     first = lambda_env.invoke(_event("test_suite.py::test_kills_browser", bundle, bucket))
     assert _outcomes(first)[1] == ("call", "passed")
