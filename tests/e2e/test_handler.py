@@ -233,7 +233,7 @@ def test_the_deadline_counts_from_the_invocation_start_and_its_captures_fit_the_
 ) -> None:
     # A session that takes 4 s to start and a page that hangs when the deadline strikes. Armed
     # only after the session started, the deadline struck 4 s late (a CI run lost its test to
-    # Lambda's own timeout); a capture call may wait 3 s, all of a 3 s margin.
+    # Lambda's own timeout); a capture call could wait 3 s whatever the margin.
     folder = tmp_path / "slow_start"
     folder.mkdir()
     ref = _bundle_ref(s3_client, bucket, folder, {
@@ -245,14 +245,18 @@ def test_the_deadline_counts_from_the_invocation_start_and_its_captures_fit_the_
             "    time.sleep(60)\n"
         ),
     })
-    env = dict(AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=s3_env.endpoint, LAMBDA_UI_DEADLINE_MARGIN_S="3")
+    env = dict(AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=s3_env.endpoint, LAMBDA_UI_DEADLINE_MARGIN_S="5")
     process = LambdaLikeProcess(short_tmp, env=env)
     try:
         response = process.invoke(_event("test_slow.py::test_hangs_its_page", ref, bucket), timeout_s=14)
         assert response["timed_out"] is True and response["facts"]["session_started_ms"] >= 4000, response["facts"]
-        # The message counts the invocation's time (14 s - 3 s), the session's start included.
-        assert re.search(r"timed out in Lambda after (9|10|11|12) s", str(response["reports"][1]["longrepr"])), response["reports"][1]["longrepr"]
+        # The message counts the invocation's time (14 s - 5 s), the session's start included.
+        assert re.search(r"timed out in Lambda after (8|9|10) s", str(response["reports"][1]["longrepr"])), response["reports"][1]["longrepr"]
         assert process.last_wall_ms < 14_000, f"answered after {process.last_wall_ms:.0f} ms, past the function's 14 s timeout"
+        # The hung capture was cut within half the margin (2.5 s), not at the 3 s bound of one call.
+        warnings = " ".join(str(v) for r in response["reports"] for k, v in r.get("user_properties", []) if "warning" in str(k))
+        bound = re.search(r"did not answer within ([\d.]+) s", warnings)
+        assert bound and float(bound.group(1)) <= 2.5, warnings
     finally:
         process.close()
 
