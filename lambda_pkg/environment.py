@@ -294,7 +294,9 @@ class ExecutionEnvironment:
         starts_before = self.browsers.starts
         args = [
             *event["nodeids"],
-            "-p", "no:cacheprovider",
+            # pytest's cache in /tmp: the bundle is read-only, and a suite's `cache` fixture and
+            # config.cache work as they do locally (within this environment).
+            f"--override-ini=cache_dir={self.tmp / 'lambda-ui' / 'pytest-cache'}",
             "--rootdir", str(bundle.path),
             "--artifacts", destination,
             "--run-id", event["run_id"],
