@@ -110,6 +110,14 @@ class _Stop(NamedTuple):
     at: float
     capture_budget_s: float
 
+    def deadline(self, worker: WorkerPlugin) -> Deadline:
+        """This invocation's deadline, not armed yet: on expiry it captures ``worker``'s test."""
+        return Deadline(functools.partial(worker.capture_current, budget_s=self.capture_budget_s))
+
+    def arm(self, deadline: Deadline) -> None:
+        """Arm it for the time left: inside the ``try`` whose ``finally`` disarms it."""
+        deadline.arm(self.at - time.monotonic(), began=self.began)
+
 
 def fingerprint(distributions: dict[str, str]) -> str:
     """A short hash of every installed distribution and version: equal images, equal prints."""
@@ -370,7 +378,6 @@ class ExecutionEnvironment:
         """One ``pytest.main`` for this invocation: the ``per-test`` session mode."""
         sink = self._sink(event["artifacts"]["bucket"], event["artifacts"]["prefix"])
         worker = WorkerPlugin(self.browsers, sink, destination, event["attempt"])
-        deadline = Deadline(functools.partial(worker.capture_current, budget_s=stop.capture_budget_s))
         output = io.StringIO()
         exit_code = 3
         # What this session (its fixtures, its test) does to os.environ and sys.path ends with it.
@@ -378,8 +385,9 @@ class ExecutionEnvironment:
         # As `python -m pytest` at the rootdir does: modules at the bundle's root (a plugin
         # loaded with -p, a helper package) import as they do on the developer's machine.
         sys.path.insert(0, str(bundle))
+        deadline = stop.deadline(worker)
         try:
-            deadline.arm(stop.at - time.monotonic(), began=stop.began)
+            stop.arm(deadline)
             # pytest writes usage and configuration errors to stderr: keep both for the answer.
             with contextlib.redirect_stdout(_Tee(output, sys.stdout)), contextlib.redirect_stderr(_Tee(output, sys.stderr)):
                 exit_code = int(pytest.main(args, plugins=[worker, self.suite_chrome]))
@@ -404,9 +412,9 @@ class ExecutionEnvironment:
         worker.begin(event["attempt"])
         # Armed before the session starts: a conftest that hangs (an app under test that never
         # comes up) ends in a clear error, not in Lambda's own timeout and an infrastructure retry.
-        deadline = Deadline(functools.partial(worker.capture_current, budget_s=stop.capture_budget_s))
-        deadline.arm(stop.at - time.monotonic(), began=stop.began)
+        deadline = stop.deadline(worker)
         try:
+            stop.arm(deadline)
             if warm is None:
                 try:
                     warm = WarmSession.start(key_of(event), args, [worker, self.suite_chrome], bundle)
