@@ -358,6 +358,8 @@ class ExecutionEnvironment:
             "artifacts": artifacts,
             "timed_out": timed_out,
             "warnings": [],
+            "test_warnings": worker.test_warnings,
+            "test_warnings_dropped": worker.warnings_dropped,
             "facts": facts,
             "spilled": None,
         }
@@ -498,9 +500,10 @@ class ExecutionEnvironment:
         location = s3.S3Location(event["artifacts"]["bucket"], event["artifacts"]["prefix"])
         key = location.key(event["run_id"], "_responses", f"{ident}-attempt{event['attempt']}.json")
         s3.put_bytes(self.s3, location, key, body, "application/json")
-        slim: RunResponse = {k: v for k, v in response.items() if k not in ("reports", "collect_reports")}  # type: ignore[assignment]
+        slim: RunResponse = {k: v for k, v in response.items() if k not in ("reports", "collect_reports", "test_warnings")}  # type: ignore[assignment]
         slim["reports"] = []
         slim["collect_reports"] = []
+        slim["test_warnings"] = []
         slim["spilled"] = {"bucket": location.bucket, "key": key}
         slim["warnings"] = [*response["warnings"], f"response of {len(body)} bytes spilled to s3://{location.bucket}/{key}"]
         return slim

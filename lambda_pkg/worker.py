@@ -7,12 +7,15 @@ runner plugin, and turns every report into pytest's own serializable form
 
 from __future__ import annotations
 
+import linecache
 import os
+import warnings
 from collections.abc import Generator
 from typing import Any
 
 import pytest
 
+from lambda_ui.contract import MAX_TEST_WARNINGS, MAX_WARNING_CHARS, TestWarning
 from lambda_ui.runner.artifacts.sinks import ArtifactSink
 from lambda_ui.runner.browsers import BrowserManager
 from lambda_ui.runner.plugin import run_key
@@ -42,6 +45,22 @@ def relativize_paths(data: dict[str, Any], root: str) -> dict[str, Any]:
     return data
 
 
+def warning_to_wire(message: warnings.WarningMessage, root: str) -> TestWarning:
+    """One recorded warning as the client rebuilds it; the source line is read here, where the file is."""
+    prefix = root.rstrip(os.sep) + os.sep
+    filename = str(message.filename)
+    line = message.line if message.line is not None else linecache.getline(filename, message.lineno)
+    category = message.category
+    return {
+        "message": str(message.message)[:MAX_WARNING_CHARS],
+        "category": f"{category.__module__}.{category.__qualname__}",
+        "filename": filename[len(prefix) :] if filename.startswith(prefix) else filename,
+        "lineno": int(message.lineno or 0),
+        "line": line.strip()[:500],
+        "count": 1,
+    }
+
+
 class WorkerPlugin:
     def __init__(self, browsers: BrowserManager, sink: ArtifactSink, destination: str, attempt: int = 1) -> None:
         self._browsers = browsers
@@ -55,6 +74,8 @@ class WorkerPlugin:
         self.current_item: pytest.Item | None = None
         self.test_ms = 0.0
         self.call_ms = 0.0
+        self._warnings: dict[tuple[str, str, str, int], TestWarning] = {}
+        self.warnings_dropped = 0
 
     def begin(self, attempt: int = 1) -> None:
         """Start a new invocation's answer: a warm session serves many (lambda_pkg/session.py)."""
@@ -64,6 +85,12 @@ class WorkerPlugin:
         self.current_item = None
         self.test_ms = 0.0
         self.call_ms = 0.0
+        self._warnings = {}
+        self.warnings_dropped = 0
+
+    @property
+    def test_warnings(self) -> list[TestWarning]:
+        return list(self._warnings.values())
 
     def pytest_lambda_ui_browser_manager(self, config: pytest.Config) -> BrowserManager:
         return self._browsers
@@ -95,6 +122,19 @@ class WorkerPlugin:
         if report.when == "call":
             self.call_ms += report.duration * 1000
         self.reports.append(self._serialize(report))
+
+    def pytest_warning_recorded(self, warning_message: warnings.WarningMessage, when: str) -> None:
+        # Configuration and collection ran on the client too: their warnings are already there.
+        if when != "runtest" or self.config is None:
+            return
+        wire = warning_to_wire(warning_message, str(self.config.rootpath))
+        key = (wire["category"], wire["message"], wire["filename"], wire["lineno"])
+        if key in self._warnings:
+            self._warnings[key]["count"] += 1
+        elif len(self._warnings) < MAX_TEST_WARNINGS:
+            self._warnings[key] = wire
+        else:
+            self.warnings_dropped += 1
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:

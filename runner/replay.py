@@ -10,12 +10,16 @@ them so that pytest's terminal prints each file's row once, as in a local run.
 
 from __future__ import annotations
 
+import os
+import re
+import sys
+import warnings
 from collections import Counter
 from typing import Any, Literal
 
 import pytest
 
-from lambda_ui.contract import report_from_wire
+from lambda_ui.contract import MAX_TEST_WARNINGS, MAX_WARNING_CHARS, report_from_wire
 from lambda_ui.runner import junit_contract as jc
 from lambda_ui.runner.junit_contract import Cause, RecordedOutcome
 from lambda_ui.runner.lambda_facts import recorded_outcome
@@ -37,6 +41,57 @@ def rebuild(config: pytest.Config, item: pytest.Item, wire_reports: list[dict[st
     for report in reports:
         report.location = item.location  # the client's view of the path, for the terminal
     return reports
+
+
+#: Identical warnings recorded per test, at most: a warning raised in a loop stays a count, not a flood.
+MAX_WARNING_REPEATS = 1000
+_DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def record_warnings(config: pytest.Config, item: pytest.Item, payload: dict[str, Any]) -> None:
+    """The test's warnings from Lambda into ``pytest_warning_recorded``, as a local run records
+    them (pytest-xdist does the same with its workers'): the terminal's "warnings summary"
+    and its count then match a local run. Malformed entries are skipped, never fatal."""
+    entries = payload.get("test_warnings")
+    root = str(config.rootpath)
+    parsed = (_warning_from_wire(data, root) for data in (entries[:MAX_TEST_WARNINGS] if isinstance(entries, list) else []))
+    messages = [found for found in parsed if found is not None]
+    dropped = payload.get("test_warnings_dropped")
+    if isinstance(dropped, int) and dropped > 0:
+        note = f"lambda-ui: {dropped} more distinct warning(s) of this test were left out of Lambda's answer (at most {MAX_TEST_WARNINGS} are sent)"
+        messages.append((warnings.WarningMessage(pytest.PytestWarning(note), pytest.PytestWarning, item.location[0], 0, line=""), 1))
+    for message, count in messages:
+        for _ in range(count):
+            config.hook.pytest_warning_recorded.call_historic(kwargs={"warning_message": message, "when": "runtest", "nodeid": item.nodeid, "location": item.location})
+
+
+def _warning_from_wire(data: object, root: str) -> tuple[warnings.WarningMessage, int] | None:
+    if not isinstance(data, dict):
+        return None
+    message, category, filename, lineno, line, count = (data.get(k) for k in ("message", "category", "filename", "lineno", "line", "count"))
+    if not (isinstance(message, str) and isinstance(category, str) and isinstance(filename, str) and isinstance(line, str)):
+        return None
+    if not (isinstance(lineno, int) and isinstance(count, int) and count > 0):
+        return None
+    path = filename if os.path.isabs(filename) else os.path.join(root, filename)
+    # ``line`` is always a string here: formatwarning then reads no file the answer names.
+    return warnings.WarningMessage(message[:MAX_WARNING_CHARS], _category(category), path, lineno, line=line[:500]), min(count, MAX_WARNING_REPEATS)
+
+
+def _category(name: str) -> type[Warning]:
+    """The warning class ``name`` names when this process already has it (the suite's own modules
+    were imported by collection); never imports a module an answer names. Otherwise a stand-in
+    class of the same name, which is all the terminal shows."""
+    module, _, qualname = name.rpartition(".")
+    if not _DOTTED_NAME.fullmatch(name) or len(name) > 200 or not module:
+        return Warning
+    found: object = sys.modules.get(module)
+    for part in qualname.split("."):
+        # vars(), not getattr(): no module __getattr__ or descriptor of the suite's runs for an answer.
+        found = vars(found).get(part) if hasattr(found, "__dict__") else None
+    if isinstance(found, type) and issubclass(found, Warning):
+        return found
+    return type(qualname, (Warning,), {"__module__": module})
 
 
 def not_run_cause(properties: list[tuple[str, object]]) -> Cause | None:

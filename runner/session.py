@@ -49,7 +49,7 @@ from lambda_ui.runner.lambda_facts import (
 from lambda_ui.runner.not_run import NotRunBlock
 from lambda_ui.runner.options import LambdaSettings
 from lambda_ui.runner.plan import dry_run
-from lambda_ui.runner.replay import FileGroups, error_reports, failed, rebuild, replay, short_failure
+from lambda_ui.runner.replay import FileGroups, error_reports, failed, rebuild, record_warnings, replay, short_failure
 from lambda_ui.runner.run import UiRun
 from lambda_ui.runner.scheduler import Scheduler, Task
 from lambda_ui.runner.settle import Action, Settler, Verdict
@@ -306,6 +306,7 @@ class LambdaSession:
         if task.earlier_attempts and not is_failed:
             self.totals.flaky.append(task.nodeid)
         reports[-1].user_properties = list(reports[-1].user_properties) + props
+        record_warnings(self.config, item, payload)
         self._replay(item, reports)
         self._durations[task.nodeid] = round(sum(r.duration for r in reports), 3)
 

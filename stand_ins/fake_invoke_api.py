@@ -74,6 +74,8 @@ class FakeState:
     distributions: dict[str, str] = field(default_factory=lambda: {d.metadata["Name"]: d.version for d in metadata.distributions()})
     #: The ``facts`` of the info answer (the runtime's Python, AWS_EXECUTION_ENV...).
     info_facts: dict[str, Any] = field(default_factory=dict)
+    #: Keys added to the run answer of every test whose name ends with the dict's key (``test_warnings``...).
+    answer_extras: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def attempts(self, nodeid: str) -> int:
         return sum(1 for c in self.calls if c.nodeid == nodeid)
@@ -205,7 +207,8 @@ def _scripted(state: FakeState, event: dict[str, Any], nodeid: str, attempt_no: 
         _report(nodeid, "teardown", "passed", props=links),
     ]
     facts = {"cold": attempt_no == 1, "environment_id": "fake", "chrome_version": "1.2.3.4"}
-    reply = _json_reply(200, {**common, "exit_code": 1 if fails else 0, "reports": reports, "facts": facts}, headers, seconds)
+    extras = next((extra for suffix, extra in state.answer_extras.items() if name.endswith(suffix)), {})
+    reply = _json_reply(200, {**common, "exit_code": 1 if fails else 0, "reports": reports, "facts": facts, **extras}, headers, seconds)
     reply.then_stop = bool(b.get("goodbye"))
     return reply
 

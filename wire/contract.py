@@ -126,6 +126,27 @@ class Facts(TypedDict, total=False):
     session_replaced: str
 
 
+class TestWarning(TypedDict):
+    """A Python warning the test raised while it ran (pytest's ``pytest_warning_recorded``,
+    ``when == "runtest"``), for the client's "warnings summary". Identical warnings are sent
+    once with their ``count``. ``filename`` is relative to the bundle root when the warning
+    points into the suite; ``line`` is the source line as read in the function (the client
+    reads no file a response names)."""
+
+    message: str
+    category: str  # "module.QualName" of the warning class
+    filename: str
+    lineno: int
+    line: str
+    count: int
+
+
+#: At most this many distinct warnings per test travel back; the rest are counted.
+MAX_TEST_WARNINGS = 100
+#: Longest warning message sent; longer ones are cut.
+MAX_WARNING_CHARS = 4000
+
+
 class RunResponse(TypedDict, total=False):
     version: int
     kind: Literal["run"]
@@ -139,7 +160,11 @@ class RunResponse(TypedDict, total=False):
     #: S3 keys of every artifact written.
     artifacts: list[str]
     timed_out: bool
+    #: The handler's own notes (pytest's exit when it ran no test, a spilled answer).
     warnings: list[str]
+    #: The test's Python warnings, and how many distinct ones beyond :data:`MAX_TEST_WARNINGS` were left out.
+    test_warnings: list[TestWarning]
+    test_warnings_dropped: int
     facts: Facts
     #: Set when the full response was too large to return: read it from here.
     spilled: S3Ref | None

@@ -82,6 +82,12 @@ def _stable(text: str | None) -> str:
     return re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:…", text)
 
 
+def _section(terminal: str, title: str) -> str:
+    """The body of one of pytest's ``=== title ===`` sections."""
+    found = re.search(rf"^=+ {title} =+$\n(.*?)^[=-]+ ", terminal, re.M | re.S)
+    return found.group(1) if found else ""
+
+
 def _props(case: ET.Element) -> dict[str, str]:
     return {p.get("name", ""): p.get("value", "") for p in case.findall("./properties/property")}
 
@@ -92,7 +98,9 @@ def test_demo_suite_matches_a_local_run(stack: Stack, tmp_path: Path, session: s
     remote = stack.pytest(DEMO, "-p", "no:cacheprovider", f"--junitxml={tmp_path}/lambda.xml", "--lambda-concurrency=3", f"--lambda-session={session}")
     assert remote.returncode == local.returncode == 1, remote.stdout[-3000:]
     summary = [line for line in remote.stdout.splitlines() if line.startswith("=") and " in " in line][-1]
-    assert "1 failed, 2 passed, 1 skipped, 1 xfailed, 1 error" in summary, summary
+    assert "1 failed, 2 passed, 1 skipped, 1 xfailed, 1 warning, 1 error" in summary, summary
+    # The warning a test raised in Lambda is in the summary as a local run shows it.
+    assert _section(remote.stdout, "warnings summary") == _section(local.stdout, "warnings summary") != ""
     local_cases, remote_cases = _cases(tmp_path / "local.xml"), _cases(tmp_path / "lambda.xml")
     assert set(local_cases) == set(remote_cases)
     for key, case in local_cases.items():

@@ -73,6 +73,34 @@ def test_results_replay_into_terminal_and_junit(pytester: pytest.Pytester, fake_
     assert len(names) == len(set(names)), names  # each run-level fact once
 
 
+
+def test_a_test_s_warnings_reach_the_warnings_summary_and_no_answer_runs_code(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    pytester.makepyfile(test_suite="def test_warns(): pass\ndef test_plain(): pass\n")
+    # An answer naming a module as a warning's category must not import it here.
+    pytester.makepyfile(evilmod="open('imported.txt', 'w').close()\nclass Boom(Warning): pass\n")
+    secret = pytester.path / "secret.txt"
+    secret.write_text("first line\nTOPSECRET\n")
+    entry = {"message": "find_element_by_id is deprecated", "category": "builtins.DeprecationWarning", "filename": "test_suite.py", "lineno": 1, "line": "def test_warns(): pass", "count": 3}
+    fake_lambda.state.answer_extras["test_warns"] = {
+        "test_warnings": [
+            entry,
+            # A file of this machine named with no source line: the terminal reads nothing from it.
+            {**entry, "message": "from a module never imported", "category": "evilmod.Boom", "filename": str(secret), "lineno": 2, "line": "", "count": 1},
+            {**entry, "message": "not a warning class", "category": "os.system", "count": 1},
+            {**entry, "message": "a name that is no class name", "category": "__import__('os')", "count": 1},
+            {**entry, "message": 5}, {**entry, "count": "many"}, "not a dict",
+        ],
+        "test_warnings_dropped": 2,
+    }
+    result = _run(pytester, bucket)
+    assert result.ret == 0, result.stdout.str()
+    out = result.stdout.str()
+    # 3 identical + 3 more + the note on the two left out; the three malformed entries are skipped.
+    result.stdout.fnmatch_lines(["*warnings summary*", "test_suite.py::test_warns", f"  {pytester.path}/test_suite.py:1: DeprecationWarning: find_element_by_id is deprecated", "    def test_warns(): pass"])
+    result.stdout.fnmatch_lines([f"  {secret}:2: Boom: from a module never imported", "*system: not a warning class*", "*Warning: a name that is no class name", "*2 more distinct warning(s) of this test were left out*"])
+    result.stdout.fnmatch_lines(["*= 2 passed, 7 warnings in *"])
+    assert "TOPSECRET" not in out and "test_plain" not in out.split("warnings summary")[1]
+    assert not (pytester.path / "imported.txt").exists()
 def test_selection_stays_local(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
     pytester.makepyfile(
         test_suite="""
