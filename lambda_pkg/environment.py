@@ -50,6 +50,7 @@ from lambda_ui.contract import (
 from lambda_ui.function.bundles import BundleCache, forget_modules
 from lambda_ui.function.deadline import Deadline, LambdaDeadlineExceeded
 from lambda_ui.function.health import become_subreaper, check_and_clean
+from lambda_ui.function.runtime_logs import RuntimeLogHandlers
 from lambda_ui.function.session import ProcessState, Replacement, WarmSession, key_of, replacement
 from lambda_ui.function.smoke import run_smoke
 from lambda_ui.function.worker import WorkerPlugin, capture_budget
@@ -147,6 +148,7 @@ class ExecutionEnvironment:
         self._distributions: dict[str, str] | None = None
         self._versions: tuple[str, str] | None = None
         self.subreaper = become_subreaper()
+        self.runtime_logs = RuntimeLogHandlers()
         self.home = os.getcwd()
         #: The warm pytest session, its worker plugin, and why it cannot serve another test.
         self.warm: WarmSession | None = None
@@ -316,11 +318,12 @@ class ExecutionEnvironment:
         sys.dont_write_bytecode = True  # code and bundle may be read-only
         os.chdir(bundle.path)
         try:
-            if warm:
-                outcome = self._run_warm(event, args, bundle.path, destination, stop, facts)
-            else:
-                outcome = self._run_per_test(event, args, bundle.path, destination, stop)
-                facts["session_reused"] = False
+            with self.runtime_logs.detached():
+                if warm:
+                    outcome = self._run_warm(event, args, bundle.path, destination, stop, facts)
+                else:
+                    outcome = self._run_per_test(event, args, bundle.path, destination, stop)
+                    facts["session_reused"] = False
         except _PytestBroke as exc:  # pytest itself broke; the client retries elsewhere
             self._schedule_exit()
             return error_response("InternalError", f"pytest failed inside the handler: {exc}")

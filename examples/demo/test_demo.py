@@ -4,7 +4,8 @@ Expected result: 2 passed, 1 failed, 1 error, 1 skipped, 1 xfailed.
 
 - `test_product_heading_matches_catalogue` fails: it expects a product name
   the shop does not use, after the real product page has rendered, so the
-  failure screenshot shows that page and its console log has lines in it.
+  failure screenshot shows that page and its console log has lines in it;
+  the test logs the heading it read, so the failure has a "Captured log".
 - `test_account_summary` errors: its fixture opens a page, then fails in
   setup because the account page does not exist.
 - `test_home_page_heading` passes through a deprecated helper, so the run
@@ -13,6 +14,7 @@ Expected result: 2 passed, 1 failed, 1 error, 1 skipped, 1 xfailed.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Iterator
 
@@ -49,7 +51,9 @@ def test_product_heading_matches_catalogue(browser: WebDriver, app_url: str) -> 
     # Fails on purpose: the page says "Ridgeline Down Jacket".
     browser.get(app_url + "/products/2")
     WebDriverWait(browser, TIMEOUT).until(EC.visibility_of_element_located((By.ID, "add-to-cart")))
-    assert browser.find_element(By.ID, "page-title").text == "Ridgeline Down Parka"
+    heading = browser.find_element(By.ID, "page-title").text
+    logging.getLogger(__name__).warning("the product page says %r", heading)
+    assert heading == "Ridgeline Down Parka"
 
 
 @pytest.fixture

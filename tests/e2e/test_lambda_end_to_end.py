@@ -101,6 +101,10 @@ def test_demo_suite_matches_a_local_run(stack: Stack, tmp_path: Path, session: s
     assert "1 failed, 2 passed, 1 skipped, 1 xfailed, 1 warning, 1 error" in summary, summary
     # The warning a test raised in Lambda is in the summary as a local run shows it.
     assert _section(remote.stdout, "warnings summary") == _section(local.stdout, "warnings summary") != ""
+    # The failing test's log record is its "Captured log", once, as locally: the runtime's own
+    # log handler does not print it a second time into the test's captured stdout.
+    for run in (local, remote):
+        assert "the product page says 'Ridgeline Down Jacket'" in run.stdout and "Captured stdout call" not in run.stdout, run.stdout[-3000:]
     local_cases, remote_cases = _cases(tmp_path / "local.xml"), _cases(tmp_path / "lambda.xml")
     assert set(local_cases) == set(remote_cases)
     for key, case in local_cases.items():
