@@ -1,17 +1,42 @@
 """Stop a test before Lambda's own timeout does, and keep what it was looking at.
 
-At the deadline a SIGALRM interrupts the main thread wherever it is (a
+At the deadline a signal interrupts the main thread wherever it is (a
 blocking WebDriver call included), the current test's screenshot, page source
 and console log are captured, and the test fails with a clear message. The
 handler then still has its margin to upload and answer.
+
+Not SIGALRM and the process's one real-time timer: those belong to the suite.
+pytest-timeout's signal method (``timeout = 300`` in many Selenium suites) sets
+its own SIGALRM handler and timer around every test and cancels the timer after
+it, which silently cancelled a deadline kept there: a hung test then ran into
+Lambda's own timeout, three times. A watchdog thread sends
+:data:`DEADLINE_SIGNAL`, a real-time signal, to the main thread instead.
 """
 
 from __future__ import annotations
 
 import signal
+import threading
 import time
 from collections.abc import Callable
 from types import FrameType
+from typing import Any
+
+#: A real-time signal: no common library or pytest plugin uses one. A test that blocks it
+#: in the main thread (``signal.pthread_sigmask``) keeps the deadline out.
+DEADLINE_SIGNAL = signal.SIGRTMIN + 2
+
+_lock = threading.Lock()
+#: The armed deadline; the signal handler stays installed once set, so a signal that
+#: arrives after ``disarm`` finds nothing armed instead of the default action (exit).
+_armed: Deadline | None = None
+_installed = False
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    deadline = _armed
+    if deadline is not None:
+        deadline._fire(frame)
 
 
 class LambdaDeadlineExceeded(Exception):
@@ -23,26 +48,40 @@ class Deadline:
         """``on_expiry`` captures what the running test shows; False when no test was running."""
         self._on_expiry = on_expiry
         self._started = 0.0
-        self._seconds = 0.0
         self.expired = False
-        self._previous: object = None
+        self._watchdog: threading.Timer | None = None
 
     def arm(self, seconds: float, began: float | None = None) -> None:
         """Fire in ``seconds``; the message counts from ``began`` (a ``time.monotonic()``
-        value: the invocation's start), or from now."""
+        value: the invocation's start), or from now. Call from the main thread."""
+        global _armed, _installed
         self._started = time.monotonic() if began is None else began
-        self._seconds = max(seconds, 0.001)
         self.expired = False
-        self._previous = signal.signal(signal.SIGALRM, self._fire)
-        signal.setitimer(signal.ITIMER_REAL, self._seconds)
+        if not _installed:
+            signal.signal(DEADLINE_SIGNAL, _on_signal)
+            _installed = True
+        with _lock:
+            _armed = self
+        self._watchdog = threading.Timer(max(seconds, 0.001), self._interrupt, args=(threading.main_thread().ident,))
+        self._watchdog.daemon = True
+        self._watchdog.name = "lambda-ui-deadline"
+        self._watchdog.start()
+
+    def _interrupt(self, main_thread: Any) -> None:
+        with _lock:  # not once disarm has run: the next invocation's code must not get it
+            if _armed is self:
+                signal.pthread_kill(main_thread, DEADLINE_SIGNAL)
 
     def disarm(self) -> None:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        if self._previous is not None:
-            signal.signal(signal.SIGALRM, self._previous)  # type: ignore[arg-type]
-            self._previous = None
+        global _armed
+        with _lock:
+            if _armed is self:
+                _armed = None
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
 
-    def _fire(self, signum: int, frame: FrameType | None) -> None:
+    def _fire(self, frame: FrameType | None) -> None:
         if self.expired:
             return  # one interruption per invocation; teardown must be left to finish
         self.expired = True

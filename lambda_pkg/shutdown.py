@@ -200,7 +200,7 @@ def _watch(read_fd: int, callbacks: ShutdownCallbacks, budget_s: float, exit_: C
             return
         if not data:
             return
-        if signal.SIGTERM in data:  # other handled signals (the deadline's SIGALRM) write here too
+        if signal.SIGTERM in data:  # other handled signals (the deadline's) write here too
             _finish(callbacks, budget_s, exit_)
             return
 

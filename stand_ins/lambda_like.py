@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 import time
@@ -83,6 +84,9 @@ class LambdaLikeProcess:
         return "".join(self._log)
 
     def _read(self, timeout: float) -> dict[str, Any]:
+        # One line per answer, so nothing waits in the file's buffer while select() looks at the pipe.
+        if not select.select([self._responses], [], [], timeout)[0]:
+            raise TimeoutError(f"the handler did not answer within {timeout:.0f} s:\n{self.log[-4000:]}")
         line = self._responses.readline()
         if not line:
             raise RuntimeError(f"handler process ended (code {self.proc.poll()}):\n{self.log[-4000:]}")

@@ -128,10 +128,12 @@ def _explain(result: subprocess.CompletedProcess[str]) -> str:
 
 def test_lambda_timeout_by_deadline_and_by_the_service(stack: Stack, tmp_path: Path) -> None:
     """(a) the handler stops the test before the timeout and keeps deadline-* artifacts;
-    (b) with SIGALRM blocked it cannot, and Lambda's own timeout ends the invocation."""
+    (b) with the deadline's signal blocked it cannot, and Lambda's own timeout ends the invocation."""
     work = _suite(tmp_path, "test_timeouts", """
         import signal
         import time
+
+        from lambda_ui.function.deadline import DEADLINE_SIGNAL
 
         def test_fine():
             pass
@@ -141,7 +143,7 @@ def test_lambda_timeout_by_deadline_and_by_the_service(stack: Stack, tmp_path: P
             time.sleep(60)
 
         def test_blocks_the_deadline():
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+            signal.pthread_sigmask(signal.SIG_BLOCK, {DEADLINE_SIGNAL})
             time.sleep(60)
     """)
     run_id = _run_id("timeout")

@@ -212,7 +212,9 @@ def test_reports_equal_a_local_run(lambda_env: LambdaLikeProcess, bundle: dict[s
 
 def test_deadline_keeps_artifacts_and_answers_in_time(lambda_env: LambdaLikeProcess, bundle: dict[str, str], bucket: str, s3_client: Any) -> None:
     started = time.monotonic()
-    response = lambda_env.invoke(_event("test_suite.py::test_hangs", bundle, bucket), timeout_s=20)
+    # As many Selenium suites do, with pytest-timeout's signal method: its SIGALRM timer around
+    # each test must not cancel the deadline (it did, while the deadline used the same timer).
+    response = lambda_env.invoke(_event("test_suite.py::test_hangs", bundle, bucket, pytest_args=["--timeout=300"]), timeout_s=20)
     elapsed = time.monotonic() - started
     assert elapsed < 20, "the handler must answer before the function's own timeout"
     assert response["timed_out"] is True

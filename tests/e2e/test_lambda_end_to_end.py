@@ -169,10 +169,11 @@ def test_crash_and_lambda_timeout_are_reported_once_with_their_cause(stack: Stac
     work.mkdir()
     (work / "test_faults.py").write_text(
         "import os, signal, time\n\n"
+        "from lambda_ui.function.deadline import DEADLINE_SIGNAL\n\n"
         "def test_fine():\n    pass\n\n"
         "def test_crash():\n    os.kill(os.getpid(), signal.SIGKILL)\n\n"
         "def test_blocks_the_deadline():\n"
-        "    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})  # no deadline capture: Lambda's own timeout hits\n"
+        "    signal.pthread_sigmask(signal.SIG_BLOCK, {DEADLINE_SIGNAL})  # no deadline capture: Lambda's own timeout hits\n"
         "    time.sleep(60)\n"
     )
     result = stack.pytest("--junitxml=r.xml", "--lambda-retries=0", "-p", "no:cacheprovider", cwd=str(work))

@@ -1,8 +1,10 @@
-"""The handler's deadline: one SIGALRM per invocation, a message that says what was cut short."""
+"""The handler's deadline: one interruption per invocation, a message that says what was cut short."""
 
 from __future__ import annotations
 
+import signal
 import time
+from types import FrameType
 
 import pytest
 
@@ -34,3 +36,33 @@ def test_before_any_test_it_names_pytest_start_and_what_to_do() -> None:
 
 def test_the_time_counts_from_the_invocation_start() -> None:
     assert "after 7 s" in _expire(True, began=time.monotonic() - 7)
+
+
+def test_a_suite_s_own_sigalrm_timer_leaves_the_deadline_armed() -> None:
+    """pytest-timeout's signal method around a test: its own SIGALRM handler and a 300 s
+    ITIMER_REAL, cancelled again at teardown. The deadline must still strike within the test."""
+
+    def suite_timeout(signum: int, frame: FrameType | None) -> None:
+        raise AssertionError("the suite's own timeout")
+
+    previous = signal.signal(signal.SIGALRM, suite_timeout)
+    deadline = Deadline(lambda: True)
+    deadline.arm(0.2)
+    started = time.monotonic()
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 300)
+        with pytest.raises(LambdaDeadlineExceeded):
+            time.sleep(5)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        deadline.disarm()
+    assert time.monotonic() - started < 4
+
+
+def test_a_disarmed_deadline_never_interrupts_later_code() -> None:
+    deadline = Deadline(lambda: True)
+    deadline.arm(0.05)
+    deadline.disarm()
+    time.sleep(0.2)  # no LambdaDeadlineExceeded, and the process is still here
+    assert not deadline.expired
