@@ -47,6 +47,7 @@ from lambda_ui.contract import (
     error_response,
     validate_event,
 )
+from lambda_ui.function import allure_files
 from lambda_ui.function.bundles import BundleCache, forget_modules
 from lambda_ui.function.deadline import Deadline, LambdaDeadlineExceeded
 from lambda_ui.function.health import become_subreaper, check_and_clean
@@ -315,6 +316,9 @@ class ExecutionEnvironment:
             "--override-ini=addopts=",
             *event["pytest_args"],
         ]
+        allure_folder = allure_files.folder_for(self.tmp, event["run_id"]) if event.get("allure") and allure_files.available() else None
+        if allure_folder is not None:
+            args.append(f"--alluredir={allure_folder}")
         sys.dont_write_bytecode = True  # code and bundle may be read-only
         os.chdir(bundle.path)
         try:
@@ -368,6 +372,10 @@ class ExecutionEnvironment:
         }
         if exit_code in (2, 3, 4) or (exit_code == 5 and not worker.reports):
             response["warnings"].append(f"pytest exited with code {exit_code}: {output[-2000:].strip()}")
+        if allure_folder is not None:
+            location = s3.S3Location(event["artifacts"]["bucket"], event["artifacts"]["prefix"])
+            response["allure_files"], problems = allure_files.ship(self.s3, location, event["run_id"], allure_folder)
+            response["warnings"].extend(problems)
         if not self._heap_frozen:
             # pytest runs gc.collect() at every session end; with boto3, selenium and
             # pytest loaded that is ~40 ms each time (over 1 s with 16 environments on

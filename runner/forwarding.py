@@ -30,6 +30,8 @@ import pytest
 CLIENT_ONLY_DESTS = frozenset({
     # reporting to files: the client writes the one merged report
     "xmlpath", "junitprefix", "htmlpath", "self_contained_html", "css", "reportlog", "log_file", "json_report_file",
+    # allure-pytest's folder: the function writes its own and the client fetches it (runner/allure_results.py)
+    "allure_report_dir", "clean_alluredir",
     # selection and its cache: the client selected already and sends node ids
     "keyword", "markexpr", "deselect", "ignore", "ignore_glob", "lf", "failedfirst", "newfirst", "last_failed_no_failures",
     "stepwise", "stepwise_skip", "stepwise_reset", "cacheshow", "cacheclear", "collectonly",

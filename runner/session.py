@@ -24,6 +24,7 @@ import pytest
 from lambda_ui.contract import CONTRACT_VERSION, RunEvent
 from lambda_ui.runner import junit_contract as jc
 from lambda_ui.runner import signals
+from lambda_ui.runner.allure_results import AllureDownloads, allure_dir
 from lambda_ui.runner.artifacts.failure_links import artifact_links
 from lambda_ui.runner.aws import s3
 from lambda_ui.runner.aws.lambda_client import InvokeOutcome, OutcomeKind
@@ -81,6 +82,8 @@ class LambdaSession:
         self.scheduler: Scheduler | None = None
         self.settler: Settler | None = None
         self.fallback = Fallback(settings.fallback == "local")
+        #: Allure result files from the function into the local --alluredir, when there is one.
+        self.allure: AllureDownloads | None = None
         self._durations: dict[str, float] = {}
         #: The terminal's side of the loop: results grouped per file, the status line.
         self.groups: FileGroups | None = None
@@ -149,6 +152,7 @@ class LambdaSession:
             "artifacts": {"bucket": self.target.location.bucket, "prefix": self.target.location.prefix},
             "attempt": task.attempt,
             "session": self.settings.session,  # type: ignore[typeddict-item]
+            "allure": self.allure is not None,
         }
 
     # -- the loop -------------------------------------------------------------------
@@ -177,6 +181,8 @@ class LambdaSession:
                     )
             return outcome
 
+        if folder := allure_dir(self.config):
+            self.allure = AllureDownloads(self._s3_client(), target.location, self.run.run_id, folder)
         invokers: Invokers[Verdict] = Invokers(scheduler, invoke, settler.settle, on_exit=invoker.aclose)
         self.groups = FileGroups(items, verbose=self.config.get_verbosity() > 0)
         self.status = StatusLine(self.config, self.status.interval_s)
@@ -225,6 +231,8 @@ class LambdaSession:
                 raise
             finally:
                 invokers.close()
+                if self.allure is not None:
+                    self.allure.finish()
                 self.status.close()
                 self.groups.flush()
                 self.totals.finished = time.monotonic()
@@ -275,6 +283,8 @@ class LambdaSession:
             return
         item = items[task.nodeid]
         payload = verdict.payload or {}
+        if self.allure is not None:
+            self.allure.fetch(payload.get("allure_files"))  # an attempt that goes again keeps its result: Allure shows retries
         outcome = verdict.outcome or InvokeOutcome(OutcomeKind.OK)
         reports = rebuild(self.config, item, payload.get("reports") or [])
         props: Properties = []
@@ -400,3 +410,8 @@ class LambdaSession:
             terminalreporter.line(f"Lambda unreachable: {s.unreachable_in_row} invocations in a row could not connect to {self._invoker.endpoint}; dispatching stopped (--lambda-breaker)", red=True)
         if line := self.fallback.summary():
             terminalreporter.line(line, yellow=True)
+        if self.allure is not None:
+            first, *problems = self.allure.summary()
+            terminalreporter.line(first)
+            for line in problems:
+                terminalreporter.line(line, yellow=True)

@@ -31,10 +31,14 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 # setup.py maps the folders to lambda_ui.*; an editable install fixes that map when it is made.
-stamp=".venv/.installed-$(cat pyproject.toml setup.py | sha256sum | cut -c1-16)"
+stamp=".venv/.installed-$(cat pyproject.toml setup.py scripts/setup.sh | sha256sum | cut -c1-16)"
 if [ ! -e "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e '.[test]'
+  # allure-pytest for the tests of Allure results from Lambda (tests/support/plugins.py): in a
+  # folder of its own, on PYTHONPATH only there, so no other pytest process loads it.
+  rm -rf .venv/suite-plugins
+  .venv/bin/python -m pip install -q --no-deps --target .venv/suite-plugins 'allure-pytest==2.16.2' 'allure-python-commons==2.16.2'
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -76,6 +76,8 @@ class FakeState:
     info_facts: dict[str, Any] = field(default_factory=dict)
     #: Keys added to the run answer of every test whose name ends with the dict's key (``test_warnings``...).
     answer_extras: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Every run event accepted, as it arrived.
+    events: list[dict[str, Any]] = field(default_factory=list)
 
     def attempts(self, nodeid: str) -> int:
         return sum(1 for c in self.calls if c.nodeid == nodeid)
@@ -330,6 +332,7 @@ class FakeInvokeApi:
         s.busy += 1
         s.peak_busy = max(s.peak_busy, s.busy)
         nodeid = event["nodeids"][0]
+        s.events.append(event)
         call = Call(nodeid, event["attempt"], time.monotonic())
         s.accepted[nodeid] += 1
         s.calls.append(call)

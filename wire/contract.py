@@ -64,6 +64,15 @@ class RunEvent(TypedDict):
     #: ``warm`` (one pytest session per environment, fed one test per invocation) or
     #: ``per-test`` (a whole pytest.main per invocation); absent means warm.
     session: Literal["warm", "per-test"]
+    #: The client has an ``--alluredir``: write Allure results and hand them back
+    #: (:data:`ALLURE_FOLDER`); absent means false.
+    allure: bool
+
+
+#: Allure result files of a run go to ``<prefix>/<run id>/_allure/<file name>``.
+ALLURE_FOLDER = "_allure"
+#: Allure writes ``<uuid>-result.json``, ``-container.json``, ``-attachment.<ext>``: plain names only.
+ALLURE_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 
 
 #: The values of ``RunEvent.session`` (``--lambda-session``).
@@ -166,6 +175,8 @@ class RunResponse(TypedDict, total=False):
     test_warnings: list[TestWarning]
     test_warnings_dropped: int
     facts: Facts
+    #: S3 keys of the Allure result files this invocation wrote (``RunEvent.allure``).
+    allure_files: list[str]
     #: Set when the full response was too large to return: read it from here.
     spilled: S3Ref | None
 
@@ -360,6 +371,9 @@ def validate_event(event: Any) -> RunEvent | InfoEvent | SmokeEvent:
     session = event.get("session", "warm")
     if session not in SESSION_MODES:
         raise InvalidEvent(f"event.session must be one of {', '.join(SESSION_MODES)}, got {session!r}")
+    allure = event.get("allure", False)
+    if type(allure) is not bool:
+        raise InvalidEvent(f"event.allure must be true or false, got {allure!r}")
     return {
         "version": CONTRACT_VERSION,
         "kind": "run",
@@ -370,6 +384,7 @@ def validate_event(event: Any) -> RunEvent | InfoEvent | SmokeEvent:
         "artifacts": {"bucket": artifacts["bucket"], "prefix": artifacts["prefix"].strip("/")},
         "attempt": attempt,
         "session": session,
+        "allure": allure,
     }
 
 

@@ -5,6 +5,7 @@ The same suites give the same outcomes, messages and exit code as a local run.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -32,6 +33,9 @@ from tests.conftest import REPO
 
 pytestmark = pytest.mark.e2e
 DEMO = "examples/demo"
+#: allure-pytest, installed apart by scripts/setup.sh: on PYTHONPATH for the Allure test's client
+#: and for this module's function environments only (tests/e2e: test_allure_results_...).
+SUITE_PLUGINS = os.path.join(REPO, ".venv", "suite-plugins")
 
 
 class Stack:
@@ -41,9 +45,9 @@ class Stack:
     def env(self) -> dict[str, str]:
         return {**os.environ, **AWS_TEST_ENV, "AWS_ENDPOINT_URL_S3": self.s3.endpoint, "AWS_ENDPOINT_URL_LAMBDA": self.lam.endpoint}
 
-    def pytest(self, *args: str, lambda_mode: bool = True, cwd: str = REPO) -> subprocess.CompletedProcess[str]:
+    def pytest(self, *args: str, lambda_mode: bool = True, cwd: str = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         extra = ["--lambda", "--lambda-function=UiTestFunction", f"--artifacts=s3://{self.bucket}/runs"] if lambda_mode else []
-        return subprocess.run([sys.executable, "-m", "pytest", *extra, *args], cwd=cwd, env=self.env(), capture_output=True, text=True, timeout=600)
+        return subprocess.run([sys.executable, "-m", "pytest", *extra, *args], cwd=cwd, env={**self.env(), **(env or {})}, capture_output=True, text=True, timeout=600)
 
 
 
@@ -51,7 +55,8 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(loopback_s3: LoopbackS3) -> Iterator[Stack]:
     bucket = "e2e-artifacts"
-    config = with_overrides(load_function_config(os.path.join(REPO, "template.yaml")), timeout=20, concurrency=3)
+    assert os.path.isdir(SUITE_PLUGINS), f"{SUITE_PLUGINS} is missing: run scripts/setup.sh"
+    config = with_overrides(load_function_config(os.path.join(REPO, "template.yaml")), timeout=20, concurrency=3, env={"PYTHONPATH": SUITE_PLUGINS})
     # The stand-in hands these to its environments, as Lambda hands the function its configuration.
     with scoped_environ(**AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=loopback_s3.endpoint, LAMBDA_UI_DEADLINE_MARGIN_S="3"):
         boto3.client("s3", endpoint_url=loopback_s3.endpoint).create_bucket(Bucket=bucket)
@@ -254,3 +259,60 @@ def test_a_rerun_keeps_both_attempts_screenshots(stack: Stack, tmp_path: Path) -
     for url in (first, second):
         bucket, _, key = url[5:].partition("/")
         assert s3.get_object(Bucket=bucket, Key=key)["Body"].read().startswith(b"\x89PNG"), url
+
+
+ALLURE_SUITE = """
+import allure
+import pytest
+
+
+@pytest.fixture(scope="session")
+def account():
+    return "ada"
+
+
+@allure.title("signs in")
+def test_signs_in(account):
+    with allure.step("open the sign-in page"):
+        allure.attach("sign-in page for " + account, name="page", attachment_type=allure.attachment_type.TEXT)
+
+
+def test_cart_is_empty():
+    with allure.step("read the cart"):
+        assert 0, "the cart has 1 item"
+
+
+@pytest.mark.skip(reason="not built yet")
+def test_wish_list():
+    pass
+"""
+
+
+def _allure_results(folder: Path) -> dict[str, tuple[str, list[str], dict[str, str]]]:
+    """Per test title: status, step names, attachments by name with their content."""
+    results = {}
+    for path in folder.glob("*-result.json"):
+        data = json.loads(path.read_text())
+        attachments = {a["name"]: (folder / a["source"]).read_text() for step in data.get("steps", []) for a in step.get("attachments", [])}
+        results[data["name"]] = (data["status"], [step["name"] for step in data.get("steps", [])], attachments)
+    return results
+
+
+@pytest.mark.parametrize("session", ["warm", "per-test"])
+def test_allure_results_from_lambda_land_in_the_local_alluredir(stack: Stack, tmp_path: Path, session: str) -> None:
+    work = tmp_path / "suite"
+    work.mkdir()
+    (work / "test_shop.py").write_text(ALLURE_SUITE)
+    env = {"PYTHONPATH": SUITE_PLUGINS}
+    args = ("-p", "no:cacheprovider", "--alluredir=allure-results", "--clean-alluredir")
+    local = stack.pytest(*args, lambda_mode=False, cwd=str(work), env=env)
+    assert local.returncode == 1, local.stdout[-3000:]
+    expected = _allure_results(work / "allure-results")
+    assert expected["signs in"] == ("passed", ["open the sign-in page"], {"page": "sign-in page for ada"}), expected
+    assert set(expected) == {"signs in", "test_cart_is_empty", "test_wish_list"}
+
+    remote = stack.pytest(*args, f"--lambda-session={session}", cwd=str(work), env=env)
+    assert remote.returncode == 1, remote.stdout[-3000:]
+    # The same results as the local run, their attachment included, in the folder the user named.
+    assert _allure_results(work / "allure-results") == expected
+    assert re.search(r"allure: \d+ result file\(s\) from Lambda in allure-results", remote.stdout), remote.stdout[-2000:]

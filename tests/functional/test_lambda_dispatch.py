@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import xml.etree.ElementTree as ET
@@ -15,6 +16,7 @@ import pytest
 from stand_ins.fake_invoke_api import FakeInvokeApi, FakeState
 from stand_ins.services import AWS_TEST_ENV, free_port
 from stand_ins.tls import self_signed
+from tests.conftest import REPO
 from tests.support.connect_proxy import ConnectProxy
 from tests.support.interrupted_run import interrupt_after_quick_test
 
@@ -101,6 +103,30 @@ def test_a_test_s_warnings_reach_the_warnings_summary_and_no_answer_runs_code(py
     result.stdout.fnmatch_lines(["*= 2 passed, 7 warnings in *"])
     assert "TOPSECRET" not in out and "test_plain" not in out.split("warnings summary")[1]
     assert not (pytester.path / "imported.txt").exists()
+
+def test_allure_files_an_answer_names_are_fetched_only_from_this_run_into_the_folder(
+    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, s3_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", os.path.join(REPO, ".venv", "suite-plugins"))  # allure-pytest (scripts/setup.sh)
+    fake_lambda.state.distributions.update({"allure-pytest": "2.16.2", "allure-python-commons": "2.16.2"})  # the image has it too
+    pytester.makepyfile(test_suite="def test_a(): pass\n")
+    run = "runs/r-allure/_allure/"
+    s3_client.put_object(Bucket=bucket, Key=run + "0a1b-result.json", Body=b'{"name": "test_a"}')
+    s3_client.put_object(Bucket=bucket, Key="runs/other-run/_allure/0c-result.json", Body=b"{}")
+    s3_client.put_object(Bucket=bucket, Key=run + "../escape.txt", Body=b"written outside the folder")
+    hostile = [run + "../escape.txt", "runs/other-run/_allure/0c-result.json", run + "sub/0d-result.json", run + ".hidden", 5]
+    fake_lambda.state.answer_extras["test_a"] = {"allure_files": [run + "0a1b-result.json", *hostile, run + "0e-missing-result.json"]}
+    result = _run(pytester, bucket, "--run-id=r-allure", "--alluredir=out")
+    assert result.ret == 0, result.stdout.str()
+    assert [p.name for p in (pytester.path / "out").iterdir()] == ["0a1b-result.json"]
+    assert (pytester.path / "out" / "0a1b-result.json").read_bytes() == b'{"name": "test_a"}'
+    assert not list(pytester.path.rglob("escape.txt"))
+    result.stdout.fnmatch_lines(["allure: 1 result file(s) from Lambda in out"])
+    assert result.stdout.str().count("not one of this run's Allure files") == len(hostile)
+    result.stdout.fnmatch_lines(["allure: s3://*/runs/r-allure/_allure/0e-missing-result.json: *"])
+    # The event asked the function for Allure results; the folder option itself stayed here.
+    events = fake_lambda.state.events
+    assert events and all(e["allure"] is True and not any("alluredir" in a for a in e["pytest_args"]) for e in events)
 def test_selection_stays_local(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
     pytester.makepyfile(
         test_suite="""

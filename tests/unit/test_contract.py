@@ -26,6 +26,7 @@ def _event(**changes: Any) -> dict[str, Any]:
 def test_a_valid_event_round_trips_through_json() -> None:
     checked = validate_event(json.loads(json.dumps(_event())))
     assert checked["artifacts"]["prefix"] == "runs" and checked["attempt"] == 2
+    assert checked["allure"] is False and validate_event(_event(allure=True))["allure"] is True
     assert validate_event(json.loads(json.dumps(checked))) == checked
 
 
@@ -53,6 +54,8 @@ def test_a_valid_event_round_trips_through_json() -> None:
         ({"pytest_args": ["--maxfail=3"]}, "client owns: --maxfail=3"),
         ({"bundle": {"bucket": "b", "key": "k"}}, "event.bundle has no 'sha256'"),
         ({"artifacts": {"bucket": 3, "prefix": ""}}, "event.artifacts.bucket must be str"),
+        ({"allure": 1}, "event.allure must be true or false, got 1"),
+        ({"allure": "yes"}, "event.allure must be true or false"),
     ],
 )
 def test_invalid_events_say_what_is_wrong(changes: dict[str, Any], message: str) -> None:
