@@ -370,7 +370,13 @@ class ExecutionEnvironment:
             "facts": facts,
             "spilled": None,
         }
-        if exit_code in (2, 3, 4) or (exit_code == 5 and not worker.reports):
+        if not worker.reports and (left_out := [n for n in event["nodeids"] if n in worker.deselected]):
+            response["warnings"].append(
+                f"the function's pytest deselected {' '.join(left_out)}: a pytest_collection_modifyitems hook (a conftest's "
+                "or a plugin's) left it out there, though it was selected here; a hook that reads an environment variable "
+                "sees the function's environment, not your shell's (set the variable on the function)"
+            )
+        elif exit_code in (2, 3, 4) or (exit_code == 5 and not worker.reports):
             response["warnings"].append(f"pytest exited with code {exit_code}: {output[-2000:].strip()}")
         if allure_folder is not None:
             location = s3.S3Location(event["artifacts"]["bucket"], event["artifacts"]["prefix"])

@@ -76,6 +76,8 @@ class WorkerPlugin:
         self.call_ms = 0.0
         self._warnings: dict[tuple[str, str, str, int], TestWarning] = {}
         self.warnings_dropped = 0
+        #: Node ids a ``pytest_collection_modifyitems`` hook left out here.
+        self.deselected: set[str] = set()
 
     def begin(self, attempt: int = 1) -> None:
         """Start a new invocation's answer: a warm session serves many (lambda_pkg/session.py)."""
@@ -87,6 +89,7 @@ class WorkerPlugin:
         self.call_ms = 0.0
         self._warnings = {}
         self.warnings_dropped = 0
+        self.deselected = set()
 
     @property
     def test_warnings(self) -> list[TestWarning]:
@@ -135,6 +138,9 @@ class WorkerPlugin:
             self._warnings[key] = wire
         else:
             self.warnings_dropped += 1
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.deselected.update(item.nodeid for item in items)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:

@@ -341,6 +341,25 @@ def test_a_suite_s_start_up_error_is_its_tests_error_in_both_modes(lambda_env: L
     assert lambda_env.alive(wait=1), "the environment stays"
 
 
+def test_a_test_the_function_deselects_is_named_with_the_likely_cause(lambda_env: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any) -> None:
+    # Slow tests run only with RUN_SLOW, set in the developer's shell but not on the function. The
+    # answer said "ERROR: not found" (warm) or gave pytest's header and "exit code 5" (per-test).
+    folder = tmp_path / "deselect"
+    folder.mkdir()
+    ref = _bundle_ref(s3_client, bucket, folder, {
+        "conftest.py": (
+            "import os\n\ndef pytest_collection_modifyitems(config, items):\n    if not os.environ.get('RUN_SLOW'):\n"
+            "        config.hook.pytest_deselected(items=[i for i in items if 'slow' in i.name])\n"
+            "        items[:] = [i for i in items if 'slow' not in i.name]\n"
+        ),
+        "test_x.py": "def test_slow():\n    pass\n",
+    })
+    for mode in ("warm", "per-test"):
+        response = lambda_env.invoke(_event("test_x.py::test_slow", ref, bucket, session=mode))
+        warning = " ".join(response["warnings"])
+        assert response["reports"] == [] and "deselected test_x.py::test_slow" in warning and "environment variable" in warning, (mode, warning)
+
+
 def test_a_pytest_unconfigure_that_raises_does_not_fail_the_next_run(lambda_env: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any) -> None:
     # A new run replaces the warm session; the old one's pytest_unconfigure raised out of the
     # handler, so each environment's first test of every later run failed (and was retried).
