@@ -21,13 +21,14 @@ import signal
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import psutil
 import pytest
 from selenium.webdriver import ChromeOptions
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chrome.webdriver import WebDriver as ChromeDriver
+from selenium.webdriver.remote.webdriver import WebDriver as RemoteDriver
 
 from lambda_ui.runner.chrome import (
     CHROME_DIR_PREFIX,
@@ -46,8 +47,23 @@ from lambda_ui.runner.constants import DEFAULT_WINDOW_SIZE
 #: so the health check at the start of each invocation also clears any left behind.
 SUITE_DIR_PREFIX = CHROME_DIR_PREFIX + "suite-"
 INI_KEY = "lambda_chrome_defaults"
+#: ``function``: a suite's ``webdriver.Remote`` for Chrome runs on the function's own Chrome.
+REMOTE_INI_KEY = "lambda_remote_chrome"
 
 _made_by_chrome_options: list[str] = []
+
+
+def remote_chrome_options(options: object) -> ChromeOptions | None:
+    """The Chrome options of a ``webdriver.Remote`` session, or None when it asks for another browser."""
+    if isinstance(options, ChromeOptions):
+        return options
+    capabilities = dict(getattr(options, "capabilities", None) or {})
+    if str(capabilities.pop("browserName", "")).lower() != "chrome":
+        return None
+    chrome = ChromeOptions()
+    for name, value in capabilities.items():
+        chrome.set_capability(name, value)
+    return chrome
 
 
 def flag_name(argument: str) -> str:
@@ -229,6 +245,7 @@ class SuiteChromeDefaults:
         self.extra_flags: list[str] = []
         self.launches: list[SuiteLaunch] = []
         self._original: Any = None
+        self._original_remote: Any = None
         self._session_fixture_depth = 0
 
     @property
@@ -237,7 +254,7 @@ class SuiteChromeDefaults:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         if config.getini(INI_KEY):
-            self.install()
+            self.install(remote=str(config.getini(REMOTE_INI_KEY)).strip() == "function")
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self.uninstall()
@@ -254,9 +271,12 @@ class SuiteChromeDefaults:
         finally:
             self._session_fixture_depth -= session_scoped
 
-    def install(self) -> None:
+    def install(self, remote: bool = False) -> None:
+        """Wrap ``webdriver.Chrome``; with ``remote``, also ``webdriver.Remote`` sessions for Chrome."""
         if self.installed:
             return
+        if remote:
+            self._install_remote()
         original = ChromeDriver.__dict__["__init__"]
         defaults = self
 
@@ -281,6 +301,24 @@ class SuiteChromeDefaults:
         ChromeDriver.__init__ = __init__  # type: ignore[method-assign, assignment]  # a patch: its first parameter is not named self
         self._original = original
 
+    def _install_remote(self) -> None:
+        original = RemoteDriver.__dict__["__init__"]
+
+        def __init__(driver: RemoteDriver, command_executor: Any = "http://127.0.0.1:4444", *args: Any, **kwargs: Any) -> None:
+            # Only webdriver.Remote itself: webdriver.Chrome and friends call this too, for their own driver.
+            chrome = remote_chrome_options(kwargs.get("options")) if type(driver) is RemoteDriver else None
+            if chrome is None:
+                original(driver, command_executor, *args, **kwargs)
+                return
+            # The Grid's Chrome becomes the function's: the driver is a webdriver.Chrome (still a
+            # webdriver.Remote to the suite), with the defaults, the tracking and the cleanup above.
+            driver.__class__ = ChromeDriver
+            ChromeDriver.__init__(cast(ChromeDriver, driver), options=chrome, keep_alive=kwargs.get("keep_alive", True))
+
+        __init__.__wrapped__ = original  # type: ignore[attr-defined]
+        RemoteDriver.__init__ = __init__  # type: ignore[method-assign, assignment]  # a patch, as above
+        self._original_remote = original
+
     def _wrap_quit(self, driver: ChromeDriver, launch: SuiteLaunch) -> None:
         quit_driver = driver.quit
 
@@ -298,6 +336,9 @@ class SuiteChromeDefaults:
         if self._original is not None:
             ChromeDriver.__init__ = self._original  # type: ignore[method-assign]
             self._original = None
+        if self._original_remote is not None:
+            RemoteDriver.__init__ = self._original_remote  # type: ignore[method-assign]
+            self._original_remote = None
         launches, self.launches = self.launches, []
         _stop(launches)
 

@@ -47,6 +47,9 @@ _mode = _choice(ARTIFACT_MODES)
 _drift = _choice(DRIFT_ACTIONS)
 _fallback = _choice(FALLBACK_MODES)
 _session = _choice(SESSION_MODES)
+#: ``lambda_remote_chrome``: connect where the suite says, or run on the function's own Chrome.
+REMOTE_CHROME_MODES = ("remote", "function")
+_remote_chrome = _choice(REMOTE_CHROME_MODES)
 #: S3 signs a presigned GET for at most a week.
 MAX_PRESIGN_S = 7 * 24 * 3600
 _presign = number(int, "a whole number of seconds", 1, maximum=MAX_PRESIGN_S)
@@ -130,6 +133,12 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("artifacts_mode", "failure or filmstrip.", default="failure")
     parser.addini("lambda_history_file", f"the JSON file of test durations --lambda keeps for its ordering, ETA and dry run (default {DEFAULT_HISTORY_FILE}, rootdir-relative).", default=DEFAULT_HISTORY_FILE)
     parser.addini("lambda_chrome_defaults", "in the function, fill in Chrome, chromedriver and the Lambda flags for Chrome the suite starts itself (false: off).", type="bool", default=True)
+    parser.addini(
+        "lambda_remote_chrome",
+        "remote or function: in the function, a webdriver.Remote for Chrome connects where the suite says (remote), "
+        "or runs on the function's own Chrome (function: a suite written for a Selenium Grid).",
+        default="remote",
+    )
 
 
 @dataclass(frozen=True)
@@ -144,6 +153,8 @@ class Settings:
     run_id: str | None
     #: Seconds a presigned link of a failed test's S3 files is valid; 0: no links.
     presign_s: int = 0
+    #: ``lambda_remote_chrome``: where a suite's ``webdriver.Remote`` for Chrome runs in the function.
+    remote_chrome: str = "remote"
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -158,6 +169,7 @@ class Settings:
             _mode(mode)
         except (ValueError, argparse.ArgumentTypeError) as exc:
             raise pytest.UsageError(f"lambda-ui ini option: {exc}") from None
+        remote_chrome = _ini_choice(config, "lambda_remote_chrome", None, _remote_chrome)
         return cls(
             chrome_binary_cli=config.getoption("chrome_binary"),
             chrome_binary_ini=ini("chrome_binary"),
@@ -168,6 +180,7 @@ class Settings:
             artifacts_mode=mode,
             run_id=config.getoption("run_id"),
             presign_s=int(config.getoption("artifacts_presign") or 0),
+            remote_chrome=remote_chrome,
         )
 
 

@@ -86,6 +86,17 @@ def test_plugin_browser_uses_the_lambda_set(browser):
 
 def test_defaults_are_installed():
     assert hasattr(webdriver.Chrome.__init__, "__wrapped__")
+
+
+def test_on_a_grid():
+    # Written for a Selenium Grid, whose address the function cannot reach.
+    driver = webdriver.Remote(command_executor="http://selenium-grid.invalid:4444/wd/hub", options=webdriver.ChromeOptions())
+    try:
+        driver.get("data:text/html,<h1>grid chrome</h1>")
+        assert driver.find_element("tag name", "h1").text == "grid chrome"
+        assert isinstance(driver, webdriver.Remote) and "--no-sandbox" in browser_command_line(driver)
+    finally:
+        driver.quit()
 """
 
 
@@ -178,6 +189,19 @@ def test_lambda_chrome_defaults_false_turns_them_off(
     assert (failed["when"], failed["outcome"]) == ("setup", "failed")
     assert "Unable to obtain driver for chrome" in str(failed["longrepr"])
     assert selenium_manager_mark.exists(), "without the defaults, Selenium Manager is what Selenium falls back on"
+
+
+def test_lambda_remote_chrome_function_runs_a_grid_suite_s_chrome_in_the_function(
+    function: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any, selenium_manager_mark: Path, short_tmp: Path
+) -> None:
+    grid = _bundle(tmp_path, "grid", bucket, s3_client, ini="[pytest]\nlambda_remote_chrome = function\n")
+    call = _call(function.invoke(_event("test_own_chrome.py::test_on_a_grid", grid, bucket)))
+    assert call["outcome"] == "passed", call["longrepr"]
+    assert not selenium_manager_mark.exists() and _suite_leftovers(short_tmp) == (set(), [])
+    # By default a webdriver.Remote goes where the suite says, as it does locally.
+    as_written = _bundle(tmp_path, "as_written", bucket, s3_client)
+    failed = _call(function.invoke(_event("test_own_chrome.py::test_on_a_grid", as_written, bucket)))
+    assert failed["outcome"] == "failed" and "selenium-grid.invalid" in str(failed["longrepr"])
 
 
 SESSION_DRIVER = """

@@ -17,6 +17,7 @@ from selenium import webdriver
 from selenium.common.exceptions import NoSuchDriverException, SessionNotCreatedException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common import service as common_service
+from selenium.webdriver.common.options import ArgOptions
 
 from lambda_ui.runner import chrome_options, chrome_service
 from lambda_ui.runner.chrome import (
@@ -29,7 +30,14 @@ from lambda_ui.runner.chrome import (
     chrome_flags,
     in_lambda,
 )
-from lambda_ui.runner.chrome_defaults import SUITE_DIR_PREFIX, SuiteChromeDefaults, flag_name, missing_flags, prepare_launch
+from lambda_ui.runner.chrome_defaults import (
+    SUITE_DIR_PREFIX,
+    SuiteChromeDefaults,
+    flag_name,
+    missing_flags,
+    prepare_launch,
+    remote_chrome_options,
+)
 
 LAMBDA = {"AWS_LAMBDA_FUNCTION_NAME": "ui-tests", "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}
 #: The local/CI set as it was before the Lambda set existed; it must not change.
@@ -377,3 +385,14 @@ def test_the_ini_key_turns_the_defaults_off(pytester: pytest.Pytester, fakes: di
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", plugins=[defaults])
     result.assert_outcomes(passed=1)
     assert not hasattr(webdriver.Chrome.__init__, "__wrapped__"), "removed at session end"
+
+
+def test_a_remote_session_is_chrome_by_its_options_or_its_browser_name() -> None:
+    chrome = webdriver.ChromeOptions()
+    assert remote_chrome_options(chrome) is chrome
+    assert remote_chrome_options(webdriver.FirefoxOptions()) is None and remote_chrome_options(None) is None
+    generic = ArgOptions()
+    generic.set_capability("browserName", "chrome")
+    generic.set_capability("acceptInsecureCerts", True)
+    converted = remote_chrome_options(generic)
+    assert isinstance(converted, webdriver.ChromeOptions) and converted.to_capabilities()["acceptInsecureCerts"] is True
