@@ -14,6 +14,7 @@ _IMPORT_STARTED = time.perf_counter()
 
 from typing import Any  # noqa: E402
 
+from lambda_ui.contract import utf8_safe  # noqa: E402
 from lambda_ui.function import shutdown  # noqa: E402
 from lambda_ui.function.environment import ExecutionEnvironment  # noqa: E402
 
@@ -28,4 +29,5 @@ shutdown.start()
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    return dict(_ENVIRONMENT.handle(event, context))
+    answer: dict[str, Any] = utf8_safe(dict(_ENVIRONMENT.handle(event, context)))
+    return answer

@@ -8,6 +8,7 @@ event never crashes the handler.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from typing import Any, Literal, TypedDict
@@ -386,6 +387,32 @@ def validate_event(event: Any) -> RunEvent | InfoEvent | SmokeEvent:
         "session": session,
         "allure": allure,
     }
+
+
+def utf8_safe(answer: Any) -> Any:
+    """``answer`` with every lone surrogate in its strings written as ``\\udcff`` text.
+
+    Python strings may hold lone surrogates (bytes decoded with ``surrogateescape``: a
+    non-UTF-8 file name, a subprocess's output); UTF-8 cannot. The Lambda runtime encodes
+    answers as UTF-8 JSON (awslambdaric, ``ensure_ascii=False`` from python3.12) and a test
+    failure quoting such a string crashed it: the test came back as an infrastructure
+    failure, three times over. Answers without one are returned as they are.
+    """
+    try:
+        json.dumps(answer, ensure_ascii=False).encode()
+        return answer
+    except UnicodeEncodeError:
+        return _without_surrogates(answer)
+
+
+def _without_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_without_surrogates(v) for v in value]
+    return value
 
 
 def report_from_wire(config: Any, data: dict[str, Any], rootdir: str | None = None) -> Any:

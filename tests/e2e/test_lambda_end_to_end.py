@@ -131,6 +131,25 @@ def test_demo_suite_matches_a_local_run(stack: Stack, tmp_path: Path, session: s
             assert s3.get_object(Bucket=bucket, Key=object_key)["Body"].read().startswith(b"\x89PNG")
 
 
+def test_a_failure_quoting_undecodable_bytes_is_the_test_s_failure(stack: Stack, tmp_path: Path) -> None:
+    # A file name that is not UTF-8 comes back from os.listdir with lone surrogates, and pytest's
+    # diff of two strings quotes them as they are. The Lambda runtime encodes its answer as UTF-8
+    # and crashed on them: an infrastructure failure, three times.
+    work = tmp_path / "suite"
+    work.mkdir()
+    (work / "test_names.py").write_text(
+        "import os\n\ndef test_upload_names(tmp_path):\n"
+        "    (tmp_path / os.fsdecode(b'r\\xe9sum\\xe9.pdf')).write_text('cv')\n"
+        "    (name,) = os.listdir(tmp_path)\n"
+        "    assert name == 'resume.pdf'\n"
+    )
+    result = stack.pytest("--junitxml=r.xml", "-p", "no:cacheprovider", cwd=str(work))
+    assert result.returncode == 1, result.stdout[-3000:]
+    (case,) = _cases(work / "r.xml").values()
+    assert _outcome(case)[0] == "failure" and "\\udce9" in (case.findtext("failure") or ""), ET.tostring(case)[:2000]
+    assert _props(case)["lambda_attempts"] == "1"
+
+
 @pytest.mark.parametrize("session", ["warm", "per-test"])
 def test_example_suite_passes_on_lambda(stack: Stack, tmp_path: Path, session: str) -> None:
     collected = stack.pytest("--collect-only", "-q", "examples/ui", lambda_mode=False).stdout

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from lambda_ui.contract import CONTRACT_VERSION, InvalidEvent, error_response, forbidden_args, validate_event
+from lambda_ui.contract import CONTRACT_VERSION, InvalidEvent, error_response, forbidden_args, utf8_safe, validate_event
 
 
 def _event(**changes: Any) -> dict[str, Any]:
@@ -96,3 +96,12 @@ def test_version_one_is_the_integer_one() -> None:
 def test_error_responses_say_whether_to_retry() -> None:
     assert error_response("EnvironmentUnhealthy", "full /tmp")["retryable"] is True
     assert error_response("BundleMismatch", "x")["retryable"] is False
+
+
+def test_answers_encode_as_utf8_with_lone_surrogates_written_out() -> None:
+    answer = {"reports": [{"longrepr": "assert '\udcff' == 'x'", "sections": [["out\udcfe", "ok ✓"]]}], "exit_code": 1}
+    safe = utf8_safe(answer)
+    assert json.dumps(safe, ensure_ascii=False).encode()  # what the runtime sends; it raised before
+    assert safe == {"reports": [{"longrepr": "assert '\\udcff' == 'x'", "sections": [["out\\udcfe", "ok ✓"]]}], "exit_code": 1}
+    clean = {"kind": "run", "text": "ok ✓"}
+    assert utf8_safe(clean) is clean
