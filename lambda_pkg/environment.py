@@ -510,7 +510,14 @@ class ExecutionEnvironment:
 
     def _fit(self, response: RunResponse, event: RunEvent) -> RunResponse:
         """Keep the answer under Lambda's 6 MB limit: spill the full answer to S3."""
-        body = json.dumps(response).encode()
+        try:
+            body = json.dumps(response).encode()
+        except TypeError:
+            # A value JSON cannot hold (record_property("started", datetime.now()), an attribute a
+            # plugin put on a report) crashed the runtime: a passing test became an infrastructure
+            # failure. It travels as its str(), which is what junitxml writes for it anyway.
+            body = json.dumps(response, default=str).encode()
+            response = json.loads(body)
         if len(body) <= MAX_INLINE_RESPONSE_BYTES:
             return response
         ident = hashlib.sha256("\n".join(event["nodeids"]).encode()).hexdigest()[:16]

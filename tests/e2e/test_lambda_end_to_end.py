@@ -150,6 +150,22 @@ def test_a_failure_quoting_undecodable_bytes_is_the_test_s_failure(stack: Stack,
     assert _props(case)["lambda_attempts"] == "1"
 
 
+def test_properties_json_cannot_hold_are_recorded_as_junitxml_writes_them(stack: Stack, tmp_path: Path) -> None:
+    # record_property with a datetime or a Path: a local --junitxml writes str(value); the runtime
+    # could not encode the answer, and the passing test became an infrastructure failure.
+    work = tmp_path / "suite"
+    work.mkdir()
+    (work / "test_props.py").write_text(
+        "import datetime, pathlib\n\ndef test_records(record_property):\n"
+        "    record_property('started', datetime.datetime(2026, 12, 1, 8, 0))\n"
+        "    record_property('page', pathlib.Path('/pages/cart'))\n"
+    )
+    result = stack.pytest("--junitxml=r.xml", "-p", "no:cacheprovider", cwd=str(work))
+    assert result.returncode == 0, result.stdout[-3000:]
+    (case,) = _cases(work / "r.xml").values()
+    assert (_props(case)["started"], _props(case)["page"], _props(case)["lambda_attempts"]) == ("2026-12-01 08:00:00", "/pages/cart", "1")
+
+
 @pytest.mark.parametrize("session", ["warm", "per-test"])
 def test_example_suite_passes_on_lambda(stack: Stack, tmp_path: Path, session: str) -> None:
     collected = stack.pytest("--collect-only", "-q", "examples/ui", lambda_mode=False).stdout
