@@ -87,6 +87,7 @@ def test_prints_a_lot():
 
 
 def _bundle_ref(s3_client: Any, bucket: str, folder: Path, files: dict[str, str]) -> dict[str, str]:
+    folder.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         (folder / name).write_text(text)
     built = build_bundle(folder, list(files))
@@ -296,7 +297,6 @@ def test_a_deadline_between_a_test_s_phases_never_answers_half_its_reports(short
     # Cut in a report hook (as a failure's screenshot is taken), the test has a setup report and
     # no call or teardown: answered as it stood, the client would replay a test with no outcome.
     folder = tmp_path / "slow_report"
-    folder.mkdir()
     ref = _bundle_ref(s3_client, bucket, folder, {
         "conftest.py": (
             "import time\nimport pytest\n\n@pytest.hookimpl(wrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
@@ -345,7 +345,6 @@ def test_a_test_the_function_deselects_is_named_with_the_likely_cause(lambda_env
     # Slow tests run only with RUN_SLOW, set in the developer's shell but not on the function. The
     # answer said "ERROR: not found" (warm) or gave pytest's header and "exit code 5" (per-test).
     folder = tmp_path / "deselect"
-    folder.mkdir()
     ref = _bundle_ref(s3_client, bucket, folder, {
         "conftest.py": (
             "import os\n\ndef pytest_collection_modifyitems(config, items):\n    if not os.environ.get('RUN_SLOW'):\n"

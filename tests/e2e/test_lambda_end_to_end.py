@@ -131,21 +131,27 @@ def test_demo_suite_matches_a_local_run(stack: Stack, tmp_path: Path, session: s
             assert s3.get_object(Bucket=bucket, Key=object_key)["Body"].read().startswith(b"\x89PNG")
 
 
+def _one_test_on_lambda(stack: Stack, tmp_path: Path, source: str) -> tuple[subprocess.CompletedProcess[str], ET.Element]:
+    """Run a one-test suite with --lambda; its JUnit test case."""
+    work = tmp_path / "suite"
+    work.mkdir()
+    (work / "test_one.py").write_text(source)
+    result = stack.pytest("--junitxml=r.xml", "-p", "no:cacheprovider", cwd=str(work))
+    (case,) = _cases(work / "r.xml").values()
+    return result, case
+
+
 def test_a_failure_quoting_undecodable_bytes_is_the_test_s_failure(stack: Stack, tmp_path: Path) -> None:
     # A file name that is not UTF-8 comes back from os.listdir with lone surrogates, and pytest's
     # diff of two strings quotes them as they are. The Lambda runtime encodes its answer as UTF-8
     # and crashed on them: an infrastructure failure, three times.
-    work = tmp_path / "suite"
-    work.mkdir()
-    (work / "test_names.py").write_text(
+    result, case = _one_test_on_lambda(stack, tmp_path, (
         "import os\n\ndef test_upload_names(tmp_path):\n"
         "    (tmp_path / os.fsdecode(b'r\\xe9sum\\xe9.pdf')).write_text('cv')\n"
         "    (name,) = os.listdir(tmp_path)\n"
         "    assert name == 'resume.pdf'\n"
-    )
-    result = stack.pytest("--junitxml=r.xml", "-p", "no:cacheprovider", cwd=str(work))
+    ))
     assert result.returncode == 1, result.stdout[-3000:]
-    (case,) = _cases(work / "r.xml").values()
     assert _outcome(case)[0] == "failure" and "\\udce9" in (case.findtext("failure") or ""), ET.tostring(case)[:2000]
     assert _props(case)["lambda_attempts"] == "1"
 
@@ -153,16 +159,12 @@ def test_a_failure_quoting_undecodable_bytes_is_the_test_s_failure(stack: Stack,
 def test_properties_json_cannot_hold_are_recorded_as_junitxml_writes_them(stack: Stack, tmp_path: Path) -> None:
     # record_property with a datetime or a Path: a local --junitxml writes str(value); the runtime
     # could not encode the answer, and the passing test became an infrastructure failure.
-    work = tmp_path / "suite"
-    work.mkdir()
-    (work / "test_props.py").write_text(
+    result, case = _one_test_on_lambda(stack, tmp_path, (
         "import datetime, pathlib\n\ndef test_records(record_property):\n"
         "    record_property('started', datetime.datetime(2026, 12, 1, 8, 0))\n"
         "    record_property('page', pathlib.Path('/pages/cart'))\n"
-    )
-    result = stack.pytest("--junitxml=r.xml", "-p", "no:cacheprovider", cwd=str(work))
+    ))
     assert result.returncode == 0, result.stdout[-3000:]
-    (case,) = _cases(work / "r.xml").values()
     assert (_props(case)["started"], _props(case)["page"], _props(case)["lambda_attempts"]) == ("2026-12-01 08:00:00", "/pages/cart", "1")
 
 
