@@ -30,7 +30,7 @@ class AllureDownloads:
         self._prefix = location.key(run_id, ALLURE_FOLDER) + "/"
         self.folder = Path(folder)
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambda-ui-allure")
-        self._pending: list[Future[None]] = []
+        self._pending: list[Future[bool]] = []
         self.fetched = 0
         self.problems: list[str] = []
 
@@ -43,19 +43,21 @@ class AllureDownloads:
                 continue
             self._pending.append(self._pool.submit(self._get, key, name))
 
-    def _get(self, key: str, name: str) -> None:
+    def _get(self, key: str, name: str) -> bool:
         try:
             body = self._client.get_object(Bucket=self._location.bucket, Key=key)["Body"].read()
             self.folder.mkdir(parents=True, exist_ok=True)
             (self.folder / name).write_bytes(body)
-            self.fetched += 1
+            return True
         except Exception as exc:  # one lost file is a line in the summary, never a failed run
             self.problems.append(f"{self._location.url(key)}: {s3.describe_error(exc, self._location.bucket, self._client)}")
+            return False
 
     def finish(self) -> None:
         """Wait for every fetch started."""
         wait(self._pending)
         self._pool.shutdown()
+        self.fetched = sum(future.result() for future in self._pending)
 
     def summary(self) -> list[str]:
         lines = [f"allure: {self.fetched} result file(s) from Lambda in {self.folder}"]
