@@ -3,10 +3,17 @@
 pytest imports this module in every run, with or without ``--lambda``; so it loads
 only what every run needs. The --lambda session (boto3, the AWS adapters) is imported
 when --lambda is given, selenium when a browser starts.
+
+``browser`` is a common name: pytest-splinter and pytest-playwright have a fixture of
+that name. When another installed plugin provides one, the suite keeps it (it was
+written for it) and this plugin's stays off; ``artifacts`` and the failure captures
+work with any WebDriver the test holds.
 """
 
 from __future__ import annotations
 
+import os
+import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +24,8 @@ from lambda_ui.runner.options import Settings, add_options
 from lambda_ui.runner.run import UiRun
 
 run_key = pytest.StashKey[UiRun]()
+#: The plugin module whose ``browser`` fixture the session uses instead of this plugin's.
+browser_elsewhere_key = pytest.StashKey[str]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -44,6 +53,33 @@ def pytest_configure(config: pytest.Config) -> None:
         from lambda_ui.runner.session import LambdaSession
 
         config.pluginmanager.register(LambdaSession(config, LambdaSettings.from_config(config), run), "lambda-ui-session")
+    elsewhere = browser_elsewhere(config.pluginmanager)
+    if elsewhere is None:
+        config.pluginmanager.register(BrowserFixture(), "lambda-ui-browser")
+    else:
+        config.stash[browser_elsewhere_key] = elsewhere
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    elsewhere = config.stash.get(browser_elsewhere_key, None)
+    return f"lambda-ui: the browser fixture is {elsewhere}'s; the plugin's own is off" if elsewhere else None
+
+
+def browser_elsewhere(pluginmanager: pytest.PytestPluginManager) -> str | None:
+    """The name of another plugin module (not a conftest) that defines a ``browser`` fixture."""
+    for plugin in pluginmanager.get_plugins():
+        if not isinstance(plugin, types.ModuleType) or plugin.__name__ == __name__:
+            continue
+        if os.path.basename(getattr(plugin, "__file__", None) or "") == "conftest.py":
+            continue  # a conftest's fixture overrides this plugin's where it applies anyway
+        for attribute, value in list(vars(plugin).items()):
+            if isinstance(value, types.ModuleType):
+                continue
+            # pytest >= 8.4 keeps the marker on the fixture definition, older releases on the function.
+            marker = getattr(value, "_fixture_function_marker", None) or getattr(value, "_pytestfixturefunction", None)
+            if marker is not None and (getattr(marker, "name", None) or attribute) == "browser":
+                return plugin.__name__
+    return None
 
 
 def _run(config: pytest.Config) -> UiRun:
@@ -56,24 +92,27 @@ def artifacts(request: pytest.FixtureRequest) -> Artifacts:
     return _run(request.config).artifacts_for(request.node)
 
 
-@pytest.fixture
-def browser(request: pytest.FixtureRequest, artifacts: Artifacts) -> Iterator[Any]:
-    """A Selenium WebDriver on headless Chrome, in a clean state for this test.
+class BrowserFixture:
+    """The ``browser`` fixture, registered when no other plugin provides one."""
 
-    The browser is shared across the tests of a process and reset in between
-    (cookies, storage, extra windows, ``about:blank``); a test that closes or
-    crashes it gets a fresh one for the next test.
-    """
-    run = _run(request.config)
-    chrome = run.browsers.acquire()
-    artifacts.attach(chrome.driver, name="browser")
-    if run.settings.artifacts_mode == "filmstrip":
-        # selenium is loaded by now (a browser runs); the wrapper is imported only in filmstrip mode.
-        from selenium.webdriver.support.event_firing_webdriver import EventFiringWebDriver
+    @pytest.fixture
+    def browser(self, request: pytest.FixtureRequest, artifacts: Artifacts) -> Iterator[Any]:
+        """A Selenium WebDriver on headless Chrome, in a clean state for this test.
 
-        from lambda_ui.runner.artifacts.filmstrip import FilmstripListener
+        The browser is shared across the tests of a process and reset in between
+        (cookies, storage, extra windows, ``about:blank``); a test that closes or
+        crashes it gets a fresh one for the next test.
+        """
+        run = _run(request.config)
+        chrome = run.browsers.acquire()
+        artifacts.attach(chrome.driver, name="browser")
+        if run.settings.artifacts_mode == "filmstrip":
+            # selenium is loaded by now (a browser runs); the wrapper is imported only in filmstrip mode.
+            from selenium.webdriver.support.event_firing_webdriver import EventFiringWebDriver
 
-        yield EventFiringWebDriver(chrome.driver, FilmstripListener(artifacts))
-    else:
-        yield chrome.driver
-    artifacts.pull_console()  # before the next test's reset drops them
+            from lambda_ui.runner.artifacts.filmstrip import FilmstripListener
+
+            yield EventFiringWebDriver(chrome.driver, FilmstripListener(artifacts))
+        else:
+            yield chrome.driver
+        artifacts.pull_console()  # before the next test's reset drops them

@@ -121,3 +121,16 @@ def test_find_drivers_sees_drivers_once_selenium_is_loaded_and_none_before(monke
     # A process that never imported selenium's WebDriver module holds no WebDriver.
     monkeypatch.delitem(sys.modules, "selenium.webdriver.remote.webdriver")
     assert find_drivers(item) == []  # type: ignore[arg-type]
+
+
+def test_another_plugin_s_browser_fixture_stays_the_suite_s(pytester: pytest.Pytester) -> None:
+    # pytest-splinter and pytest-playwright name their fixture `browser` too: a suite written for
+    # one of them got this plugin's Chrome instead once the plugin was installed.
+    pytester.makepyfile(
+        other_browser_plugin="import pytest\n\n@pytest.fixture\ndef browser():\n    return 'theirs'\n",
+        test_x="def test_x(browser):\n    assert browser == 'theirs'\n",
+    )
+    result = pytester.runpytest_subprocess("-p", "other_browser_plugin", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["lambda-ui: the browser fixture is other_browser_plugin's; the plugin's own is off"])
+    assert "the browser fixture is" not in pytester.runpytest_subprocess("-p", "no:cacheprovider", "--co").stdout.str()
