@@ -32,29 +32,34 @@ def capture_budget(margin_s: float) -> float:
     return min(DEADLINE_BUDGET_S, margin_s / 2)
 
 
-def relativize_paths(data: dict[str, Any], root: str) -> dict[str, Any]:
-    """Make file paths relative to the bundle root; the client anchors them at its rootdir."""
+def bundle_relative(path: str, root: str) -> str:
+    """``path`` relative to the bundle root when it lies under it, else as it is; the client
+    anchors relative paths at its rootdir (``lambda_ui.contract.anchored``)."""
     prefix = root.rstrip(os.sep) + os.sep
+    return path[len(prefix) :] if path.startswith(prefix) else path
+
+
+def relativize_paths(data: dict[str, Any], root: str) -> dict[str, Any]:
+    """Make the report's file paths relative to the bundle root."""
     longrepr = data.get("longrepr")
-    if isinstance(longrepr, (list, tuple)) and len(longrepr) == 3 and str(longrepr[0]).startswith(prefix):
-        data["longrepr"] = [str(longrepr[0])[len(prefix) :], longrepr[1], longrepr[2]]
+    if isinstance(longrepr, (list, tuple)) and len(longrepr) == 3 and (path := bundle_relative(str(longrepr[0]), root)) != str(longrepr[0]):
+        data["longrepr"] = [path, longrepr[1], longrepr[2]]
     elif isinstance(longrepr, dict):
         crash = longrepr.get("reprcrash")
-        if isinstance(crash, dict) and str(crash.get("path", "")).startswith(prefix):
-            crash["path"] = crash["path"][len(prefix) :]
+        if isinstance(crash, dict) and (path := bundle_relative(str(crash.get("path", "")), root)) != str(crash.get("path", "")):
+            crash["path"] = path
     return data
 
 
 def warning_to_wire(message: warnings.WarningMessage, root: str) -> TestWarning:
     """One recorded warning as the client rebuilds it; the source line is read here, where the file is."""
-    prefix = root.rstrip(os.sep) + os.sep
     filename = str(message.filename)
     line = message.line if message.line is not None else linecache.getline(filename, message.lineno)
     category = message.category
     return {
         "message": str(message.message)[:MAX_WARNING_CHARS],
         "category": f"{category.__module__}.{category.__qualname__}",
-        "filename": filename[len(prefix) :] if filename.startswith(prefix) else filename,
+        "filename": bundle_relative(filename, root),
         "lineno": int(message.lineno or 0),
         "line": line.strip()[:500],
         "count": 1,

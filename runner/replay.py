@@ -10,7 +10,6 @@ them so that pytest's terminal prints each file's row once, as in a local run.
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 import warnings
@@ -19,7 +18,7 @@ from typing import Any, Literal
 
 import pytest
 
-from lambda_ui.contract import MAX_TEST_WARNINGS, MAX_WARNING_CHARS, report_from_wire
+from lambda_ui.contract import MAX_TEST_WARNINGS, MAX_WARNING_CHARS, anchored, report_from_wire
 from lambda_ui.runner import junit_contract as jc
 from lambda_ui.runner.junit_contract import Cause, RecordedOutcome
 from lambda_ui.runner.lambda_facts import recorded_outcome
@@ -73,9 +72,8 @@ def _warning_from_wire(data: object, root: str) -> tuple[warnings.WarningMessage
         return None
     if not (isinstance(lineno, int) and isinstance(count, int) and count > 0):
         return None
-    path = filename if os.path.isabs(filename) else os.path.join(root, filename)
     # ``line`` is always a string here: formatwarning then reads no file the answer names.
-    return warnings.WarningMessage(message[:MAX_WARNING_CHARS], _category(category), path, lineno, line=line[:500]), min(count, MAX_WARNING_REPEATS)
+    return warnings.WarningMessage(message[:MAX_WARNING_CHARS], _category(category), anchored(filename, root), lineno, line=line[:500]), min(count, MAX_WARNING_REPEATS)
 
 
 def _category(name: str) -> type[Warning]:

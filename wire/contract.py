@@ -415,6 +415,11 @@ def _without_surrogates(value: Any) -> Any:
     return value
 
 
+def anchored(path: str, root: str) -> str:
+    """A path from an answer, relative to the bundle root, as a path under ``root``."""
+    return path if os.path.isabs(path) else os.path.join(root, path)
+
+
 def report_from_wire(config: Any, data: dict[str, Any], rootdir: str | None = None) -> Any:
     """Rebuild a report with pytest's own hook, restoring what JSON turned into lists.
 
@@ -428,11 +433,11 @@ def report_from_wire(config: Any, data: dict[str, Any], rootdir: str | None = No
     if isinstance(longrepr, list) and len(longrepr) == 3:
         # A skip's (path, lineno, reason): JSON made it a list, junitxml asserts a tuple.
         path = str(longrepr[0])
-        data = dict(data, longrepr=(path if os.path.isabs(path) else os.path.join(root, path), longrepr[1], longrepr[2]))
+        data = dict(data, longrepr=(anchored(path, root), longrepr[1], longrepr[2]))
     elif isinstance(longrepr, dict) and isinstance(longrepr.get("reprcrash"), dict):
         path = str(longrepr["reprcrash"].get("path", ""))
         if path and not os.path.isabs(path):
-            data = dict(data, longrepr=dict(longrepr, reprcrash=dict(longrepr["reprcrash"], path=os.path.join(root, path))))
+            data = dict(data, longrepr=dict(longrepr, reprcrash=dict(longrepr["reprcrash"], path=anchored(path, root))))
     report = config.hook.pytest_report_from_serializable(config=config, data=data)
     if report is not None:
         report.sections = [tuple(pair) for pair in getattr(report, "sections", [])]
