@@ -42,13 +42,12 @@ from lambda_ui.runner.chrome import (
     parse_window_size,
 )
 from lambda_ui.runner.constants import DEFAULT_WINDOW_SIZE
+from lambda_ui.runner.options import remote_chrome
 
 #: Private directories of a suite's own Chromes. They share the warm browser's prefix,
 #: so the health check at the start of each invocation also clears any left behind.
 SUITE_DIR_PREFIX = CHROME_DIR_PREFIX + "suite-"
 INI_KEY = "lambda_chrome_defaults"
-#: ``function``: a suite's ``webdriver.Remote`` for Chrome runs on the function's own Chrome.
-REMOTE_INI_KEY = "lambda_remote_chrome"
 
 _made_by_chrome_options: list[str] = []
 
@@ -254,7 +253,7 @@ class SuiteChromeDefaults:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         if config.getini(INI_KEY):
-            self.install(remote=str(config.getini(REMOTE_INI_KEY)).strip() == "function")
+            self.install(remote=remote_chrome(config) == "function")
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self.uninstall()

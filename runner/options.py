@@ -153,8 +153,6 @@ class Settings:
     run_id: str | None
     #: Seconds a presigned link of a failed test's S3 files is valid; 0: no links.
     presign_s: int = 0
-    #: ``lambda_remote_chrome``: where a suite's ``webdriver.Remote`` for Chrome runs in the function.
-    remote_chrome: str = "remote"
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -169,7 +167,7 @@ class Settings:
             _mode(mode)
         except (ValueError, argparse.ArgumentTypeError) as exc:
             raise pytest.UsageError(f"lambda-ui ini option: {exc}") from None
-        remote_chrome = _ini_choice(config, "lambda_remote_chrome", None, _remote_chrome)
+        remote_chrome(config)  # a wrong value stops the run here, on the client, before any test
         return cls(
             chrome_binary_cli=config.getoption("chrome_binary"),
             chrome_binary_ini=ini("chrome_binary"),
@@ -180,7 +178,6 @@ class Settings:
             artifacts_mode=mode,
             run_id=config.getoption("run_id"),
             presign_s=int(config.getoption("artifacts_presign") or 0),
-            remote_chrome=remote_chrome,
         )
 
 
@@ -254,6 +251,11 @@ class LambdaSettings:
             session=_ini_choice(config, "lambda_session", config.getoption("lambda_session"), _session),
             status_interval_s=config.getoption("lambda_status_interval", None) or _ini_value(config, "lambda_status_interval", positive_seconds) or DEFAULT_STATUS_INTERVAL_S,
         )
+
+
+def remote_chrome(config: pytest.Config) -> str:
+    """``lambda_remote_chrome``: ``remote`` or ``function`` (runner/chrome_defaults.py reads it in the function)."""
+    return _ini_choice(config, "lambda_remote_chrome", None, _remote_chrome)
 
 
 def _ini_value(config: pytest.Config, name: str, parse: Any) -> Any:
