@@ -376,7 +376,8 @@ class ExecutionEnvironment:
                 "or a plugin's) left it out there, though it was selected here; a hook that reads an environment variable "
                 "sees the function's environment, not your shell's (set the variable on the function)"
             )
-        elif exit_code in (2, 3, 4) or (exit_code == 5 and not worker.reports):
+        elif not worker.collect_reports and (exit_code in (2, 3, 4) or (exit_code == 5 and not worker.reports)):
+            # A collection error is its own report, clearer than the terminal's tail.
             response["warnings"].append(f"pytest exited with code {exit_code}: {output[-2000:].strip()}")
         if allure_folder is not None:
             location = s3.S3Location(event["artifacts"]["bucket"], event["artifacts"]["prefix"])

@@ -92,6 +92,34 @@ def _category(name: str) -> type[Warning]:
     return type(qualname, (Warning,), {"__module__": module})
 
 
+#: The most collection errors of one answer shown, and the characters shown of each.
+MAX_COLLECT_ERRORS = 5
+MAX_COLLECT_ERROR_CHARS = 8000
+
+
+def not_run_detail(config: pytest.Config, payload: dict[str, Any]) -> str:
+    """Why the function's pytest ran no test: its warnings, then each collection error there as
+    pytest prints one (a module that failed to import, a data file missing from the bundle)."""
+    parts = [str(w) for w in payload.get("warnings") or [] if isinstance(w, str)]
+    collect_reports = payload.get("collect_reports")
+    errors = [data for data in collect_reports if isinstance(data, dict)] if isinstance(collect_reports, list) else []
+    parts += [_collection_error(config, data) for data in errors[:MAX_COLLECT_ERRORS]]
+    if len(errors) > MAX_COLLECT_ERRORS:
+        parts.append(f"({len(errors) - MAX_COLLECT_ERRORS} more collection error(s) there left out)")
+    return "\n".join(parts) or "no reports"
+
+
+def _collection_error(config: pytest.Config, data: dict[str, Any]) -> str:
+    try:  # the answer is hostile input: a report pytest cannot rebuild is shown as its raw text
+        report = report_from_wire(config, data)
+        where, text = str(report.nodeid), str(report.longreprtext)
+    except Exception:
+        where, text = str(data.get("nodeid", "")), str(data.get("longrepr", ""))
+    if len(text) > MAX_COLLECT_ERROR_CHARS:
+        text = text[:MAX_COLLECT_ERROR_CHARS] + "\n[... cut]"
+    return f"collecting {where or 'the test'} failed there:\n{text}"
+
+
 def not_run_cause(properties: list[tuple[str, object]]) -> Cause | None:
     """The cause when ``properties`` say the test was never run (:func:`junit_contract.not_run_cause`)."""
     values = dict(properties)

@@ -50,7 +50,7 @@ from lambda_ui.runner.lambda_facts import (
 from lambda_ui.runner.not_run import NotRunBlock
 from lambda_ui.runner.options import LambdaSettings
 from lambda_ui.runner.plan import dry_run
-from lambda_ui.runner.replay import FileGroups, error_reports, failed, rebuild, record_warnings, replay, short_failure
+from lambda_ui.runner.replay import FileGroups, error_reports, failed, not_run_detail, rebuild, record_warnings, replay, short_failure
 from lambda_ui.runner.run import UiRun
 from lambda_ui.runner.scheduler import Scheduler, Task
 from lambda_ui.runner.settle import Action, Settler, Verdict
@@ -289,10 +289,7 @@ class LambdaSession:
         reports = rebuild(self.config, item, payload.get("reports") or [])
         props: Properties = []
         if not reports:
-            detail = " ".join(payload.get("warnings") or []) or "no reports"
-            for collect in payload.get("collect_reports") or []:
-                detail += " " + str(collect.get("longrepr", ""))[:2000]
-            reports = error_reports(item, f"the in-Lambda pytest did not run this test: {detail.strip()}")
+            reports = error_reports(item, f"the in-Lambda pytest did not run this test: {not_run_detail(self.config, payload)}")
             props += outcome_properties(RecordedOutcome.INFRA, Cause.NOT_RUN)
         if verdict.action is Action.RERUN:
             # The attempt's files stay linked under its number (issue 17): its sink wrote them under attempt-N/.

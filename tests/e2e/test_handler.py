@@ -341,6 +341,19 @@ def test_a_suite_s_start_up_error_is_its_tests_error_in_both_modes(lambda_env: L
     assert lambda_env.alive(wait=1), "the environment stays"
 
 
+def test_a_module_that_fails_to_collect_is_answered_by_its_report_alone(lambda_env: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any, pytestconfig: pytest.Config) -> None:
+    # A pytest-bdd module whose .feature file is missing. The answer carried the collection report
+    # and also pytest's terminal tail (its header, "N errors") as a warning the client showed first.
+    folder = tmp_path / "uncollectable"
+    ref = _bundle_ref(s3_client, bucket, folder, {"test_x.py": "open('login.feature')\n\ndef test_x():\n    pass\n"})
+    for mode in ("warm", "per-test"):
+        response = lambda_env.invoke(_event("test_x.py::test_x", ref, bucket, session=mode))
+        assert response["kind"] == "run" and response["reports"] == [] and response["warnings"] == [], (mode, response)
+        (collected,) = response["collect_reports"]
+        text = report_from_wire(pytestconfig, collected).longreprtext
+        assert "open('login.feature')" in text and "FileNotFoundError" in text, (mode, text)
+
+
 def test_a_test_the_function_deselects_is_named_with_the_likely_cause(lambda_env: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any) -> None:
     # Slow tests run only with RUN_SLOW, set in the developer's shell but not on the function. The
     # answer said "ERROR: not found" (warm) or gave pytest's header and "exit code 5" (per-test).

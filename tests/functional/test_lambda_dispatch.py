@@ -104,6 +104,42 @@ def test_a_test_s_warnings_reach_the_warnings_summary_and_no_answer_runs_code(py
     assert "TOPSECRET" not in out and "test_plain" not in out.split("warnings summary")[1]
     assert not (pytester.path / "imported.txt").exists()
 
+def _collect_reports(pytester: pytest.Pytester, source: str) -> list[dict[str, Any]]:
+    """The serialized collection reports of ``source``, as the function's pytest sends them."""
+    pytester.makepyfile(test_there=source)
+    recorded = pytester.inline_run("--collect-only", "test_there.py")
+    config = pytester.parseconfig()
+    reports = [config.hook.pytest_report_to_serializable(config=config, report=r) for r in recorded.getreports("pytest_collectreport") if r.failed]
+    (pytester.path / "test_there.py").unlink()
+    return reports
+
+
+def test_a_collection_error_there_reads_as_pytest_prints_it(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    # What a pytest-bdd module says there when its .feature file is not in the bundle.
+    error = _collect_reports(pytester, "def scenarios(name):\n    return open(name)\nscenarios('login.feature')\n")
+    assert len(error) == 1 and isinstance(error[0]["longrepr"], dict)
+    pytester.makepyfile(test_suite="def test_bdd(): pass\ndef test_many(): pass\n")
+    hostile: list[Any] = [
+        {**error[0], "$report_type": "NoSuchReport", "longrepr": "raw text of an odd report"},
+        {"nodeid": "no_type.py", "longrepr": "TYPELESS " + "x" * 9000},
+        "not a dict", 5,
+        *[{**error[0], "nodeid": f"extra_{n}.py"} for n in range(6)],
+    ]
+    fake_lambda.state.answer_extras["test_bdd"] = {"reports": [], "collect_reports": error}
+    fake_lambda.state.answer_extras["test_many"] = {"reports": [], "collect_reports": hostile}
+    result = _run(pytester, bucket)
+    out = result.stdout.str()
+    result.stdout.fnmatch_lines(["*collecting test_there.py failed there:", "*scenarios('login.feature')*", "E*FileNotFoundError:*login.feature*"])
+    assert "'$report_type'" not in out and "{'" not in out  # no report shown as a dict
+    # Hostile entries: shown by their raw text, never a crash, at most five, each cut.
+    assert "raw text of an odd report" in out and "TYPELESS" in out and "[... cut]" in out
+    assert "x" * 9000 not in out and "extra_2.py" in out and "extra_3.py" not in out
+    assert "(3 more collection error(s) there left out)" in out
+    cases = _cases(pytester)
+    assert set(cases) == {"test_bdd", "test_many"} and all(c.find("error") is not None for c in cases.values())
+    assert _props(cases["test_bdd"])["lambda_cause"] == "not_run"
+
+
 def test_allure_files_an_answer_names_are_fetched_only_from_this_run_into_the_folder(
     pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, s3_client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
