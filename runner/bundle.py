@@ -4,8 +4,9 @@ The same files give the same bytes and so the same sha256, which names the
 object in S3: an unchanged suite is uploaded once.
 
 What ships (issue #13): in a git checkout, the files git tracks; outside one,
-the files collection needed (test files, their conftests, the ini file and the
-modules imported from the rootdir). Untracked files ship only when the ini
+the files collection needed (test files, their conftests, the ini file, the
+modules imported from the rootdir and the data files the suite read while it
+was collected, such as pytest-bdd's ``.feature`` files). Untracked files ship only when the ini
 ``lambda_bundle_include`` names them. Whatever the source, a candidate is
 left out when it is
 
@@ -33,7 +34,7 @@ import stat
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,13 +79,17 @@ class BundleRules:
 
     ``needed`` are absolute paths collection used (test files, conftests, the ini
     file, imported modules): outside git they are the selection; in git they
-    only earn a warning when left out. ``outputs`` are files or folders this run
-    writes (absolute): never shipped, so they never change the bundle's hash.
+    only earn a warning when left out. ``read`` are files the suite read while
+    it was collected (a pytest-bdd feature file, a CSV of test cases): needed
+    too, except caches, environments and this run's outputs. ``outputs`` are
+    files or folders this run writes (absolute): never shipped, so they never
+    change the bundle's hash.
     """
 
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     needed: tuple[str, ...] = ()
+    read: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
 
 
@@ -178,6 +183,23 @@ def denied(rel: str) -> str | None:
             return f"{folder}/"
     name = parts[-1].lower()
     return next((pattern for pattern in DENY_NAMES if fnmatch.fnmatchcase(name, pattern)), None)
+
+
+def _existing(tree: _Tree, paths: Iterable[str]) -> Iterator[str]:
+    """The relative paths of ``paths`` below the root that exist: an open that failed (a probe for
+    an optional file, a missing .pyc) is recorded too, and names no file the suite needs."""
+    for path in paths:
+        rel = tree.relative(path)
+        if rel is not None and os.path.lexists(path):
+            yield rel
+
+
+def _data_file(rel: str, outputs: Sequence[str]) -> bool:
+    """Whether a file read during collection is the suite's data: not a cache, an environment's
+    file (a .venv in the rootdir) or one of this run's outputs (the durations history)."""
+    if _noise(rel) or NOISE_DIRS.intersection(rel.split("/")[:-1]):
+        return False
+    return not any(rel == out or rel.startswith(out + "/") for out in outputs)
 
 
 def _noise(rel: str) -> bool:
@@ -280,11 +302,12 @@ def select(root: str | os.PathLike[str], rules: BundleRules = BundleRules()) -> 
     """The bundle for ``root`` under ``rules``: git-tracked files (else what collection needed), plus includes."""
     tree = _Tree(root)
     tracked = _git_tracked(Path(tree.real))
+    outputs = [rel for rel in (tree.relative(p) for p in rules.outputs) if rel is not None]
     needed = {rel for rel in (tree.relative(p) for p in rules.needed) if rel is not None}
+    needed |= {rel for rel in _existing(tree, rules.read) if _data_file(rel, outputs)}
     selection = Selection(source="git" if tracked is not None else "collected")
     base = set(tracked) if tracked is not None else set(needed)
     included = {rel for rel in tree.walk() if _any(rel, rules.include)} if rules.include else set()
-    outputs = [rel for rel in (tree.relative(p) for p in rules.outputs) if rel is not None]
     reasons: dict[str, str] = {}
     for rel in sorted(base | included):
         if _noise(rel) or any(rel == out or rel.startswith(out + "/") for out in outputs):
@@ -352,13 +375,15 @@ def select_files(root: str | os.PathLike[str], rules: BundleRules = BundleRules(
 # -- what a pytest session needs and writes ---------------------------------------------
 
 
-def rules_for(session: pytest.Session, local_artifacts: Sequence[str] = ()) -> BundleRules:
-    """The rules of this session: ini globs, what collection used, and what the run writes."""
+def rules_for(session: pytest.Session, local_artifacts: Sequence[str] = (), read: Iterable[str] = ()) -> BundleRules:
+    """The rules of this session: ini globs, what collection used and read, and what the run writes."""
     config = session.config
+    in_environment = _environment_test()
     return BundleRules(
         include=tuple(config.getini("lambda_bundle_include") or ()),
         exclude=tuple(config.getini("lambda_bundle_exclude") or ()),
         needed=tuple(str(p) for p in needed_by(session)),
+        read=tuple(sorted(p for p in read if not in_environment(Path(p)))),
         outputs=tuple(str(p) for p in run_outputs(config, local_artifacts)),
     )
 
@@ -374,14 +399,14 @@ def needed_by(session: pytest.Session) -> list[Path]:
     found.update(root / name for name in INI_NAMES if (root / name).is_file())
     if session.config.inipath is not None:
         found.add(Path(os.path.abspath(session.config.inipath)))
-    installed = _installed_dirs()
+    in_environment = _environment_test()
     for module in list(sys.modules.values()):
         file = getattr(module, "__file__", None)
         if not isinstance(file, str):
             continue
         path = Path(os.path.abspath(file))
-        if not path.is_relative_to(root) or any(path.is_relative_to(d) for d in installed) or {"site-packages", "dist-packages"} & set(path.parts):
-            continue  # an environment inside the rootdir (.venv) is the image's job, not the bundle's
+        if not path.is_relative_to(root) or in_environment(path):
+            continue
         found.add(path)
         found.update(_upwards(path.parent, root, "__init__.py"))
     return sorted(found)
@@ -399,9 +424,15 @@ def _upwards(folder: Path, root: Path, name: str) -> Iterator[Path]:
         folder = folder.parent
 
 
-def _installed_dirs() -> list[Path]:
+def _environment_test() -> Callable[[Path], bool]:
+    """Whether a path is in a Python environment (a .venv inside the rootdir): the image's job, not the bundle's."""
     dirs = {sys.prefix, sys.exec_prefix, sys.base_prefix, *site.getsitepackages(), site.getusersitepackages()}
-    return [Path(os.path.abspath(d)) for d in dirs if d]
+    installed = [Path(os.path.abspath(d)) for d in dirs if d]
+
+    def in_environment(path: Path) -> bool:
+        return any(path.is_relative_to(d) for d in installed) or bool({"site-packages", "dist-packages"} & set(path.parts))
+
+    return in_environment
 
 
 def run_outputs(config: pytest.Config, local_artifacts: Sequence[str] = ()) -> list[Path]:

@@ -12,12 +12,15 @@ import pytest
 from lambda_ui.runner import bundle as bundling
 from lambda_ui.runner.aws import s3
 from lambda_ui.runner.options import LambdaSettings
+from lambda_ui.runner.plugin import collection_reads_key
 from lambda_ui.runner.terminal import write_line
 
 
 def select_bundle(session: pytest.Session, local_artifacts: list[str]) -> bundling.Selection:
     """The bundle's files; ``local_artifacts`` (the local artifacts folders) are the run's outputs, left out."""
-    return bundling.select(session.config.rootpath, bundling.rules_for(session, local_artifacts))
+    reads = session.config.stash.get(collection_reads_key, None)
+    rules = bundling.rules_for(session, local_artifacts, read=reads.paths if reads is not None else ())
+    return bundling.select(session.config.rootpath, rules)
 
 
 def upload_bundle(

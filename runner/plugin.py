@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import os
 import types
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import pytest
 
 from lambda_ui.runner.artifacts.recorder import Artifacts
+from lambda_ui.runner.collection_reads import Reads
 from lambda_ui.runner.options import Settings, add_options
 from lambda_ui.runner.run import UiRun
 
 run_key = pytest.StashKey[UiRun]()
+#: Files below the rootdir the suite read while pytest loaded its conftests and collected (--lambda only).
+collection_reads_key = pytest.StashKey[Reads]()
 #: The plugin module whose ``browser`` fixture the session uses instead of this plugin's.
 browser_elsewhere_key = pytest.StashKey[str]()
 
@@ -41,6 +44,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_cmdline_main(config: pytest.Config) -> None:
     if config.getoption("lambda_mode") and getattr(config.option, "numprocesses", None):
         raise pytest.UsageError("--lambda and -n (pytest-xdist) do not mix: --lambda already runs every test in parallel.")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None, None, None]:
+    # From here, not from pytest_configure: a conftest reads its data files when it is imported.
+    if getattr(early_config.known_args_namespace, "lambda_mode", False):
+        reads = Reads(early_config.rootpath)
+        reads.start()
+        early_config.stash[collection_reads_key] = reads
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session) -> Generator[None, object, object]:
+    try:
+        return (yield)
+    finally:
+        reads = session.config.stash.get(collection_reads_key, None)
+        if reads is not None:
+            reads.stop()
 
 
 def pytest_configure(config: pytest.Config) -> None:

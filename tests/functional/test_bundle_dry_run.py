@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -89,3 +90,40 @@ def test_a_run_warns_once_before_the_upload_and_ships_no_secret(
     assert {"tests/test_a.py", "tests/conftest.py", "helpers/__init__.py", "helpers/pages.py", "pytest.ini", "data/big.json"} <= set(names)
     assert "reports/keep.txt" in names
     assert not {"notes.txt", ".env", "data/c", "data/pipe"} & set(names) and not any("fakepkg" in n or n.startswith("artifacts/") for n in names)
+
+
+def test_data_files_the_suite_reads_while_it_is_collected_ship_outside_git(
+    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # pytest-bdd reads its .feature files when a module calls scenarios(): outside git they were
+    # not in the bundle, and every test errored in the function with FileNotFoundError.
+    shared = tmp_path_factory.mktemp("elsewhere") / "shared.csv"
+    shared.write_text("outside the rootdir\n")
+    files = {
+        "conftest.py": (
+            "import pathlib\nHERE = pathlib.Path(__file__).parent\nUSERS = (HERE / 'data' / 'users.csv').read_text()\n"
+            "ENV = (HERE / '.env').read_text()\nVENV = (HERE / '.venv' / 'share' / 'x.txt').read_text()\n"
+            "PKG = (HERE / 'env/lib/python3.11/site-packages/pkg/data.txt').read_text()\n"
+            f"SHARED = open({str(shared)!r}).read()\nopen(HERE / 'written.log', 'w').close()\n"
+        ),
+        "tests/test_login.py": (
+            "import pathlib\nFEATURE = (pathlib.Path(__file__).parent / 'features' / 'login.feature').read_text()\n\n"
+            "def test_login():\n    assert 'Scenario' in FEATURE\n"
+        ),
+        "tests/features/login.feature": "Feature: login\n  Scenario: ok\n",
+        "tests/features/unused.feature": "Feature: not read by any module\n",
+        "data/users.csv": "alice\n",
+        ".env": CANARY,
+        ".venv/share/x.txt": "an environment's file\n",
+        "env/lib/python3.11/site-packages/pkg/data.txt": "an installed package's data\n",
+    }
+    for rel, text in files.items():
+        (pytester.path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pytester.path / rel).write_text(text)
+    _run(pytester, bucket).assert_outcomes(passed=1)  # writes .pytest_cache, which --lf reads next
+    result = _run(pytester, bucket, "--lambda-dry-run", "--lf")
+    assert result.ret == 0, result.stderr.str()
+    listed = {m.group(1) for line in result.stdout.lines if (m := re.fullmatch(r"\s+[\d.]+ k?B  (\S+)", line))}
+    assert listed == {"conftest.py", "tests/test_login.py", "tests/features/login.feature", "data/users.csv"}, result.stdout.str()
+    result.stdout.fnmatch_lines(["lambda: bundle: left out .env: its name looks like a secret*; the collected tests need it"])
+    assert "CANARY" not in result.stdout.str()

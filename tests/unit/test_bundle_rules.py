@@ -296,6 +296,26 @@ def test_outside_git_only_what_collection_needed_ships(tmp_path: Path) -> None:
     assert selection.left_out == []
 
 
+def test_files_read_while_collected_ship_but_caches_environments_and_outputs_do_not(tmp_path: Path) -> None:
+    _write(tmp_path, {
+        "test_a.py": "pass\n", "features/login.feature": "Feature: x\n", "features/unread.feature": "Feature: y\n",
+        ".pytest_cache/v/cache/lastfailed": "{}", ".venv/share/data.txt": "x", "node_modules/pkg/x.json": "{}",
+        ".lambda-ui/durations.json": "{}", "__pycache__/test_a.cpython-311.pyc": "pyc",
+    })
+    read = tuple(str(tmp_path / rel) for rel in (
+        "features/login.feature", ".pytest_cache/v/cache/lastfailed", ".venv/share/data.txt", "node_modules/pkg/x.json",
+        ".lambda-ui/durations.json", "__pycache__/test_a.cpython-311.pyc", "setup.cfg",  # probed, absent
+    ))
+    rules = BundleRules(needed=(str(tmp_path / "test_a.py"),), read=read, outputs=(str(tmp_path / ".lambda-ui"),))
+    selection = select(tmp_path, rules)
+    assert selection.files == ["features/login.feature", "test_a.py"] and selection.left_out == []
+    # In git, a read file git does not track is named, as an imported module is.
+    _git(tmp_path, "test_a.py")
+    assert select(tmp_path, rules).warnings() == [
+        "left out features/login.feature: git does not track it, but the collected tests need it: git add it, or name it in lambda_bundle_include",
+    ]
+
+
 def test_the_listing_is_largest_first_with_the_rest_summed() -> None:
     entries = [Entry(f"f{n:02}.py", n * 100) for n in range(1, 26)] + [Entry("link.py", 9, link="f01.py")]
     lines = Selection("git", entries).listing()
