@@ -47,7 +47,7 @@ from lambda_ui.contract import (
     error_response,
     validate_event,
 )
-from lambda_ui.function import allure_files
+from lambda_ui.function import allure_files, xdist_worker
 from lambda_ui.function.bundles import BundleCache, forget_modules
 from lambda_ui.function.deadline import Deadline, LambdaDeadlineExceeded
 from lambda_ui.function.health import become_subreaper, check_and_clean
@@ -132,6 +132,8 @@ class ExecutionEnvironment:
         self.environ = os.environ if environ is None else environ
         self.tmp = Path(tmp or tempfile.gettempdir())
         self.id = uuid.uuid4().hex[:12]
+        #: pytest-xdist's name for this environment as a worker (lambda_pkg/xdist_worker.py).
+        self.worker_id = xdist_worker.worker_id_of(self.id)
         self.init_ms = init_ms
         self.invocations = 0
         self._heap_frozen = False
@@ -298,6 +300,8 @@ class ExecutionEnvironment:
         if self.active_bundle is not None and self.active_bundle != bundle.path:
             forget_modules(self.active_bundle)
         self.active_bundle = bundle.path
+        # Before the session starts: a conftest may read them when it is imported.
+        xdist_worker.export(os.environ, self.worker_id, event.get("workers", 1), event["run_id"])
 
         destination = s3.S3Location(event["artifacts"]["bucket"], event["artifacts"]["prefix"]).as_url()
         # A suite's own Chrome starts as the warm one does once it needed the fallback.

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from lambda_ui.contract import MAX_TEST_WARNINGS, MAX_WARNING_CHARS, TestWarning
+from lambda_ui.function import xdist_worker
 from lambda_ui.runner.artifacts.sinks import ArtifactSink
 from lambda_ui.runner.browsers import BrowserManager
 from lambda_ui.runner.plugin import run_key
@@ -108,6 +109,7 @@ class WorkerPlugin:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         self.config = config
+        xdist_worker.register(config)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:

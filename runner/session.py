@@ -153,6 +153,7 @@ class LambdaSession:
             "attempt": task.attempt,
             "session": self.settings.session,  # type: ignore[typeddict-item]
             "allure": self.allure is not None,
+            "workers": self.target.concurrency,
         }
 
     # -- the loop -------------------------------------------------------------------

@@ -68,6 +68,9 @@ class RunEvent(TypedDict):
     #: The client has an ``--alluredir``: write Allure results and hand them back
     #: (:data:`ALLURE_FOLDER`); absent means false.
     allure: bool
+    #: How many tests the client runs at once at most (its concurrency): the suite sees
+    #: it as pytest-xdist's worker count (``PYTEST_XDIST_WORKER_COUNT``); absent means 1.
+    workers: int
 
 
 #: Allure result files of a run go to ``<prefix>/<run id>/_allure/<file name>``.
@@ -75,6 +78,9 @@ ALLURE_FOLDER = "_allure"
 #: Allure writes ``<uuid>-result.json``, ``-container.json``, ``-attachment.<ext>``: plain names only.
 ALLURE_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 
+
+#: ``RunEvent.workers`` above this is no concurrency a client runs: a malformed event.
+MAX_WORKERS = 100_000
 
 #: The values of ``RunEvent.session`` (``--lambda-session``).
 SESSION_MODES = ("warm", "per-test")
@@ -375,6 +381,9 @@ def validate_event(event: Any) -> RunEvent | InfoEvent | SmokeEvent:
     allure = event.get("allure", False)
     if type(allure) is not bool:
         raise InvalidEvent(f"event.allure must be true or false, got {allure!r}")
+    workers = _positive_int(event, "workers", 1)
+    if workers > MAX_WORKERS:
+        raise InvalidEvent(f"event.workers must be at most {MAX_WORKERS}, got {workers}")
     return {
         "version": CONTRACT_VERSION,
         "kind": "run",
@@ -386,6 +395,7 @@ def validate_event(event: Any) -> RunEvent | InfoEvent | SmokeEvent:
         "attempt": attempt,
         "session": session,
         "allure": allure,
+        "workers": workers,
     }
 
 

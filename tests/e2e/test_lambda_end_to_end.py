@@ -353,3 +353,56 @@ def test_allure_results_from_lambda_land_in_the_local_alluredir(stack: Stack, tm
     # The same results as the local run, their attachment included, in the folder the user named.
     assert _allure_results(work / "allure-results") == expected
     assert re.search(r"allure: \d+ result file\(s\) from Lambda in allure-results", remote.stdout), remote.stdout[-2000:]
+
+
+WORKER_SUITE_CONFTEST = '''import os
+
+import pytest
+
+# A suite written for pytest -n names its per-worker resources when the conftest is imported.
+DATABASE = "shop_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture
+def database():
+    return DATABASE
+'''
+
+WORKER_SUITE = '''import os
+import time
+
+import pytest
+
+
+@pytest.mark.parametrize("n", range(6))
+def test_orders(n, worker_id, testrun_uid, database, record_property):
+    time.sleep(1)  # three at once: the run needs more than one environment
+    record_property("worker_id", worker_id)
+    record_property("testrun_uid", testrun_uid)
+    record_property("database", database)
+    record_property("env", os.environ.get("PYTEST_XDIST_WORKER", "") + "/" + os.environ.get("PYTEST_XDIST_WORKER_COUNT", ""))
+'''
+
+
+@pytest.mark.parametrize(("session", "plugins"), [("warm", ()), ("per-test", ("-p", "no:xdist"))])
+def test_each_environment_is_a_worker_as_under_xdist(stack: Stack, tmp_path: Path, session: str, plugins: tuple[str, ...]) -> None:
+    # Under -n, tests that run at the same time have different worker ids, and suites name a
+    # database or an account after them. In the function every test was "master" (pytest-xdist
+    # in the image) or had no worker_id fixture at all (not in it: -p no:xdist here).
+    work = tmp_path / "suite"
+    work.mkdir()
+    (work / "conftest.py").write_text(WORKER_SUITE_CONFTEST)
+    (work / "test_orders.py").write_text(WORKER_SUITE)
+    result = stack.pytest("--junitxml=r.xml", "-p", "no:cacheprovider", "--lambda-concurrency=3", f"--lambda-session={session}", *plugins, cwd=str(work))
+    assert result.returncode == 0, result.stdout[-3000:]
+    root = ET.parse(work / "r.xml").getroot()
+    run_id = {p.get("name"): p.get("value") for p in root.iter("property")}["run_id"]
+    cases = [_props(case) for case in _cases(work / "r.xml").values()]
+    assert len(cases) == 6
+    for props in cases:
+        assert re.fullmatch(r"gw\d+", props["worker_id"]), props
+        assert props["database"] == f"shop_{props['worker_id']}" and props["env"] == f"{props['worker_id']}/3", props
+        assert props["testrun_uid"] == run_id, props
+    # One worker id per environment, and never one shared by two environments.
+    pairs = {(props["lambda_environment_id"], props["worker_id"]) for props in cases}
+    assert len(pairs) == len({e for e, _ in pairs}) == len({w for _, w in pairs}) >= 2, pairs

@@ -27,6 +27,7 @@ def test_a_valid_event_round_trips_through_json() -> None:
     checked = validate_event(json.loads(json.dumps(_event())))
     assert checked["artifacts"]["prefix"] == "runs" and checked["attempt"] == 2
     assert checked["allure"] is False and validate_event(_event(allure=True))["allure"] is True
+    assert checked["workers"] == 1 and validate_event(_event(workers=64))["workers"] == 64
     assert validate_event(json.loads(json.dumps(checked))) == checked
 
 
@@ -56,6 +57,9 @@ def test_a_valid_event_round_trips_through_json() -> None:
         ({"artifacts": {"bucket": 3, "prefix": ""}}, "event.artifacts.bucket must be str"),
         ({"allure": 1}, "event.allure must be true or false, got 1"),
         ({"allure": "yes"}, "event.allure must be true or false"),
+        ({"workers": 0}, "event.workers must be a positive integer, got 0"),
+        ({"workers": "8"}, "event.workers must be a positive integer"),
+        ({"workers": 10**6}, "event.workers must be at most 100000, got 1000000"),
     ],
 )
 def test_invalid_events_say_what_is_wrong(changes: dict[str, Any], message: str) -> None:
