@@ -315,6 +315,7 @@ class ExecutionEnvironment:
             "--rootdir", str(bundle.path),
             "--artifacts", destination,
             "--run-id", event["run_id"],
+            "--basetemp", str(xdist_worker.basetemp(self.tmp / "lambda-ui" / "pytest-tmp", event["run_id"], self.worker_id)),
             "--color=no",
             # The client forwards the ini addopts already expanded and filtered (runner/forwarding.py).
             "--override-ini=addopts=",

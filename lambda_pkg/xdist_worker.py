@@ -9,14 +9,18 @@ environments, so each environment is a worker: ``gw`` and a number of its own
 once share one), the run's concurrency as the worker count and the run id as the
 test run's id. They are set as pytest-xdist's variables, and as its fixtures
 (registered late, so they win over pytest-xdist's "master" where the image has
-it, and lose to a suite's own conftest fixture as any plugin's do).
+it, and lose to a suite's own conftest fixture as any plugin's do). Its pytest
+temporary folder lies in one of the run, as a worker's lies in the controller's:
+pytest-xdist's recipe for work done once per run keeps its result beside it.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import MutableMapping
+from pathlib import Path
 
 import pytest
 
@@ -35,6 +39,23 @@ def export(environ: MutableMapping[str, str], worker: str, workers: int, run_id:
     environ[WORKER] = worker
     environ[WORKER_COUNT] = str(workers)
     environ[TESTRUN_UID] = run_id
+
+
+def basetemp(root: Path, run_id: str, worker: str) -> Path:
+    """The ``--basetemp`` of this worker's sessions: ``root/<run id>/<worker>``.
+
+    The recipe (a file in ``getbasetemp().parent`` under a lock) then shares its result
+    among this run's sessions here and never hands it to another run, as pytest's own
+    ``pytest-of-<user>`` folder would in a warm environment. Earlier runs' folders go:
+    their sessions have ended (a new run replaces a warm session).
+    """
+    if root.is_dir():
+        for entry in root.iterdir():
+            if entry.name != run_id:
+                shutil.rmtree(entry, ignore_errors=True)
+    folder = root / run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / worker
 
 
 def register(config: pytest.Config) -> None:

@@ -355,7 +355,8 @@ def test_allure_results_from_lambda_land_in_the_local_alluredir(stack: Stack, tm
     assert re.search(r"allure: \d+ result file\(s\) from Lambda in allure-results", remote.stdout), remote.stdout[-2000:]
 
 
-WORKER_SUITE_CONFTEST = '''import os
+WORKER_SUITE_CONFTEST = '''import json
+import os
 
 import pytest
 
@@ -366,6 +367,17 @@ DATABASE = "shop_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
 @pytest.fixture
 def database():
     return DATABASE
+
+
+@pytest.fixture(scope="session")
+def catalog(tmp_path_factory, worker_id, testrun_uid):
+    # pytest-xdist's recipe for work done once per run (its lock left out: one test at a time here).
+    if worker_id == "master":
+        return {"seeded_in": testrun_uid}
+    path = tmp_path_factory.getbasetemp().parent / "catalog.json"
+    if not path.is_file():
+        path.write_text(json.dumps({"seeded_in": testrun_uid}))
+    return json.loads(path.read_text())
 '''
 
 WORKER_SUITE = '''import os
@@ -375,8 +387,9 @@ import pytest
 
 
 @pytest.mark.parametrize("n", range(6))
-def test_orders(n, worker_id, testrun_uid, database, record_property):
+def test_orders(n, worker_id, testrun_uid, database, catalog, record_property):
     time.sleep(1)  # three at once: the run needs more than one environment
+    record_property("catalog", catalog["seeded_in"])
     record_property("worker_id", worker_id)
     record_property("testrun_uid", testrun_uid)
     record_property("database", database)
@@ -393,16 +406,18 @@ def test_each_environment_is_a_worker_as_under_xdist(stack: Stack, tmp_path: Pat
     work.mkdir()
     (work / "conftest.py").write_text(WORKER_SUITE_CONFTEST)
     (work / "test_orders.py").write_text(WORKER_SUITE)
-    result = stack.pytest("--junitxml=r.xml", "-p", "no:cacheprovider", "--lambda-concurrency=3", f"--lambda-session={session}", *plugins, cwd=str(work))
-    assert result.returncode == 0, result.stdout[-3000:]
-    root = ET.parse(work / "r.xml").getroot()
-    run_id = {p.get("name"): p.get("value") for p in root.iter("property")}["run_id"]
-    cases = [_props(case) for case in _cases(work / "r.xml").values()]
-    assert len(cases) == 6
-    for props in cases:
-        assert re.fullmatch(r"gw\d+", props["worker_id"]), props
-        assert props["database"] == f"shop_{props['worker_id']}" and props["env"] == f"{props['worker_id']}/3", props
-        assert props["testrun_uid"] == run_id, props
-    # One worker id per environment, and never one shared by two environments.
-    pairs = {(props["lambda_environment_id"], props["worker_id"]) for props in cases}
-    assert len(pairs) == len({e for e, _ in pairs}) == len({w for _, w in pairs}) >= 2, pairs
+    # Twice: the second run finds the environments warm, and must not read the first run's catalog.
+    for _ in range(2):
+        result = stack.pytest("--junitxml=r.xml", "-p", "no:cacheprovider", "--lambda-concurrency=3", f"--lambda-session={session}", *plugins, cwd=str(work))
+        assert result.returncode == 0, result.stdout[-3000:]
+        root = ET.parse(work / "r.xml").getroot()
+        run_id = {p.get("name"): p.get("value") for p in root.iter("property")}["run_id"]
+        cases = [_props(case) for case in _cases(work / "r.xml").values()]
+        assert len(cases) == 6
+        for props in cases:
+            assert re.fullmatch(r"gw\d+", props["worker_id"]), props
+            assert props["database"] == f"shop_{props['worker_id']}" and props["env"] == f"{props['worker_id']}/3", props
+            assert props["testrun_uid"] == props["catalog"] == run_id, props
+        # One worker id per environment, and never one shared by two environments.
+        pairs = {(props["lambda_environment_id"], props["worker_id"]) for props in cases}
+        assert len(pairs) == len({e for e, _ in pairs}) == len({w for _, w in pairs}) >= 2, pairs
