@@ -63,6 +63,10 @@ def register(config: pytest.Config) -> None:
     module = sys.modules[__name__]
     if not config.pluginmanager.is_registered(module):
         config.pluginmanager.register(module, "lambda-ui-xdist-worker")
+    if not config.pluginmanager.hasplugin("xdist"):
+        # The client has pytest-xdist, the image need not: a suite's --dist loadgroup marks
+        # would fail collection here under --strict-markers.
+        config.addinivalue_line("markers", "xdist_group(name): pytest-xdist's group, for --dist loadgroup on the client")
 
 
 @pytest.fixture(scope="session")

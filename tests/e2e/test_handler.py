@@ -354,6 +354,20 @@ def test_a_module_that_fails_to_collect_is_answered_by_its_report_alone(lambda_e
         assert "open('login.feature')" in text and "FileNotFoundError" in text, (mode, text)
 
 
+def test_a_suite_written_for_xdist_runs_where_the_image_has_no_xdist(lambda_env: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any) -> None:
+    # pytest-xdist is the client's (the documented image has none: -p no:xdist here). A test
+    # that asks for worker_id errored ("fixture 'worker_id' not found"), and one marked for
+    # --dist loadgroup failed collection under --strict-markers.
+    folder = tmp_path / "xdist_suite"
+    ref = _bundle_ref(s3_client, bucket, folder, {"test_x.py": (
+        "import pytest\n\n@pytest.mark.xdist_group('orders')\ndef test_x(worker_id, testrun_uid):\n"
+        "    assert worker_id.startswith('gw') and testrun_uid == 'r1'\n"
+    )})
+    for mode in ("warm", "per-test"):
+        response = lambda_env.invoke(_event("test_x.py::test_x", ref, bucket, session=mode, pytest_args=["-p", "no:xdist", "--strict-markers"]))
+        assert response.get("collect_reports") == [] and _outcomes(response) == [("setup", "passed"), ("call", "passed"), ("teardown", "passed")], (mode, response)
+
+
 def test_a_test_the_function_deselects_is_named_with_the_likely_cause(lambda_env: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any) -> None:
     # Slow tests run only with RUN_SLOW, set in the developer's shell but not on the function. The
     # answer said "ERROR: not found" (warm) or gave pytest's header and "exit code 5" (per-test).
