@@ -42,6 +42,8 @@ CLIENT_ONLY_DESTS = frozenset({
     "disable_warnings", "showcapture",
     # set by the handler for the function's own bundle, browser and temp dir
     "rootdir", "basetemp", "artifacts", "run_id", "chrome_binary", "chromedriver",
+    # resolved here ("last", or a new one by default) and sent as a number: resolved_args()
+    "randomly_seed",
 })
 
 #: Whole option groups the client owns: pytest-xdist's and ``--lambda``'s own.
@@ -99,7 +101,17 @@ def forwarded_args(config: pytest.Config, args: Sequence[str] | None = None) -> 
             continue
         values = option.values if option.dest in NOT_PATHS else tuple(rewrite.value(option.spelling, v) for v in option.values)
         result.extend(_spell(actions[option.spelling], option.spelling, values))
-    return result
+    return result + resolved_args(config)
+
+
+def resolved_args(config: pytest.Config) -> list[str]:
+    """Values the client resolved that every invocation must share, as pytest-xdist hands
+    them to its workers: pytest-randomly's seed, so that the seed the terminal prints
+    reproduces what the tests drew in Lambda (each function session picked its own)."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if config.pluginmanager.hasplugin("randomly") and type(seed) is int:
+        return [f"--randomly-seed={seed}"]
+    return []
 
 
 def _options(actions: dict[str, argparse.Action], args: list[str]) -> Iterator[_Option]:

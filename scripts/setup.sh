@@ -39,6 +39,9 @@ if [ ! -e "$stamp" ]; then
   # folder of its own, on PYTHONPATH only there, so no other pytest process loads it.
   rm -rf .venv/suite-plugins
   .venv/bin/python -m pip install -q --no-deps --target .venv/suite-plugins 'allure-pytest==2.16.2' 'allure-python-commons==2.16.2'
+  # pytest-randomly for the test of its seed reaching the function (tests/functional), the same way.
+  rm -rf .venv/randomly-plugin
+  .venv/bin/python -m pip install -q --no-deps --target .venv/randomly-plugin 'pytest-randomly==5.1.0'
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

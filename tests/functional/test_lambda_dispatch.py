@@ -531,3 +531,28 @@ def test_http_proxy_from_the_environment_carries_every_call(pytester: pytest.Pyt
         assert api.state.proxied_requests >= 6  # and GetFunctionConcurrency, all by the proxy
     finally:
         api.stop()
+
+
+def test_the_seed_pytest_randomly_prints_is_the_one_the_function_uses(
+    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each function session picked a seed of its own: the one the terminal printed did not
+    # reproduce what the tests drew (seen: 683022203 in Lambda, 697562935 locally with it).
+    monkeypatch.setenv("PYTHONPATH", os.path.join(REPO, ".venv", "randomly-plugin"))  # scripts/setup.sh
+    fake_lambda.state.distributions["pytest-randomly"] = "5.1.0"  # the image has it too
+    pytester.makepyfile(test_suite="def test_a(): pass\n\ndef test_b(): pass\n")
+
+    def seeds_sent(*args: str) -> tuple[set[str], str]:
+        del fake_lambda.state.events[:]
+        result = _run(pytester, bucket, *args)
+        assert result.ret == 0, result.stdout.str()
+        printed = re.findall(r"Using --randomly-seed=(\d+)", result.stdout.str())
+        sent = {a for e in fake_lambda.state.events for a in e["pytest_args"] if "randomly" in a}
+        return sent, printed[0] if printed else ""
+
+    sent, printed = seeds_sent()
+    assert printed and sent == {f"--randomly-seed={printed}"}, (sent, printed)
+    # "last" is read from this machine's cache, where the run above wrote it.
+    assert seeds_sent("--randomly-seed=last") == ({f"--randomly-seed={printed}"}, printed)
+    assert seeds_sent("--randomly-seed=7") == ({"--randomly-seed=7"}, "7")
+    assert seeds_sent("-p", "no:randomly") == ({"no:randomly"}, "")  # off here, so off there
