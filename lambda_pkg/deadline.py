@@ -39,8 +39,15 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
         deadline._fire(frame)
 
 
-class LambdaDeadlineExceeded(Exception):
-    """Raised inside the running test when the invocation's time is nearly up."""
+class LambdaDeadlineExceeded(BaseException):
+    """Raised inside the running test when the invocation's time is nearly up.
+
+    Not an ``Exception``, as pytest-timeout's is not: an ``except Exception`` on the way
+    (a retry loop in the suite, in Selenium, or the Chrome start's own retry here) would
+    swallow it, and the test would run on into Lambda's timeout with nothing to stop it
+    again. pytest still reports it as the test's failure (it catches every ``BaseException``
+    but ``Exit`` and ``KeyboardInterrupt``).
+    """
 
 
 class Deadline:

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from _pytest.config import ConftestImportFailure  # no public name; pytest.main catches the same class
 
 from lambda_ui.contract import (
     CONTRACT_VERSION,
@@ -416,6 +415,8 @@ class ExecutionEnvironment:
             # pytest writes usage and configuration errors to stderr: keep both for the answer.
             with contextlib.redirect_stdout(_Tee(output, sys.stdout)), contextlib.redirect_stderr(_Tee(output, sys.stderr)):
                 exit_code = int(pytest.main(args, plugins=[worker, self.suite_chrome]))
+        except LambdaDeadlineExceeded as exc:  # pytest.main lets it through while a conftest imports
+            output.write(f"ERROR: {exc}\n")
         except Exception as exc:
             raise _PytestBroke(f"{type(exc).__name__}: {exc}") from exc
         finally:
@@ -446,10 +447,8 @@ class ExecutionEnvironment:
                 except (pytest.UsageError, LambdaDeadlineExceeded) as exc:
                     self.suite_chrome.uninstall()
                     return (4 if isinstance(exc, pytest.UsageError) else 3), worker, deadline.expired, f"ERROR: {exc}\n"
-                except Exception as exc:
+                except Exception:
                     self.suite_chrome.uninstall()
-                    if isinstance(exc, ConftestImportFailure) and isinstance(exc.cause, LambdaDeadlineExceeded):
-                        return 3, worker, True, f"ERROR: {exc.cause}\n"  # a conftest that waits at import
                     # The suite's own error (a conftest that fails to import, a pytest_configure or
                     # pytest_sessionstart that raises, pytest.exit): pytest.main answers it as on the
                     # developer's machine, as the test's error, not as a broken environment. Only

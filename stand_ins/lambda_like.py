@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -18,9 +19,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+#: The harness asks a handler that does not answer in time for every thread's stack with it.
+DUMP_STACKS = signal.SIGUSR2
+
 CHILD = r"""
-import json, os, sys, time, uuid
+import faulthandler, json, os, signal, sys, time, uuid
 out = os.fdopen(int(os.environ.pop("HARNESS_RESPONSE_FD")), "w")
+# A copy of stderr: pytest's capture points fd 2 elsewhere while a test runs.
+stacks_to = os.fdopen(os.dup(2), "w")
+faulthandler.register(signal.SIGUSR2, file=stacks_to, all_threads=True)
 
 class Context:
     function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "ui-tests")
@@ -86,7 +93,10 @@ class LambdaLikeProcess:
     def _read(self, timeout: float) -> dict[str, Any]:
         # One line per answer, so nothing waits in the file's buffer while select() looks at the pipe.
         if not select.select([self._responses], [], [], timeout)[0]:
-            raise TimeoutError(f"the handler did not answer within {timeout:.0f} s:\n{self.log[-4000:]}")
+            if self.proc.poll() is None:
+                self.proc.send_signal(DUMP_STACKS)
+                time.sleep(1)  # the log thread reads the dump
+            raise TimeoutError(f"the handler did not answer within {timeout:.0f} s (its threads' stacks last):\n{self.log[-12000:]}")
         line = self._responses.readline()
         if not line:
             raise RuntimeError(f"handler process ended (code {self.proc.poll()}):\n{self.log[-4000:]}")

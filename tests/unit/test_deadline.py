@@ -66,3 +66,21 @@ def test_a_disarmed_deadline_never_interrupts_later_code() -> None:
     deadline.disarm()
     time.sleep(0.2)  # no LambdaDeadlineExceeded, and the process is still here
     assert not deadline.expired
+
+
+def test_an_except_exception_on_the_way_does_not_swallow_it() -> None:
+    """A retry loop (the suite's, Selenium's, the Chrome start's own) catches ``Exception``:
+    it swallowed the deadline, and the test ran on into Lambda's timeout."""
+    deadline = Deadline(lambda: True)
+    deadline.arm(0.05)
+    started = time.monotonic()
+    try:
+        with pytest.raises(LambdaDeadlineExceeded):
+            try:
+                time.sleep(5)
+            except Exception:
+                pass  # e.g. "Chrome did not start; trying once more"
+            time.sleep(5)
+    finally:
+        deadline.disarm()
+    assert time.monotonic() - started < 4
