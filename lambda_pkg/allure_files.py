@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_ui.contract import ALLURE_FILE_NAME, ALLURE_FOLDER
+from lambda_ui.function.health import run_folder
 from lambda_ui.runner.aws import s3
 
 #: More files than this from one test are left out (the answer says how many).
@@ -32,14 +33,7 @@ def available() -> bool:
 def folder_for(tmp: Path, run_id: str) -> Path:
     """This run's folder; those of earlier runs are removed (a session that ended later may
     still have written its fixtures' container files there)."""
-    root = tmp / "lambda-ui" / "allure"
-    if root.is_dir():
-        for old in root.iterdir():
-            if old.name != run_id:
-                shutil.rmtree(old, ignore_errors=True)
-    folder = root / run_id
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return run_folder(tmp / "lambda-ui" / "allure", run_id)
 
 
 def ship(client: Any, location: s3.S3Location, run_id: str, folder: Path) -> tuple[list[str], list[str]]:

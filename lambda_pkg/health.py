@@ -95,3 +95,15 @@ def check_and_clean(tmp: str | os.PathLike[str], in_use: str | Collection[str] |
     if report.tmp_free_mb < min_free_mb:
         report.problems.append(f"{tmp_path} has {report.tmp_free_mb} MB free after cleaning, below {min_free_mb} MB")
     return report
+
+
+def run_folder(root: Path, run_id: str) -> Path:
+    """``root/<run id>``, made; the folders of earlier runs in ``root`` are removed: an
+    environment serves one run at a time, and a new run has replaced their sessions."""
+    if root.is_dir():
+        for old in root.iterdir():
+            if old.name != run_id:
+                shutil.rmtree(old, ignore_errors=True)
+    folder = root / run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

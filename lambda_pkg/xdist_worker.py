@@ -17,12 +17,13 @@ pytest-xdist's recipe for work done once per run keeps its result beside it.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import MutableMapping
 from pathlib import Path
 
 import pytest
+
+from lambda_ui.function.health import run_folder
 
 WORKER = "PYTEST_XDIST_WORKER"
 WORKER_COUNT = "PYTEST_XDIST_WORKER_COUNT"
@@ -49,13 +50,7 @@ def basetemp(root: Path, run_id: str, worker: str) -> Path:
     ``pytest-of-<user>`` folder would in a warm environment. Earlier runs' folders go:
     their sessions have ended (a new run replaces a warm session).
     """
-    if root.is_dir():
-        for entry in root.iterdir():
-            if entry.name != run_id:
-                shutil.rmtree(entry, ignore_errors=True)
-    folder = root / run_id
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / worker
+    return run_folder(root, run_id) / worker
 
 
 def register(config: pytest.Config) -> None:
