@@ -300,7 +300,7 @@ class ExecutionEnvironment:
             forget_modules(self.active_bundle)
         self.active_bundle = bundle.path
         # Before the session starts: a conftest may read them when it is imported.
-        xdist_worker.export(os.environ, self.worker_id, event.get("workers", 1), event["run_id"])
+        xdist_worker.export(os.environ, self.worker_id, event["workers"], event["run_id"])
 
         destination = s3.S3Location(event["artifacts"]["bucket"], event["artifacts"]["prefix"]).as_url()
         # A suite's own Chrome starts as the warm one does once it needed the fallback.

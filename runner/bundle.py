@@ -197,9 +197,11 @@ def _existing(tree: _Tree, paths: Iterable[str]) -> Iterator[str]:
 def _data_file(rel: str, outputs: Sequence[str]) -> bool:
     """Whether a file read during collection is the suite's data: not a cache, an environment's
     file (a .venv in the rootdir) or one of this run's outputs (the durations history)."""
-    if _noise(rel) or NOISE_DIRS.intersection(rel.split("/")[:-1]):
-        return False
-    return not any(rel == out or rel.startswith(out + "/") for out in outputs)
+    return not (_output_or_cache(rel, outputs) or NOISE_DIRS.intersection(rel.split("/")[:-1]))
+
+
+def _output_or_cache(rel: str, outputs: Sequence[str]) -> bool:
+    return _noise(rel) or any(rel == out or rel.startswith(out + "/") for out in outputs)
 
 
 def _noise(rel: str) -> bool:
@@ -310,7 +312,7 @@ def select(root: str | os.PathLike[str], rules: BundleRules = BundleRules()) -> 
     included = {rel for rel in tree.walk() if _any(rel, rules.include)} if rules.include else set()
     reasons: dict[str, str] = {}
     for rel in sorted(base | included):
-        if _noise(rel) or any(rel == out or rel.startswith(out + "/") for out in outputs):
+        if _output_or_cache(rel, outputs):
             reasons[rel] = "it is this run's own output or a cache"
             continue
         if _any(rel, rules.exclude):

@@ -19,7 +19,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-#: The harness asks a handler that does not answer in time for every thread's stack with it.
+#: The harness asks a handler that does not answer in time for every thread's stack with it
+#: (CHILD registers faulthandler for this signal).
 DUMP_STACKS = signal.SIGUSR2
 
 CHILD = r"""
