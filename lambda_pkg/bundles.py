@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import itertools
+import json
 import os
 import shutil
 import stat
@@ -27,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from lambda_ui.contract import BundleRef, InvalidEvent
+from lambda_ui.function.written_files import BundleWrites, snapshot
 
 _COMPLETE = ".lambda-ui-complete"
 _CHUNK = 1 << 20
@@ -180,9 +182,25 @@ class BundleCache:
             # A compression method zipfile lacks, an encrypted member, a truncated or corrupt stream.
             shutil.rmtree(staging, ignore_errors=True)
             raise InvalidEvent(f"test bundle cannot be unpacked: {type(exc).__name__}: {exc}", "BundleInvalid") from None
-        (staging / _COMPLETE).touch()
+        # The marker holds the copy as unpacked: what tests write there is found and undone against it.
+        (staging / _COMPLETE).write_text(json.dumps(snapshot(staging)))
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
+
+    def writes(self, bundle: Bundle) -> BundleWrites:
+        """What tests change in ``bundle``'s copy, against the copy as it was unpacked."""
+        try:
+            pristine = {rel: (sig[0], sig[1], sig[2]) for rel, sig in json.loads((bundle.path / _COMPLETE).read_text()).items()}
+        except (OSError, ValueError, TypeError, IndexError, AttributeError):
+            pristine = snapshot(bundle.path, skip=_COMPLETE)  # a marker from before the manifest: trust the copy as it is
+        return BundleWrites(bundle.path, pristine, skip=_COMPLETE)
+
+    def discard(self, sha: str) -> None:
+        """Throw a copy away (tests changed its files): the next test that needs it unpacks it again."""
+        target = self.root / sha
+        forget_modules(target)
+        (target / _COMPLETE).unlink(missing_ok=True)
+        shutil.rmtree(target, ignore_errors=True)
 
     def evict(self, current: str) -> list[str]:
         """Remove all but the ``keep`` most recently used bundles (never ``current``)."""

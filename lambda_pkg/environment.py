@@ -43,11 +43,12 @@ from lambda_ui.contract import (
     S3Ref,
     SmokeEvent,
     SmokeResponse,
+    WrittenFile,
     error_response,
     validate_event,
 )
-from lambda_ui.function import allure_files, xdist_worker
-from lambda_ui.function.bundles import BundleCache, forget_modules
+from lambda_ui.function import allure_files, written_files, xdist_worker
+from lambda_ui.function.bundles import Bundle, BundleCache, forget_modules
 from lambda_ui.function.deadline import Deadline, LambdaDeadlineExceeded
 from lambda_ui.function.health import become_subreaper, check_and_clean
 from lambda_ui.function.runtime_logs import RuntimeLogHandlers
@@ -139,6 +140,8 @@ class ExecutionEnvironment:
         # A new bundle leaves as much of /tmp free as the health check asks for.
         self.bundles = BundleCache(self.tmp / "lambda-ui" / "bundles", reserve_bytes=self._min_tmp_mb() * 1024 * 1024)
         self.active_bundle: Path | None = None
+        #: Per unpacked bundle: what tests wrote in it, against the copy as unpacked.
+        self._writes: dict[Path, written_files.BundleWrites] = {}
         self.window_size = parse_window_size(self.environ.get(ENV_WINDOW_SIZE, DEFAULT_WINDOW_SIZE))
         # On Lambda a failed start is retried once with --single-process (runner/chrome.py).
         self.launcher = ChromeLauncher(self._locate_chrome, self.window_size, str(self.tmp), self.environ)
@@ -287,15 +290,15 @@ class ExecutionEnvironment:
             self._schedule_exit()
             return error_response("EnvironmentUnhealthy", "; ".join(health.problems) + "; this environment will exit")
 
-        bundle = self.bundles.get(event["bundle"], self.s3)
-        facts["bundle_ms"] = round(bundle.fetch_ms, 1)
-        facts["bundle_cached"] = bundle.cached
         warm = event["session"] == "warm"
         wanted = key_of(event) if warm else None
         reason = replacement(self.warm.key if self.warm is not None else None, wanted, self._tainted)
         facts["session_replaced"] = reason.value if reason is not None else ""
         if reason is not None:
             self.end_session(reason)
+        bundle = self._copy_for(event)  # after the session that used it ended: its teardown writes there too
+        facts["bundle_ms"] = round(bundle.fetch_ms, 1)
+        facts["bundle_cached"] = bundle.cached
         if self.active_bundle is not None and self.active_bundle != bundle.path:
             forget_modules(self.active_bundle)
         self.active_bundle = bundle.path
@@ -352,6 +355,7 @@ class ExecutionEnvironment:
         facts["call_ms"] = round(worker.call_ms, 1)
         facts["handler_ms"] = round((time.perf_counter() - started) * 1000, 1)
 
+        written = self._ship_written(bundle, event, worker)
         artifacts: list[str] = []
         for report in worker.reports:
             if report.get("when") == "teardown":
@@ -372,6 +376,7 @@ class ExecutionEnvironment:
             "test_warnings": worker.test_warnings,
             "test_warnings_dropped": worker.warnings_dropped,
             "facts": facts,
+            "written_files": written,
             "spilled": None,
         }
         if not worker.reports and (left_out := [n for n in event["nodeids"] if n in worker.deselected]):
@@ -397,6 +402,32 @@ class ExecutionEnvironment:
             gc.freeze()
             self._heap_frozen = True
         return self._fit(response, event)
+
+    def _ship_written(self, bundle: Bundle, event: RunEvent, worker: WorkerPlugin) -> list[WrittenFile]:
+        """Files the test added or changed in its working directory: to S3, linked on its last report."""
+        changed = self._writes[bundle.path].changed()
+        if not changed:
+            return []
+        location = s3.S3Location(event["artifacts"]["bucket"], event["artifacts"]["prefix"])
+        shipped = written_files.ship(self.s3, location, event["run_id"], bundle.path, changed)
+        if worker.reports:
+            worker.reports[-1].setdefault("user_properties", []).extend(shipped.properties)
+        return shipped.files
+
+    def _copy_for(self, event: RunEvent) -> Bundle:
+        """The bundle's unpacked copy as a run finds it: what another run's tests wrote there is
+        gone, and a copy whose own files they changed is unpacked again. Within a run the tests
+        of an environment share it, as a local run's tests share the developer's tree."""
+        bundle = self.bundles.get(event["bundle"], self.s3)
+        writes = self._writes.get(bundle.path)
+        if writes is None or not bundle.cached:
+            writes = self._writes[bundle.path] = self.bundles.writes(bundle)
+        elif writes.run_id != event["run_id"] and not writes.restore():
+            self.bundles.discard(bundle.path.name)
+            bundle = self.bundles.get(event["bundle"], self.s3)
+            writes = self._writes[bundle.path] = self.bundles.writes(bundle)
+        writes.run_id = event["run_id"]
+        return bundle
 
     def _run_per_test(self, event: RunEvent, args: list[str], bundle: Path, destination: str, stop: _Stop) -> _Outcome:
         """One ``pytest.main`` for this invocation: the ``per-test`` session mode."""

@@ -79,6 +79,18 @@ ALLURE_FOLDER = "_allure"
 ALLURE_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 
 
+#: Files a test wrote in its working directory (the bundle's copy) go to
+#: ``<prefix>/<run id>/_written/<invocation>/<rootdir-relative path>``.
+WRITTEN_FOLDER = "_written"
+
+
+class WrittenFile(TypedDict):
+    """A file a test added or changed below the rootdir in the function, and where it is in S3."""
+
+    path: str  # rootdir-relative, "/"-separated
+    key: str
+
+
 #: ``RunEvent.workers`` above this is no concurrency a client runs: a malformed event.
 MAX_WORKERS = 100_000
 
@@ -184,6 +196,8 @@ class RunResponse(TypedDict, total=False):
     facts: Facts
     #: S3 keys of the Allure result files this invocation wrote (``RunEvent.allure``).
     allure_files: list[str]
+    #: Files the test added or changed below the rootdir, uploaded (lambda_pkg/written_files.py).
+    written_files: list[WrittenFile]
     #: Set when the full response was too large to return: read it from here.
     spilled: S3Ref | None
 
