@@ -24,3 +24,10 @@ WORKERINPUT_RUN_ID = "lambda_ui_run_id"
 
 #: Seconds between two --lambda status lines when the output is not a terminal.
 DEFAULT_STATUS_INTERVAL_S = 10.0
+
+#: ini ``lambda_return_files``: which files tests write below the rootdir in Lambda come back
+#: into it (runner/returned_files.py): pictures, pages, logs, data and recordings.
+DEFAULT_RETURN_FILES = (
+    "*.png", "*.jpg", "*.jpeg", "*.gif", "*.webp", "*.svg", "*.pdf", "*.html", "*.htm", "*.txt", "*.log",
+    "*.json", "*.xml", "*.csv", "*.har", "*.mp4", "*.webm",
+)

@@ -13,7 +13,7 @@ import pytest
 from lambda_ui.contract import SESSION_MODES, forbidden_args
 from lambda_ui.runner.argtypes import bundle_mb, check_run_id, non_negative_int, number, positive_float, positive_int, positive_seconds
 from lambda_ui.runner.chrome import parse_window_size
-from lambda_ui.runner.constants import DEFAULT_ARTIFACTS, DEFAULT_STATUS_INTERVAL_S, DEFAULT_WINDOW_SIZE
+from lambda_ui.runner.constants import DEFAULT_ARTIFACTS, DEFAULT_RETURN_FILES, DEFAULT_STATUS_INTERVAL_S, DEFAULT_WINDOW_SIZE
 
 ARTIFACT_MODES = ("failure", "filmstrip")
 DRIFT_ACTIONS = ("error", "warn")
@@ -126,6 +126,13 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("lambda_session", "warm or per-test: one pytest session per execution environment, or one per test.", default="warm")
     parser.addini("lambda_bundle_include", "globs (fnmatch on rootdir-relative paths) of files to add to the --lambda bundle: untracked files, or names on the secret deny list.", type="linelist", default=[])
     parser.addini("lambda_bundle_exclude", "globs (fnmatch on rootdir-relative paths) of files to leave out of the --lambda bundle.", type="linelist", default=[])
+    parser.addini(
+        "lambda_return_files",
+        "globs (fnmatch on rootdir-relative paths) of the files tests write below the rootdir in Lambda that come back "
+        f"into it (default: {' '.join(DEFAULT_RETURN_FILES)}; empty: none); the others stay in S3, linked on their test.",
+        type="linelist",
+        default=list(DEFAULT_RETURN_FILES),
+    )
     parser.addini("chrome_binary", "Chrome/Chromium executable for the browser fixture.", default="")
     parser.addini("chromedriver", "chromedriver executable for the browser fixture.", default="")
     parser.addini("window_size", "browser window size, e.g. 1280x900.", default=DEFAULT_WINDOW_SIZE)

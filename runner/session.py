@@ -51,6 +51,7 @@ from lambda_ui.runner.not_run import NotRunBlock
 from lambda_ui.runner.options import LambdaSettings
 from lambda_ui.runner.plan import dry_run
 from lambda_ui.runner.replay import FileGroups, error_reports, failed, not_run_detail, rebuild, record_warnings, replay, short_failure
+from lambda_ui.runner.returned_files import ReturnedFiles
 from lambda_ui.runner.run import UiRun
 from lambda_ui.runner.scheduler import Scheduler, Task
 from lambda_ui.runner.settle import Action, Settler, Verdict
@@ -84,6 +85,8 @@ class LambdaSession:
         self.fallback = Fallback(settings.fallback == "local")
         #: Allure result files from the function into the local --alluredir, when there is one.
         self.allure: AllureDownloads | None = None
+        #: Files tests wrote below the rootdir in the function, back into the local rootdir.
+        self.returned: ReturnedFiles | None = None
         self._durations: dict[str, float] = {}
         #: The terminal's side of the loop: results grouped per file, the status line.
         self.groups: FileGroups | None = None
@@ -114,7 +117,10 @@ class LambdaSession:
         if not items:
             return True
         check_image(self.config, self.settings, self.target.distributions)  # after collection: conftests deeper down may register plugins too
-        bundle_ref = upload_bundle(session, self.settings, self.target.location, self._s3_client(), self._local_artifacts())
+        bundle_ref, bundled = upload_bundle(session, self.settings, self.target.location, self._s3_client(), self._local_artifacts())
+        self.returned = ReturnedFiles(
+            self._s3_client(), self.target.location, self.run.run_id, self.config.rootpath, self.config.getini("lambda_return_files") or (), bundled
+        )
         self._dispatch(session, items, history, bundle_ref)
         return True
 
@@ -234,6 +240,8 @@ class LambdaSession:
                 invokers.close()
                 if self.allure is not None:
                     self.allure.finish()
+                if self.returned is not None:
+                    self.returned.finish()
                 self.status.close()
                 self.groups.flush()
                 self.totals.finished = time.monotonic()
@@ -286,6 +294,8 @@ class LambdaSession:
         payload = verdict.payload or {}
         if self.allure is not None:
             self.allure.fetch(payload.get("allure_files"))  # an attempt that goes again keeps its result: Allure shows retries
+        if self.returned is not None:
+            self.returned.fetch(payload.get("written_files"))  # as locally, a later attempt's file replaces an earlier one's
         outcome = verdict.outcome or InvokeOutcome(OutcomeKind.OK)
         reports = rebuild(self.config, item, payload.get("reports") or [])
         props: Properties = []
@@ -408,6 +418,12 @@ class LambdaSession:
             terminalreporter.line(f"Lambda unreachable: {s.unreachable_in_row} invocations in a row could not connect to {self._invoker.endpoint}; dispatching stopped (--lambda-breaker)", red=True)
         if line := self.fallback.summary():
             terminalreporter.line(line, yellow=True)
+        if self.returned is not None:
+            back, warnings = self.returned.summary()
+            for line in back:
+                terminalreporter.line(line)
+            for line in warnings:
+                terminalreporter.line(line, yellow=True)
         if self.allure is not None:
             first, *problems = self.allure.summary()
             terminalreporter.line(first)

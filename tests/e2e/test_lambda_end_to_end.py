@@ -141,6 +141,39 @@ def _one_test_on_lambda(stack: Stack, tmp_path: Path, source: str) -> tuple[subp
     return result, case
 
 
+SCREENSHOT_ON_FAILURE = """
+import os
+
+import pytest
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    driver = item.funcargs.get("browser")
+    if report.when == "call" and report.failed and driver is not None:
+        os.makedirs("screenshots", exist_ok=True)
+        driver.save_screenshot(f"screenshots/{item.name}.png")
+"""
+
+
+def test_a_screenshot_the_suite_saves_itself_lands_where_a_local_run_puts_it(stack: Stack, tmp_path: Path) -> None:
+    # The conftest many suites have: on failure, the driver's screenshot in screenshots/ beside
+    # the suite, archived by CI from there. In the function it went into the bundle's copy in /tmp.
+    work = tmp_path / "suite"
+    work.mkdir()
+    (work / "conftest.py").write_text(SCREENSHOT_ON_FAILURE)
+    (work / "test_shop.py").write_text(
+        "def test_checkout(browser):\n    browser.get('data:text/html,<h1>Checkout</h1>')\n    assert browser.title == 'Paid'\n"
+    )
+    result = stack.pytest("--junitxml=r.xml", "-p", "no:cacheprovider", cwd=str(work))
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert (work / "screenshots" / "test_checkout.png").read_bytes().startswith(b"\x89PNG\r\n")
+    assert f"1 file(s) the tests wrote in Lambda are back in {work}: screenshots/ (1)" in result.stdout
+    (case,) = _cases(work / "r.xml").values()
+    assert _props(case)["artifact:written/screenshots/test_checkout.png"].startswith(f"s3://{stack.bucket}/runs/")
+
+
 def test_a_failure_quoting_undecodable_bytes_is_the_test_s_failure(stack: Stack, tmp_path: Path) -> None:
     # A file name that is not UTF-8 comes back from os.listdir with lone surrogates, and pytest's
     # diff of two strings quotes them as they are. The Lambda runtime encodes its answer as UTF-8

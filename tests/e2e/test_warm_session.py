@@ -8,6 +8,7 @@ each test reads what ran where, in what order.
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 from collections.abc import Iterator
@@ -208,3 +209,73 @@ def test_session_teardown_runs_when_the_stand_in_shuts_down(loopback_s3: Loopbac
             (environment,) = lam.pool.environments()
     assert environment.shutdown_via == "sigterm", environment.shutdown_via
     assert [event for event, _ in _lines(log)][len(before):] == ["teardown"]
+
+
+WRITES_CONFTEST = """
+import os
+
+import pytest
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # As many suites do with a screenshot: the failure's story in a file beside the suite.
+    report = (yield).get_result()
+    if report.when == "call" and report.failed:
+        os.makedirs("reports", exist_ok=True)
+        with open(f"reports/{item.name}.txt", "w") as out:
+            out.write(str(report.longrepr))
+"""
+
+WRITES = """
+import json
+import os
+from pathlib import Path
+
+HERE = Path(__file__).parent
+ORIGINAL = "sku,price\\n1,35\\n"
+
+
+def test_fails():
+    assert 1 + 1 == 3
+
+
+def test_writes_a_result():
+    assert not Path("out/result.json").exists(), "an earlier run's file is still there"
+    os.makedirs("out", exist_ok=True)
+    Path("out/result.json").write_text(json.dumps({"total": 35}))
+    Path("app.sqlite").write_bytes(b"SQLite format 3")
+
+
+def test_changes_the_suite_s_data():
+    assert (HERE / "data.csv").read_text() == ORIGINAL, "an earlier run changed the unpacked bundle"
+    (HERE / "data.csv").write_text("sku,price\\n1,0\\n")
+"""
+
+
+@pytest.mark.parametrize("mode", ["warm", "per-test"])
+def test_files_tests_write_come_back_and_never_reach_the_next_run(stacks: dict[int, Stack], tmp_path: Path, mode: str) -> None:
+    """A test's own output below the rootdir (a failure report, a result file) lands in the local
+    rootdir as in a local run; the unpacked bundle the environment keeps starts the next run
+    clean (one environment: the second run finds the first one's leftovers if any)."""
+    s3 = boto3.client("s3", endpoint_url=stacks[1].s3.endpoint)
+    work = _suite(tmp_path / "suite", tmp_path / "sessions.log", {"test_writes.py": WRITES})
+    (work / "conftest.py").write_text((work / "conftest.py").read_text() + WRITES_CONFTEST)
+    (work / "data.csv").write_text("sku,price\n1,35\n")
+    (work / "pytest.ini").write_text("[pytest]\nlambda_bundle_include = data.csv\n")
+    for run in (1, 2):
+        result = stacks[1].pytest(f"--junitxml=r{run}.xml", "-p", "no:cacheprovider", f"--lambda-session={mode}", cwd=str(work))
+        assert result.returncode == 1, result.stdout[-3000:]
+        cases = {name: case for (_cls, name), case in _cases(work / f"r{run}.xml").items()}
+        outcomes = {name: _outcome(case)[0] for name, case in cases.items()}
+        assert outcomes == {"test_fails": "failure", "test_writes_a_result": "passed", "test_changes_the_suite_s_data": "passed"}, result.stdout[-3000:]
+        assert "assert 1 + 1 == 3" in (work / "reports" / "test_fails.txt").read_text()
+        assert json.loads((work / "out" / "result.json").read_text()) == {"total": 35}
+        assert (work / "data.csv").read_text() == "sku,price\n1,35\n"  # the suite's own file is no output: not sent back
+        assert not (work / "app.sqlite").exists()  # not in lambda_return_files: stays in S3
+        assert "1 file(s) the tests wrote in Lambda stay in S3, linked on their tests (app.sqlite)" in result.stdout
+        link = _props(cases["test_fails"])["artifact:written/reports/test_fails.txt"]
+        bucket, _, key = link.removeprefix("s3://").partition("/")
+        assert "assert 1 + 1 == 3" in s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+        (work / "out" / "result.json").unlink()
+        (work / "reports" / "test_fails.txt").unlink()

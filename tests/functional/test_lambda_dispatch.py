@@ -556,3 +556,54 @@ def test_the_seed_pytest_randomly_prints_is_the_one_the_function_uses(
     assert seeds_sent("--randomly-seed=last") == ({f"--randomly-seed={printed}"}, printed)
     assert seeds_sent("--randomly-seed=7") == ({"--randomly-seed=7"}, "7")
     assert seeds_sent("-p", "no:randomly") == ({"no:randomly"}, "")  # off here, so off there
+
+
+def test_written_files_an_answer_names_come_back_only_as_plain_paths_of_this_run(
+    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, s3_client: Any
+) -> None:
+    """Files a test wrote below the rootdir in the function return to the same path here, and
+    nothing an answer names lands outside the rootdir, through a link, over the suite's own
+    source, in a dot folder, or from another run."""
+    pytester.makepyfile(test_suite="def test_a(): pass\n")
+    outside = pytester.path.parent / f"{pytester.path.name}-outside"
+    outside.mkdir()
+    (pytester.path / "linked").symlink_to(outside, target_is_directory=True)
+    run = "runs/r-written/_written/0a1b2c/"
+    wanted = {"screenshots/test_a.png": b"\x89PNG fake", "out/deep/result.json": b'{"ok": true}'}
+    for path, body in wanted.items():
+        s3_client.put_object(Bucket=bucket, Key=run + path, Body=body)
+    hostile = {
+        "../escape.txt": run + "../escape.txt",  # out of the rootdir
+        "linked/through.png": run + "linked/through.png",  # through a link
+        "test_suite.py": run + "test_suite.py",  # the suite's own source
+        ".git/hooks/pre-commit.txt": run + ".git/hooks/pre-commit.txt",  # a dot folder
+        "other.png": "runs/other-run/_written/0a/other.png",  # another run's key
+        "mismatch.png": run + "something-else.png",  # a key that is not its path
+        "a\\b.png": run + "a\\b.png",
+    }
+    for key in hostile.values():
+        s3_client.put_object(Bucket=bucket, Key=key, Body=b"must not be written")
+    entries = [{"path": p, "key": run + p} for p in wanted] + [{"path": p, "key": k} for p, k in hostile.items()]
+    entries += [{"path": "kept.sqlite", "key": run + "kept.sqlite"}, "not an object", {"path": 5, "key": run + "x"}]
+    s3_client.put_object(Bucket=bucket, Key=run + "kept.sqlite", Body=b"db")
+    fake_lambda.state.answer_extras["test_a"] = {"written_files": entries}
+
+    result = _run(pytester, bucket, "--run-id=r-written")
+    assert result.ret == 0, result.stdout.str()
+    for path, body in wanted.items():
+        assert (pytester.path / path).read_bytes() == body
+    assert (pytester.path / "test_suite.py").read_text() == "def test_a(): pass"
+    assert not list(outside.iterdir())
+    assert not (pytester.path / ".git").exists() and not (pytester.path.parent / "escape.txt").exists()
+    assert not (pytester.path / "other.png").exists() and not (pytester.path / "mismatch.png").exists()
+    assert not (pytester.path / "kept.sqlite").exists()  # not matched by lambda_return_files: stays in S3
+    result.stdout.fnmatch_lines(
+        [
+            f"lambda: 2 file(s) the tests wrote in Lambda are back in {pytester.path}: *out/ (1)*",
+            "lambda: 1 file(s) the tests wrote in Lambda stay in S3, linked on their tests (kept.sqlite): name them in the ini lambda_return_files*",
+        ]
+    )
+    stdout = result.stdout.str()
+    assert stdout.count("lambda: written file not a file of this run") == 7, stdout  # ../, dot folder, other run, mismatch, backslash, two malformed
+    assert "test_suite.py: the bundle shipped it" in stdout
+    assert "linked/through.png: " in stdout and "is a link or a file, not a folder" in stdout
