@@ -155,6 +155,8 @@ class ExecutionEnvironment:
         self.subreaper = become_subreaper()
         self.runtime_logs = RuntimeLogHandlers()
         self.home = os.getcwd()
+        #: Where the session's tests run: the bundle's copy, or the folder below it the client was in.
+        self._session_dir = Path(self.home)
         #: The warm pytest session, its worker plugin, and why it cannot serve another test.
         self.warm: WarmSession | None = None
         self._warm_worker: WorkerPlugin | None = None
@@ -309,8 +311,10 @@ class ExecutionEnvironment:
         # A suite's own Chrome starts as the warm one does once it needed the fallback.
         self.suite_chrome.extra_flags = [SINGLE_PROCESS_FLAG] if self.launcher.single_process_retry else []
         starts_before = self.browsers.starts
+        workdir = self._workdir(bundle.path, event["workdir"])
         args = [
-            *event["nodeids"],
+            # Absolute: pytest reads a node id's path from its working directory, the rootdir's or one below it.
+            *(f"{bundle.path}/{nodeid}" for nodeid in event["nodeids"]),
             # pytest's cache in /tmp: the bundle is read-only, and a suite's `cache` fixture and
             # config.cache work as they do locally (within this environment).
             f"--override-ini=cache_dir={self.tmp / 'lambda-ui' / 'pytest-cache'}",
@@ -327,7 +331,8 @@ class ExecutionEnvironment:
         if allure_folder is not None:
             args.append(f"--alluredir={allure_folder}")
         sys.dont_write_bytecode = True  # code and bundle may be read-only
-        os.chdir(bundle.path)
+        os.chdir(workdir)
+        self._session_dir = workdir
         try:
             with self.runtime_logs.detached():
                 if warm:
@@ -402,6 +407,21 @@ class ExecutionEnvironment:
             gc.freeze()
             self._heap_frozen = True
         return self._fit(response, event)
+
+    @staticmethod
+    def _workdir(root: Path, folder: str) -> Path:
+        """Where the tests run: the bundle's copy, or the folder below it the client's pytest
+        started in (made when no shipped file lies in it; it existed there)."""
+        if not folder:
+            return root
+        here = root.joinpath(*folder.split("/"))
+        if not here.resolve().is_relative_to(root.resolve()):  # through a link (the bundle's stay inside it)
+            raise InvalidEvent(f"event.workdir {folder!r} leads out of the test bundle", "BundleInvalid")
+        try:
+            here.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InvalidEvent(f"event.workdir {folder!r} is no folder of the test bundle: {exc.strerror or exc}", "BundleInvalid") from None
+        return here
 
     def _ship_written(self, bundle: Bundle, event: RunEvent, worker: WorkerPlugin) -> list[WrittenFile]:
         """Files the test added or changed in its working directory: to S3, linked on its last report."""
@@ -531,7 +551,10 @@ class ExecutionEnvironment:
             return
         cwd = os.getcwd()
         try:
-            os.chdir(warm.bundle)
+            try:
+                os.chdir(self._session_dir)
+            except OSError:  # a test removed it
+                os.chdir(warm.bundle)
             warm.end(reason)
         finally:
             self.suite_chrome.uninstall()  # at unconfigure already, unless it broke

@@ -193,24 +193,38 @@ def _spell(action: argparse.Action, spelling: str, values: tuple[str, ...]) -> l
     return [spelling, *values]
 
 
+def working_folder(config: pytest.Config) -> str:
+    """The folder pytest was started in, relative to the rootdir ("" for the rootdir itself or a
+    folder outside it): the function's tests run there, so a path they open relative to the
+    working directory means there what it means here."""
+    try:
+        rel = Path(config.invocation_params.dir).resolve().relative_to(Path(config.rootpath).resolve())
+    except ValueError:
+        return ""
+    return "" if rel == Path(".") else rel.as_posix()
+
+
 class _PathRewriter:
     """Rewrites option values that name files of this machine to the bundle's copy."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.root = Path(config.rootpath).resolve()
         self.invocation_dir = Path(config.invocation_params.dir)
+        #: Where the function's pytest starts (working_folder): option values are relative to it.
+        self.start_dir = self.root / working_folder(config)
         self.ini_dir = Path(config.inipath).parent.resolve() if config.inipath else self.root
         self.ini_types = {name: spec[1] for name, spec in config._parser._inidict.items()}
 
     def value(self, spelling: str, value: str) -> str:
-        """A value that names an existing file or folder is made relative to the rootdir."""
+        """A value that names an existing file or folder is made relative to where the function's
+        pytest starts (the rootdir, or the folder below it pytest was started in)."""
         if not value or "://" in value:
             return value
         candidate = Path(value).expanduser()
         path = candidate if candidate.is_absolute() else self.invocation_dir / candidate
         if not os.path.lexists(path):
             return value
-        return self._inside(path.resolve(), spelling, value, self.root)
+        return self._inside(path.resolve(), spelling, value, self.start_dir)
 
     def ini_override(self, assignment: str) -> str | None:
         """``name=value`` from ``-o``; None for ``addopts`` (it arrives expanded)."""

@@ -32,6 +32,7 @@ from lambda_ui.runner.bundle_upload import upload_bundle
 from lambda_ui.runner.cost import billed_gb_s, invocation_cost, run_cost
 from lambda_ui.runner.dispatch import Invokers
 from lambda_ui.runner.fallback import INTERRUPTED, Fallback
+from lambda_ui.runner.forwarding import working_folder
 from lambda_ui.runner.history import history_path, read_history, write_history
 from lambda_ui.runner.junit_contract import Cause, RecordedOutcome
 from lambda_ui.runner.lambda_facts import (
@@ -87,6 +88,8 @@ class LambdaSession:
         self.allure: AllureDownloads | None = None
         #: Files tests wrote below the rootdir in the function, back into the local rootdir.
         self.returned: ReturnedFiles | None = None
+        #: The folder below the rootdir pytest started in: the function's tests run there too.
+        self._workdir = ""
         self._durations: dict[str, float] = {}
         #: The terminal's side of the loop: results grouped per file, the status line.
         self.groups: FileGroups | None = None
@@ -121,6 +124,7 @@ class LambdaSession:
         self.returned = ReturnedFiles(
             self._s3_client(), self.target.location, self.run.run_id, self.config.rootpath, self.config.getini("lambda_return_files") or (), bundled
         )
+        self._workdir = working_folder(self.config)
         self._dispatch(session, items, history, bundle_ref)
         return True
 
@@ -160,6 +164,7 @@ class LambdaSession:
             "session": self.settings.session,  # type: ignore[typeddict-item]
             "allure": self.allure is not None,
             "workers": self.target.concurrency,
+            "workdir": self._workdir,
         }
 
     # -- the loop -------------------------------------------------------------------

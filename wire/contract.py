@@ -71,6 +71,9 @@ class RunEvent(TypedDict):
     #: How many tests the client runs at once at most (its concurrency): the suite sees
     #: it as pytest-xdist's worker count (``PYTEST_XDIST_WORKER_COUNT``); absent means 1.
     workers: int
+    #: The folder below the rootdir pytest was started in ("/"-separated; "" or absent: the
+    #: rootdir): the function's tests run there, as they do on the client.
+    workdir: str
 
 
 #: Allure result files of a run go to ``<prefix>/<run id>/_allure/<file name>``.
@@ -329,6 +332,14 @@ def is_safe_key(key: str) -> bool:
     return all(_KEY_SEGMENT.fullmatch(part) and part not in (".", "..") for part in segments)
 
 
+def is_plain_relative(path: str) -> bool:
+    """A relative "/"-separated path of at most 1,024 characters: no empty, ``.`` or ``..``
+    segment, no backslash or control character."""
+    if not path or len(path) > 1024 or any(c == "\\" or ord(c) < 32 for c in path):
+        return False
+    return all(part not in ("", ".", "..") for part in path.split("/"))
+
+
 def _validate_smoke(event: dict[str, Any]) -> SmokeEvent:
     shot = event.get("screenshot")
     if shot is None:
@@ -395,6 +406,9 @@ def validate_event(event: Any) -> RunEvent | InfoEvent | SmokeEvent:
     allure = event.get("allure", False)
     if type(allure) is not bool:
         raise InvalidEvent(f"event.allure must be true or false, got {allure!r}")
+    workdir = event.get("workdir", "")
+    if not isinstance(workdir, str) or not (workdir == "" or is_plain_relative(workdir)):
+        raise InvalidEvent(f"event.workdir must be a relative folder below the rootdir (no '..', '.' or empty segment), got {str(workdir)[:200]!r}")
     workers = _positive_int(event, "workers", 1)
     if workers > MAX_WORKERS:
         raise InvalidEvent(f"event.workers must be at most {MAX_WORKERS}, got {workers}")
@@ -410,6 +424,7 @@ def validate_event(event: Any) -> RunEvent | InfoEvent | SmokeEvent:
         "session": session,
         "allure": allure,
         "workers": workers,
+        "workdir": workdir,
     }
 
 

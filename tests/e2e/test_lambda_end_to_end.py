@@ -174,6 +174,37 @@ def test_a_screenshot_the_suite_saves_itself_lands_where_a_local_run_puts_it(sta
     assert _props(case)["artifact:written/screenshots/test_checkout.png"].startswith(f"s3://{stack.bucket}/runs/")
 
 
+@pytest.mark.parametrize("session", ["warm", "per-test"])
+def test_tests_run_in_the_folder_below_the_rootdir_pytest_started_in(stack: Stack, tmp_path: Path, session: str) -> None:
+    # The ini file at the repository's root, the suite started from ui/: locally a test opens
+    # data.txt and an option's users.json from ui/, and its output lands in ui/. In the
+    # function every test ran at the rootdir: FileNotFoundError.
+    work = tmp_path / "repo"
+    (work / "ui").mkdir(parents=True)
+    (work / "pyproject.toml").write_text("[tool.pytest.ini_options]\nlambda_bundle_include = ['ui/*.txt', 'ui/*.json']\n")
+    (work / "ui" / "data.txt").write_text("hello\n")
+    (work / "ui" / "users.json").write_text('["ada"]\n')
+    (work / "ui" / "conftest.py").write_text(
+        "def pytest_addoption(parser):\n    parser.addoption('--users-file')\n"
+    )
+    (work / "ui" / "test_here.py").write_text(
+        "import json\n\n"
+        "def test_reads_beside_itself(request):\n"
+        "    assert open('data.txt').read() == 'hello\\n'\n"
+        "    assert json.load(open(request.config.getoption('users_file'))) == ['ada']\n"
+        "    open('out.txt', 'w').write('written in ui/')\n"
+    )
+    args = ("--junitxml=r.xml", "-p", "no:cacheprovider", f"--lambda-session={session}", "--users-file=users.json")
+    local = stack.pytest(*args, lambda_mode=False, cwd=str(work / "ui"))
+    assert local.returncode == 0, local.stdout[-3000:]
+    (work / "ui" / "out.txt").unlink()
+    result = stack.pytest(*args, cwd=str(work / "ui"))
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert (work / "ui" / "out.txt").read_text() == "written in ui/"
+    (case,) = _cases(work / "ui" / "r.xml").values()
+    assert _props(case)["nodeid"] == "ui/test_here.py::test_reads_beside_itself"
+
+
 def test_a_failure_quoting_undecodable_bytes_is_the_test_s_failure(stack: Stack, tmp_path: Path) -> None:
     # A file name that is not UTF-8 comes back from os.listdir with lone surrogates, and pytest's
     # diff of two strings quotes them as they are. The Lambda runtime encodes its answer as UTF-8

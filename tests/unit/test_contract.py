@@ -28,6 +28,7 @@ def test_a_valid_event_round_trips_through_json() -> None:
     assert checked["artifacts"]["prefix"] == "runs" and checked["attempt"] == 2
     assert checked["allure"] is False and validate_event(_event(allure=True))["allure"] is True
     assert checked["workers"] == 1 and validate_event(_event(workers=64))["workers"] == 64
+    assert checked["workdir"] == "" and validate_event(_event(workdir="ui/smoke tests"))["workdir"] == "ui/smoke tests"
     assert validate_event(json.loads(json.dumps(checked))) == checked
 
 
@@ -60,6 +61,13 @@ def test_a_valid_event_round_trips_through_json() -> None:
         ({"workers": 0}, "event.workers must be a positive integer, got 0"),
         ({"workers": "8"}, "event.workers must be a positive integer"),
         ({"workers": 10**6}, "event.workers must be at most 100000, got 1000000"),
+        ({"workdir": "../up"}, "event.workdir must be a relative folder below the rootdir"),
+        ({"workdir": "/abs"}, "event.workdir must be a relative folder"),
+        ({"workdir": "a/./b"}, "event.workdir must be a relative folder"),
+        ({"workdir": "a\\b"}, "event.workdir must be a relative folder"),
+        ({"workdir": "a//b"}, "event.workdir must be a relative folder"),
+        ({"workdir": "a\nb"}, "event.workdir must be a relative folder"),
+        ({"workdir": 3}, "event.workdir must be a relative folder"),
     ],
 )
 def test_invalid_events_say_what_is_wrong(changes: dict[str, Any], message: str) -> None:

@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from lambda_ui.runner.forwarding import ForwardingProblem, forwarded_args
+from lambda_ui.runner.forwarding import ForwardingProblem, forwarded_args, working_folder
 
 CONFTEST = """
 def pytest_addoption(parser):
@@ -80,9 +80,13 @@ def test_paths_inside_the_rootdir_are_made_relative_to_it(suite: pytest.Pytester
     assert _forward(suite, "--confcutdir", str(root)) == ["--confcutdir=."]
     sub = root / "data"
     monkeypatch.chdir(sub)
-    # Typed relative to a subfolder of the rootdir: the function's pytest runs at the bundle root.
+    # Typed relative to a subfolder of the rootdir: the function's pytest starts in the same
+    # folder of the bundle (working_folder), so a value stays relative to it.
     config = suite.parseconfigure("--data-dir=.", "--rootdir", str(root))
-    assert forwarded_args(config) == ["--data-dir=data"]
+    assert working_folder(config) == "data"
+    assert forwarded_args(config) == ["--data-dir=."]
+    config = suite.parseconfigure(f"--data-dir={root}", "--rootdir", str(root))
+    assert forwarded_args(config) == ["--data-dir=.."]
 
 
 def test_a_path_outside_the_rootdir_is_an_error_naming_the_option(suite: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory) -> None:
