@@ -25,9 +25,9 @@ def select_bundle(session: pytest.Session, local_artifacts: list[str]) -> bundli
 
 def upload_bundle(
     session: pytest.Session, settings: LambdaSettings, location: s3.S3Location, client: Any, local_artifacts: list[str]
-) -> tuple[dict[str, str], list[str]]:
+) -> tuple[dict[str, str], bundling.Selection]:
     """Build the bundle and put it under ``location``'s bucket unless it is there: the event's
-    bundle reference, and the rootdir-relative paths it holds."""
+    bundle reference, and what it holds."""
     config = session.config
     root = config.rootpath
     selection = select_bundle(session, local_artifacts)
@@ -51,4 +51,4 @@ def upload_bundle(
         f"lambda: bundle {built.sha256[:12]} ({built.files} files, {size / 1e6:.1f} MB) "
         f"{'uploaded to' if uploaded else 'already in'} {location.url(key)}",
     )
-    return {"bucket": location.bucket, "key": key, "sha256": built.sha256}, files
+    return {"bucket": location.bucket, "key": key, "sha256": built.sha256}, selection

@@ -48,6 +48,7 @@ from lambda_ui.runner.lambda_facts import (
     rerun_properties,
     run_facts_line,
 )
+from lambda_ui.runner.missing_files import MissingFiles
 from lambda_ui.runner.not_run import NotRunBlock
 from lambda_ui.runner.options import LambdaSettings
 from lambda_ui.runner.plan import dry_run
@@ -88,6 +89,8 @@ class LambdaSession:
         self.allure: AllureDownloads | None = None
         #: Files tests wrote below the rootdir in the function, back into the local rootdir.
         self.returned: ReturnedFiles | None = None
+        #: Tests that failed opening a file the bundle left out, said on the test and in the summary.
+        self.missing: MissingFiles | None = None
         #: The folder below the rootdir pytest started in: the function's tests run there too.
         self._workdir = ""
         self._durations: dict[str, float] = {}
@@ -122,9 +125,10 @@ class LambdaSession:
         check_image(self.config, self.settings, self.target.distributions)  # after collection: conftests deeper down may register plugins too
         bundle_ref, bundled = upload_bundle(session, self.settings, self.target.location, self._s3_client(), self._local_artifacts())
         self.returned = ReturnedFiles(
-            self._s3_client(), self.target.location, self.run.run_id, self.config.rootpath, self.config.getini("lambda_return_files") or (), bundled
+            self._s3_client(), self.target.location, self.run.run_id, self.config.rootpath, self.config.getini("lambda_return_files") or (), bundled.files
         )
         self._workdir = working_folder(self.config)
+        self.missing = MissingFiles(self.config.rootpath, self._workdir, bundled.files, in_git=bundled.source == "git")
         self._dispatch(session, items, history, bundle_ref)
         return True
 
@@ -313,6 +317,8 @@ class LambdaSession:
             task.earlier_attempts.append([{"summary": short_failure(reports), "attempt": str(payload.get("attempt") or task.attempt)}, *links])
             return
         assert self.target is not None
+        if self.missing is not None:
+            self.missing.explain(reports)
         is_failed = failed(reports)
         props = [(jc.NODEID, item.nodeid), *props, *attempt_properties(task, answered=True)]
         props += answer_properties(payload.get("facts") or {}, outcome.report_line)
@@ -422,6 +428,8 @@ class LambdaSession:
         if s.tripped:
             terminalreporter.line(f"Lambda unreachable: {s.unreachable_in_row} invocations in a row could not connect to {self._invoker.endpoint}; dispatching stopped (--lambda-breaker)", red=True)
         if line := self.fallback.summary():
+            terminalreporter.line(line, yellow=True)
+        for line in self.missing.summary() if self.missing is not None else []:
             terminalreporter.line(line, yellow=True)
         if self.returned is not None:
             back, warnings = self.returned.summary()

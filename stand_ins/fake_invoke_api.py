@@ -83,7 +83,7 @@ class FakeState:
         return sum(1 for c in self.calls if c.nodeid == nodeid)
 
 
-def _report(nodeid: str, when: str, outcome: str, longrepr: Any = None, duration: float = 0.0, props: list | None = None) -> dict[str, Any]:
+def scripted_report(nodeid: str, when: str, outcome: str, longrepr: Any = None, duration: float = 0.0, props: list | None = None) -> dict[str, Any]:
     path = nodeid.split("::")[0]
     return {
         "$report_type": "TestReport", "nodeid": nodeid, "location": [path, 0, nodeid.split("::")[-1]],
@@ -194,7 +194,7 @@ def _scripted(state: FakeState, event: dict[str, Any], nodeid: str, attempt_no: 
     if b.get("skip"):
         call.result = "skipped"
         path = nodeid.split("::")[0]
-        reports = [_report(nodeid, "setup", "skipped", [path, 3, "Skipped: not on Lambda"]), _report(nodeid, "teardown", "passed")]
+        reports = [scripted_report(nodeid, "setup", "skipped", [path, 3, "Skipped: not on Lambda"]), scripted_report(nodeid, "teardown", "passed")]
         return _json_reply(200, {**common, "exit_code": 0, "reports": reports, "facts": {}}, headers, seconds)
     fails = b.get("fail") or (b.get("flaky") and attempt_no == 1)
     call.result = "failed" if fails else "passed"
@@ -204,9 +204,9 @@ def _scripted(state: FakeState, event: dict[str, Any], nodeid: str, attempt_no: 
         prefix = event["artifacts"]["prefix"].strip("/")
         links = [("artifact:failure-screenshot.png", f"s3://{event['artifacts']['bucket']}/{prefix + '/' if prefix else ''}{folder}/failure-screenshot.png")]
     reports = [
-        _report(nodeid, "setup", "passed"),
-        _report(nodeid, "call", "failed" if fails else "passed", "AssertionError: scripted failure" if fails else None, seconds),
-        _report(nodeid, "teardown", "passed", props=links),
+        scripted_report(nodeid, "setup", "passed"),
+        scripted_report(nodeid, "call", "failed" if fails else "passed", "AssertionError: scripted failure" if fails else None, seconds),
+        scripted_report(nodeid, "teardown", "passed", props=links),
     ]
     facts = {"cold": attempt_no == 1, "environment_id": "fake", "chrome_version": "1.2.3.4"}
     extras = next((extra for suffix, extra in state.answer_extras.items() if name.endswith(suffix)), {})

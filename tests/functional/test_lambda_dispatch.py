@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from stand_ins.fake_invoke_api import FakeInvokeApi, FakeState
+from stand_ins.fake_invoke_api import FakeInvokeApi, FakeState, scripted_report
 from stand_ins.services import AWS_TEST_ENV, free_port
 from stand_ins.tls import self_signed
 from tests.conftest import REPO
@@ -607,3 +607,33 @@ def test_written_files_an_answer_names_come_back_only_as_plain_paths_of_this_run
     assert stdout.count("lambda: written file not a file of this run") == 7, stdout  # ../, dot folder, other run, mismatch, backslash, two malformed
     assert "test_suite.py: the bundle shipped it" in stdout
     assert "linked/through.png: " in stdout and "is a link or a file, not a folder" in stdout
+
+
+def test_a_file_the_bundle_left_out_is_named_on_the_test_that_failed_opening_it(
+    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str
+) -> None:
+    """Outside git a data file a test opens only while it runs is not in the bundle: the test
+    fails in Lambda with FileNotFoundError and passes here. The failure says which file and
+    what to do; a name that is the bundle's own, outside the rootdir or not here says nothing."""
+    pytester.makepyfile(test_suite="def test_reads(): pass\n")
+    (pytester.path / "data.txt").write_text("here, not in the bundle")
+    (pytester.path / "sub").mkdir()
+    (pytester.path / "sub" / "users.csv").write_text("ada")
+    (pytester.path.parent / "secret.txt").write_text("outside the rootdir")
+    copy = "/tmp/lambda-ui/bundles/" + "ab" * 32
+    names = ["data.txt", f"{copy}/sub/users.csv", "test_suite.py", "../secret.txt", "/etc/hostname", "not-here.txt"]
+    text = "\n".join(f"E   FileNotFoundError: [Errno 2] No such file or directory: '{name}'" for name in names)
+    nodeid = "test_suite.py::test_reads"
+    reports = [scripted_report(nodeid, "setup", "passed"), scripted_report(nodeid, "call", "failed", text), scripted_report(nodeid, "teardown", "passed")]
+    fake_lambda.state.answer_extras["test_reads"] = {"reports": reports, "exit_code": 1}
+    result = _run(pytester, bucket)
+    assert result.ret == 1, result.stdout.str()
+    why = "it is here, but outside git the bundle holds only the files collection imported or read, so the function's copy lacks it"
+    result.stdout.fnmatch_lines(  # exactly these two names, nothing between the section's title and the next output
+        ["*- lambda-ui: not in the test bundle -*", f"data.txt: {why}: name it in the ini lambda_bundle_include", f"sub/users.csv: {why}: *", "- generated xml file*"],
+        consecutive=True,
+    )
+    result.stdout.fnmatch_lines(
+        ["lambda: 1 test(s) failed in Lambda opening files that are here but not in the test bundle (data.txt, sub/users.csv): name them in the ini lambda_bundle_include"]
+    )
+
