@@ -155,6 +155,9 @@ class ExecutionEnvironment:
         self.subreaper = become_subreaper()
         self.runtime_logs = RuntimeLogHandlers()
         self.home = os.getcwd()
+        #: The variables the client handed its tests (``--lambda-env``), and what they were before.
+        self._handed_env: dict[str, str] = {}
+        self._env_before: dict[str, str | None] = {}
         #: Where the session's tests run: the bundle's copy, or the folder below it the client was in.
         self._session_dir = Path(self.home)
         #: The warm pytest session, its worker plugin, and why it cannot serve another test.
@@ -305,6 +308,7 @@ class ExecutionEnvironment:
             forget_modules(self.active_bundle)
         self.active_bundle = bundle.path
         # Before the session starts: a conftest may read them when it is imported.
+        self._hand_env(event["env"])
         xdist_worker.export(os.environ, self.worker_id, event["workers"], event["run_id"])
 
         destination = s3.S3Location(event["artifacts"]["bucket"], event["artifacts"]["prefix"]).as_url()
@@ -408,6 +412,23 @@ class ExecutionEnvironment:
             self._heap_frozen = True
         return self._fit(response, event)
 
+    def _hand_env(self, env: dict[str, str]) -> None:
+        """The client's variables for its tests (``RunEvent.env``), in place of an earlier run's.
+
+        Unchanged within a run, so what a session fixture sets in one stays for its session, as
+        locally. A warm session whose variables differ was replaced before this (its key holds them).
+        """
+        if env == self._handed_env:
+            return
+        for name, before in self._env_before.items():
+            if before is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = before
+        self._env_before = {name: os.environ.get(name) for name in env}
+        os.environ.update(env)
+        self._handed_env = dict(env)
+
     @staticmethod
     def _workdir(root: Path, folder: str) -> Path:
         """Where the tests run: the bundle's copy, or the folder below it the client's pytest
@@ -474,6 +495,7 @@ class ExecutionEnvironment:
             deadline.disarm()
             self.suite_chrome.uninstall()  # already done at pytest_unconfigure, unless the deadline cut it short
             state.restore()  # the bundle's sys.path entry included
+            forget_modules(bundle)  # the next session imports the suite afresh, as a new process would
         return exit_code, worker, deadline.expired, output.getvalue()
 
     def _run_warm(self, event: RunEvent, args: list[str], bundle: Path, destination: str, stop: _Stop, facts: Facts) -> _Outcome:
@@ -559,6 +581,9 @@ class ExecutionEnvironment:
         finally:
             self.suite_chrome.uninstall()  # at unconfigure already, unless it broke
             os.chdir(cwd)
+            # The next session imports the suite afresh, as a new process would: a conftest that
+            # reads os.environ or the run's settings at import reads this run's, not the last one's.
+            forget_modules(warm.bundle)
 
     def _browser_dirs_in_use(self) -> list[str]:
         """The warm browser's directory and those of Chromes a warm session's fixtures still hold."""

@@ -62,13 +62,16 @@ class SessionKey:
     pytest_args: tuple[str, ...]
     run_id: str
     artifacts: tuple[str, str]
+    #: The variables the client hands its tests (``RunEvent.env``): set before the session starts.
+    env: tuple[tuple[str, str], ...] = ()
 
 
 def key_of(event: RunEvent) -> SessionKey:
     # The run id and destination are in the session's arguments (--run-id, --artifacts):
     # another client run gets a session of its own, as it gets new xdist workers.
     return SessionKey(
-        event["bundle"]["sha256"], tuple(event["pytest_args"]), event["run_id"], (event["artifacts"]["bucket"], event["artifacts"]["prefix"])
+        event["bundle"]["sha256"], tuple(event["pytest_args"]), event["run_id"], (event["artifacts"]["bucket"], event["artifacts"]["prefix"]),
+        tuple(sorted(event["env"].items())),
     )
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lambda_ui.contract import SESSION_MODES, forbidden_args
+from lambda_ui.contract import MAX_ENV_VARS, SESSION_MODES, env_problem, forbidden_args
 from lambda_ui.runner.argtypes import bundle_mb, check_run_id, non_negative_int, number, positive_float, positive_int, positive_seconds
 from lambda_ui.runner.chrome import parse_window_size
 from lambda_ui.runner.constants import DEFAULT_ARTIFACTS, DEFAULT_RETURN_FILES, DEFAULT_STATUS_INTERVAL_S, DEFAULT_WINDOW_SIZE
@@ -113,7 +113,15 @@ def add_options(parser: pytest.Parser) -> None:
         help="warm (default): each execution environment keeps one pytest session (configure, conftests, session fixtures) "
         "and runs one test of it per invocation, as a pytest-xdist worker does; per-test: a whole pytest session per invocation.",
     )
+    lam.addoption(
+        "--lambda-env",
+        metavar="NAME[=VALUE]",
+        action="append",
+        help="an environment variable for the function's tests, with its value here (NAME) or the one given (NAME=VALUE); "
+        "repeatable; the ini lambda_env lists more. Values travel in each invocation's payload.",
+    )
     lam.addoption("--lambda-image-drift", metavar="ACTION", type=_drift, help="error (default): stop before any test when the image lacks a plugin or package used here, or has another version; warn: say so and run.")
+    parser.addini("lambda_env", "environment variables for the function's tests: NAME (its value here) or NAME=VALUE, one per line.", type="linelist", default=[])
     parser.addini("lambda_function", "Lambda function name or ARN for --lambda.", default="")
     parser.addini("lambda_concurrency", "invocations in flight at most for --lambda.", default="")
     parser.addini("lambda_retries", "infrastructure retries per test for --lambda.", default="2")
@@ -210,6 +218,8 @@ class LambdaSettings:
     session: str = "warm"
     #: Seconds between two status lines when the output is not a terminal.
     status_interval_s: float = DEFAULT_STATUS_INTERVAL_S
+    #: Environment variables handed to the function's tests (``--lambda-env``, ini ``lambda_env``).
+    env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> LambdaSettings:
@@ -257,7 +267,26 @@ class LambdaSettings:
             fallback=lambda_fallback(config),
             session=_ini_choice(config, "lambda_session", config.getoption("lambda_session"), _session),
             status_interval_s=config.getoption("lambda_status_interval", None) or _ini_value(config, "lambda_status_interval", positive_seconds) or DEFAULT_STATUS_INTERVAL_S,
+            env=_forwarded_env(config, os.environ),
         )
+
+
+def _forwarded_env(config: pytest.Config, environ: Mapping[str, str]) -> dict[str, str]:
+    """``--lambda-env`` and the ini ``lambda_env``: ``NAME`` takes its value here, ``NAME=VALUE`` sets it."""
+    entries = [*(config.getini("lambda_env") or ()), *(config.getoption("lambda_env") or ())]
+    env: dict[str, str] = {}
+    for entry in entries:
+        name, eq, value = entry.strip().partition("=")
+        if not eq:
+            if name not in environ:
+                raise pytest.UsageError(f"--lambda-env {name}: it is not set here; set it, give {name}=VALUE, or leave it out")
+            value = environ[name]
+        if problem := env_problem(name, value):
+            raise pytest.UsageError(f"--lambda-env: {problem}")
+        env[name] = value
+    if len(env) > MAX_ENV_VARS:
+        raise pytest.UsageError(f"--lambda-env: {len(env)} variables, more than the {MAX_ENV_VARS} a run hands its tests")
+    return env
 
 
 def remote_chrome(config: pytest.Config) -> str:

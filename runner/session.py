@@ -169,6 +169,7 @@ class LambdaSession:
             "allure": self.allure is not None,
             "workers": self.target.concurrency,
             "workdir": self._workdir,
+            "env": self.settings.env,
         }
 
     # -- the loop -------------------------------------------------------------------

@@ -71,6 +71,9 @@ class RunEvent(TypedDict):
     #: How many tests the client runs at once at most (its concurrency): the suite sees
     #: it as pytest-xdist's worker count (``PYTEST_XDIST_WORKER_COUNT``); absent means 1.
     workers: int
+    #: Environment variables the client hands its tests (``--lambda-env``): set in the
+    #: function's environment while the run's tests run there; absent means none.
+    env: dict[str, str]
     #: The folder below the rootdir pytest was started in ("/"-separated; "" or absent: the
     #: rootdir): the function's tests run there, as they do on the client.
     workdir: str
@@ -332,6 +335,41 @@ def is_safe_key(key: str) -> bool:
     return all(_KEY_SEGMENT.fullmatch(part) and part not in (".", "..") for part in segments)
 
 
+#: ``RunEvent.env``: at most this many variables and bytes of names and values.
+MAX_ENV_VARS = 100
+MAX_ENV_BYTES = 32 * 1024
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+#: What the runtime, the handler or pytest itself read from the environment: never a test's.
+RESERVED_ENV_PREFIXES = ("AWS_", "LAMBDA_", "_", "PYTEST_XDIST_", "LD_", "PYTHON")
+RESERVED_ENV_NAMES = frozenset({"PATH", "HOME", "TMPDIR", "PYTEST_ADDOPTS", "PYTEST_PLUGINS", "CHROME_BINARY", "CHROMEDRIVER"})
+
+
+def env_problem(name: object, value: object) -> str | None:
+    """Why ``name=value`` cannot be handed to the function's tests, or None."""
+    if not isinstance(name, str) or not _ENV_NAME.fullmatch(name):
+        return f"{str(name)[:80]!r} is not an environment variable name (letters, digits and _, not starting with a digit)"
+    if name in RESERVED_ENV_NAMES or name.startswith(RESERVED_ENV_PREFIXES):
+        return f"{name} is the runtime's or the runner's own (names starting with {', '.join(RESERVED_ENV_PREFIXES)} and {', '.join(sorted(RESERVED_ENV_NAMES))} are)"
+    if not isinstance(value, str) or "\0" in value:
+        return f"the value of {name} must be text without NUL characters"
+    return None
+
+
+def validate_env(env: Any) -> dict[str, str]:
+    """``RunEvent.env`` checked: names, reserved names, count and size."""
+    if not isinstance(env, dict):
+        raise InvalidEvent(f"event.env must be an object of names to values, got {type(env).__name__}")
+    if len(env) > MAX_ENV_VARS:
+        raise InvalidEvent(f"event.env has {len(env)} variables, more than {MAX_ENV_VARS}")
+    for name, value in env.items():
+        if problem := env_problem(name, value):
+            raise InvalidEvent(f"event.env: {problem}")
+    size = sum(len(name.encode()) + len(value.encode("utf-8", "surrogatepass")) for name, value in env.items())
+    if size > MAX_ENV_BYTES:
+        raise InvalidEvent(f"event.env holds {size:,} bytes, more than {MAX_ENV_BYTES:,}")
+    return dict(env)
+
+
 def is_plain_relative(path: str) -> bool:
     """A relative "/"-separated path of at most 1,024 characters: no empty, ``.`` or ``..``
     segment, no backslash or control character."""
@@ -409,6 +447,7 @@ def validate_event(event: Any) -> RunEvent | InfoEvent | SmokeEvent:
     workdir = event.get("workdir", "")
     if not isinstance(workdir, str) or not (workdir == "" or is_plain_relative(workdir)):
         raise InvalidEvent(f"event.workdir must be a relative folder below the rootdir (no '..', '.' or empty segment), got {str(workdir)[:200]!r}")
+    env = validate_env(event.get("env", {}))
     workers = _positive_int(event, "workers", 1)
     if workers > MAX_WORKERS:
         raise InvalidEvent(f"event.workers must be at most {MAX_WORKERS}, got {workers}")
@@ -425,6 +464,7 @@ def validate_event(event: Any) -> RunEvent | InfoEvent | SmokeEvent:
         "allure": allure,
         "workers": workers,
         "workdir": workdir,
+        "env": env,
     }
 
 

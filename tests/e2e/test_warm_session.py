@@ -279,3 +279,61 @@ def test_files_tests_write_come_back_and_never_reach_the_next_run(stacks: dict[i
         assert "assert 1 + 1 == 3" in s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
         (work / "out" / "result.json").unlink()
         (work / "reports" / "test_fails.txt").unlink()
+
+
+ENV_SUITE = """
+import os
+
+from conftest import BASE_URL_AT_IMPORT
+
+
+def test_reads_the_environment(record_property):
+    record_property("at_import", BASE_URL_AT_IMPORT)
+    record_property("at_test", os.environ.get("BASE_URL", "<unset>"))
+"""
+
+
+@pytest.mark.parametrize("mode", ["warm", "per-test"])
+def test_lambda_env_reaches_conftests_and_tests_and_goes_with_its_run(stacks: dict[int, Stack], tmp_path: Path, mode: str) -> None:
+    """A per-pull-request staging URL in BASE_URL, read by the conftest at import and by the
+    tests, as locally; the next run with another value, or none, sees its own (one environment)."""
+    work = _suite(tmp_path / "suite", tmp_path / "sessions.log", {"test_env.py": ENV_SUITE})
+    (work / "conftest.py").write_text((work / "conftest.py").read_text() + '\nBASE_URL_AT_IMPORT = os.environ.get("BASE_URL", "<unset>")\n')
+    seen = []
+    for value in ("https://pr-1.preview.example", "https://pr-2.preview.example", None):
+        option = [f"--lambda-env=BASE_URL={value}"] if value else []
+        result = stacks[1].pytest("--junitxml=r.xml", "-p", "no:cacheprovider", f"--lambda-session={mode}", *option, cwd=str(work))
+        assert result.returncode == 0, result.stdout[-3000:]
+        (case,) = _cases(work / "r.xml").values()
+        seen.append((_props(case)["at_import"], _props(case)["at_test"], _props(case)["lambda_environment_id"]))
+    assert [(a, b) for a, b, _ in seen] == [
+        ("https://pr-1.preview.example", "https://pr-1.preview.example"),
+        ("https://pr-2.preview.example", "https://pr-2.preview.example"),
+        ("<unset>", "<unset>"),
+    ], seen
+    assert len({env for _, _, env in seen}) == 1  # one environment ran all three
+
+
+COUNTER = """
+import pytest
+
+CALLS = []
+
+
+@pytest.mark.parametrize("n", range(3))
+def test_counts(n, record_property):
+    CALLS.append(n)
+    record_property("calls", len(CALLS))
+"""
+
+
+def test_the_suite_s_modules_are_imported_afresh_by_each_session(stacks: dict[int, Stack], tmp_path: Path) -> None:
+    """Module-level state lives as long as its session, as in a local process: per-test mode
+    imports the test module for every test, a warm session once per run (one environment)."""
+    work = _suite(tmp_path / "suite", tmp_path / "sessions.log", {"test_counter.py": COUNTER})
+    seen = {}
+    for run, mode in enumerate(["per-test", "warm", "warm"]):
+        result = stacks[1].pytest(f"--junitxml=r{run}.xml", "-p", "no:cacheprovider", f"--lambda-session={mode}", cwd=str(work))
+        assert result.returncode == 0, result.stdout[-3000:]
+        seen[run] = sorted(int(_props(case)["calls"]) for case in _cases(work / f"r{run}.xml").values())
+    assert seen == {0: [1, 1, 1], 1: [1, 2, 3], 2: [1, 2, 3]}, seen

@@ -637,3 +637,29 @@ def test_a_file_the_bundle_left_out_is_named_on_the_test_that_failed_opening_it(
         ["lambda: 1 test(s) failed in Lambda opening files that are here but not in the test bundle (data.txt, sub/users.csv): name them in the ini lambda_bundle_include"]
     )
 
+
+
+def test_lambda_env_hands_named_variables_to_the_function_and_refuses_the_runtime_s(
+    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(test_suite="def test_a(): pass\n")
+    pytester.makeini("[pytest]\nlambda_env =\n    SHOP_USER=ada\n    BASE_URL\n")
+    monkeypatch.setenv("BASE_URL", "https://pr-7.preview.example")
+    monkeypatch.setenv("NOT_ASKED_FOR", "stays here")
+    result = _run(pytester, bucket, "--lambda-env", "SHOP_PASSWORD=s3cret", "--lambda-env=EMPTY=")
+    assert result.ret == 0, result.stdout.str()
+    events = fake_lambda.state.events
+    assert events and all(
+        e["env"] == {"SHOP_USER": "ada", "BASE_URL": "https://pr-7.preview.example", "SHOP_PASSWORD": "s3cret", "EMPTY": ""} for e in events
+    )
+    assert not any("lambda-env" in arg or "lambda_env" in arg for e in events for arg in e["pytest_args"])  # the client's option
+
+    for args, message in [
+        (["--lambda-env", "UNSET_HERE"], "--lambda-env UNSET_HERE: it is not set here; set it, give UNSET_HERE=VALUE, or leave it out"),
+        (["--lambda-env", "AWS_SECRET_ACCESS_KEY"], "--lambda-env: AWS_SECRET_ACCESS_KEY is the runtime's or the runner's own*"),
+        (["--lambda-env", "PYTEST_ADDOPTS=-x"], "--lambda-env: PYTEST_ADDOPTS is the runtime's or the runner's own*"),
+        (["--lambda-env", "9LIVES=1"], "--lambda-env: '9LIVES' is not an environment variable name*"),
+    ]:
+        refused = _run(pytester, bucket, *args)
+        assert refused.ret == 4, refused.stdout.str()
+        refused.stderr.fnmatch_lines([f"ERROR: {message}"])

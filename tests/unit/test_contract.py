@@ -29,6 +29,7 @@ def test_a_valid_event_round_trips_through_json() -> None:
     assert checked["allure"] is False and validate_event(_event(allure=True))["allure"] is True
     assert checked["workers"] == 1 and validate_event(_event(workers=64))["workers"] == 64
     assert checked["workdir"] == "" and validate_event(_event(workdir="ui/smoke tests"))["workdir"] == "ui/smoke tests"
+    assert checked["env"] == {} and validate_event(_event(env={"BASE_URL": "https://pr-7.example"}))["env"] == {"BASE_URL": "https://pr-7.example"}
     assert validate_event(json.loads(json.dumps(checked))) == checked
 
 
@@ -68,6 +69,17 @@ def test_a_valid_event_round_trips_through_json() -> None:
         ({"workdir": "a//b"}, "event.workdir must be a relative folder"),
         ({"workdir": "a\nb"}, "event.workdir must be a relative folder"),
         ({"workdir": 3}, "event.workdir must be a relative folder"),
+        ({"env": ["BASE_URL"]}, "event.env must be an object of names to values, got list"),
+        ({"env": {"AWS_SECRET_ACCESS_KEY": "x"}}, "event.env: AWS_SECRET_ACCESS_KEY is the runtime's or the runner's own"),
+        ({"env": {"PYTEST_ADDOPTS": "-x"}}, "event.env: PYTEST_ADDOPTS is the runtime's or the runner's own"),
+        ({"env": {"LD_PRELOAD": "/tmp/x.so"}}, "event.env: LD_PRELOAD is the runtime's"),
+        ({"env": {"PYTHONPATH": "/tmp"}}, "event.env: PYTHONPATH is the runtime's"),
+        ({"env": {"1X": "x"}}, "event.env: '1X' is not an environment variable name"),
+        ({"env": {"A=B": "x"}}, "is not an environment variable name"),
+        ({"env": {"BASE_URL": 3}}, "event.env: the value of BASE_URL must be text without NUL"),
+        ({"env": {"BASE_URL": "a\x00b"}}, "event.env: the value of BASE_URL must be text without NUL"),
+        ({"env": {f"V{i}": "" for i in range(101)}}, "event.env has 101 variables, more than 100"),
+        ({"env": {"BIG": "x" * 40_000}}, "event.env holds 40,003 bytes, more than 32,768"),
     ],
 )
 def test_invalid_events_say_what_is_wrong(changes: dict[str, Any], message: str) -> None:
