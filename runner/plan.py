@@ -11,6 +11,7 @@ import pytest
 from lambda_ui.runner import bundle as bundling
 from lambda_ui.runner.bundle_upload import select_bundle
 from lambda_ui.runner.cost import run_cost
+from lambda_ui.runner.forwarding import working_folder
 from lambda_ui.runner.history import history_path
 from lambda_ui.runner.options import LambdaSettings
 from lambda_ui.runner.scheduler import dispatch_order, lpt_makespan
@@ -47,6 +48,10 @@ def print_plan(config: pytest.Config, settings: LambdaSettings, target: Target, 
     )
     write_line(config, f"lambda dry run: expected wall time {wall:.1f} s (longest test {max(durations, default=0):.1f} s), about {gb_s:.0f} GB-s, ${cost:.4f}")
     write_line(config, f"lambda dry run: history from {history_path(config)} ({len(history)} tests recorded; ini lambda_history_file)")
+    if settings.env:  # the names only: a value may be a secret
+        write_line(config, f"lambda dry run: the tests get {', '.join(sorted(settings.env))} from --lambda-env (values not shown)")
+    if folder := working_folder(config):
+        write_line(config, f"lambda dry run: the tests run in {folder}/ of the bundle, where pytest started here")
     order = dispatch_order(nodeids, history)
     shown = order if config.get_verbosity() > 0 else order[:SHOWN]
     for nodeid, expected in shown:

@@ -663,3 +663,23 @@ def test_lambda_env_hands_named_variables_to_the_function_and_refuses_the_runtim
         refused = _run(pytester, bucket, *args)
         assert refused.ret == 4, refused.stdout.str()
         refused.stderr.fnmatch_lines([f"ERROR: {message}"])
+
+
+def test_the_dry_run_names_the_variables_and_the_working_folder_never_a_value(
+    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeini("[pytest]\n")
+    (pytester.path / "ui").mkdir()
+    (pytester.path / "ui" / "test_a.py").write_text("def test_a(): pass\n")
+    monkeypatch.setenv("SHOP_PASSWORD", "s3cret-value")
+    monkeypatch.chdir(pytester.path / "ui")
+    result = _run(pytester, bucket, "--lambda-dry-run", "--lambda-env", "SHOP_PASSWORD", "--lambda-env=BASE_URL=https://pr-7.example")
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "lambda dry run: the tests get BASE_URL, SHOP_PASSWORD from --lambda-env (values not shown)",
+            "lambda dry run: the tests run in ui/ of the bundle, where pytest started here",
+        ]
+    )
+    assert "s3cret-value" not in result.stdout.str() + result.stderr.str() and "pr-7" not in result.stdout.str()
+    assert not fake_lambda.state.events
