@@ -39,8 +39,9 @@ MAX_FILES = 100
 MAX_TOTAL_BYTES = 100 * 1024 * 1024
 #: A written file's artifact name on the test: ``written/<path>``.
 ARTIFACT_NAME_PREFIX = "written/"
-#: Written by Python or pytest, never a test's output.
-_NOISE_DIRS = frozenset({"__pycache__", ".pytest_cache"})
+#: Written by Python, never a test's output (hidden files and folders are tools' state, such as
+#: pytest-cov's ``.coverage.*`` at each session's end, and the client never puts one back).
+_NOISE_DIRS = frozenset({"__pycache__"})
 
 #: (kind, size, mtime in ns) of one path: ``f`` file, ``l`` link, ``d`` folder, ``o`` other.
 Signature = tuple[str, int, int]
@@ -78,7 +79,8 @@ def snapshot(root: Path, skip: str = "") -> Snapshot:
 
 
 def _noise(rel: str) -> bool:
-    return rel.endswith((".pyc", ".pyo")) or bool(_NOISE_DIRS.intersection(rel.split("/")[:-1]))
+    parts = rel.split("/")
+    return rel.endswith((".pyc", ".pyo")) or any(part.startswith(".") for part in parts) or bool(_NOISE_DIRS.intersection(parts[:-1]))
 
 
 def _signature(path: str) -> Signature:

@@ -69,10 +69,13 @@ class ReturnedFiles:
         """Start fetching the files an answer names (``written_files``) that the globs match."""
         self._answers += 1
         for entry in entries if isinstance(entries, list) else []:
-            path = plain_path(entry.get("path")) if isinstance(entry, dict) else None
+            given = entry.get("path") if isinstance(entry, dict) else None
+            path = plain_path(given)
             key = entry.get("key") if isinstance(entry, dict) else None
-            if path is None or not isinstance(key, str) or not key.startswith(self._prefix) or not key.endswith("/" + path):
-                self.refused.append(f"not a file of this run, not written: {str(entry)[:200]!r}")
+            if path is None:
+                self.refused.append(f"{str(given if given is not None else entry)[:200]!r}: not a plain path below the rootdir (no '..', no hidden folder or file, no backslash), not written")
+            elif not isinstance(key, str) or not key.startswith(self._prefix) or not key.endswith("/" + path):
+                self.refused.append(f"{path}: {str(key)[:200]!r} is not one of this run's written files, not written")
             elif path in self._bundled:
                 self.refused.append(f"{path}: the bundle shipped it, a test's output does not replace it")
             elif not any(matches(path, pattern) for pattern in self.patterns):

@@ -28,7 +28,10 @@ def test_each_look_finds_the_files_added_or_changed_since_the_last(tmp_path: Pat
     (root / "__pycache__").mkdir()
     (root / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"")
     os.symlink("/proc/self/environ", root / "env-link")
-    # Regular files the test added: no link, no bytecode, and not the bundle's own data.csv
+    (root / ".coverage.host.1234").write_bytes(b"")  # a tool's hidden state, as pytest-cov writes it
+    (root / ".cache").mkdir()
+    (root / ".cache" / "x.json").write_text("{}")
+    # Regular files the test added: no link, no bytecode, nothing hidden, not the bundle's own data.csv
     # (no output of the test; the session's restore finds the change).
     assert writes.changed() == ["screenshots/a.png"]
     assert writes.changed() == []
