@@ -59,6 +59,10 @@ class ReturnedFiles:
         #: The latest answer's number per path: an earlier attempt fetched late never overwrites a later one.
         self._latest: dict[str, int] = {}
         self._lock = threading.Lock()
+        # A returned file gets the mode a test's open() would give it (mkstemp makes it 0600).
+        umask = os.umask(0o022)
+        os.umask(umask)
+        self._mode = 0o666 & ~umask
         self._answers = 0
         self.stayed: set[str] = set()
         self.refused: list[str] = []
@@ -122,6 +126,7 @@ class ReturnedFiles:
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(body)
+                os.fchmod(out.fileno(), self._mode)
             os.replace(part, target)  # rename replaces a name, never writes through one
         except BaseException:
             Path(part).unlink(missing_ok=True)

@@ -590,8 +590,11 @@ def test_written_files_an_answer_names_come_back_only_as_plain_paths_of_this_run
 
     result = _run(pytester, bucket, "--run-id=r-written")
     assert result.ret == 0, result.stdout.str()
+    umask = os.umask(0o022)
+    os.umask(umask)
     for path, body in wanted.items():
         assert (pytester.path / path).read_bytes() == body
+        assert (pytester.path / path).stat().st_mode & 0o777 == 0o666 & ~umask  # as a test's open() makes it
     assert (pytester.path / "test_suite.py").read_text() == "def test_a(): pass"
     assert not list(outside.iterdir())
     assert not (pytester.path / ".git").exists() and not (pytester.path.parent / "escape.txt").exists()
