@@ -28,12 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lambda_ui.contract import MAX_WRITTEN_FILE_BYTES as MAX_FILE_BYTES
 from lambda_ui.contract import WRITTEN_FOLDER, WrittenFile
 from lambda_ui.runner import junit_contract
 from lambda_ui.runner.aws import s3
 
-#: A file larger than this stays in the function (the test's report says so).
-MAX_FILE_BYTES = 20 * 1024 * 1024
 #: At most this many files and bytes per test go to S3; the rest are named in a warning.
 MAX_FILES = 100
 MAX_TOTAL_BYTES = 100 * 1024 * 1024
@@ -56,6 +55,13 @@ def _kind(mode: int) -> str:
     return "d" if stat.S_ISDIR(mode) else "o"
 
 
+def _signature(path: str) -> Signature:
+    """A path's kind, size and time, the link itself not followed (a folder's size and time: 0)."""
+    info = os.lstat(path)
+    kind = _kind(info.st_mode)
+    return (kind, info.st_size, info.st_mtime_ns) if kind != "d" else (kind, 0, 0)
+
+
 def _entries(folder: str, rel: str) -> Iterator[tuple[str, Signature]]:
     try:
         children = list(os.scandir(folder))
@@ -64,12 +70,11 @@ def _entries(folder: str, rel: str) -> Iterator[tuple[str, Signature]]:
     for child in children:
         path = f"{rel}{child.name}"
         try:
-            info = child.stat(follow_symlinks=False)
+            sig = _signature(child.path)
         except OSError:
             continue
-        kind = _kind(info.st_mode)
-        yield path, (kind, info.st_size if kind != "d" else 0, info.st_mtime_ns if kind != "d" else 0)
-        if kind == "d":
+        yield path, sig
+        if sig[0] == "d":
             yield from _entries(child.path, path + "/")
 
 
@@ -81,12 +86,6 @@ def snapshot(root: Path, skip: str = "") -> Snapshot:
 def _noise(rel: str) -> bool:
     parts = rel.split("/")
     return rel.endswith((".pyc", ".pyo")) or any(part.startswith(".") for part in parts) or bool(_NOISE_DIRS.intersection(parts[:-1]))
-
-
-def _signature(path: str) -> Signature:
-    info = os.lstat(path)
-    kind = _kind(info.st_mode)
-    return (kind, info.st_size, info.st_mtime_ns) if kind != "d" else (kind, 0, 0)
 
 
 class BundleWrites:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from lambda_ui.runner import junit_contract as jc
 from lambda_ui.runner.junit_contract import Cause, RecordedOutcome
 from lambda_ui.runner.scheduler import Task
+from lambda_ui.runner.terminal import listed
 
 Properties = list[tuple[str, object]]
 
@@ -109,8 +110,7 @@ def memory_line(tests: list[str], memory_mb: int) -> str:
     """The run summary's out-of-memory warning, or "" when no test reached MemorySize."""
     if not tests:
         return ""
-    shown = ", ".join(tests[:5]) + (f" and {len(tests) - 5} more" if len(tests) > 5 else "")
-    return f"memory: {len(tests)} test(s) used all of the function's {memory_mb} MB (out-of-memory risk; raise MemorySize): {shown}"
+    return f"memory: {len(tests)} test(s) used all of the function's {memory_mb} MB (out-of-memory risk; raise MemorySize): {listed(tests)}"
 
 
 def rerun_properties(earlier: list[str], passed: bool) -> Properties:

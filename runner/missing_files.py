@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from lambda_ui.runner.terminal import listed
+
 _MISSING = re.compile(r"No such file or directory: '([^'\n]{1,1024})'")
 #: The function's unpacked copy of a bundle (lambda_pkg/bundles.py): what follows is rootdir-relative.
 _COPY = re.compile(r"^.*?/lambda-ui/bundles/[0-9a-f]{64}/")
@@ -72,6 +74,6 @@ class MissingFiles:
         if not self.found:
             return []
         tests = len({nodeid for nodeids in self.found.values() for nodeid in nodeids})
-        shown = ", ".join(sorted(self.found)[:5]) + (f" and {len(self.found) - 5} more" if len(self.found) > 5 else "")
+        shown = listed(sorted(self.found))
         how = "git add them, or name them in" if self._in_git else "name them in"
         return [f"lambda: {tests} test(s) failed in Lambda opening files that are here but not in the test bundle ({shown}): {how} the ini lambda_bundle_include"]

@@ -17,7 +17,6 @@ non-folder stands on the way: nothing lands outside the rootdir or through a lin
 from __future__ import annotations
 
 import os
-import re
 import stat
 import tempfile
 import threading
@@ -27,23 +26,19 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from lambda_ui.contract import WRITTEN_FOLDER
+from lambda_ui.contract import MAX_WRITTEN_FILE_BYTES as MAX_FILE_BYTES
+from lambda_ui.contract import WRITTEN_FOLDER, is_plain_relative
 from lambda_ui.runner.aws import s3
 from lambda_ui.runner.bundle import matches
-
-#: A file larger than the function sends (lambda_pkg/written_files.py) is no answer of it.
-MAX_FILE_BYTES = 20 * 1024 * 1024
-_SEGMENT = re.compile(r"[^/\\\x00-\x1f]{1,255}")
+from lambda_ui.runner.terminal import listed
 
 
 def plain_path(path: object) -> str | None:
-    """``path`` when it is a plain rootdir-relative path this module may write, else None."""
-    if not isinstance(path, str) or len(path) > 1024:
+    """``path`` when it is a plain rootdir-relative path this module may write (the contract's
+    plain path, with no hidden segment and none longer than a file name), else None."""
+    if not isinstance(path, str) or not is_plain_relative(path):
         return None
-    parts = path.split("/")
-    if not all(_SEGMENT.fullmatch(part) and not part.startswith(".") for part in parts):
-        return None
-    return path
+    return path if all(not part.startswith(".") and len(part) <= 255 for part in path.split("/")) else None
 
 
 class ReturnedFiles:
@@ -142,9 +137,8 @@ class ReturnedFiles:
         back = [f"lambda: {len(self.returned)} file(s) the tests wrote in Lambda are back in {self.root}: {_folders(self.returned)}"] if self.returned else []
         lines = []
         if self.stayed:
-            shown = ", ".join(sorted(self.stayed)[:5]) + (f" and {len(self.stayed) - 5} more" if len(self.stayed) > 5 else "")
             lines.append(
-                f"lambda: {len(self.stayed)} file(s) the tests wrote in Lambda stay in S3, linked on their tests ({shown}): "
+                f"lambda: {len(self.stayed)} file(s) the tests wrote in Lambda stay in S3, linked on their tests ({listed(sorted(self.stayed))}): "
                 "name them in the ini lambda_return_files to have them here"
             )
         trouble = self.refused + self.problems

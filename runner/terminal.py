@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 import pytest
@@ -116,3 +116,9 @@ def eta_s(expected: Mapping[str, float | None], observed: Mapping[str, float], l
             return None
         remaining.append(max(0.0, value - ran))
     return lpt_makespan(remaining, max(1, workers))
+
+
+def listed(names: Sequence[str], shown: int = 5) -> str:
+    """``a, b, c, d, e and 3 more``: the first ``shown`` of ``names`` for a summary line."""
+    rest = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {rest} more" if rest > 0 else "")

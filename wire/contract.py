@@ -88,6 +88,8 @@ ALLURE_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 #: Files a test wrote in its working directory (the bundle's copy) go to
 #: ``<prefix>/<run id>/_written/<invocation>/<rootdir-relative path>``.
 WRITTEN_FOLDER = "_written"
+#: A written file larger than this stays in the function; the client reads no more of one.
+MAX_WRITTEN_FILE_BYTES = 20 * 1024 * 1024
 
 
 class WrittenFile(TypedDict):
