@@ -75,12 +75,19 @@ def _build(addresses: Sequence[tuple[str, int]]) -> NetworkNamespace:
         raise OSError(errno, f"unshare(CLONE_NEWNET): {os.strerror(errno)}")
     _loopback_up()
     namespace = NetworkNamespace(os.open(f"/proc/self/task/{threading.get_native_id()}/ns/net", os.O_RDONLY | os.O_CLOEXEC))
+    # Fixed ports first: a port-0 listener opened before them could be given one of them by the
+    # kernel (seen: the Runtime API took the loopback S3's port, and the relay's bind failed).
+    order = sorted(range(len(addresses)), key=lambda i: addresses[i][1] == 0)
+    opened: dict[int, socket.socket] = {}
     try:
-        for host, port in addresses:
-            namespace.listeners.append(_listen(host, port))
+        for index in order:
+            opened[index] = _listen(*addresses[index])
     except BaseException:
+        for listener in opened.values():
+            listener.close()
         namespace.close()
         raise
+    namespace.listeners = [opened[index] for index in range(len(addresses))]
     return namespace
 
 
