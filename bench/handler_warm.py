@@ -3,7 +3,7 @@
 Runs the real handler in a Lambda-like process (stand_ins/lambda_like.py)
 against a loopback S3 and real Chromium:
 
-    python bench/handler_warm.py [--warm N] [--session per-test warm] [--suite trivial slow-start]
+    python bench/handler_warm.py [--warm N] [--runs R] [--session per-test warm] [--suite trivial slow-start]
 
 Suites (bench/suites.py): ``trivial`` (a browser test that reads a data: URL)
 and ``slow-start`` (its conftest's ``pytest_configure`` starts the example app
@@ -14,6 +14,11 @@ Prints, per suite and mode: cold invocation time, warm invocation times, and
 warm overhead = the handler's time minus the test's setup + call + teardown
 (issue 16; the older figure, minus the call phase only, beside it).
 Goal: warm overhead <= 20 ms median.
+
+With ``--runs R`` (R > 1), R - 1 later runs (new run ids, as the next CI run's) each
+send one more test to the same environment: a warm session ends and a new one starts
+in that invocation. Printed: its overhead and the session start alone, with one
+environment on an otherwise idle machine (no burst of environments around it).
 """
 
 from __future__ import annotations
@@ -51,8 +56,9 @@ def row(name: str, values: list[float]) -> str:
     return f"{name:<44} median {statistics.median(ordered):7.1f} ms   p95 {p95:7.1f} ms   max {ordered[-1]:7.1f} ms"
 
 
-def measure(suite: str, mode: str, warm: int, work: Path, s3: LoopbackS3, client: Any) -> dict[str, Any]:
-    """A fresh environment for ``suite`` in ``mode``: one cold, then ``warm`` warm invocations."""
+def measure(suite: str, mode: str, warm: int, runs: int, work: Path, s3: LoopbackS3, client: Any) -> dict[str, Any]:
+    """A fresh environment for ``suite`` in ``mode``: one cold, then ``warm`` warm invocations,
+    then the first test of each of ``runs - 1`` later runs."""
     write, nodeid = SUITES[suite]
     root = work / suite
     if not root.exists():
@@ -63,9 +69,9 @@ def measure(suite: str, mode: str, warm: int, work: Path, s3: LoopbackS3, client
     env = dict(AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=s3.endpoint)
     process = LambdaLikeProcess(work / f"tmp-{suite}-{mode}", env=env)
 
-    def event(n: int) -> dict[str, Any]:
+    def event(n: int, run_id: str = "bench") -> dict[str, Any]:
         return {
-            "version": 1, "kind": "run", "run_id": "bench", "nodeids": [nodeid.format(n=n)], "session": mode,
+            "version": 1, "kind": "run", "run_id": run_id, "nodeids": [nodeid.format(n=n)], "session": mode,
             "bundle": {"bucket": BUCKET, "key": built.key, "sha256": built.sha256},
             "pytest_args": [], "artifacts": {"bucket": BUCKET, "prefix": "runs"}, "attempt": 1,
         }
@@ -83,8 +89,16 @@ def measure(suite: str, mode: str, warm: int, work: Path, s3: LoopbackS3, client
             tests.append(facts["test_ms"])
             overheads.append(facts["handler_ms"] - facts["test_ms"])
             call_overheads.append(facts["handler_ms"] - facts["call_ms"])
+        replaced, started = [], []
+        for run in range(1, runs):
+            answer = process.invoke(event(run % (warm + 1), run_id=f"bench-{run}"))
+            assert [r["outcome"] for r in answer["reports"]] == ["passed"] * 3, answer
+            facts = answer["facts"]
+            replaced.append(facts["handler_ms"] - facts["test_ms"])
+            started.append(facts.get("session_started_ms", 0.0))
         return {"cold": cold["facts"], "cold_wall": cold_wall, "import_ms": process.import_ms, "walls": walls,
-                "tests": tests, "overheads": overheads, "call_overheads": call_overheads}
+                "tests": tests, "overheads": overheads, "call_overheads": call_overheads,
+                "replaced": replaced, "started": started}
     finally:
         process.close()
 
@@ -92,6 +106,7 @@ def measure(suite: str, mode: str, warm: int, work: Path, s3: LoopbackS3, client
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--warm", type=int, default=30, help="warm invocations to time")
+    parser.add_argument("--runs", type=int, default=1, help="runs in all; each later one sends one test (session replaced)")
     parser.add_argument("--session", nargs="+", default=["per-test", "warm"], help="session modes to measure")
     parser.add_argument("--suite", nargs="+", default=list(SUITES), choices=list(SUITES))
     args = parser.parse_args()
@@ -106,7 +121,7 @@ def main() -> int:
     try:
         for suite in args.suite:
             for mode in args.session:
-                got = measure(suite, mode, args.warm, work, s3, client)
+                got = measure(suite, mode, args.warm, args.runs, work, s3, client)
                 f = got["cold"]
                 print(f"\n== suite {suite}, session {mode}")
                 print(f"handler module import (init):                {got['import_ms']:7.1f} ms")
@@ -117,6 +132,9 @@ def main() -> int:
                 print(row("warm test setup+call+teardown", got["tests"]))
                 print(row("warm overhead (handler - test)", got["overheads"]))
                 print(row("warm overhead (handler - call), old figure", got["call_overheads"]))
+                if got["replaced"]:
+                    print(row(f"later run's first test: overhead (n={len(got['replaced'])})", got["replaced"]))
+                    print(row("later run's first test: session start alone", got["started"]))
                 table.append((suite, mode, statistics.median(got["overheads"]), statistics.median(got["call_overheads"]),
                               statistics.median(got["walls"])))
     finally:
