@@ -30,6 +30,7 @@ from lambda_ui.runner.aws import s3
 from lambda_ui.runner.aws.lambda_client import InvokeOutcome, OutcomeKind
 from lambda_ui.runner.bundle_upload import upload_bundle
 from lambda_ui.runner.cost import billed_gb_s, invocation_cost, run_cost
+from lambda_ui.runner.dependent_tests import dependency_warning, dependent_tests
 from lambda_ui.runner.dispatch import Invokers
 from lambda_ui.runner.fallback import INTERRUPTED, Fallback
 from lambda_ui.runner.forwarding import working_folder
@@ -58,7 +59,7 @@ from lambda_ui.runner.run import UiRun
 from lambda_ui.runner.scheduler import Scheduler, Task
 from lambda_ui.runner.settle import Action, Settler, Verdict
 from lambda_ui.runner.startup import Target, check_image, check_target, make_invoker
-from lambda_ui.runner.terminal import StatusLine, eta_s, status_text
+from lambda_ui.runner.terminal import StatusLine, eta_s, status_text, write_line
 
 DURATIONS_KEY = "lambda_ui/durations"
 
@@ -117,6 +118,8 @@ class LambdaSession:
         assert self.target is not None
         items = {item.nodeid: item for item in session.items}
         history = self._history()
+        if warning := dependency_warning(dependent_tests(self.config, items)):
+            write_line(self.config, f"lambda: WARNING: {warning}", yellow=True)
         if self.settings.dry_run:
             dry_run(session, self.settings, self.target, list(items), history, self._local_artifacts())
             return True
@@ -147,8 +150,6 @@ class LambdaSession:
             return
         merged = {**history, **self._durations}
         if problem := write_history(history_path(self.config), merged):
-            from lambda_ui.runner.terminal import write_line  # only when the file cannot be written
-
             write_line(self.config, f"lambda: {problem}", yellow=True)
         cache = getattr(self.config, "cache", None)
         if cache is not None:

@@ -42,6 +42,9 @@ if [ ! -e "$stamp" ]; then
   # pytest-randomly for the test of its seed reaching the function (tests/functional), the same way.
   rm -rf .venv/randomly-plugin
   .venv/bin/python -m pip install -q --no-deps --target .venv/randomly-plugin 'pytest-randomly==5.1.0'
+  # pytest-dependency for the test of the warning its depends= gets under --lambda, the same way.
+  rm -rf .venv/dependency-plugin
+  .venv/bin/python -m pip install -q --no-deps --target .venv/dependency-plugin 'pytest-dependency==0.6.1'
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

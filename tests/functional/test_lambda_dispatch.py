@@ -558,6 +558,44 @@ def test_the_seed_pytest_randomly_prints_is_the_one_the_function_uses(
     assert seeds_sent("-p", "no:randomly") == ({"no:randomly"}, "")  # off here, so off there
 
 
+DEPENDENT_SUITE = """
+import pytest
+
+@pytest.mark.dependency()
+def test_login(): pass
+
+@pytest.mark.dependency(depends=["test_login"])
+def test_dashboard(): pass
+
+@pytest.mark.dependency(depends=["test_login"])
+def test_settings(): pass
+
+def test_plain(): pass
+"""
+
+
+def test_tests_that_depend_on_other_tests_are_named_before_the_run(
+    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pytest-dependency skipped test_dashboard in the function (its dependency ran in another
+    # invocation) and ran it locally; nothing said why outcomes differed (seen through the local Lambda).
+    monkeypatch.setenv("PYTHONPATH", os.path.join(REPO, ".venv", "dependency-plugin"))  # scripts/setup.sh
+    fake_lambda.state.distributions["pytest-dependency"] = "0.6.1"  # the image has it too
+    pytester.makepyfile(test_suite=DEPENDENT_SUITE)
+    result = _run(pytester, bucket)
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines([
+        "lambda: WARNING: 2 test(s) depend on other tests (pytest-dependency's depends=): test_suite.py::test_dashboard and 1 more. "
+        "Each test runs in an invocation of its own*Run them without --lambda (e.g. pytest -m dependency)*"
+    ])
+    assert sorted(n for e in fake_lambda.state.events for n in e["nodeids"]) == sorted(
+        f"test_suite.py::test_{name}" for name in ("login", "dashboard", "settings", "plain")
+    ), "the run still dispatches every test"
+    # Without the plugin the mark is inert, here and in the function: nothing to say.
+    quiet = _run(pytester, bucket, "-p", "no:dependency")
+    assert quiet.ret == 0 and "depend on other tests" not in quiet.stdout.str(), quiet.stdout.str()
+
+
 def test_written_files_an_answer_names_come_back_only_as_plain_paths_of_this_run(
     pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, s3_client: Any
 ) -> None:
