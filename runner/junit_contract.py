@@ -92,6 +92,9 @@ class RecordedOutcome(str, Enum):
     INFRA = "infra"
     #: Not run because the run stopped (Ctrl-C, SIGTERM, --lambda-deadline).
     INTERRUPTED = "interrupted"
+    #: An attempt pytest-rerunfailures ran again: one ``<testcase>`` per attempt, the test's
+    #: last one in its suite carries the outcome.
+    RERUN = "rerun"
 
 
 class Cause(str, Enum):

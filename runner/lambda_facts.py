@@ -25,6 +25,8 @@ class PhaseReport(Protocol):
     @property
     def when(self) -> str | None: ...
     @property
+    def outcome(self) -> str: ...
+    @property
     def failed(self) -> bool: ...
     @property
     def skipped(self) -> bool: ...
@@ -32,6 +34,9 @@ class PhaseReport(Protocol):
 
 def recorded_outcome(reports: Iterable[PhaseReport]) -> RecordedOutcome:
     """The test's outcome as ``--junitxml`` classifies its phase reports (see :class:`RecordedOutcome`)."""
+    reports = list(reports)
+    if any(report.outcome == "rerun" for report in reports):  # pytest-rerunfailures runs it again
+        return RecordedOutcome.RERUN
     by_phase = {report.when: report for report in reports}
     setup, call, teardown = by_phase.get("setup"), by_phase.get("call"), by_phase.get("teardown")
     if setup is not None and setup.failed:

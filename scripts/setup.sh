@@ -45,6 +45,9 @@ if [ ! -e "$stamp" ]; then
   # pytest-dependency for the test of the warning its depends= gets under --lambda, the same way.
   rm -rf .venv/dependency-plugin
   .venv/bin/python -m pip install -q --no-deps --target .venv/dependency-plugin 'pytest-dependency==0.6.1'
+  # pytest-rerunfailures for the tests of reading the JUnit it writes (one entry per attempt).
+  rm -rf .venv/rerun-plugin
+  .venv/bin/python -m pip install -q --no-deps --target .venv/rerun-plugin 'pytest-rerunfailures==16.7'
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -80,7 +80,10 @@ _RECORDED = {
     RecordedOutcome.XFAILED: Outcome.XFAILED,
     RecordedOutcome.INFRA: Outcome.INFRA,
     RecordedOutcome.INTERRUPTED: Outcome.INFRA,
+    RecordedOutcome.RERUN: Outcome.FAILED,  # an attempt is rerun because it failed or errored
 }
+#: The message of an attempt pytest-rerunfailures ran again, whose entry records no result.
+RERUN_MESSAGE = "rerun by pytest-rerunfailures (its entry records no result)"
 
 
 def outcome_counts(cases: Iterable[Case]) -> dict[Outcome, int]:
@@ -410,6 +413,32 @@ def parse_case(element: Any, index: int) -> Case:
     )
 
 
+def fold_reruns(entries: list[tuple[int, Case]]) -> list[Case]:
+    """One case per test: ``(suite, case)`` entries in file order, where pytest-rerunfailures
+    wrote a ``<testcase>`` per attempt; each test's last entry in its suite is its outcome and
+    the earlier ones become its earlier attempts (flaky when the last passed)."""
+    last = {(suite, case.key): position for position, (suite, case) in enumerate(entries)}
+    pending: dict[tuple[int, tuple[str, str]], list[Case]] = {}
+    folded: list[Case] = []
+    for position, (suite, case) in enumerate(entries):
+        key = (suite, case.key)
+        if last[key] != position:
+            pending.setdefault(key, []).append(case)
+            continue
+        flavour = "flaky" if case.outcome is Outcome.PASSED else "rerun"
+        reruns = [_rerun_attempt(earlier, f"{flavour}: attempt {number}") for number, earlier in enumerate(pending.pop(key, []), 1)]
+        case.earlier[:0] = reruns
+        case.index = len(folded)
+        folded.append(case)
+    return folded
+
+
+def _rerun_attempt(case: Case, source: str) -> Attempt:
+    error = case.outcome is Outcome.ERROR
+    message = case.message if case.outcome.is_problem else RERUN_MESSAGE
+    return Attempt(kind="error" if error else "failure", message=message, text=case.text, artifacts=case.artifacts, source=source)
+
+
 def attempt_artifacts(properties: list[tuple[str, str]]) -> dict[int, list[Artifact]]:
     """Earlier attempts' files by attempt number, from ``attempt_artifact_<N>:<name>`` properties."""
     found: dict[int, list[Artifact]] = {}
@@ -471,7 +500,7 @@ def from_root(root: Any, sources: list[str]) -> Report:
     """The report in a parsed JUnit tree (``<testsuites>`` or a bare ``<testsuite>``)."""
     suites = list(root.iter("testsuite"))
     facts = [dict(_properties(s)) for s in suites]
-    cases = [parse_case(element, index) for index, element in enumerate(root.iter("testcase"))]
+    cases = fold_reruns([(id(parent), parse_case(element, 0)) for parent in root.iter() for element in parent if element.tag == "testcase"])
     times = [number(s.get("time")) for s in suites]
     known_times = [t for t in times if t is not None]
     stamps = [s.get("timestamp") or "" for s in suites if s.get("timestamp")]

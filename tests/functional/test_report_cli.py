@@ -536,6 +536,42 @@ def test_another_tools_junit_is_read_without_our_properties(flip: tuple[Path, Pa
     assert "No timeline: the report has no run_offset_s/wall_s properties" in (tmp_path / "r.html").read_text()
 
 
+RERUN_SUITE = """
+ATTEMPTS = []
+
+def test_flaky_once():
+    ATTEMPTS.append(1)
+    assert len(ATTEMPTS) > 1, "fails the first time"
+
+def test_always_fails():
+    assert False, "always"
+
+def test_passes():
+    pass
+"""
+
+
+@pytest.mark.parametrize("plugin", ["on", "off"])
+def test_a_pytest_rerunfailures_report_counts_each_test_once(tmp_path: Path, capsys: pytest.CaptureFixture[str], plugin: str) -> None:
+    # pytest-rerunfailures writes a <testcase> per attempt, the rerun ones with no result: the
+    # summary read 5 tests, 4 passed, and merge kept the always-failing test as passed.
+    (tmp_path / "test_suite.py").write_text(RERUN_SUITE)
+    off = ["-p", "no:lambda_ui"] if plugin == "off" else []
+    pytest_run(*off, "--reruns=1", "--junitxml=r.xml", "-p", "no:randomly", cwd=tmp_path, env={"PYTHONPATH": os.path.join(REPO, ".venv", "rerun-plugin")})
+    xml = tmp_path / "r.xml"
+    entries = [c.get("name") for c in ET.parse(xml).getroot().iter("testcase")]
+    assert sorted(entries) == sorted(["test_flaky_once"] * 2 + ["test_always_fails"] * 2 + ["test_passes"]), entries
+    summary = report(capsys, "summary", str(xml))
+    assert summary.code == 1 and "3 tests: 1 failed, 2 passed, 1 flaky" in summary.out, summary.out
+    assert "test_suite.py::test_always_fails" in summary.out and "rerun by pytest-rerunfailures" in summary.out
+    merged = tmp_path / "merged.xml"
+    assert report(capsys, "merge", str(merged), str(xml)).code == 0
+    result = xunit2.JUnitXml.fromfile(str(merged))
+    assert (result.tests, result.failures, result.errors) == (3, 1, 0)
+    cases = {c.name: c for c in next(iter(result))}
+    assert not cases["test_always_fails"].is_passed and cases["test_flaky_once"].is_flaky
+
+
 def test_help_and_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     result = report(capsys, "--help")
     assert result.code == 0 and "Exit codes: 0 done" in result.out

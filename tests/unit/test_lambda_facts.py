@@ -42,6 +42,9 @@ class XfailPhase(Phase):
         ([Phase("setup", "skipped"), Phase("teardown")], RecordedOutcome.SKIPPED),
         ([Phase("setup"), XfailPhase("call", "skipped"), Phase("teardown")], RecordedOutcome.XFAILED),
         ([Phase("setup"), XfailPhase("call", "passed"), Phase("teardown")], RecordedOutcome.PASSED),  # a non-strict unexpected pass
+        # pytest-rerunfailures runs the test again: this attempt's entry is not the outcome.
+        ([Phase("setup"), Phase("call", "rerun"), Phase("teardown")], RecordedOutcome.RERUN),
+        ([Phase("setup", "rerun"), Phase("teardown")], RecordedOutcome.RERUN),
     ],
 )
 def test_outcome_as_junitxml_classifies_it(phases: list[Phase], expected: RecordedOutcome) -> None:
