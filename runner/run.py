@@ -21,7 +21,7 @@ from lambda_ui.runner import junit, signals
 from lambda_ui.runner import junit_contract as jc
 from lambda_ui.runner.artifacts.drivers import find_drivers
 from lambda_ui.runner.artifacts.failure_links import FailureArtifacts, Presigner, s3_presigner
-from lambda_ui.runner.artifacts.paths import new_run_id
+from lambda_ui.runner.artifacts.paths import new_run_id, rerun_number
 from lambda_ui.runner.artifacts.recorder import Artifacts
 from lambda_ui.runner.artifacts.sinks import ArtifactSink, SinkProblem, make_sink
 from lambda_ui.runner.chrome import ChromeLocation, ChromeNotFound, ChromeProcess, in_lambda, locate_chrome, start_chrome
@@ -138,9 +138,10 @@ class UiRun:
 
     def artifacts_for(self, item: pytest.Item) -> Artifacts:
         self.activate()
-        if artifacts_key not in item.stash:
-            item.stash[artifacts_key] = Artifacts(self.sink, self.run_id, item.nodeid, self.attempt)
-        return item.stash[artifacts_key]
+        arts = _current_artifacts(item)
+        if arts is None:
+            arts = item.stash[artifacts_key] = Artifacts(self.sink, self.run_id, item.nodeid, self.attempt, rerun_number(item))
+        return arts
 
     def capture_failure(self, item: pytest.Item, label: str = "failure", **bounds: float) -> None:
         """Screenshot, page source and console log of every WebDriver the test holds.
@@ -150,7 +151,7 @@ class UiRun:
         ``bounds``: ``call_timeout_s``, ``budget_s`` of :meth:`Artifacts.capture_failure`.
         """
         found = find_drivers(item)
-        arts = item.stash.get(artifacts_key, None)
+        arts = _current_artifacts(item)
         if arts is None and found:
             arts = self.artifacts_for(item)
         if arts is not None:
@@ -198,7 +199,7 @@ class UiRun:
         report = yield
         if report.when in ("setup", "call") and report.failed:
             self.capture_failure(item)
-        arts = item.stash.get(artifacts_key, None)
+        arts = _current_artifacts(item)
         if arts is None:
             return report
         if report.when == "teardown":
@@ -275,3 +276,10 @@ class UiRun:
             self._browsers.shutdown()
         if self.owns_sink:
             self.sink.close()
+
+
+def _current_artifacts(item: pytest.Item) -> Artifacts | None:
+    """The test's artifacts of this attempt: a pytest-rerunfailures rerun reuses the item, and
+    its files and links must not be the earlier attempt's."""
+    arts = item.stash.get(artifacts_key, None)
+    return arts if arts is not None and arts.rerun == rerun_number(item) else None

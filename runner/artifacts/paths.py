@@ -38,11 +38,21 @@ def nodeid_path(nodeid: str) -> str:
     return "/".join(_safe_segment(s) for s in segments)
 
 
-def attempt_folder(run_id: str, nodeid: str, attempt: int = 1) -> str:
+def attempt_folder(run_id: str, nodeid: str, attempt: int = 1, rerun: int = 1) -> str:
     """A test's artifacts folder; a later attempt (a rerun or retry in Lambda) gets its own
-    ``attempt-N`` subfolder so it never overwrites an earlier attempt's files."""
+    ``attempt-N`` subfolder, and a later pytest-rerunfailures attempt in the same process a
+    ``rerun-N`` one, so no attempt overwrites an earlier one's files."""
     folder = f"{run_id}/{nodeid_path(nodeid)}"
-    return folder if attempt <= 1 else f"{folder}/attempt-{attempt}"
+    if attempt > 1:
+        folder = f"{folder}/attempt-{attempt}"
+    return folder if rerun <= 1 else f"{folder}/rerun-{rerun}"
+
+
+def rerun_number(item: object) -> int:
+    """pytest-rerunfailures' attempt of ``item`` in this process (it counts in
+    ``execution_count`` from 1); 1 without that plugin."""
+    count = getattr(item, "execution_count", 1)
+    return count if isinstance(count, int) and count > 1 else 1
 
 
 def artifact_name(name: str, extension: str) -> str:

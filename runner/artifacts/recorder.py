@@ -43,9 +43,10 @@ class Artifacts:
     They use the first attached driver (the ``browser`` fixture's).
     """
 
-    def __init__(self, sink: ArtifactSink, run_id: str, nodeid: str, attempt: int = 1) -> None:
+    def __init__(self, sink: ArtifactSink, run_id: str, nodeid: str, attempt: int = 1, rerun: int = 1) -> None:
         self._sink = sink
-        self._folder = attempt_folder(run_id, nodeid, attempt)
+        self.rerun = rerun
+        self._folder = attempt_folder(run_id, nodeid, attempt, rerun)
         #: Drivers attached by name, in order; the first one serves the public methods.
         self._drivers: dict[str, Any] = {}
         self._consoles: dict[int, list[dict[str, Any]]] = {}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import REPO
 
 FAILING_SUITE = """
 import pytest
@@ -113,6 +116,40 @@ def test_links_survive_xdist(pytester: pytest.Pytester) -> None:
     facts = {p.get("name"): p.get("value") for p in suite.findall("./properties/property")}
     assert sorted(names) == ["artifacts_location", "lambda_ui_version", "pytest_version", "python_version", "run_id", "run_mode", "run_wall_s", "selenium_version"], names
     assert facts["run_id"] == "xd" and facts["run_mode"] == "local" and facts["artifacts_location"] == "out/xd/"
+
+
+RERUN_SUITE = """
+ATTEMPTS = []
+
+def test_flaky_once(browser):
+    ATTEMPTS.append(1)
+    browser.get("data:text/html,<h1>flaky</h1>")
+    assert len(ATTEMPTS) > 1
+
+def test_always_fails(browser):
+    browser.get("data:text/html,<h1>nope</h1>")
+    assert False
+"""
+
+
+def test_each_pytest_rerunfailures_attempt_keeps_its_own_files(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    # pytest-rerunfailures reuses the item: the second attempt wrote over the first one's
+    # screenshot, and the passing attempt's entry linked the failed one's files.
+    monkeypatch.setenv("PYTHONPATH", os.path.join(REPO, ".venv", "rerun-plugin"))  # scripts/setup.sh
+    pytester.makepyfile(test_suite=RERUN_SUITE)
+    result = pytester.runpytest_subprocess("--reruns=1", "--junitxml=r.xml", "--run-id=rr", "--artifacts=out", "-p", "no:randomly")
+    result.stdout.fnmatch_lines(["*1 failed, 1 passed, 2 rerun in *"])
+    entries = [(case.get("name"), _links(case)[0]) for case in ET.parse(pytester.path / "r.xml").getroot().iter("testcase")]
+    by_name: dict[str, list[dict[str, str]]] = {}
+    for name, links in entries:
+        by_name.setdefault(str(name), []).append(links)
+    first, final = by_name["test_flaky_once"]
+    assert final == {} and first["artifact:failure-screenshot.png"] == "out/rr/test_suite.py/test_flaky_once/failure-screenshot.png"
+    first, final = by_name["test_always_fails"]
+    assert first["artifact:failure-screenshot.png"] == "out/rr/test_suite.py/test_always_fails/failure-screenshot.png"
+    assert final["artifact:failure-screenshot.png"] == "out/rr/test_suite.py/test_always_fails/rerun-2/failure-screenshot.png"
+    for links in (first, final):
+        assert all((pytester.path / location).is_file() for location in links.values()), links
 
 
 def test_filmstrip_records_every_navigation_and_click(pytester: pytest.Pytester) -> None:
