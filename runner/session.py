@@ -30,7 +30,6 @@ from lambda_ui.runner.aws import s3
 from lambda_ui.runner.aws.lambda_client import InvokeOutcome, OutcomeKind
 from lambda_ui.runner.bundle_upload import upload_bundle
 from lambda_ui.runner.cost import billed_gb_s, invocation_cost, run_cost
-from lambda_ui.runner.dependent_tests import dependency_warning, dependent_tests
 from lambda_ui.runner.dispatch import Invokers
 from lambda_ui.runner.fallback import INTERRUPTED, Fallback
 from lambda_ui.runner.forwarding import working_folder
@@ -52,6 +51,7 @@ from lambda_ui.runner.lambda_facts import (
 from lambda_ui.runner.missing_files import MissingFiles
 from lambda_ui.runner.not_run import NotRunBlock
 from lambda_ui.runner.options import LambdaSettings
+from lambda_ui.runner.parity import warnings_before_run
 from lambda_ui.runner.plan import dry_run
 from lambda_ui.runner.replay import FileGroups, error_reports, failed, not_run_detail, rebuild, record_warnings, replay, short_failure
 from lambda_ui.runner.returned_files import ReturnedFiles
@@ -118,7 +118,7 @@ class LambdaSession:
         assert self.target is not None
         items = {item.nodeid: item for item in session.items}
         history = self._history()
-        if warning := dependency_warning(dependent_tests(self.config, items)):
+        for warning in warnings_before_run(self.config, items):
             write_line(self.config, f"lambda: WARNING: {warning}", yellow=True)
         if self.settings.dry_run:
             dry_run(session, self.settings, self.target, list(items), history, self._local_artifacts())

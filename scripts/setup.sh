@@ -48,6 +48,9 @@ if [ ! -e "$stamp" ]; then
   # pytest-rerunfailures for the tests of reading the JUnit it writes (one entry per attempt).
   rm -rf .venv/rerun-plugin
   .venv/bin/python -m pip install -q --no-deps --target .venv/rerun-plugin 'pytest-rerunfailures==16.7'
+  # pytest-cov for the test of the warning --cov gets under --lambda.
+  rm -rf .venv/cov-plugin
+  .venv/bin/python -m pip install -q --no-deps --target .venv/cov-plugin 'pytest-cov==7.1.0' 'coverage==7.17.5'
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -596,6 +596,22 @@ def test_tests_that_depend_on_other_tests_are_named_before_the_run(
     assert quiet.ret == 0 and "depend on other tests" not in quiet.stdout.str(), quiet.stdout.str()
 
 
+def test_coverage_of_this_process_is_named_before_the_run(
+    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # --cov reported 25 % under --lambda against 75 % locally (pytest-cov 7.1.0 through the local
+    # Lambda): it measured the client, where the tests are only collected.
+    monkeypatch.setenv("PYTHONPATH", os.path.join(REPO, ".venv", "cov-plugin"))  # scripts/setup.sh
+    fake_lambda.state.distributions.update({"pytest-cov": "7.1.0", "coverage": "7.17.5"})  # the image has it too
+    pytester.makepyfile(test_suite="def test_a(): pass\n")
+    result = _run(pytester, bucket, "--cov=test_suite")
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["lambda: WARNING: --cov (pytest-cov) measures this process*add --no-cov to --lambda runs."])
+    # With --no-cov (pytest-cov's own switch) nothing is measured here: nothing to say.
+    quiet = _run(pytester, bucket, "--cov=test_suite", "--no-cov")
+    assert quiet.ret == 0 and "pytest-cov" not in quiet.stdout.str(), quiet.stdout.str()
+
+
 def test_written_files_an_answer_names_come_back_only_as_plain_paths_of_this_run(
     pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, s3_client: Any
 ) -> None:

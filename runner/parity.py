@@ -1,0 +1,61 @@
+"""What a ``--lambda`` run cannot do as a local run does, said before it starts.
+
+Each test runs in an invocation of its own, in another process on another machine. Two
+plugins real suites use read what that process cannot see:
+
+* pytest-dependency skips a test whose ``depends=`` names a test it has not seen pass in
+  this pytest session; the other test ran in another invocation (or, in a warm session,
+  maybe earlier in the same environment), so a test a local run runs may be skipped.
+  pytest-xdist has the same limit across workers.
+* pytest-cov measures the process it runs in: here, only what collection imported. Its
+  report and ``--cov-fail-under`` would judge a run whose tests executed elsewhere.
+
+The run goes on; the user is told what differs and what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+
+#: pytest-dependency's plugin name (its pytest11 entry point) and marker.
+DEPENDENCY_PLUGIN = "dependency"
+DEPENDENCY_MARK = "dependency"
+#: The name pytest-cov registers its measuring plugin under when ``--cov`` is given.
+COVERAGE_PLUGIN = "_cov"
+
+
+def dependent_tests(config: pytest.Config, items: Mapping[str, pytest.Item]) -> list[str]:
+    """Node ids of the tests whose ``dependency`` mark names tests they depend on."""
+    if not config.pluginmanager.hasplugin(DEPENDENCY_PLUGIN):
+        return []  # without the plugin the mark is inert: the test runs here and there alike
+    return [nodeid for nodeid, item in items.items() if any(mark.kwargs.get("depends") for mark in item.iter_markers(DEPENDENCY_MARK))]
+
+
+def dependency_warning(nodeids: list[str]) -> str | None:
+    """The start-up warning for ``nodeids`` (None when there are none)."""
+    if not nodeids:
+        return None
+    first = nodeids[0] + (f" and {len(nodeids) - 1} more" if len(nodeids) > 1 else "")
+    return (
+        f"{len(nodeids)} test(s) depend on other tests (pytest-dependency's depends=): {first}. "
+        "Each test runs in an invocation of its own, where pytest-dependency does not see the other "
+        "test's outcome, so they may be skipped ('depends on ...') where a local run runs them. "
+        "Run them without --lambda (e.g. pytest -m dependency), or make each test set up what it needs."
+    )
+
+
+def coverage_warning(config: pytest.Config) -> str | None:
+    """The start-up warning when pytest-cov measures this process (None otherwise)."""
+    if config.pluginmanager.get_plugin(COVERAGE_PLUGIN) is None or config.getoption("no_cov", False):
+        return None
+    return (
+        "--cov (pytest-cov) measures this process, where the tests are only collected; they run in "
+        "Lambda, so its report (and --cov-fail-under) covers what collection imported here, not what "
+        "the tests ran. Measure coverage with a local run, or add --no-cov to --lambda runs."
+    )
+
+
+def warnings_before_run(config: pytest.Config, items: Mapping[str, pytest.Item]) -> list[str]:
+    return [w for w in (dependency_warning(dependent_tests(config, items)), coverage_warning(config)) if w]
