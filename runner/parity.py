@@ -7,6 +7,9 @@ plugins real suites use read what that process cannot see:
   this pytest session; the other test ran in another invocation (or, in a warm session,
   maybe earlier in the same environment), so a test a local run runs may be skipped.
   pytest-xdist has the same limit across workers.
+* pytest-order sorts the collected tests; the dispatch runs them all at once, longest first,
+  so a test that needs an earlier one to have run (a user it created in the app) is left to
+  timing.
 * pytest-cov measures the process it runs in: here, only what collection imported. Its
   report and ``--cov-fail-under`` would judge a run whose tests executed elsewhere.
 
@@ -22,6 +25,9 @@ import pytest
 #: pytest-dependency's plugin name (its pytest11 entry point) and marker.
 DEPENDENCY_PLUGIN = "dependency"
 DEPENDENCY_MARK = "dependency"
+#: pytest-order's plugin name (its pytest11 entry point) and marker.
+ORDER_PLUGIN = "pytest_order"
+ORDER_MARK = "order"
 #: The name pytest-cov registers its measuring plugin under when ``--cov`` is given.
 COVERAGE_PLUGIN = "_cov"
 
@@ -46,6 +52,23 @@ def dependency_warning(nodeids: list[str]) -> str | None:
     )
 
 
+def ordered_tests(config: pytest.Config, items: Mapping[str, pytest.Item]) -> list[str]:
+    """Node ids of the tests pytest-order places (an ``order`` mark, with the plugin active)."""
+    if not config.pluginmanager.hasplugin(ORDER_PLUGIN):
+        return []
+    return [nodeid for nodeid, item in items.items() if item.get_closest_marker(ORDER_MARK) is not None]
+
+
+def order_warning(nodeids: list[str]) -> str | None:
+    if not nodeids:
+        return None
+    return (
+        f"{len(nodeids)} test(s) carry pytest-order marks (first: {nodeids[0]}). --lambda runs every "
+        "test at once, longest first, in no collected order: a test that needs an earlier one to have "
+        "run passes or fails by timing. Run them without --lambda, or make each test set up what it needs."
+    )
+
+
 def coverage_warning(config: pytest.Config) -> str | None:
     """The start-up warning when pytest-cov measures this process (None otherwise)."""
     if config.pluginmanager.get_plugin(COVERAGE_PLUGIN) is None or config.getoption("no_cov", False):
@@ -58,4 +81,5 @@ def coverage_warning(config: pytest.Config) -> str | None:
 
 
 def warnings_before_run(config: pytest.Config, items: Mapping[str, pytest.Item]) -> list[str]:
-    return [w for w in (dependency_warning(dependent_tests(config, items)), coverage_warning(config)) if w]
+    found = (dependency_warning(dependent_tests(config, items)), order_warning(ordered_tests(config, items)), coverage_warning(config))
+    return [w for w in found if w]

@@ -42,15 +42,12 @@ if [ ! -e "$stamp" ]; then
   # pytest-randomly for the test of its seed reaching the function (tests/functional), the same way.
   rm -rf .venv/randomly-plugin
   .venv/bin/python -m pip install -q --no-deps --target .venv/randomly-plugin 'pytest-randomly==5.1.0'
-  # pytest-dependency for the test of the warning its depends= gets under --lambda, the same way.
-  rm -rf .venv/dependency-plugin
-  .venv/bin/python -m pip install -q --no-deps --target .venv/dependency-plugin 'pytest-dependency==0.6.1'
-  # pytest-rerunfailures for the tests of reading the JUnit it writes (one entry per attempt).
-  rm -rf .venv/rerun-plugin
-  .venv/bin/python -m pip install -q --no-deps --target .venv/rerun-plugin 'pytest-rerunfailures==16.7'
-  # pytest-cov for the test of the warning --cov gets under --lambda.
-  rm -rf .venv/cov-plugin
-  .venv/bin/python -m pip install -q --no-deps --target .venv/cov-plugin 'pytest-cov==7.1.0' 'coverage==7.17.5'
+  # Plugins real suites use, for the tests of how --lambda meets them (tests/functional,
+  # tests/e2e): pytest-dependency, pytest-order, pytest-cov, pytest-rerunfailures. Apart, on
+  # PYTHONPATH only there; none acts unless a test's suite uses it (a mark or an option).
+  rm -rf .venv/parity-plugins
+  .venv/bin/python -m pip install -q --no-deps --target .venv/parity-plugins \
+    'pytest-dependency==0.6.1' 'pytest-order==1.5.0' 'pytest-cov==7.1.0' 'coverage==7.17.5' 'pytest-rerunfailures==16.7'
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

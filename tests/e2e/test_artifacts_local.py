@@ -135,7 +135,7 @@ def test_always_fails(browser):
 def test_each_pytest_rerunfailures_attempt_keeps_its_own_files(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     # pytest-rerunfailures reuses the item: the second attempt wrote over the first one's
     # screenshot, and the passing attempt's entry linked the failed one's files.
-    monkeypatch.setenv("PYTHONPATH", os.path.join(REPO, ".venv", "rerun-plugin"))  # scripts/setup.sh
+    monkeypatch.setenv("PYTHONPATH", os.path.join(REPO, ".venv", "parity-plugins"))  # scripts/setup.sh
     pytester.makepyfile(test_suite=RERUN_SUITE)
     result = pytester.runpytest_subprocess("--reruns=1", "--junitxml=r.xml", "--run-id=rr", "--artifacts=out", "-p", "no:randomly")
     result.stdout.fnmatch_lines(["*1 failed, 1 passed, 2 rerun in *"])

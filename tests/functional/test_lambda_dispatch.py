@@ -558,6 +558,8 @@ def test_the_seed_pytest_randomly_prints_is_the_one_the_function_uses(
     assert seeds_sent("-p", "no:randomly") == ({"no:randomly"}, "")  # off here, so off there
 
 
+#: What scripts/setup.sh installs in .venv/parity-plugins, as the image's distributions.
+PARITY_PLUGINS = {"pytest-dependency": "0.6.1", "pytest-order": "1.5.0", "pytest-cov": "7.1.0", "coverage": "7.17.5", "pytest-rerunfailures": "16.7"}
 DEPENDENT_SUITE = """
 import pytest
 
@@ -579,8 +581,8 @@ def test_tests_that_depend_on_other_tests_are_named_before_the_run(
 ) -> None:
     # pytest-dependency skipped test_dashboard in the function (its dependency ran in another
     # invocation) and ran it locally; nothing said why outcomes differed (seen through the local Lambda).
-    monkeypatch.setenv("PYTHONPATH", os.path.join(REPO, ".venv", "dependency-plugin"))  # scripts/setup.sh
-    fake_lambda.state.distributions["pytest-dependency"] = "0.6.1"  # the image has it too
+    monkeypatch.setenv("PYTHONPATH", os.path.join(REPO, ".venv", "parity-plugins"))  # scripts/setup.sh
+    fake_lambda.state.distributions.update(PARITY_PLUGINS)  # the image has them too
     pytester.makepyfile(test_suite=DEPENDENT_SUITE)
     result = _run(pytester, bucket)
     assert result.ret == 0, result.stdout.str()
@@ -596,13 +598,30 @@ def test_tests_that_depend_on_other_tests_are_named_before_the_run(
     assert quiet.ret == 0 and "depend on other tests" not in quiet.stdout.str(), quiet.stdout.str()
 
 
+def test_tests_pytest_order_places_are_named_before_the_run(
+    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pytest-order 1.5.0 through the local Lambda: create, use, delete in order locally (3 passed);
+    # dispatched at once, 2 failed, with nothing saying the order was not kept.
+    monkeypatch.setenv("PYTHONPATH", os.path.join(REPO, ".venv", "parity-plugins"))  # scripts/setup.sh
+    fake_lambda.state.distributions.update(PARITY_PLUGINS)  # the image has them too
+    pytester.makepyfile(
+        test_flow="import pytest\n\n@pytest.mark.order(2)\ndef test_use(): pass\n\n@pytest.mark.order(1)\ndef test_create(): pass\n\ndef test_free(): pass\n"
+    )
+    result = _run(pytester, bucket)
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["lambda: WARNING: 2 test(s) carry pytest-order marks (first: test_flow.py::test_create). --lambda runs every test at once*"])
+    quiet = _run(pytester, bucket, "-p", "no:pytest_order")
+    assert quiet.ret == 0 and "pytest-order" not in quiet.stdout.str(), quiet.stdout.str()
+
+
 def test_coverage_of_this_process_is_named_before_the_run(
     pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # --cov reported 25 % under --lambda against 75 % locally (pytest-cov 7.1.0 through the local
     # Lambda): it measured the client, where the tests are only collected.
-    monkeypatch.setenv("PYTHONPATH", os.path.join(REPO, ".venv", "cov-plugin"))  # scripts/setup.sh
-    fake_lambda.state.distributions.update({"pytest-cov": "7.1.0", "coverage": "7.17.5"})  # the image has it too
+    monkeypatch.setenv("PYTHONPATH", os.path.join(REPO, ".venv", "parity-plugins"))  # scripts/setup.sh
+    fake_lambda.state.distributions.update(PARITY_PLUGINS)  # the image has them too
     pytester.makepyfile(test_suite="def test_a(): pass\n")
     result = _run(pytester, bucket, "--cov=test_suite")
     assert result.ret == 0, result.stdout.str()

@@ -557,7 +557,7 @@ def test_a_pytest_rerunfailures_report_counts_each_test_once(tmp_path: Path, cap
     # summary read 5 tests, 4 passed, and merge kept the always-failing test as passed.
     (tmp_path / "test_suite.py").write_text(RERUN_SUITE)
     off = ["-p", "no:lambda_ui"] if plugin == "off" else []
-    pytest_run(*off, "--reruns=1", "--junitxml=r.xml", "-p", "no:randomly", cwd=tmp_path, env={"PYTHONPATH": os.path.join(REPO, ".venv", "rerun-plugin")})
+    pytest_run(*off, "--reruns=1", "--junitxml=r.xml", "-p", "no:randomly", cwd=tmp_path, env={"PYTHONPATH": os.path.join(REPO, ".venv", "parity-plugins")})
     xml = tmp_path / "r.xml"
     entries = [c.get("name") for c in ET.parse(xml).getroot().iter("testcase")]
     assert sorted(entries) == sorted(["test_flaky_once"] * 2 + ["test_always_fails"] * 2 + ["test_passes"]), entries
