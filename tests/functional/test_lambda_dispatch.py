@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -560,6 +561,24 @@ def test_the_seed_pytest_randomly_prints_is_the_one_the_function_uses(
 
 #: What scripts/setup.sh installs in .venv/parity-plugins, as the image's distributions.
 PARITY_PLUGINS = {"pytest-dependency": "0.6.1", "pytest-order": "1.5.0", "pytest-cov": "7.1.0", "coverage": "7.17.5", "pytest-rerunfailures": "16.7"}
+
+
+@pytest.fixture
+def parity_plugins(fake_lambda: FakeInvokeApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plugins of .venv/parity-plugins (scripts/setup.sh) here and, as distributions, in the image."""
+    monkeypatch.setenv("PYTHONPATH", os.path.join(REPO, ".venv", "parity-plugins"))
+    fake_lambda.state.distributions.update(PARITY_PLUGINS)
+
+
+def _warns_only_without(pytester: pytest.Pytester, bucket: str, args: list[str], warning: str, quiet: list[str], word: str) -> None:
+    """A run with ``args`` prints ``warning`` (a glob); with ``quiet`` added, nothing with ``word``."""
+    result = _run(pytester, bucket, *args)
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines([warning])
+    again = _run(pytester, bucket, *args, *quiet)
+    assert again.ret == 0 and word not in again.stdout.str(), again.stdout.str()
+
+
 DEPENDENT_SUITE = """
 import pytest
 
@@ -577,58 +596,45 @@ def test_plain(): pass
 
 
 def test_tests_that_depend_on_other_tests_are_named_before_the_run(
-    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, parity_plugins: None
 ) -> None:
     # pytest-dependency skipped test_dashboard in the function (its dependency ran in another
     # invocation) and ran it locally; nothing said why outcomes differed (seen through the local Lambda).
-    monkeypatch.setenv("PYTHONPATH", os.path.join(REPO, ".venv", "parity-plugins"))  # scripts/setup.sh
-    fake_lambda.state.distributions.update(PARITY_PLUGINS)  # the image has them too
     pytester.makepyfile(test_suite=DEPENDENT_SUITE)
-    result = _run(pytester, bucket)
-    assert result.ret == 0, result.stdout.str()
-    result.stdout.fnmatch_lines([
-        "lambda: WARNING: 2 test(s) depend on other tests (pytest-dependency's depends=): test_suite.py::test_dashboard and 1 more. "
-        "Each test runs in an invocation of its own*Run them without --lambda (e.g. pytest -m dependency)*"
-    ])
-    assert sorted(n for e in fake_lambda.state.events for n in e["nodeids"]) == sorted(
-        f"test_suite.py::test_{name}" for name in ("login", "dashboard", "settings", "plain")
-    ), "the run still dispatches every test"
     # Without the plugin the mark is inert, here and in the function: nothing to say.
-    quiet = _run(pytester, bucket, "-p", "no:dependency")
-    assert quiet.ret == 0 and "depend on other tests" not in quiet.stdout.str(), quiet.stdout.str()
+    _warns_only_without(
+        pytester, bucket, [],
+        "lambda: WARNING: 2 test(s) depend on other tests (pytest-dependency's depends=): test_suite.py::test_dashboard and 1 more. "
+        "Each test runs in an invocation of its own*Run them without --lambda (e.g. pytest -m dependency)*",
+        ["-p", "no:dependency"], "depend on other tests",
+    )
+    sent = Counter(n for e in fake_lambda.state.events for n in e["nodeids"])
+    assert sent == {f"test_suite.py::test_{name}": 2 for name in ("login", "dashboard", "settings", "plain")}, "each run dispatches every test"
 
 
-def test_tests_pytest_order_places_are_named_before_the_run(
-    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_tests_pytest_order_places_are_named_before_the_run(pytester: pytest.Pytester, bucket: str, parity_plugins: None) -> None:
     # pytest-order 1.5.0 through the local Lambda: create, use, delete in order locally (3 passed);
     # dispatched at once, 2 failed, with nothing saying the order was not kept.
-    monkeypatch.setenv("PYTHONPATH", os.path.join(REPO, ".venv", "parity-plugins"))  # scripts/setup.sh
-    fake_lambda.state.distributions.update(PARITY_PLUGINS)  # the image has them too
     pytester.makepyfile(
         test_flow="import pytest\n\n@pytest.mark.order(2)\ndef test_use(): pass\n\n@pytest.mark.order(1)\ndef test_create(): pass\n\ndef test_free(): pass\n"
     )
-    result = _run(pytester, bucket)
-    assert result.ret == 0, result.stdout.str()
-    result.stdout.fnmatch_lines(["lambda: WARNING: 2 test(s) carry pytest-order marks (first: test_flow.py::test_create). --lambda runs every test at once*"])
-    quiet = _run(pytester, bucket, "-p", "no:pytest_order")
-    assert quiet.ret == 0 and "pytest-order" not in quiet.stdout.str(), quiet.stdout.str()
+    _warns_only_without(
+        pytester, bucket, [],
+        "lambda: WARNING: 2 test(s) carry pytest-order marks (first: test_flow.py::test_create). --lambda runs every test at once*",
+        ["-p", "no:pytest_order"], "pytest-order",
+    )
 
 
-def test_coverage_of_this_process_is_named_before_the_run(
-    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_coverage_of_this_process_is_named_before_the_run(pytester: pytest.Pytester, bucket: str, parity_plugins: None) -> None:
     # --cov reported 25 % under --lambda against 75 % locally (pytest-cov 7.1.0 through the local
     # Lambda): it measured the client, where the tests are only collected.
-    monkeypatch.setenv("PYTHONPATH", os.path.join(REPO, ".venv", "parity-plugins"))  # scripts/setup.sh
-    fake_lambda.state.distributions.update(PARITY_PLUGINS)  # the image has them too
     pytester.makepyfile(test_suite="def test_a(): pass\n")
-    result = _run(pytester, bucket, "--cov=test_suite")
-    assert result.ret == 0, result.stdout.str()
-    result.stdout.fnmatch_lines(["lambda: WARNING: --cov (pytest-cov) measures this process*add --no-cov to --lambda runs."])
     # With --no-cov (pytest-cov's own switch) nothing is measured here: nothing to say.
-    quiet = _run(pytester, bucket, "--cov=test_suite", "--no-cov")
-    assert quiet.ret == 0 and "pytest-cov" not in quiet.stdout.str(), quiet.stdout.str()
+    _warns_only_without(
+        pytester, bucket, ["--cov=test_suite"],
+        "lambda: WARNING: --cov (pytest-cov) measures this process*add --no-cov to --lambda runs.",
+        ["--no-cov"], "pytest-cov",
+    )
 
 
 def test_written_files_an_answer_names_come_back_only_as_plain_paths_of_this_run(
