@@ -236,16 +236,14 @@ def merge_roots(inputs: Iterable[tuple[str, Any]]) -> MergeResult:
         shift = (start - t0).total_seconds() if common and start is not None and t0 is not None else 0.0
         source = _label(location, facts)
         cases = list(suite)
-        last = {(case.classname or "", case.name or ""): position for position, case in enumerate(cases)}
-        for position, case in enumerate(cases):
+        keys = [(case.classname or "", case.name or "") for case in cases]
+        for key, case, earlier in zip(keys, cases, model.superseded(keys)):
             element = element_of(case)
             if element.get("time") is not None and model.number(element.get("time")) is None:
                 del element.attrib["time"]  # another tool's "time" junitparser cannot add up
             outcome, message, result_type, text = _final_result(case)
-            key = (case.classname or "", case.name or "")
-            if last[key] != position and not outcome.is_problem:
-                # pytest-rerunfailures: an attempt it ran again, which its entry records as no result.
-                outcome, message = Outcome.FAILED, model.RERUN_MESSAGE
+            if earlier:  # an attempt pytest-rerunfailures ran again
+                outcome, message = model.rerun_outcome(outcome, message)
             attempts.setdefault(key, []).append(_Attempt(source, case, outcome, message, result_type, text, shift))
 
     out_suite = xunit2.TestSuite(element_of(suites[0][1]).get("name") or "merged")

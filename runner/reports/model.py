@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -413,20 +413,32 @@ def parse_case(element: Any, index: int) -> Case:
     )
 
 
+def superseded(keys: Sequence[Hashable]) -> list[bool]:
+    """For entries in file order: True where a later entry has the same key. pytest-rerunfailures
+    writes a ``<testcase>`` per attempt, and only a test's last one in its suite is its outcome."""
+    last = {key: position for position, key in enumerate(keys)}
+    return [last[key] != position for position, key in enumerate(keys)]
+
+
+def rerun_outcome(outcome: Outcome, message: str) -> tuple[Outcome, str]:
+    """A superseded entry's outcome and message: an attempt is run again because it failed or
+    errored, though pytest-rerunfailures' entry for it records no result."""
+    return (outcome, message) if outcome.is_problem else (Outcome.FAILED, RERUN_MESSAGE)
+
+
 def fold_reruns(entries: list[tuple[int, Case]]) -> list[Case]:
-    """One case per test: ``(suite, case)`` entries in file order, where pytest-rerunfailures
-    wrote a ``<testcase>`` per attempt; each test's last entry in its suite is its outcome and
-    the earlier ones become its earlier attempts (flaky when the last passed)."""
-    last = {(suite, case.key): position for position, (suite, case) in enumerate(entries)}
+    """One case per test: ``(suite, case)`` entries in file order; each test's last entry in its
+    suite is its outcome and the :func:`superseded` ones become its earlier attempts (flaky when
+    the last passed)."""
+    keys = [(suite, case.key) for suite, case in entries]
     pending: dict[tuple[int, tuple[str, str]], list[Case]] = {}
     folded: list[Case] = []
-    for position, (suite, case) in enumerate(entries):
-        key = (suite, case.key)
-        if last[key] != position:
+    for key, (_suite, case), earlier in zip(keys, entries, superseded(keys)):
+        if earlier:
             pending.setdefault(key, []).append(case)
             continue
         flavour = "flaky" if case.outcome is Outcome.PASSED else "rerun"
-        reruns = [_rerun_attempt(earlier, f"{flavour}: attempt {number}") for number, earlier in enumerate(pending.pop(key, []), 1)]
+        reruns = [_rerun_attempt(attempt, f"{flavour}: attempt {number}") for number, attempt in enumerate(pending.pop(key, []), 1)]
         case.earlier[:0] = reruns
         case.index = len(folded)
         folded.append(case)
@@ -434,9 +446,9 @@ def fold_reruns(entries: list[tuple[int, Case]]) -> list[Case]:
 
 
 def _rerun_attempt(case: Case, source: str) -> Attempt:
-    error = case.outcome is Outcome.ERROR
-    message = case.message if case.outcome.is_problem else RERUN_MESSAGE
-    return Attempt(kind="error" if error else "failure", message=message, text=case.text, artifacts=case.artifacts, source=source)
+    outcome, message = rerun_outcome(case.outcome, case.message)
+    kind = "error" if outcome is Outcome.ERROR else "failure"
+    return Attempt(kind=kind, message=message, text=case.text, artifacts=case.artifacts, source=source)
 
 
 def attempt_artifacts(properties: list[tuple[str, str]]) -> dict[int, list[Artifact]]:
