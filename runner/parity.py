@@ -22,6 +22,8 @@ from collections.abc import Mapping
 
 import pytest
 
+from lambda_ui.runner.terminal import listed
+
 #: pytest-dependency's plugin name (its pytest11 entry point) and marker.
 DEPENDENCY_PLUGIN = "dependency"
 DEPENDENCY_MARK = "dependency"
@@ -39,13 +41,9 @@ def dependent_tests(config: pytest.Config, items: Mapping[str, pytest.Item]) -> 
     return [nodeid for nodeid, item in items.items() if any(mark.kwargs.get("depends") for mark in item.iter_markers(DEPENDENCY_MARK))]
 
 
-def dependency_warning(nodeids: list[str]) -> str | None:
-    """The start-up warning for ``nodeids`` (None when there are none)."""
-    if not nodeids:
-        return None
-    first = nodeids[0] + (f" and {len(nodeids) - 1} more" if len(nodeids) > 1 else "")
+def dependency_warning(nodeids: list[str]) -> str:
     return (
-        f"{len(nodeids)} test(s) depend on other tests (pytest-dependency's depends=): {first}. "
+        f"{len(nodeids)} test(s) depend on other tests (pytest-dependency's depends=): {listed(nodeids, shown=1)}. "
         "Each test runs in an invocation of its own, where pytest-dependency does not see the other "
         "test's outcome, so they may be skipped ('depends on ...') where a local run runs them. "
         "Run them without --lambda (e.g. pytest -m dependency), or make each test set up what it needs."
@@ -59,9 +57,7 @@ def ordered_tests(config: pytest.Config, items: Mapping[str, pytest.Item]) -> li
     return [nodeid for nodeid, item in items.items() if item.get_closest_marker(ORDER_MARK) is not None]
 
 
-def order_warning(nodeids: list[str]) -> str | None:
-    if not nodeids:
-        return None
+def order_warning(nodeids: list[str]) -> str:
     return (
         f"{len(nodeids)} test(s) carry pytest-order marks (first: {nodeids[0]}). --lambda runs every "
         "test at once, longest first, in no collected order: a test that needs an earlier one to have "
@@ -69,17 +65,24 @@ def order_warning(nodeids: list[str]) -> str | None:
     )
 
 
-def coverage_warning(config: pytest.Config) -> str | None:
-    """The start-up warning when pytest-cov measures this process (None otherwise)."""
-    if config.pluginmanager.get_plugin(COVERAGE_PLUGIN) is None or config.getoption("no_cov", False):
-        return None
-    return (
-        "--cov (pytest-cov) measures this process, where the tests are only collected; they run in "
-        "Lambda, so its report (and --cov-fail-under) covers what collection imported here, not what "
-        "the tests ran. Measure coverage with a local run, or add --no-cov to --lambda runs."
-    )
+def measures_this_process(config: pytest.Config) -> bool:
+    """pytest-cov measures coverage here (``--cov`` given, ``--no-cov`` not)."""
+    return config.pluginmanager.get_plugin(COVERAGE_PLUGIN) is not None and not config.getoption("no_cov", False)
+
+
+COVERAGE_WARNING = (
+    "--cov (pytest-cov) measures this process, where the tests are only collected; they run in "
+    "Lambda, so its report (and --cov-fail-under) covers what collection imported here, not what "
+    "the tests ran. Measure coverage with a local run, or add --no-cov to --lambda runs."
+)
 
 
 def warnings_before_run(config: pytest.Config, items: Mapping[str, pytest.Item]) -> list[str]:
-    found = (dependency_warning(dependent_tests(config, items)), order_warning(ordered_tests(config, items)), coverage_warning(config))
-    return [w for w in found if w]
+    found = []
+    if dependent := dependent_tests(config, items):
+        found.append(dependency_warning(dependent))
+    if ordered := ordered_tests(config, items):
+        found.append(order_warning(ordered))
+    if measures_this_process(config):
+        found.append(COVERAGE_WARNING)
+    return found
