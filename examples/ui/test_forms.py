@@ -6,11 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+#: How long a form post may take to replace the page (as the suite's explicit waits).
+NAVIGATION_SECONDS = 20
 FIELDS = ["name", "email", "password", "confirm", "plan", "terms"]
 VALID: dict[str, Any] = {
     "name": "Ada Lovelace",
@@ -63,6 +66,17 @@ def fill_form(browser: WebDriver, values: dict[str, Any]) -> None:
 def error_text(browser: WebDriver, field: str) -> str:
     # textContent, not .text: an empty error paragraph is display:none.
     return browser.find_element(By.ID, f"{field}-error").get_attribute("textContent") or ""
+
+
+def submit_to_server(browser: WebDriver) -> None:
+    """Post the form and wait until the server's page replaced it (the old form goes stale).
+
+    A command that races the navigation can fail with chromedriver's "aborted by navigation"
+    (seen once in CI); while the form is being replaced such a poll is tried again.
+    """
+    form = browser.find_element(By.ID, "signup-form")
+    browser.find_element(By.ID, "submit").click()
+    WebDriverWait(browser, NAVIGATION_SECONDS, ignored_exceptions=(WebDriverException,)).until(EC.staleness_of(form))
 
 
 def disable_client_checks(browser: WebDriver) -> None:
@@ -120,7 +134,7 @@ def test_server_side_validation(
     open_page("/signup")
     disable_client_checks(browser)
     fill_form(browser, {**VALID, **changes})
-    browser.find_element(By.ID, "submit").click()
+    submit_to_server(browser)
     # Only the server renders this banner, so its presence proves the POST happened.
     alert = wait.until(EC.visibility_of_element_located((By.ID, "form-alert")))
     assert "1 highlighted field" in alert.text
@@ -137,7 +151,7 @@ def test_server_rejects_an_empty_form(
 ) -> None:
     open_page("/signup")
     disable_client_checks(browser)
-    browser.find_element(By.ID, "submit").click()
+    submit_to_server(browser)
     alert = wait.until(EC.visibility_of_element_located((By.ID, "form-alert")))
     assert "4 highlighted field" in alert.text
     assert [f for f in FIELDS if error_text(browser, f)] == ["name", "email", "password", "terms"]
@@ -150,7 +164,7 @@ def test_valid_signup_shows_welcome_page(
 ) -> None:
     open_page("/signup")
     fill_form(browser, {**VALID, "plan": "pro"})
-    browser.find_element(By.ID, "submit").click()
+    submit_to_server(browser)
     wait.until(EC.url_contains("/welcome"))
     assert browser.find_element(By.ID, "page-title").text == "Welcome aboard, Ada Lovelace!"
     assert browser.find_element(By.ID, "welcome-plan").text == "Pro"
@@ -163,7 +177,7 @@ def test_welcome_page_escapes_markup_in_the_name(
 ) -> None:
     open_page("/signup")
     fill_form(browser, {**VALID, "name": "<b>Ada</b>"})
-    browser.find_element(By.ID, "submit").click()
+    submit_to_server(browser)
     wait.until(EC.url_contains("/welcome"))
     title = browser.find_element(By.ID, "page-title")
     assert title.text == "Welcome aboard, <b>Ada</b>!"
