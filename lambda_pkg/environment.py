@@ -323,8 +323,9 @@ class ExecutionEnvironment:
             # config.cache work as they do locally (within this environment).
             f"--override-ini=cache_dir={self.tmp / 'lambda-ui' / 'pytest-cache'}",
             "--rootdir", str(bundle.path),
-            "--artifacts", destination,
-            "--run-id", event["run_id"],
+            # The long names: the suite may have --artifacts or --run-id of its own (runner/option_names.py).
+            "--lambda-ui-artifacts", destination,
+            "--lambda-ui-run-id", event["run_id"],
             "--basetemp", str(xdist_worker.basetemp(self.tmp / "lambda-ui" / "pytest-tmp", event["run_id"], self.worker_id)),
             "--color=no",
             # The client forwards the ini addopts already expanded and filtered (runner/forwarding.py).

@@ -67,7 +67,7 @@ class SessionKey:
 
 
 def key_of(event: RunEvent) -> SessionKey:
-    # The run id and destination are in the session's arguments (--run-id, --artifacts):
+    # The run id and destination are in the session's arguments (--lambda-ui-run-id, --lambda-ui-artifacts):
     # another client run gets a session of its own, as it gets new xdist workers.
     return SessionKey(
         event["bundle"]["sha256"], tuple(event["pytest_args"]), event["run_id"], (event["artifacts"]["bucket"], event["artifacts"]["prefix"]),

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from lambda_ui.runner.options import GENERAL_OPTIONS
+
 #: Options the client owns, by argparse dest. Forwarding them would split or repeat
 #: the client's work, or point the function at this machine's files.
 CLIENT_ONLY_DESTS = frozenset({
@@ -41,7 +43,7 @@ CLIENT_ONLY_DESTS = frozenset({
     "verbose", "reportchars", "color", "code_highlight", "durations", "durations_min", "no_header", "no_summary",
     "disable_warnings", "showcapture",
     # set by the handler for the function's own bundle, browser and temp dir
-    "rootdir", "basetemp", "artifacts", "run_id", "chrome_binary", "chromedriver",
+    "rootdir", "basetemp", "lambda_ui_artifacts", "lambda_ui_run_id", "lambda_ui_chrome_binary", "lambda_ui_chromedriver",
     # resolved here ("last", or a new one by default) and sent as a number: resolved_args()
     "randomly_seed",
 })
@@ -50,7 +52,10 @@ CLIENT_ONLY_DESTS = frozenset({
 CLIENT_ONLY_GROUPS = frozenset({"xdist", "lambda-ui-dispatch"})
 
 #: Options whose values are never file paths, so they are never checked as one.
-NOT_PATHS = frozenset({"plugins", "override_ini", "pythonwarnings", "tbstyle", "capture", "importmode", "window_size", "artifacts_mode"})
+NOT_PATHS = frozenset({"plugins", "override_ini", "pythonwarnings", "tbstyle", "capture", "importmode", "lambda_ui_window_size", "lambda_ui_artifacts_mode"})
+
+#: The plugin's general options, dest -> the long name every install has (runner/option_names.py).
+LONG_NAMES = {option.dest: option.long for option in GENERAL_OPTIONS}
 
 #: Options that cannot work in a function (no terminal to debug in).
 REFUSED_DESTS = {"usepdb": "--pdb", "trace": "--trace"}
@@ -100,7 +105,9 @@ def forwarded_args(config: pytest.Config, args: Sequence[str] | None = None) -> 
                 result.append(f"--override-ini={value}")
             continue
         values = option.values if option.dest in NOT_PATHS else tuple(rewrite.value(option.spelling, v) for v in option.values)
-        result.extend(_spell(actions[option.spelling], option.spelling, values))
+        # The plugin's own options by their long names: there a suite may have the short one.
+        spelling = LONG_NAMES.get(option.dest, option.spelling)
+        result.extend(_spell(actions[spelling], spelling, values))
     return result + resolved_args(config)
 
 

@@ -14,6 +14,7 @@ from lambda_ui.contract import MAX_ENV_VARS, SESSION_MODES, env_problem, forbidd
 from lambda_ui.runner.argtypes import bundle_mb, check_run_id, non_negative_int, number, positive_float, positive_int, positive_seconds
 from lambda_ui.runner.chrome import parse_window_size
 from lambda_ui.runner.constants import DEFAULT_ARTIFACTS, DEFAULT_RETURN_FILES, DEFAULT_STATUS_INTERVAL_S, DEFAULT_WINDOW_SIZE
+from lambda_ui.runner.option_names import GROUP, GeneralOption, add_long_names
 
 ARTIFACT_MODES = ("failure", "filmstrip")
 DRIFT_ACTIONS = ("error", "warn")
@@ -57,40 +58,48 @@ _presign = number(int, "a whole number of seconds", 1, maximum=MAX_PRESIGN_S)
 DEFAULT_HISTORY_FILE = ".lambda-ui/durations.json"
 
 
+#: The options every run has, by their short names; runner/option_names.py registers each
+#: under ``--lambda-ui-<name>`` too, and the short name only where no suite or plugin has it.
+GENERAL_OPTIONS = (
+    GeneralOption("--chrome-binary", "Chrome/Chromium executable (default: ini chrome_binary, $CHROME_BINARY, then PATH).", {"metavar": "PATH"}),
+    GeneralOption("--chromedriver", "chromedriver executable (default: ini chromedriver, $CHROMEDRIVER, then PATH).", {"metavar": "PATH"}),
+    GeneralOption(
+        "--window-size", f"browser window size, 100x100 to 7680x4320 (default: ini window_size, else {DEFAULT_WINDOW_SIZE}).",
+        {"metavar": "WxH", "type": _window_size},
+    ),
+    GeneralOption(
+        "--artifacts",
+        f"where screenshots, page sources and console logs go: a folder (default: ini artifacts, else {DEFAULT_ARTIFACTS}/) "
+        "or s3://bucket/prefix, streamed as they are taken. Files land under <run-id>/<test path>/.",
+        {"metavar": "DEST"},
+    ),
+    GeneralOption(
+        "--artifacts-presign",
+        "with an s3:// artifacts destination: also print an HTTPS link valid for SECONDS (at most a week) next to each failed test's files.",
+        {"metavar": "SECONDS", "type": _presign, "default": 0},
+    ),
+    GeneralOption(
+        "--artifacts-mode",
+        "failure: capture screenshot, DOM and console log of failing tests (default); "
+        "filmstrip: also a screenshot after every navigation and click.",
+        {"metavar": "MODE", "type": _mode},
+    ),
+    GeneralOption(
+        "--run-id",
+        "name of this run's folder under the artifacts destination: 1-128 letters, digits, '.', '_' or '-' (default: time stamp + random).",
+        {"metavar": "ID", "type": check_run_id},
+    ),
+)
+
+
 def lambda_fallback(config: pytest.Config) -> str:
     """Where tests go whose Lambda invocations failed for infrastructure reasons: none or local (CLI, then ini)."""
     return _ini_choice(config, "lambda_fallback", config.getoption("lambda_fallback"), _fallback)
 
 
 def add_options(parser: pytest.Parser) -> None:
-    group = parser.getgroup("lambda-ui", "UI tests on headless Chrome, locally or one test per AWS Lambda")
-    group.addoption("--chrome-binary", metavar="PATH", help="Chrome/Chromium executable (default: ini, $CHROME_BINARY, then PATH).")
-    group.addoption("--chromedriver", metavar="PATH", help="chromedriver executable (default: ini, $CHROMEDRIVER, then PATH).")
-    group.addoption("--window-size", metavar="WxH", type=_window_size, help=f"browser window size, 100x100 to 7680x4320 (default {DEFAULT_WINDOW_SIZE}).")
-    group.addoption(
-        "--artifacts",
-        metavar="DEST",
-        help=f"where screenshots, page sources and console logs go: a folder (default {DEFAULT_ARTIFACTS}/) "
-        "or s3://bucket/prefix, streamed as they are taken. Files land under <run-id>/<test path>/.",
-    )
-    group.addoption(
-        "--artifacts-presign",
-        metavar="SECONDS",
-        type=_presign,
-        default=0,
-        help="with --artifacts s3://...: also print an HTTPS link valid for SECONDS (at most a week) next to each failed test's files.",
-    )
-    group.addoption(
-        "--artifacts-mode",
-        metavar="MODE",
-        type=_mode,
-        help="failure: capture screenshot, DOM and console log of failing tests (default); "
-        "filmstrip: also a screenshot after every navigation and click.",
-    )
-    group.addoption(
-        "--run-id", metavar="ID", type=check_run_id,
-        help="name of this run's folder under --artifacts: 1-128 letters, digits, '.', '_' or '-' (default: time stamp + random).",
-    )
+    group = parser.getgroup(GROUP, "UI tests on headless Chrome, locally or one test per AWS Lambda")
+    add_long_names(group, GENERAL_OPTIONS)
     lam = parser.getgroup("lambda-ui-dispatch", "pytest --lambda: one AWS Lambda invocation per test")
     lam.addoption("--lambda", dest="lambda_mode", action="store_true", help="run each collected test in its own Lambda invocation.")
     lam.addoption("--lambda-function", metavar="NAME", help="function name or ARN (default: ini lambda_function, $LAMBDA_UI_FUNCTION).")
@@ -175,8 +184,8 @@ class Settings:
             value = str(config.getini(name) or "").strip()
             return value or None
 
-        window = config.getoption("window_size") or ini("window_size") or DEFAULT_WINDOW_SIZE
-        mode = config.getoption("artifacts_mode") or ini("artifacts_mode") or "failure"
+        window = config.getoption("lambda_ui_window_size") or ini("window_size") or DEFAULT_WINDOW_SIZE
+        mode = config.getoption("lambda_ui_artifacts_mode") or ini("artifacts_mode") or "failure"
         try:
             size = parse_window_size(window)
             _mode(mode)
@@ -184,15 +193,15 @@ class Settings:
             raise pytest.UsageError(f"lambda-ui ini option: {exc}") from None
         remote_chrome(config)  # a wrong value stops the run here, on the client, before any test
         return cls(
-            chrome_binary_cli=config.getoption("chrome_binary"),
+            chrome_binary_cli=config.getoption("lambda_ui_chrome_binary"),
             chrome_binary_ini=ini("chrome_binary"),
-            chromedriver_cli=config.getoption("chromedriver"),
+            chromedriver_cli=config.getoption("lambda_ui_chromedriver"),
             chromedriver_ini=ini("chromedriver"),
             window_size=size,
-            artifacts=config.getoption("artifacts") or ini("artifacts") or DEFAULT_ARTIFACTS,
+            artifacts=config.getoption("lambda_ui_artifacts") or ini("artifacts") or DEFAULT_ARTIFACTS,
             artifacts_mode=mode,
-            run_id=config.getoption("run_id"),
-            presign_s=int(config.getoption("artifacts_presign") or 0),
+            run_id=config.getoption("lambda_ui_run_id"),
+            presign_s=int(config.getoption("lambda_ui_artifacts_presign") or 0),
         )
 
 

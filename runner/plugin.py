@@ -21,7 +21,8 @@ import pytest
 
 from lambda_ui.runner.artifacts.recorder import Artifacts
 from lambda_ui.runner.collection_reads import Reads
-from lambda_ui.runner.options import Settings, add_options
+from lambda_ui.runner.option_names import Taken, add_free_short_names, values_of_short_names
+from lambda_ui.runner.options import GENERAL_OPTIONS, Settings, add_options
 from lambda_ui.runner.run import UiRun
 
 run_key = pytest.StashKey[UiRun]()
@@ -29,6 +30,8 @@ run_key = pytest.StashKey[UiRun]()
 collection_reads_key = pytest.StashKey[Reads]()
 #: The plugin module whose ``browser`` fixture the session uses instead of this plugin's.
 browser_elsewhere_key = pytest.StashKey[str]()
+#: Short option names the suite or another plugin had first (runner/option_names.py).
+short_names_taken_key = pytest.StashKey[list[Taken]]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -47,13 +50,21 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None, None, None]:
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> Generator[None, None, None]:
+    # pytest took `--artifacts DEST`'s DEST for a test path: the short name is not registered yet.
+    paths = getattr(early_config.known_args_namespace, "file_or_dir", None)
+    for value in values_of_short_names(args, GENERAL_OPTIONS):
+        if isinstance(paths, list) and value in paths:
+            paths.remove(value)
     # From here, not from pytest_configure: a conftest reads its data files when it is imported.
     if getattr(early_config.known_args_namespace, "lambda_mode", False):
         reads = Reads(early_config.rootpath)
         reads.start()
         early_config.stash[collection_reads_key] = reads
-    return (yield)
+    result = yield
+    # After the suite's initial conftests registered their options: a name they have stays theirs.
+    early_config.stash[short_names_taken_key] = add_free_short_names(parser, GENERAL_OPTIONS)
+    return result
 
 
 @pytest.hookimpl(wrapper=True)
@@ -83,9 +94,12 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[browser_elsewhere_key] = elsewhere
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    lines = [taken.header_line() for taken in config.stash.get(short_names_taken_key, [])]
     elsewhere = config.stash.get(browser_elsewhere_key, None)
-    return f"lambda-ui: the browser fixture is {elsewhere}'s; the plugin's own is off" if elsewhere else None
+    if elsewhere:
+        lines.append(f"lambda-ui: the browser fixture is {elsewhere}'s; the plugin's own is off")
+    return lines
 
 
 def browser_elsewhere(pluginmanager: pytest.PytestPluginManager) -> str | None:
