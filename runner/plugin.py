@@ -94,6 +94,22 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[browser_elsewhere_key] = elsewhere
 
 
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Capture a failure before other plugins see its report: SeleniumBase's ``sb``
+    fixture quits its driver from its own makereport wrapper, so later is too late.
+
+    Innermost, this wrapper sees a report before pytest's xfail handling turns it into
+    an expected failure: tests marked xfail are left to the run's own wrapper, which
+    captures them if the failure stays one (strict xfail, other exception)."""
+    report = yield
+    if report.failed and report.when in ("setup", "call") and item.get_closest_marker("xfail") is None:
+        run = item.config.stash.get(run_key, None)
+        if run is not None:
+            run.capture_failure(item)
+    return report
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = [taken.header_line() for taken in config.stash.get(short_names_taken_key, [])]
     elsewhere = config.stash.get(browser_elsewhere_key, None)

@@ -31,6 +31,15 @@ def test_errors(broken_login):
 
 def test_no_browser():
     assert True
+
+@pytest.mark.xfail(reason="dark mode is not built")
+def test_expected_to_fail(browser):
+    browser.get("data:text/html,<h1>light</h1>")
+    assert False
+
+@pytest.mark.xfail(reason="fixed by now", strict=True)
+def test_strict_xpass(browser):
+    browser.get("data:text/html,<h1>fixed</h1>")
 """
 
 
@@ -56,8 +65,8 @@ def test_failure_artifacts_are_saved_and_linked_both_ways(pytester: pytest.Pytes
     result = pytester.runpytest_subprocess(
         "--junitxml=r.xml", "--run-id=run1", "--artifacts=out", "-o", f"junit_logging={junit_logging}"
     )
-    result.assert_outcomes(passed=2, failed=1, errors=1)
-    result.stdout.fnmatch_lines(["*lambda-ui artifacts*", "run run1: 7 file(s) from 3 test(s) in out/run1/*"])
+    result.assert_outcomes(passed=2, failed=2, errors=1, xfailed=1)
+    result.stdout.fnmatch_lines(["*lambda-ui artifacts*", "run run1: 10 file(s) from 4 test(s) in out/run1/*"])
     cases = _cases(pytester.path / "r.xml")
 
     props, attachments = _links(cases["test_fails"])
@@ -82,6 +91,9 @@ def test_failure_artifacts_are_saved_and_linked_both_ways(pytester: pytest.Pytes
     props, attachments = _links(cases["test_passes"])
     assert props == {"artifact:home.png": "out/run1/test_suite.py/test_passes/home.png"} == dict(zip(props, attachments, strict=True))
     assert _links(cases["test_no_browser"]) == ({}, [])
+    # An expected failure is no failure to capture; a strict xfail that passed is one.
+    assert _links(cases["test_expected_to_fail"]) == ({}, [])
+    assert len(_links(cases["test_strict_xpass"])[0]) == 3
     # Timeline facts on every test, run facts on the suite.
     for name, case in cases.items():
         props = {p.get("name"): p.get("value") for p in case.findall("./properties/property")}
@@ -99,10 +111,10 @@ def test_failure_artifacts_are_saved_and_linked_both_ways(pytester: pytest.Pytes
 def test_links_survive_xdist(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_suite=FAILING_SUITE)
     result = pytester.runpytest_subprocess("-n", "2", "--junitxml=r.xml", "--run-id=xd", "--artifacts=out")
-    result.assert_outcomes(passed=2, failed=1, errors=1)
+    result.assert_outcomes(passed=2, failed=2, errors=1, xfailed=1)
     cases = _cases(pytester.path / "r.xml")
-    assert set(cases) == {"test_passes", "test_fails", "test_errors", "test_no_browser"}
-    for name, count in [("test_passes", 1), ("test_fails", 3), ("test_errors", 3)]:
+    assert set(cases) == {"test_passes", "test_fails", "test_errors", "test_no_browser", "test_expected_to_fail", "test_strict_xpass"}
+    for name, count in [("test_passes", 1), ("test_fails", 3), ("test_errors", 3), ("test_expected_to_fail", 0), ("test_strict_xpass", 3)]:
         props, attachments = _links(cases[name])
         assert len(props) == count and attachments == list(props.values()), name
         for location in attachments:
