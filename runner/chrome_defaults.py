@@ -6,8 +6,9 @@ their own driver. ``SuiteChromeDefaults`` is the in-Lambda part: for the length 
 one pytest session it wraps ``webdriver.Chrome.__init__`` (the class itself, so
 ``webdriver.Chrome()``, pytest-selenium's ``--driver Chrome`` and subclasses are all
 covered) and fills in what the test did not set: the environment's Chrome, the
-chromedriver path (so Selenium Manager is never asked to find or download one),
-and the Lambda flags. Each such Chrome gets a private directory under the temp
+chromedriver path (so Selenium Manager is never asked to find or download one;
+webdriver-manager's ``ChromeDriverManager().install()`` returns it too), and the
+Lambda flags. Each such Chrome gets a private directory under the temp
 dir, removed with its processes when the driver quits or the session ends.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import copy
+import importlib.util
 import os
 import shutil
 import signal
@@ -245,6 +247,8 @@ class SuiteChromeDefaults:
         self.launches: list[SuiteLaunch] = []
         self._original: Any = None
         self._original_remote: Any = None
+        #: webdriver-manager's ChromeDriverManager and its own install, while replaced.
+        self._original_manager: tuple[Any, Any] | None = None
         self._session_fixture_depth = 0
 
     @property
@@ -299,6 +303,27 @@ class SuiteChromeDefaults:
         __init__.__wrapped__ = original  # type: ignore[attr-defined]
         ChromeDriver.__init__ = __init__  # type: ignore[method-assign, assignment]  # a patch: its first parameter is not named self
         self._original = original
+        self._install_driver_manager()
+
+    def _install_driver_manager(self) -> None:
+        """webdriver-manager, when the image has it: ``ChromeDriverManager().install()`` returns
+        the environment's chromedriver instead of downloading one for whatever Chrome it finds
+        on PATH (none in the image; a driver of another version cannot start this Chrome)."""
+        if importlib.util.find_spec("webdriver_manager") is None:
+            return
+        try:
+            manager: Any = importlib.import_module("webdriver_manager.chrome").ChromeDriverManager
+        except Exception:
+            return  # a broken install is the suite's to find, as it would locally
+        original = manager.__dict__.get("install")
+        environ = self.environ
+
+        def install(_manager: Any) -> str:
+            return find_chromedriver(environ)
+
+        install.__wrapped__ = original  # type: ignore[attr-defined]
+        manager.install = install
+        self._original_manager = (manager, original)
 
     def _install_remote(self) -> None:
         original = RemoteDriver.__dict__["__init__"]
@@ -338,6 +363,13 @@ class SuiteChromeDefaults:
         if self._original_remote is not None:
             RemoteDriver.__init__ = self._original_remote  # type: ignore[method-assign]
             self._original_remote = None
+        if self._original_manager is not None:
+            manager, original = self._original_manager
+            if original is None:
+                del manager.install
+            else:
+                manager.install = original
+            self._original_manager = None
         launches, self.launches = self.launches, []
         _stop(launches)
 

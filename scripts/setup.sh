@@ -48,6 +48,10 @@ if [ ! -e "$stamp" ]; then
   rm -rf .venv/parity-plugins
   .venv/bin/python -m pip install -q --no-deps --target .venv/parity-plugins \
     'pytest-dependency==0.6.1' 'pytest-order==1.5.0' 'pytest-cov==7.1.0' 'coverage==7.17.5' 'pytest-rerunfailures==16.7'
+  # webdriver-manager, which many suites' conftests call for their chromedriver, for the test
+  # of what the function makes of it (tests/e2e/test_suite_chrome.py); apart, the same way.
+  rm -rf .venv/driver-manager
+  .venv/bin/python -m pip install -q --no-deps --target .venv/driver-manager 'webdriver-manager==4.1.2' 'python-dotenv==1.2.4'
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -19,6 +19,7 @@ import pytest
 from lambda_ui.runner.chrome_defaults import SUITE_DIR_PREFIX
 from stand_ins.lambda_like import LambdaLikeProcess
 from stand_ins.services import AWS_TEST_ENV
+from tests.conftest import REPO
 from tests.e2e.test_handler import _bundle_ref, _event
 from tests.support.procs import live_browser_pids
 
@@ -113,8 +114,35 @@ def selenium_manager_mark(tmp_path: Path) -> Path:
     return tmp_path / "selenium-manager-ran"
 
 
+#: webdriver-manager, installed apart by scripts/setup.sh.
+DRIVER_MANAGER = os.path.join(REPO, ".venv", "driver-manager")
+
+WEBDRIVER_MANAGER_CONFTEST = """
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from webdriver_manager.chrome import ChromeDriverManager
+from webdriver_manager.core.os_manager import ChromeType
+
+
+@pytest.fixture
+def driver():
+    # What many suites do: download a chromedriver for the Chrome they find, then start it.
+    service = Service(ChromeDriverManager(chrome_type=ChromeType.CHROMIUM).install())
+    driver = webdriver.Chrome(service=service)
+    yield driver
+    driver.quit()
+"""
+
+
 @pytest.fixture
 def function(short_tmp: Path, tmp_path: Path, s3_env: Any, selenium_manager_mark: Path) -> Iterator[LambdaLikeProcess]:
+    process = LambdaLikeProcess(short_tmp, env=_function_env(tmp_path, s3_env, selenium_manager_mark))
+    yield process
+    process.close()
+
+
+def _function_env(tmp_path: Path, s3_env: Any, selenium_manager_mark: Path) -> dict[str, str]:
     bin_dir = tmp_path / "bin"  # /usr/bin without chromedriver, so only $CHROMEDRIVER names it
     bin_dir.mkdir()
     for entry in os.scandir("/usr/bin"):
@@ -131,15 +159,13 @@ def function(short_tmp: Path, tmp_path: Path, s3_env: Any, selenium_manager_mark
         PATH=str(bin_dir),
         SE_MANAGER_PATH=str(trap),
     )
-    process = LambdaLikeProcess(short_tmp, env=env)
-    yield process
-    process.close()
+    return env
 
 
-def _bundle(tmp_path: Path, name: str, bucket: str, s3_client: Any, ini: str | None = None) -> dict[str, str]:
+def _bundle(tmp_path: Path, name: str, bucket: str, s3_client: Any, ini: str | None = None, conftest: str = CONFTEST) -> dict[str, str]:
     folder = tmp_path / name
     folder.mkdir()
-    files = {"conftest.py": CONFTEST, "test_own_chrome.py": TESTS}
+    files = {"conftest.py": conftest, "test_own_chrome.py": TESTS}
     if ini is not None:
         files["pytest.ini"] = ini
     return _bundle_ref(s3_client, bucket, folder, files)
@@ -176,6 +202,22 @@ def test_pytest_selenium_driver_chrome_works_in_the_function(
     assert call["outcome"] == "passed", call["longrepr"]
     assert not selenium_manager_mark.exists()
     assert _suite_leftovers(short_tmp) == (set(), [])
+
+
+def test_webdriver_manager_gets_the_function_s_chromedriver(
+    short_tmp: Path, tmp_path: Path, s3_env: Any, bucket: str, s3_client: Any, selenium_manager_mark: Path
+) -> None:
+    # Here, as on Lambda, it finds no Chromium on PATH; offline it cannot download either.
+    assert os.path.isdir(DRIVER_MANAGER), f"{DRIVER_MANAGER} is missing: run scripts/setup.sh"
+    env = {**_function_env(tmp_path, s3_env, selenium_manager_mark), "PYTHONPATH": DRIVER_MANAGER}
+    process = LambdaLikeProcess(short_tmp, env=env)
+    try:
+        bundle = _bundle(tmp_path, "wdm", bucket, s3_client, conftest=WEBDRIVER_MANAGER_CONFTEST)
+        call = _call(process.invoke(_event("test_own_chrome.py::test_gets_a_page", bundle, bucket)))
+        assert call["outcome"] == "passed", call["longrepr"]
+    finally:
+        process.close()
+    assert not selenium_manager_mark.exists() and _suite_leftovers(short_tmp) == (set(), [])
 
 
 def test_lambda_chrome_defaults_false_turns_them_off(
