@@ -300,6 +300,12 @@ def _kind(mode: int) -> str:
 # -- selecting ------------------------------------------------------------------------
 
 
+def _remedy(rule: str) -> str:
+    # A dotenv file's values can travel as variables instead of as a file in the bucket.
+    variables = "hand the tests the variables it sets with --lambda-env NAME (or the ini lambda_env), or " if rule == ".env*" else ""
+    return f"{variables}name it in lambda_bundle_include to ship it"
+
+
 def select(root: str | os.PathLike[str], rules: BundleRules = BundleRules()) -> Selection:
     """The bundle for ``root`` under ``rules``: git-tracked files (else what collection needed), plus includes."""
     tree = _Tree(root)
@@ -320,7 +326,7 @@ def select(root: str | os.PathLike[str], rules: BundleRules = BundleRules()) -> 
             continue
         rule = denied(rel)
         if rule and rel not in included:
-            selection.left_out.append(LeftOut(rel, f"its name looks like a secret (deny list: {rule}); name it in lambda_bundle_include to ship it"))
+            selection.left_out.append(LeftOut(rel, f"its name looks like a secret (deny list: {rule}); {_remedy(rule)}"))
             continue
         found = tree.inspect(rel)
         if isinstance(found, Entry):

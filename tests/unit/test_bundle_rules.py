@@ -259,7 +259,8 @@ def test_an_include_overrides_the_deny_list_with_a_warning(tmp_path: Path) -> No
     selection = select(tmp_path, BundleRules(include=(".env.example",)))
     assert selection.files == [".env.example", "test_a.py"]
     assert selection.warnings() == [
-        "left out .env: its name looks like a secret (deny list: .env*); name it in lambda_bundle_include to ship it",
+        "left out .env: its name looks like a secret (deny list: .env*); hand the tests the variables it sets with"
+        " --lambda-env NAME (or the ini lambda_env), or name it in lambda_bundle_include to ship it",
         "included .env.example although its name is on the deny list (lambda_bundle_include names it)",
     ]
 
