@@ -111,6 +111,12 @@ def forwarded_args(config: pytest.Config, args: Sequence[str] | None = None) -> 
     return result + resolved_args(config)
 
 
+def given_on_command_line(config: pytest.Config, dest: str) -> bool:
+    """Whether the option with ``dest`` was typed on the command line, not taken from an addopts."""
+    actions = config._parser.optparser._option_string_actions
+    return any(option.dest == dest for option in _options(actions, [str(a) for a in config.invocation_params.args]))
+
+
 def resolved_args(config: pytest.Config) -> list[str]:
     """Values the client resolved that every invocation must share, as pytest-xdist hands
     them to its workers: pytest-randomly's seed, so that the seed the terminal prints

@@ -30,6 +30,8 @@ run_key = pytest.StashKey[UiRun]()
 collection_reads_key = pytest.StashKey[Reads]()
 #: The plugin module whose ``browser`` fixture the session uses instead of this plugin's.
 browser_elsewhere_key = pytest.StashKey[str]()
+#: What --lambda turned off of pytest-xdist's settings from the addopts, as a header line.
+xdist_off_key = pytest.StashKey[str]()
 #: Short option names the suite or another plugin had first (runner/option_names.py).
 short_names_taken_key = pytest.StashKey[list[Taken]]()
 
@@ -45,8 +47,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_cmdline_main(config: pytest.Config) -> None:
-    if config.getoption("lambda_mode") and getattr(config.option, "numprocesses", None):
-        raise pytest.UsageError("--lambda and -n (pytest-xdist) do not mix: --lambda already runs every test in parallel.")
+    workers = getattr(config.option, "numprocesses", None)
+    if not config.getoption("lambda_mode") or not workers:
+        return
+    from lambda_ui.runner.forwarding import given_on_command_line
+
+    if given_on_command_line(config, "numprocesses"):
+        raise pytest.UsageError("--lambda and -n (pytest-xdist) do not mix: --lambda already runs every test in parallel; leave -n out.")
+    # -n from the ini addopts or PYTEST_ADDOPTS: the suite's setting for local runs. Off before
+    # pytest-xdist's own cmdline_main (trylast) turns it into workers.
+    config.option.numprocesses, config.option.dist, config.option.tx = None, "no", []
+    config.stash[xdist_off_key] = f"lambda-ui: -n {workers} from the addopts is off: --lambda runs each test in its own invocation"
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -112,6 +123,8 @@ def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestR
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = [taken.header_line() for taken in config.stash.get(short_names_taken_key, [])]
+    if xdist_off := config.stash.get(xdist_off_key, None):
+        lines.append(xdist_off)
     elsewhere = config.stash.get(browser_elsewhere_key, None)
     if elsewhere:
         lines.append(f"lambda-ui: the browser fixture is {elsewhere}'s; the plugin's own is off")

@@ -269,6 +269,19 @@ def test_last_failed_selects_locally(pytester: pytest.Pytester, fake_lambda: Fak
     assert [c.nodeid for c in fake_lambda.state.calls] == ["test_lf.py::test_fail"]
 
 
+def test_xdist_from_the_addopts_is_off_for_a_lambda_run(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    # A suite that runs under pytest-xdist locally keeps -n in its ini file.
+    pytester.makeini("[pytest]\naddopts = -n 2 --dist loadscope\n")
+    pytester.makepyfile(test_a="def test_a(): pass\ndef test_b(): pass\n")
+    result = _run(pytester, bucket)
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["lambda-ui: -n 2 from the addopts is off: --lambda runs each test in its own invocation"])
+    assert sorted(call.nodeid for call in fake_lambda.state.calls) == ["test_a.py::test_a", "test_a.py::test_b"]
+    # Typed with --lambda, it asks for two things at once: one clear error.
+    result = _run(pytester, bucket, "-n", "2")
+    assert result.ret == 4 and "--lambda and -n (pytest-xdist) do not mix" in result.stderr.str()
+
+
 def test_dry_run_invokes_nothing(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
     pytester.makepyfile(test_plan="def test_a(): pass\ndef test_b(): pass\n")
     result = _run(pytester, bucket, "--lambda-dry-run")
