@@ -250,6 +250,7 @@ class SuiteChromeDefaults:
         #: webdriver-manager's ChromeDriverManager and its own install, while replaced.
         self._original_manager: tuple[Any, Any] | None = None
         self._session_fixture_depth = 0
+        self._tests_running = 0
 
     @property
     def installed(self) -> bool:
@@ -263,9 +264,19 @@ class SuiteChromeDefaults:
         self.uninstall()
 
     @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Any:
+        # A Chrome started outside any test (a module that builds its driver when imported,
+        # a conftest's pytest_configure) lives as long as the session, as locally.
+        self._tests_running += 1
+        try:
+            return (yield)
+        finally:
+            self._tests_running -= 1
+
+    @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any]) -> Any:
         # A Chrome started by a session fixture's setup belongs to the session (warm sessions
-        # keep it across tests); any other suite Chrome belongs to the test that ran.
+        # keep it across tests); any other started during a test belongs to that test.
         __tracebackhide__ = True  # a fixture's error is the suite's: this frame is not part of it
         session_scoped = fixturedef.scope == "session"
         self._session_fixture_depth += session_scoped
@@ -288,7 +299,7 @@ class SuiteChromeDefaults:
                 original(driver, options=options, service=service, keep_alive=keep_alive)
                 return
             filled, service, launch = prepare_launch(options, service, defaults.environ, defaults.tmp_root, defaults.window_size, defaults.extra_flags)
-            launch.session_owned = defaults._session_fixture_depth > 0
+            launch.session_owned = defaults._session_fixture_depth > 0 or defaults._tests_running == 0
             defaults.launches.append(launch)
             try:
                 original(driver, options=filled, service=service, keep_alive=keep_alive)

@@ -267,6 +267,38 @@ def test_second_finds_the_same_browser_alive(shared_driver):
 """
 
 
+MODULE_DRIVER = """
+from selenium import webdriver
+
+driver = webdriver.Chrome()  # built when the module is imported, as some suites do
+
+
+def test_home():
+    driver.get("data:text/html,<title>Home</title>")
+    assert driver.title == "Home"
+
+
+def test_cart():
+    driver.get("data:text/html,<title>Cart</title>")
+    assert driver.title == "Cart"
+"""
+
+
+def test_a_driver_built_at_import_serves_every_test_of_a_warm_session(
+    function: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any, short_tmp: Path
+) -> None:
+    folder = tmp_path / "module"
+    folder.mkdir()
+    bundle = _bundle_ref(s3_client, bucket, folder, {"conftest.py": "", "test_module_driver.py": MODULE_DRIVER})
+    for name in ("test_home", "test_cart"):
+        call = _call(function.invoke(_event(f"test_module_driver.py::{name}", bundle, bucket)))
+        assert call["outcome"] == "passed", call["longrepr"]
+    # The session's end stops it: another bundle replaces the session.
+    other = _bundle(tmp_path, "other", bucket, s3_client)
+    assert _call(function.invoke(_event("test_own_chrome.py::test_defaults_are_installed", other, bucket)))["outcome"] == "passed"
+    assert _suite_leftovers(short_tmp) == (set(), [])
+
+
 def test_a_session_fixtures_chrome_outlives_its_tests_in_a_warm_session(
     function: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any, short_tmp: Path
 ) -> None:
