@@ -99,6 +99,8 @@ def forwarded_args(config: pytest.Config, args: Sequence[str] | None = None) -> 
             raise ForwardingProblem(f"{REFUSED_DESTS[option.dest]} cannot be used with --lambda: the tests run in Lambda, with no terminal to debug in. Run the test locally (without --lambda) to debug it.")
         if option.dest in client_only:
             continue
+        if option.dest == "capture" and option.values in ((), ("no",)):
+            continue  # -s: the function captures, and the client prints what the tests wrote (runner/replay.py)
         if option.dest == "override_ini":
             value = rewrite.ini_override(option.values[0])
             if value is not None:

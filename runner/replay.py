@@ -30,9 +30,37 @@ NOT_RUN_ATTR = "lambda_not_run"
 def replay(item: pytest.Item, reports: list[pytest.TestReport]) -> None:
     ihook = item.ihook
     ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    shown = _shown_output(item.config)
     for report in reports:
+        if shown:
+            _print_output(report, keep=shown == "tee-sys")
         ihook.pytest_runtest_logreport(report=report)
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+
+
+#: Report sections of what a test printed, and the stream a local run prints them to under -s.
+_OUTPUT_SECTIONS = {"Captured stdout ": "stdout", "Captured stderr ": "stderr"}
+
+
+def _shown_output(config: pytest.Config) -> str | None:
+    """``no`` (``-s``) or ``tee-sys`` when the command line asked to see the tests' output."""
+    capture = getattr(config.option, "capture", None)
+    return capture if capture in ("no", "tee-sys") else None
+
+
+def _print_output(report: pytest.TestReport, keep: bool) -> None:
+    """A phase's output as a local ``-s`` run prints it: on this terminal, between the file's
+    name and the test's result. The function captured it (``-s`` is not forwarded: there
+    nobody would see it); under ``-s`` the report then carries no such section, as locally."""
+    sections = []
+    for title, content in report.sections:
+        stream = next((name for prefix, name in _OUTPUT_SECTIONS.items() if title.startswith(prefix)), None)
+        if stream is not None:
+            getattr(sys, stream).write(content)  # as it is now: pytest may have replaced it
+            if not keep:
+                continue
+        sections.append((title, content))
+    report.sections = sections
 
 
 def rebuild(config: pytest.Config, item: pytest.Item, wire_reports: list[dict[str, Any]]) -> list[pytest.TestReport]:

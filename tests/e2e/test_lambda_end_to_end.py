@@ -270,6 +270,23 @@ def test_last_failed_behaves_as_locally(stack: Stack, tmp_path: Path) -> None:
     assert list(_cases(work / "r2.xml")) == [("test_lf", "test_bad")]
 
 
+@pytest.mark.parametrize("capture", ["-s", "--capture=tee-sys"])
+def test_what_tests_print_reaches_this_terminal_under_s_as_locally(stack: Stack, tmp_path: Path, capture: str) -> None:
+    work = tmp_path / "suite"
+    work.mkdir()
+    (work / "test_out.py").write_text(
+        "import sys\n\ndef test_prints():\n    print('hello from the test')\n\n"
+        "def test_fails():\n    print('on stderr', file=sys.stderr)\n    assert False\n"
+    )
+    local = stack.pytest(capture, "-p", "no:cacheprovider", "--artifacts=a", lambda_mode=False, cwd=str(work))
+    remote = stack.pytest(capture, "-p", "no:cacheprovider", cwd=str(work))
+    assert remote.returncode == local.returncode == 1
+    for run in (local, remote):
+        assert "hello from the test" in run.stdout and "on stderr" in run.stderr, run.stdout[-2000:]
+        # Under -s nothing was captured, so the failure has no "Captured stderr" section; tee-sys keeps it.
+        assert ("Captured stderr call" in run.stdout) == (capture != "-s"), run.stdout[-2000:]
+
+
 def test_crash_and_lambda_timeout_are_reported_once_with_their_cause(stack: Stack, tmp_path: Path) -> None:
     work = tmp_path / "suite"
     work.mkdir()

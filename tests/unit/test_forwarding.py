@@ -36,8 +36,13 @@ def _forward(pytester: pytest.Pytester, *args: str) -> list[str]:
 
 
 def test_suite_options_plugins_and_overrides_are_forwarded(suite: pytest.Pytester) -> None:
-    args = _forward(suite, "--browser", "chrome", "-p", "myplug", "-o", "xfail_strict=true", "-W", "error", "--tb=short", "-s", "test_a.py")
-    assert args == ["--browser=chrome", "-p", "myplug", "--override-ini=xfail_strict=true", "--pythonwarnings=error", "--tb=short", "-s"]
+    args = _forward(suite, "--browser", "chrome", "-p", "myplug", "-o", "xfail_strict=true", "-W", "error", "--tb=short", "--capture=sys", "test_a.py")
+    assert args == ["--browser=chrome", "-p", "myplug", "--override-ini=xfail_strict=true", "--pythonwarnings=error", "--tb=short", "--capture=sys"]
+
+
+def test_s_stays_here_the_function_captures_and_the_client_prints(suite: pytest.Pytester) -> None:
+    assert _forward(suite, "-s", "--tb=short") == _forward(suite, "--capture=no", "--tb=short") == ["--tb=short"]
+    assert _forward(suite, "--capture=tee-sys") == ["--capture=tee-sys"]
 
 
 def test_client_only_options_stay_behind(suite: pytest.Pytester) -> None:
@@ -52,7 +57,8 @@ def test_client_only_options_stay_behind(suite: pytest.Pytester) -> None:
 
 def test_short_option_clusters_split_as_pytest_splits_them(suite: pytest.Pytester) -> None:
     # -vx: two flags, both the client's; -smyplug is not a cluster pytest accepts, so -s then -p
-    assert _forward(suite, "-vx", "-spmyplug") == ["-s", "-p", "myplug"]
+    # (-s itself stays here: the client prints what the tests wrote)
+    assert _forward(suite, "-vx", "-spmyplug") == ["-p", "myplug"]
     assert _forward(suite, "-kfoo", "-Werror") == ["--pythonwarnings=error"]
 
 
