@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import inspect
 import io
 import os
 import sys
@@ -315,8 +316,9 @@ class WarmSession:
             self._ran.add(nodeid)  # a rerun here gets a fresh item: fixtures and stash of its own
             state = self._effects.state = ProcessState()
             try:
-                # The session as the next item: teardown stops above it, session fixtures stay.
-                item.ihook.pytest_runtest_protocol(item=item, nextitem=cast(pytest.Item, session))
+                with _test_loop_logging(self.config, session):
+                    # The session as the next item: teardown stops above it, session fixtures stay.
+                    item.ihook.pytest_runtest_protocol(item=item, nextitem=cast(pytest.Item, session))
             finally:
                 self._effects.state = None
                 state.restore()
@@ -376,6 +378,28 @@ class WarmSession:
                 sys.stderr.write(f"lambda-ui: pytest_unconfigure failed: {type(exc).__name__}: {exc}\n")
             finally:
                 _forget_path(self.bundle)
+
+
+@contextlib.contextmanager
+def _test_loop_logging(config: pytest.Config, session: pytest.Session) -> Iterator[None]:
+    """What pytest's logging plugin sets up around its whole test loop, around one test.
+
+    Its ``pytest_runtestloop`` wrapper lowers the root logger to ``log_cli_level`` (and
+    ``log_file_level``) with their handlers: without it a warm session, which runs no loop,
+    captured no INFO record of a suite with ``log_cli_level = INFO`` (a per-test session and a
+    local run do). The wrapper itself runs, so whatever it sets up is what pytest sets up.
+    """
+    wrapper = getattr(config.pluginmanager.get_plugin("logging-plugin"), "pytest_runtestloop", None)
+    if wrapper is None or not inspect.isgeneratorfunction(wrapper):
+        yield
+        return
+    loop = wrapper(session)
+    next(loop)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(StopIteration):
+            loop.send(None)
 
 
 class _redirected:

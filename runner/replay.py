@@ -31,11 +31,36 @@ def replay(item: pytest.Item, reports: list[pytest.TestReport]) -> None:
     ihook = item.ihook
     ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     shown = _shown_output(item.config)
+    live_log = _live_log(item.config)
+    logged: str | None = None  # the last phase whose live log was printed
     for report in reports:
         if shown:
             _print_output(report, keep=shown == "tee-sys")
+        if live_log is not None and _print_live_log(live_log, report, first=logged is None):
+            logged = report.when
         ihook.pytest_runtest_logreport(report=report)
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+
+
+def _live_log(config: pytest.Config) -> Any:
+    """The terminal reporter when the suite logs live (``log_cli``, ``--log-cli-level``), else None."""
+    if config.getoption("log_cli_level", None) is None and not config.getini("log_cli"):
+        return None
+    return config.pluginmanager.get_plugin("terminalreporter")
+
+
+def _print_live_log(terminal: Any, report: pytest.TestReport, first: bool) -> bool:
+    """A phase's log records under ``live log <phase>``, laid out as pytest's live logging does
+    locally; True when there were any. They come from the report's captured log, which the
+    function filtered by its ``log_level`` rather than ``log_cli_level``."""
+    records = "".join(content for title, content in report.sections if title == f"Captured log {report.when}")
+    if not records:
+        return False
+    if first or report.when == "teardown":
+        terminal.write("\n")  # off the test's line (after its outcome, for teardown), keeping its prefix
+    terminal.section(f"live log {report.when}", sep="-", bold=True)
+    terminal.write(records if records.endswith("\n") else records + "\n")
+    return True
 
 
 #: Report sections of what a test printed, and the stream a local run prints them to under -s.

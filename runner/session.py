@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from queue import Empty
@@ -74,6 +75,16 @@ class RunTotals:
     memory_at_limit: list[str] = field(default_factory=list)
 
 
+def quiet_aws_sdk_info() -> None:
+    """The tests run in Lambda: this process's boto3 is the run's own, and its INFO lines
+    ("Found credentials in environment variables.") are no part of the suite's live log
+    (``log_cli``). A level the suite set itself stays."""
+    for name in ("boto3", "botocore"):
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.WARNING)
+
+
 class LambdaSession:
     """State of one ``--lambda`` run on the controller."""
 
@@ -103,6 +114,7 @@ class LambdaSession:
         config.pluginmanager.register(NotRunBlock(), "lambda-ui-not-run")
         #: Phase reports of each test being reported, for its ``lambda_outcome``.
         self._phases: dict[str, list[pytest.TestReport]] = {}
+        quiet_aws_sdk_info()
 
     # -- start-up -----------------------------------------------------------------
     def pytest_sessionstart(self, session: pytest.Session) -> None:

@@ -287,6 +287,25 @@ def test_what_tests_print_reaches_this_terminal_under_s_as_locally(stack: Stack,
         assert ("Captured stderr call" in run.stdout) == (capture != "-s"), run.stdout[-2000:]
 
 
+def test_live_logs_reach_this_terminal_as_locally(stack: Stack, tmp_path: Path) -> None:
+    work = tmp_path / "suite"
+    work.mkdir()
+    (work / "pytest.ini").write_text("[pytest]\nlog_cli = true\nlog_cli_level = INFO\n")
+    (work / "test_log.py").write_text(
+        "import logging\n\nlog = logging.getLogger('shop')\n\n"
+        "def test_logs():\n    log.info('opened the cart')\n\n"
+        "def test_fails():\n    log.warning('payment refused')\n    assert False\n"
+    )
+    local = stack.pytest("-p", "no:cacheprovider", "--artifacts=a", lambda_mode=False, cwd=str(work))
+    remote = stack.pytest("-p", "no:cacheprovider", "--lambda-concurrency=1", cwd=str(work))
+    assert remote.returncode == local.returncode == 1
+    for run in (local, remote):
+        for test, record in (("test_logs", "INFO     shop:test_log.py:6 opened the cart"), ("test_fails", "WARNING  shop:test_log.py:9 payment refused")):
+            assert re.search(rf"test_log.py::{test} \n-+ live log call -+\n{re.escape(record)}\n(PASSED|FAILED)", run.stdout), run.stdout[-3000:]
+    # The client's own AWS calls are not the suite's log.
+    assert "botocore" not in remote.stdout, remote.stdout[-3000:]
+
+
 def test_crash_and_lambda_timeout_are_reported_once_with_their_cause(stack: Stack, tmp_path: Path) -> None:
     work = tmp_path / "suite"
     work.mkdir()
