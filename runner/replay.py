@@ -44,6 +44,8 @@ def replay(item: pytest.Item, reports: list[pytest.TestReport]) -> None:
 
 def _live_log(config: pytest.Config) -> Any:
     """The terminal reporter when the suite logs live (``log_cli``, ``--log-cli-level``), else None."""
+    if config.pluginmanager.get_plugin("logging-plugin") is None:
+        return None  # -p no:logging: no live log, and no log_cli ini key to read
     if config.getoption("log_cli_level", None) is None and not config.getini("log_cli"):
         return None
     return config.pluginmanager.get_plugin("terminalreporter")

@@ -282,6 +282,13 @@ def test_xdist_from_the_addopts_is_off_for_a_lambda_run(pytester: pytest.Pyteste
     assert result.ret == 4 and "--lambda and -n (pytest-xdist) do not mix" in result.stderr.str()
 
 
+def test_a_run_without_pytest_s_logging_plugin_replays_as_usual(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    pytester.makepyfile(test_a="def test_a(): pass\ndef test_fail(): pass\n")
+    result = _run(pytester, bucket, "-p", "no:logging", "-s")
+    result.assert_outcomes(passed=1, failed=1)
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+
+
 def test_dry_run_invokes_nothing(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
     pytester.makepyfile(test_plan="def test_a(): pass\ndef test_b(): pass\n")
     result = _run(pytester, bucket, "--lambda-dry-run")
