@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 #: The localStorage/sessionStorage/IndexedDB of every origin, not only the current one.
 _ALL_ORIGINS = {"origin": "*", "storageTypes": "all"}
+#: A new WebDriver session's timeouts (W3C WebDriver, "timeouts" defaults), in ms.
+_DEFAULT_TIMEOUTS_MS = {"implicit": 0, "pageLoad": 300_000, "script": 30_000}
 #: A reset takes tens of milliseconds; one that takes this long means a hung browser.
 RESET_TIMEOUT_S = 15.0
 
@@ -84,6 +86,9 @@ class BrowserManager:
         driver.get("about:blank")
         driver.delete_all_cookies()
         driver.execute_cdp_cmd("Storage.clearDataForOrigin", _ALL_ORIGINS)
+        # A test's implicitly_wait() or page load timeout would otherwise hold for whichever tests
+        # this browser runs next: W3C's defaults, as a new session starts with.
+        driver.execute("setTimeouts", _DEFAULT_TIMEOUTS_MS)
         width, height = self._window_size
         if driver.get_window_size() != {"width": width, "height": height}:
             driver.set_window_size(width, height)

@@ -85,8 +85,13 @@ def test_state_does_not_leak_between_tests(pytester: pytest.Pytester) -> None:
             browser.execute_script("localStorage.setItem('k', 'v'); sessionStorage.setItem('s', 'v')")
             browser.execute_script("window.open('about:blank')")
             browser.set_window_size(500, 400)
+            browser.implicitly_wait(7)
+            browser.set_page_load_timeout(11)
+            browser.set_script_timeout(13)
 
         def test_b_is_clean(browser, site):
+            timeouts = browser.timeouts
+            assert (timeouts.implicit_wait, timeouts.page_load, timeouts.script) == (0, 300, 30)
             assert browser.current_url == "about:blank"
             assert len(browser.window_handles) == 1
             assert browser.get_window_size() == {"width": 1280, "height": 900}
