@@ -19,6 +19,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -56,6 +57,8 @@ class BrowserManager:
         self._window_size = window_size
         self.current: ChromeProcess | None = None
         self.starts = 0
+        #: Set when a test sends the current browser a DevTools command (:func:`_watch_cdp`).
+        self._cdp_used: threading.Event | None = None
         self._watchdog: Watchdog | None = None
         _managers.add(self)
 
@@ -73,22 +76,37 @@ class BrowserManager:
         self.current = self._start()
         self.starts += 1
         self._watchdog = Watchdog.watch(self.current)
+        self._cdp_used = _watch_cdp(self.current.driver)
         self._drain_console(self.current)
         return self.current
 
     def _reset(self, chrome: ChromeProcess) -> None:
         driver = chrome.driver
         handles = driver.window_handles  # raises at once if the session is gone
-        for extra in handles[1:]:
-            driver.switch_to.window(extra)
-            driver.close()
-        driver.switch_to.window(handles[0])
-        driver.get("about:blank")
+        if self._cdp_used is not None and self._cdp_used.is_set():
+            # The test sent DevTools commands: overrides (timezone, geolocation, device metrics,
+            # network conditions, blocked URLs) live on its tab, so it gets a new one. About
+            # twice the cost of the usual reset, paid only after such a test.
+            driver.switch_to.new_window("tab")
+            fresh = driver.current_window_handle
+            for old in handles:
+                driver.switch_to.window(old)
+                driver.close()
+            driver.switch_to.window(fresh)
+            driver.execute_cdp_cmd("Browser.resetPermissions", {})
+        else:
+            for extra in handles[1:]:
+                driver.switch_to.window(extra)
+                driver.close()
+            driver.switch_to.window(handles[0])
+            driver.get("about:blank")
         driver.delete_all_cookies()
         driver.execute_cdp_cmd("Storage.clearDataForOrigin", _ALL_ORIGINS)
         # A test's implicitly_wait() or page load timeout would otherwise hold for whichever tests
         # this browser runs next: W3C's defaults, as a new session starts with.
         driver.execute("setTimeouts", _DEFAULT_TIMEOUTS_MS)
+        if self._cdp_used is not None:
+            self._cdp_used.clear()  # the reset's own DevTools calls are not a test's
         width, height = self._window_size
         if driver.get_window_size() != {"width": width, "height": height}:
             driver.set_window_size(width, height)
@@ -125,6 +143,22 @@ class BrowserManager:
 
     def shutdown(self) -> None:
         self._discard(polite=True)
+
+
+def _watch_cdp(driver: Any) -> threading.Event:
+    """An event set whenever ``driver.execute_cdp_cmd`` is called from here on.
+
+    Tests reach DevTools through that method; the reset's own calls set it too, and it
+    is cleared after them (see ``_reset``), so only a test's calls count."""
+    used = threading.Event()
+    send = driver.execute_cdp_cmd
+
+    def execute_cdp_cmd(cmd: str, cmd_args: dict[str, Any]) -> Any:
+        used.set()
+        return send(cmd, cmd_args)
+
+    driver.execute_cdp_cmd = execute_cdp_cmd
+    return used
 
 
 def abandon(driver: Any) -> bool:

@@ -72,6 +72,9 @@ def test_state_does_not_leak_between_tests(pytester: pytest.Pytester) -> None:
         """
         import http.server, threading, pytest
 
+        ZONE = "return Intl.DateTimeFormat().resolvedOptions().timeZone"
+        SEEN = {}
+
         @pytest.fixture(scope="module")
         def site():
             server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
@@ -88,16 +91,27 @@ def test_state_does_not_leak_between_tests(pytester: pytest.Pytester) -> None:
             browser.implicitly_wait(7)
             browser.set_page_load_timeout(11)
             browser.set_script_timeout(13)
+            SEEN["zone"] = browser.execute_script(ZONE)
+            SEEN["tab"] = browser.current_window_handle
+            browser.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": "Pacific/Chatham"})
+            assert browser.execute_script(ZONE) == "Pacific/Chatham"
 
         def test_b_is_clean(browser, site):
             timeouts = browser.timeouts
             assert (timeouts.implicit_wait, timeouts.page_load, timeouts.script) == (0, 300, 30)
+            # A DevTools override lives on its tab: after a test that sent one, a new tab.
+            assert browser.current_window_handle != SEEN["tab"]
+            SEEN["tab"] = browser.current_window_handle
             assert browser.current_url == "about:blank"
             assert len(browser.window_handles) == 1
             assert browser.get_window_size() == {"width": 1280, "height": 900}
             browser.get(site)
             assert browser.get_cookies() == []
             assert browser.execute_script("return [localStorage.getItem('k'), sessionStorage.getItem('s')]") == [None, None]
+            assert browser.execute_script(ZONE) == SEEN["zone"]
+
+        def test_c_keeps_the_tab_of_a_test_without_devtools(browser):
+            assert browser.current_window_handle == SEEN["tab"]  # the usual, cheaper reset
         """
     )
-    pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=2)
+    pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=3)
