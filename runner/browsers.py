@@ -87,7 +87,7 @@ class BrowserManager:
             # The test sent DevTools commands: overrides (timezone, geolocation, device metrics,
             # network conditions, blocked URLs) live on its tab, so it gets a new one. About
             # twice the cost of the usual reset, paid only after such a test.
-            driver.switch_to.new_window("tab")
+            _past_dialog(driver, lambda: driver.switch_to.new_window("tab"))
             fresh = driver.current_window_handle
             for old in handles:
                 driver.switch_to.window(old)
@@ -99,7 +99,7 @@ class BrowserManager:
                 driver.switch_to.window(extra)
                 driver.close()
             driver.switch_to.window(handles[0])
-            driver.get("about:blank")
+            _past_dialog(driver, lambda: driver.get("about:blank"))
         driver.delete_all_cookies()
         driver.execute_cdp_cmd("Storage.clearDataForOrigin", _ALL_ORIGINS)
         # A test's implicitly_wait() or page load timeout would otherwise hold for whichever tests
@@ -143,6 +143,20 @@ class BrowserManager:
 
     def shutdown(self) -> None:
         self._discard(polite=True)
+
+
+def _past_dialog(driver: Any, call: Callable[[], object]) -> None:
+    """``call``, once more after a dialog the test left open (``alert()``): chromedriver
+    refuses the first page command while dismissing it. The browser is fine; restarting it
+    would cost a Chrome start."""
+    from selenium.common.exceptions import UnexpectedAlertPresentException
+
+    try:
+        call()
+    except UnexpectedAlertPresentException:
+        with contextlib.suppress(Exception):
+            driver.switch_to.alert.dismiss()  # already gone under "dismiss and notify"
+        call()
 
 
 def _watch_cdp(driver: Any) -> threading.Event:

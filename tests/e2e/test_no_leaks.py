@@ -67,6 +67,28 @@ def test_no_browser_process_survives(pytester: pytest.Pytester, args: list[str],
     assert settled_browser_pids(run_tmpdir) == set()
 
 
+def test_an_alert_left_open_costs_no_browser_restart(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import time
+
+        PIDS = []
+
+        def test_leaves_an_alert(browser):
+            PIDS.append(browser.service.process.pid)
+            browser.get("data:text/html,<h1>form</h1>")
+            browser.execute_script("setTimeout(() => alert('unsaved changes'), 0)")
+            time.sleep(0.3)
+
+        def test_next_gets_the_same_browser(browser):
+            assert browser.service.process.pid == PIDS[0]
+            browser.get("data:text/html,<h1>next</h1>")
+            assert browser.find_element("tag name", "h1").text == "next"
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=2)
+
+
 def test_state_does_not_leak_between_tests(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
