@@ -462,11 +462,11 @@ class LocalEnvironment:
             return False
 
     # -- memory (called by the monitor) -------------------------------------------------
-    def observe_memory(self, rss_bytes: int) -> None:
-        self.peak_bytes = max(self.peak_bytes, rss_bytes)
+    def observe_memory(self, used_bytes: int) -> None:
+        self.peak_bytes = max(self.peak_bytes, used_bytes)
         limit = self.config.memory_mb * 1024 * 1024
-        if self.settings.enforce_memory and rss_bytes > limit and not self.dead:
-            log.warning("environment %s: %d MB used, over its %d MB; killing it", self.id, rss_bytes >> 20, self.config.memory_mb)
+        if self.settings.enforce_memory and used_bytes > limit and not self.dead:
+            log.warning("environment %s: %d MB used, over its %d MB; killing it", self.id, used_bytes >> 20, self.config.memory_mb)
             self.kill("memory")
 
     def _note_peak(self) -> None:

@@ -1,8 +1,8 @@
 """Measuring (and, with ``--enforce-memory``, limiting) each environment's memory.
 
-One thread samples every active environment's whole process tree every 100 ms: the sum of
-the resident set sizes of the runtime and everything it started (Chrome included). The
-peak is the REPORT line's Max Memory Used; over MemorySize, the environment is killed as
+One thread samples every active environment's whole process tree every 100 ms: the memory
+the runtime and everything it started (Chrome included) hold, file pages counted once
+(processes.memory_in_use). The peak is the REPORT line's Max Memory Used; over MemorySize, the environment is killed as
 Lambda's out-of-memory kill does.
 """
 
@@ -54,7 +54,7 @@ class MemoryMonitor:
         snap = Snapshot.take()
         for env in active:
             assert env.processes is not None
-            env.observe_memory(env.processes.rss_bytes(snap))
+            env.observe_memory(env.processes.memory_bytes(snap))
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
