@@ -284,15 +284,20 @@ def test_cart():
 """
 
 
+def _all_pass_in_one_environment(function: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any, module: str, tests: tuple[str, ...]) -> None:
+    """Run ``tests`` of a one-module suite one after the other in the same environment; each passes."""
+    folder = tmp_path / "one-module"
+    folder.mkdir()
+    bundle = _bundle_ref(s3_client, bucket, folder, {"conftest.py": "", "test_module.py": module})
+    for name in tests:
+        call = _call(function.invoke(_event(f"test_module.py::{name}", bundle, bucket)))
+        assert call["outcome"] == "passed", call["longrepr"]
+
+
 def test_a_driver_built_at_import_serves_every_test_of_a_warm_session(
     function: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any, short_tmp: Path
 ) -> None:
-    folder = tmp_path / "module"
-    folder.mkdir()
-    bundle = _bundle_ref(s3_client, bucket, folder, {"conftest.py": "", "test_module_driver.py": MODULE_DRIVER})
-    for name in ("test_home", "test_cart"):
-        call = _call(function.invoke(_event(f"test_module_driver.py::{name}", bundle, bucket)))
-        assert call["outcome"] == "passed", call["longrepr"]
+    _all_pass_in_one_environment(function, tmp_path, bucket, s3_client, MODULE_DRIVER, ("test_home", "test_cart"))
     # The session's end stops it: another bundle replaces the session.
     other = _bundle(tmp_path, "other", bucket, s3_client)
     assert _call(function.invoke(_event("test_own_chrome.py::test_defaults_are_installed", other, bucket)))["outcome"] == "passed"
@@ -303,10 +308,5 @@ def test_a_session_fixtures_chrome_outlives_its_tests_in_a_warm_session(
     function: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any, short_tmp: Path
 ) -> None:
     """A test's own leftover Chrome is stopped after it; a session fixture's is the session's to keep."""
-    folder = tmp_path / "shared"
-    folder.mkdir()
-    bundle = _bundle_ref(s3_client, bucket, folder, {"conftest.py": "", "test_shared.py": SESSION_DRIVER})
-    for name in ("test_first_opens_a_page", "test_second_finds_the_same_browser_alive"):
-        call = _call(function.invoke(_event(f"test_shared.py::{name}", bundle, bucket)))
-        assert call["outcome"] == "passed", call["longrepr"]
+    _all_pass_in_one_environment(function, tmp_path, bucket, s3_client, SESSION_DRIVER, ("test_first_opens_a_page", "test_second_finds_the_same_browser_alive"))
     assert live_browser_pids(str(short_tmp / SUITE_DIR_PREFIX)), "the session fixture's Chrome is gone"
