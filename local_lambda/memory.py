@@ -2,8 +2,8 @@
 
 One thread samples every active environment's whole process tree every 100 ms: the memory
 the runtime and everything it started (Chrome included) hold, file pages counted once
-(processes.memory_in_use). The peak is the REPORT line's Max Memory Used; over MemorySize, the environment is killed as
-Lambda's out-of-memory kill does.
+(processes.memory_in_use). The peak is the REPORT line's Max Memory Used; over MemorySize,
+the environment is killed as Lambda's out-of-memory kill does.
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ class BrowserManager:
         self.current: ChromeProcess | None = None
         self.starts = 0
         #: Set when a test sends the current browser a DevTools command (:func:`_watch_cdp`).
-        self._cdp_used: threading.Event | None = None
+        self._cdp_used = threading.Event()
         self._watchdog: Watchdog | None = None
         _managers.add(self)
 
@@ -76,14 +76,14 @@ class BrowserManager:
         self.current = self._start()
         self.starts += 1
         self._watchdog = Watchdog.watch(self.current)
-        self._cdp_used = _watch_cdp(self.current.driver)
+        _watch_cdp(self.current.driver, self._cdp_used)
         self._drain_console(self.current)
         return self.current
 
     def _reset(self, chrome: ChromeProcess) -> None:
         driver = chrome.driver
         handles = driver.window_handles  # raises at once if the session is gone
-        if self._cdp_used is not None and self._cdp_used.is_set():
+        if self._cdp_used.is_set():
             # The test sent DevTools commands: overrides (timezone, geolocation, device metrics,
             # network conditions, blocked URLs) live on its tab, so it gets a new one. About
             # twice the cost of the usual reset, paid only after such a test.
@@ -105,8 +105,7 @@ class BrowserManager:
         # A test's implicitly_wait() or page load timeout would otherwise hold for whichever tests
         # this browser runs next: W3C's defaults, as a new session starts with.
         driver.execute("setTimeouts", _DEFAULT_TIMEOUTS_MS)
-        if self._cdp_used is not None:
-            self._cdp_used.clear()  # the reset's own DevTools calls are not a test's
+        self._cdp_used.clear()  # the reset's own DevTools calls are not a test's
         width, height = self._window_size
         if driver.get_window_size() != {"width": width, "height": height}:
             driver.set_window_size(width, height)
@@ -159,12 +158,13 @@ def _past_dialog(driver: Any, call: Callable[[], object]) -> None:
         call()
 
 
-def _watch_cdp(driver: Any) -> threading.Event:
-    """An event set whenever ``driver.execute_cdp_cmd`` is called from here on.
+def _watch_cdp(driver: Any, used: threading.Event) -> None:
+    """Set ``used`` whenever ``driver.execute_cdp_cmd`` is called from here on (a new browser:
+    clear until then).
 
     Tests reach DevTools through that method; the reset's own calls set it too, and it
     is cleared after them (see ``_reset``), so only a test's calls count."""
-    used = threading.Event()
+    used.clear()
     send = driver.execute_cdp_cmd
 
     def execute_cdp_cmd(cmd: str, cmd_args: dict[str, Any]) -> Any:
@@ -172,7 +172,6 @@ def _watch_cdp(driver: Any) -> threading.Event:
         return send(cmd, cmd_args)
 
     driver.execute_cdp_cmd = execute_cdp_cmd
-    return used
 
 
 def abandon(driver: Any) -> bool:

@@ -32,12 +32,12 @@ def replay(item: pytest.Item, reports: list[pytest.TestReport]) -> None:
     ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     shown = _shown_output(item.config)
     live_log = _live_log(item.config)
-    logged: str | None = None  # the last phase whose live log was printed
+    logged = False  # a phase's live log printed already
     for report in reports:
         if shown:
             _print_output(report, keep=shown == "tee-sys")
-        if live_log is not None and _print_live_log(live_log, report, first=logged is None):
-            logged = report.when
+        if live_log is not None and _print_live_log(live_log, report, first=not logged):
+            logged = True
         ihook.pytest_runtest_logreport(report=report)
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
 

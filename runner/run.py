@@ -150,8 +150,10 @@ class UiRun:
         fixture's; a test holding any gets its artifacts on demand.
         ``bounds``: ``call_timeout_s``, ``budget_s`` of :meth:`Artifacts.capture_failure`.
         """
-        found = find_drivers(item)
         arts = _current_artifacts(item)
+        if arts is not None and arts.failure_captured:
+            return  # the innermost report wrapper (plugin.py) took them: no second look for drivers
+        found = find_drivers(item)
         if arts is None and found:
             arts = self.artifacts_for(item)
         if arts is not None:
