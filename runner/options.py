@@ -14,7 +14,7 @@ from lambda_ui.contract import MAX_ENV_VARS, SESSION_MODES, env_problem, forbidd
 from lambda_ui.runner.argtypes import bundle_mb, check_run_id, non_negative_int, number, positive_float, positive_int, positive_seconds
 from lambda_ui.runner.chrome import parse_window_size
 from lambda_ui.runner.constants import DEFAULT_ARTIFACTS, DEFAULT_RETURN_FILES, DEFAULT_STATUS_INTERVAL_S, DEFAULT_WINDOW_SIZE
-from lambda_ui.runner.option_names import GROUP, GeneralOption, add_long_names
+from lambda_ui.runner.option_names import GROUP, GeneralOption, add_long_names, ini_value
 
 ARTIFACT_MODES = ("failure", "filmstrip")
 DRIFT_ACTIONS = ("error", "warn")
@@ -61,17 +61,25 @@ DEFAULT_HISTORY_FILE = ".lambda-ui/durations.json"
 #: The options every run has, by their short names; runner/option_names.py registers each
 #: under ``--lambda-ui-<name>`` too, and the short name only where no suite or plugin has it.
 GENERAL_OPTIONS = (
-    GeneralOption("--chrome-binary", "Chrome/Chromium executable (default: ini chrome_binary, $CHROME_BINARY, then PATH).", {"metavar": "PATH"}),
-    GeneralOption("--chromedriver", "chromedriver executable (default: ini chromedriver, $CHROMEDRIVER, then PATH).", {"metavar": "PATH"}),
+    GeneralOption(
+        "--chrome-binary", "Chrome/Chromium executable (default: ini chrome_binary, $CHROME_BINARY, then PATH).", {"metavar": "PATH"},
+        ini_help="Chrome/Chromium executable for the browser fixture.",
+    ),
+    GeneralOption(
+        "--chromedriver", "chromedriver executable (default: ini chromedriver, $CHROMEDRIVER, then PATH).", {"metavar": "PATH"},
+        ini_help="chromedriver executable for the browser fixture.",
+    ),
     GeneralOption(
         "--window-size", f"browser window size, 100x100 to 7680x4320 (default: ini window_size, else {DEFAULT_WINDOW_SIZE}).",
         {"metavar": "WxH", "type": _window_size},
+        ini_help="browser window size, e.g. 1280x900.",
     ),
     GeneralOption(
         "--artifacts",
         f"where screenshots, page sources and console logs go: a folder (default: ini artifacts, else {DEFAULT_ARTIFACTS}/) "
         "or s3://bucket/prefix, streamed as they are taken. Files land under <run-id>/<test path>/.",
         {"metavar": "DEST"},
+        ini_help="artifacts destination: a folder or s3://bucket/prefix.",
     ),
     GeneralOption(
         "--artifacts-presign",
@@ -83,6 +91,7 @@ GENERAL_OPTIONS = (
         "failure: capture screenshot, DOM and console log of failing tests (default); "
         "filmstrip: also a screenshot after every navigation and click.",
         {"metavar": "MODE", "type": _mode},
+        ini_help="failure or filmstrip.",
     ),
     GeneralOption(
         "--run-id",
@@ -92,6 +101,9 @@ GENERAL_OPTIONS = (
 )
 
 
+GENERAL_BY_SHORT = {option.short: option for option in GENERAL_OPTIONS}
+
+
 def lambda_fallback(config: pytest.Config) -> str:
     """Where tests go whose Lambda invocations failed for infrastructure reasons: none or local (CLI, then ini)."""
     return _ini_choice(config, "lambda_fallback", config.getoption("lambda_fallback"), _fallback)
@@ -99,7 +111,7 @@ def lambda_fallback(config: pytest.Config) -> str:
 
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup(GROUP, "UI tests on headless Chrome, locally or one test per AWS Lambda")
-    add_long_names(group, GENERAL_OPTIONS)
+    add_long_names(parser, group, GENERAL_OPTIONS)
     lam = parser.getgroup("lambda-ui-dispatch", "pytest --lambda: one AWS Lambda invocation per test")
     lam.addoption("--lambda", dest="lambda_mode", action="store_true", help="run each collected test in its own Lambda invocation.")
     lam.addoption("--lambda-function", metavar="NAME", help="function name or ARN (default: ini lambda_function, $LAMBDA_UI_FUNCTION).")
@@ -150,11 +162,6 @@ def add_options(parser: pytest.Parser) -> None:
         type="linelist",
         default=list(DEFAULT_RETURN_FILES),
     )
-    parser.addini("chrome_binary", "Chrome/Chromium executable for the browser fixture.", default="")
-    parser.addini("chromedriver", "chromedriver executable for the browser fixture.", default="")
-    parser.addini("window_size", "browser window size, e.g. 1280x900.", default=DEFAULT_WINDOW_SIZE)
-    parser.addini("artifacts", "artifacts destination: a folder or s3://bucket/prefix.", default=DEFAULT_ARTIFACTS)
-    parser.addini("artifacts_mode", "failure or filmstrip.", default="failure")
     parser.addini("lambda_history_file", f"the JSON file of test durations --lambda keeps for its ordering, ETA and dry run (default {DEFAULT_HISTORY_FILE}, rootdir-relative).", default=DEFAULT_HISTORY_FILE)
     parser.addini("lambda_chrome_defaults", "in the function, fill in Chrome, chromedriver and the Lambda flags for Chrome the suite starts itself (false: off).", type="bool", default=True)
     parser.addini(
@@ -180,12 +187,11 @@ class Settings:
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
-        def ini(name: str) -> str | None:
-            value = str(config.getini(name) or "").strip()
-            return value or None
+        def ini(short: str) -> str | None:
+            return ini_value(config, GENERAL_BY_SHORT[short])
 
-        window = config.getoption("lambda_ui_window_size") or ini("window_size") or DEFAULT_WINDOW_SIZE
-        mode = config.getoption("lambda_ui_artifacts_mode") or ini("artifacts_mode") or "failure"
+        window = config.getoption("lambda_ui_window_size") or ini("--window-size") or DEFAULT_WINDOW_SIZE
+        mode = config.getoption("lambda_ui_artifacts_mode") or ini("--artifacts-mode") or "failure"
         try:
             size = parse_window_size(window)
             _mode(mode)
@@ -194,11 +200,11 @@ class Settings:
         remote_chrome(config)  # a wrong value stops the run here, on the client, before any test
         return cls(
             chrome_binary_cli=config.getoption("lambda_ui_chrome_binary"),
-            chrome_binary_ini=ini("chrome_binary"),
+            chrome_binary_ini=ini("--chrome-binary"),
             chromedriver_cli=config.getoption("lambda_ui_chromedriver"),
-            chromedriver_ini=ini("chromedriver"),
+            chromedriver_ini=ini("--chromedriver"),
             window_size=size,
-            artifacts=config.getoption("lambda_ui_artifacts") or ini("artifacts") or DEFAULT_ARTIFACTS,
+            artifacts=config.getoption("lambda_ui_artifacts") or ini("--artifacts") or DEFAULT_ARTIFACTS,
             artifacts_mode=mode,
             run_id=config.getoption("lambda_ui_run_id"),
             presign_s=int(config.getoption("lambda_ui_artifacts_presign") or 0),

@@ -21,7 +21,7 @@ import pytest
 
 from lambda_ui.runner.artifacts.recorder import Artifacts
 from lambda_ui.runner.collection_reads import Reads
-from lambda_ui.runner.option_names import Taken, add_free_short_names, values_of_short_names
+from lambda_ui.runner.option_names import add_free_short_names, taken_key, values_of_short_names
 from lambda_ui.runner.options import GENERAL_OPTIONS, Settings, add_options
 from lambda_ui.runner.run import UiRun
 
@@ -32,8 +32,6 @@ collection_reads_key = pytest.StashKey[Reads]()
 browser_elsewhere_key = pytest.StashKey[str]()
 #: What --lambda turned off of pytest-xdist's settings from the addopts, as a header line.
 xdist_off_key = pytest.StashKey[str]()
-#: Short option names the suite or another plugin had first (runner/option_names.py).
-short_names_taken_key = pytest.StashKey[list[Taken]]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -74,7 +72,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
         early_config.stash[collection_reads_key] = reads
     result = yield
     # After the suite's initial conftests registered their options: a name they have stays theirs.
-    early_config.stash[short_names_taken_key] = add_free_short_names(parser, GENERAL_OPTIONS)
+    early_config.stash[taken_key] = add_free_short_names(parser, GENERAL_OPTIONS)
     return result
 
 
@@ -122,7 +120,7 @@ def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestR
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    lines = [taken.header_line() for taken in config.stash.get(short_names_taken_key, [])]
+    lines = [taken.header_line() for taken in config.stash.get(taken_key, [])]
     if xdist_off := config.stash.get(xdist_off_key, None):
         lines.append(xdist_off)
     elsewhere = config.stash.get(browser_elsewhere_key, None)

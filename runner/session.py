@@ -51,7 +51,8 @@ from lambda_ui.runner.lambda_facts import (
 )
 from lambda_ui.runner.missing_files import MissingFiles
 from lambda_ui.runner.not_run import NotRunBlock
-from lambda_ui.runner.options import LambdaSettings
+from lambda_ui.runner.option_names import ini_value
+from lambda_ui.runner.options import GENERAL_BY_SHORT, LambdaSettings
 from lambda_ui.runner.parity import warnings_before_run
 from lambda_ui.runner.plan import dry_run
 from lambda_ui.runner.replay import FileGroups, error_reports, failed, not_run_detail, rebuild, record_warnings, replay, short_failure
@@ -149,7 +150,7 @@ class LambdaSession:
 
     def _local_artifacts(self) -> list[str]:
         """The local artifacts folders: the run's outputs, never part of the bundle."""
-        return [self.run.settings.artifacts, str(self.config.getini("artifacts") or "")]
+        return [self.run.settings.artifacts, ini_value(self.config, GENERAL_BY_SHORT["--artifacts"]) or ""]
 
     def _history(self) -> dict[str, float]:
         """The plugin's own history file (it works with -p no:cacheprovider), over what pytest's cache kept."""

@@ -95,3 +95,51 @@ def test_the_plugin_s_options_reach_the_function_by_their_long_names(pytester: p
     config = pytester.parseconfigure("--run-id=nightly-7", "--window-size=800x600", "--artifacts-mode=filmstrip", "--lambda-ui-run-id=r3", "--artifacts=s3://b/p")
     # The suite's --run-id goes with the tests; the plugin's run id and destination are the client's.
     assert forwarded_args(config) == ["--run-id=nightly-7", "--lambda-ui-window-size=800x600", "--lambda-ui-artifacts-mode=filmstrip"]
+
+
+#: A conftest with ini keys of the plugin's short names, as public suites have
+#: (``artifacts``: "the manifest file for artifacts"); pytest lets the second registration
+#: of an ini key replace the first without a word.
+SUITE_INI_KEYS = """
+def pytest_addoption(parser):
+    parser.addini("artifacts", "The manifest file for artifacts")
+    parser.addini("window_size", "the suite's screen sizes", type="args")
+"""
+
+
+def test_a_suite_keeps_its_own_ini_keys_and_the_plugin_reads_its_long_ones(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(SUITE_INI_KEYS)
+    pytester.makeini("[pytest]\nartifacts = manifest.yaml\nwindow_size = 1920x1080 800x600\nlambda_ui_artifacts = shots\nlambda_ui_window_size = 640x480\n")
+    pytester.makepyfile(
+        """
+        def test_keys(pytestconfig, artifacts, browser):
+            assert pytestconfig.getini("artifacts") == "manifest.yaml"
+            assert pytestconfig.getini("window_size") == ["1920x1080", "800x600"]
+            assert browser.get_window_size() == {"width": 640, "height": 480}
+            artifacts.save("note.txt", "the plugin's artifacts")
+        """
+    )
+    result = pytester.runpytest_subprocess("--run-id=r4")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([
+        "lambda-ui: ini key window_size is the suite's or a plugin's own; the plugin's is lambda_ui_window_size",
+        "lambda-ui: ini key artifacts is the suite's or a plugin's own; the plugin's is lambda_ui_artifacts",
+    ])
+    assert [p.read_text() for p in (pytester.path / "shots" / "r4").rglob("note.txt")] == ["the plugin's artifacts"]
+    assert not (pytester.path / "manifest.yaml").exists()
+
+
+def test_short_ini_keys_work_when_free_and_the_long_ones_win(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nartifacts = short-out\nartifacts_mode = filmstrip\nwindow_size = 700x500\nlambda_ui_window_size = 640x480\n")
+    pytester.makepyfile(
+        """
+        def test_keys(browser):
+            assert browser.get_window_size() == {"width": 640, "height": 480}
+            browser.get("about:blank")
+        """
+    )
+    result = pytester.runpytest_subprocess("--run-id=r5", "--strict-config")
+    result.assert_outcomes(passed=1)
+    assert "lambda-ui: ini key" not in result.stdout.str()
+    # filmstrip from the short key: a screenshot after the navigation, in the short key's folder.
+    assert list((pytester.path / "short-out" / "r5").rglob("filmstrip/*.png"))
