@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -372,6 +373,11 @@ def kill_process_tree(leader_pid: int, marker: str) -> int:
     return killed
 
 
+#: Drivers this module started, which keep every console entry (``goog:loggingPrefs`` ALL);
+#: chromedriver keeps only warnings and errors of any other.
+full_console: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
 def start_chrome(
     location: ChromeLocation,
     window_size: tuple[int, int],
@@ -418,6 +424,7 @@ def start_chrome(
         raise
     finally:
         own_launch.reset(token)
+    full_console.add(driver)
     caps = driver.capabilities
     return ChromeProcess(
         driver=driver,

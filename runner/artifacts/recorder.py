@@ -14,7 +14,7 @@ from typing import Any
 from lambda_ui.runner.artifacts.drivers import as_webdriver, is_quit, unique_name
 from lambda_ui.runner.artifacts.paths import artifact_name, attempt_folder
 from lambda_ui.runner.artifacts.sinks import ArtifactSink
-from lambda_ui.runner.chrome import CallTimeout, call_within
+from lambda_ui.runner.chrome import CallTimeout, call_within, full_console
 
 PNG = "image/png"
 HTML = "text/html; charset=utf-8"
@@ -249,7 +249,19 @@ class Artifacts:
         for entry in entries:
             stamp = time.strftime("%H:%M:%S", time.gmtime(entry.get("timestamp", 0) / 1000))
             lines.append(f"{stamp} {entry.get('level', '?'):<7} {entry.get('source', '')}: {entry.get('message', '')}")
-        return "\n".join(lines) + ("\n" if lines else "(no console output)\n")
+        if lines:
+            return "\n".join(lines) + "\n"
+        if driver is None or driver in full_console:
+            return "(no console output)\n"
+        # The suite started this browser: chromedriver kept what it keeps by default.
+        return NO_WARNINGS_OR_ERRORS
+
+
+#: The empty console log of a browser the suite started itself.
+NO_WARNINGS_OR_ERRORS = (
+    "(no console warnings or errors; of a browser the suite starts itself, chromedriver keeps only those,"
+    ' unless its options set the capability goog:loggingPrefs {"browser": "ALL"})\n'
+)
 
 
 def bounded(driver: Any, grab: Callable[[Any], Any], seconds: float) -> Any:

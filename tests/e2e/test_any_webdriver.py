@@ -27,7 +27,7 @@ from selenium.webdriver.support.event_firing_webdriver import EventFiringWebDriv
 
 from lambda_ui.function.worker import WorkerPlugin
 from lambda_ui.runner.artifacts.drivers import find_drivers
-from lambda_ui.runner.artifacts.recorder import Artifacts
+from lambda_ui.runner.artifacts.recorder import NO_WARNINGS_OR_ERRORS, Artifacts
 from lambda_ui.runner.artifacts.sinks import LocalSink
 from lambda_ui.runner.browsers import BrowserManager
 from lambda_ui.runner.chrome import ChromeProcess
@@ -206,6 +206,11 @@ def test_quit_driver(closed_driver):
     assert False, "after quit"
 
 
+def test_info_only(customer):
+    customer.get("data:text/html,<h1>quiet</h1><script>console.log('an info line')</script>")
+    assert False, "info only"
+
+
 def test_sb_style(sb):
     sb.driver.get(page("sb style"))
     assert False, "sb style"
@@ -295,7 +300,7 @@ def _assert_set(run: SuiteRun, test: str, text: str, prefix: str = "failure") ->
 
 
 def test_every_test_ran_and_no_browser_outlived_it(suite_run: SuiteRun) -> None:
-    assert "8 failed, 1 passed" in suite_run.stdout, suite_run.stdout[-3000:]
+    assert "9 failed, 1 passed" in suite_run.stdout, suite_run.stdout[-3000:]
     assert suite_run.leftover == set()
     # A quit driver is skipped without a request: no urllib3 "Retrying ..." lines anywhere.
     assert "Retrying" not in suite_run.stdout + suite_run.stderr
@@ -331,6 +336,12 @@ def test_several_drivers_get_a_set_each_named(suite_run: SuiteRun) -> None:
     # Discovery read stored attributes only: the page object's `browser` property never ran.
     assert "test_page_object_property_untouched" in suite_run.cases
     assert suite_run.cases["test_page_object_property_untouched"].find("failure") is None
+
+
+def test_an_empty_console_of_a_suite_s_browser_says_what_chromedriver_keeps(suite_run: SuiteRun) -> None:
+    # Its console.log line is not kept without goog:loggingPrefs ALL: "no console output" would be wrong.
+    console = suite_run.read(suite_run.links("test_info_only")["failure-console.log"]).decode()
+    assert console == NO_WARNINGS_OR_ERRORS
 
 
 def test_a_quit_driver_is_left_alone(suite_run: SuiteRun) -> None:
