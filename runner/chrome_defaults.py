@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import atexit
 import copy
+import gc
 import importlib.util
 import os
 import shutil
 import signal
+import sys
 import tempfile
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -143,11 +146,21 @@ class SuiteLaunch:
     """
 
     workdir: str | None
-    driver: Any = None
     driver_pid: int | None = None
     #: Started while a session-scoped fixture was being set up: it lives as long as the session.
     session_owned: bool = False
     finished: bool = field(default=False, repr=False)
+    #: Weak: whether anything but this record still holds the driver is what tells a test's
+    #: forgotten Chrome from one the suite keeps for later tests.
+    _driver: weakref.ref[Any] | None = field(default=None, repr=False)
+
+    @property
+    def driver(self) -> Any:
+        return self._driver() if self._driver is not None else None
+
+    @driver.setter
+    def driver(self, driver: Any) -> None:
+        self._driver = weakref.ref(driver)
 
     def descendants(self) -> list[psutil.Process]:
         """chromedriver's process tree now, before a quit scatters it to the subreaper."""
@@ -385,14 +398,28 @@ class SuiteChromeDefaults:
         _stop(launches)
 
     def stop_test_launches(self) -> None:
-        """After a test of a warm session: stop the suite Chromes it left running, keep the session's.
+        """After a test of a warm session: stop the suite Chromes nothing holds any more.
 
         A per-test session stops them at its end; a warm one would pile them up, one per
-        test that forgot ``quit()``, until the environment runs out of memory.
+        test that forgot ``quit()``, until the environment runs out of memory. A driver
+        the suite still holds (a module's shared driver made by the first test that needs
+        it, pytest-splinter's browser pool) serves the next tests, as it does locally.
         """
-        ended = [launch for launch in self.launches if not launch.session_owned]
-        self.launches = [launch for launch in self.launches if launch.session_owned and not launch.finished]
+        running = [launch for launch in self.launches if not launch.finished]
+        if any(not launch.session_owned for launch in running):
+            _forget_last_failure()
+            gc.collect()  # a forgotten driver sits in reference cycles of its own (selenium's helpers)
+        ended = [launch for launch in running if not launch.session_owned and launch.driver is None]
+        self.launches = [launch for launch in running if all(launch is not other for other in ended)]
         _stop(ended)
+
+
+def _forget_last_failure() -> None:
+    """pytest keeps a failed test's exception for post-mortem debugging (``sys.last_value``);
+    its traceback's frames would hold the test's driver until the next failure."""
+    for name in ("last_type", "last_value", "last_traceback", "last_exc"):
+        if hasattr(sys, name):
+            delattr(sys, name)
 
 
 def _stop(launches: list[SuiteLaunch]) -> None:
@@ -401,10 +428,11 @@ def _stop(launches: list[SuiteLaunch]) -> None:
         if launch.finished:
             continue
         tree = launch.descendants()
-        if launch.driver is not None:
+        driver = launch.driver
+        if driver is not None:
             try:
-                with command_timeout(launch.driver, 5):
-                    launch.driver.quit()
+                with command_timeout(driver, 5):
+                    driver.quit()
             except Exception:
                 pass  # a crashed or hung browser; the kill below still runs
         launch.finish(tree)

@@ -43,9 +43,6 @@ import tempfile
 import psutil
 from selenium import webdriver
 
-LEFT_RUNNING = []
-
-
 def browser_command_line(driver):
     for proc in psutil.Process(driver.service.process.pid).children(recursive=True):
         line = proc.cmdline()
@@ -67,8 +64,7 @@ def test_gets_a_page(driver):
 def test_leaves_its_driver_running():
     options = webdriver.ChromeOptions()
     options.add_argument("--window-size=700,500")
-    driver = webdriver.Chrome(options=options)
-    LEFT_RUNNING.append(driver)  # never quit: the session's end must stop it
+    driver = webdriver.Chrome(options=options)  # never quit, and held by nothing once the test ends
     driver.get("data:text/html,<h1>still here</h1>")
     assert driver.get_window_size() == {"width": 700, "height": 500}
     assert "--no-zygote" in browser_command_line(driver)
@@ -267,6 +263,42 @@ def test_second_finds_the_same_browser_alive(shared_driver):
 """
 
 
+LAZY_DRIVER = """
+import pytest
+from selenium import webdriver
+
+_SHARED = []
+
+
+@pytest.fixture
+def driver():
+    # One browser for the whole run, made by the first test that needs it (pytest-splinter's
+    # browser pool works this way too).
+    if not _SHARED:
+        _SHARED.append(webdriver.Chrome())
+    return _SHARED[0]
+
+
+def test_first(driver):
+    driver.get("data:text/html,<h1>shared</h1>")
+    assert False, "a failure's traceback holds the driver too"
+
+
+def test_second(driver):
+    assert driver.find_element("tag name", "h1").text == "shared"
+
+
+def test_third(driver):
+    driver.get("data:text/html,<h1>third</h1>")
+
+
+def test_forgets_its_own():
+    mine = webdriver.Chrome()  # never quit: its failure's traceback is all that holds it
+    mine.get("data:text/html,<h1>mine</h1>")
+    assert False, "forgot quit()"
+"""
+
+
 MODULE_DRIVER = """
 from selenium import webdriver
 
@@ -292,6 +324,25 @@ def _all_pass_in_one_environment(function: LambdaLikeProcess, tmp_path: Path, bu
     for name in tests:
         call = _call(function.invoke(_event(f"test_module.py::{name}", bundle, bucket)))
         assert call["outcome"] == "passed", call["longrepr"]
+
+
+def test_a_driver_the_suite_keeps_serves_its_next_tests_in_a_warm_session(
+    function: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any, short_tmp: Path
+) -> None:
+    folder = tmp_path / "lazy"
+    folder.mkdir()
+    bundle = _bundle_ref(s3_client, bucket, folder, {"conftest.py": "", "test_module.py": LAZY_DRIVER})
+    outcomes = [_call(function.invoke(_event(f"test_module.py::{name}", bundle, bucket)))
+                for name in ("test_first", "test_second", "test_third")]
+    assert [(c["outcome"], c["when"]) for c in outcomes] == [("failed", "call"), ("passed", "call"), ("passed", "call")], outcomes[1]["longrepr"]
+    assert len(live_browser_pids(str(short_tmp / SUITE_DIR_PREFIX))) > 0
+    # A test's forgotten Chrome is still stopped after it, failure or not; the kept one stays.
+    assert _call(function.invoke(_event("test_module.py::test_forgets_its_own", bundle, bucket)))["outcome"] == "failed"
+    assert len(list(short_tmp.glob(SUITE_DIR_PREFIX + "*"))) == 1
+    # The session's end stops it: another bundle replaces the session.
+    other = _bundle(tmp_path, "other", bucket, s3_client)
+    assert _call(function.invoke(_event("test_own_chrome.py::test_defaults_are_installed", other, bucket)))["outcome"] == "passed"
+    assert _suite_leftovers(short_tmp) == (set(), [])
 
 
 def test_a_driver_built_at_import_serves_every_test_of_a_warm_session(
