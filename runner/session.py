@@ -30,6 +30,7 @@ from lambda_ui.runner.artifacts.failure_links import artifact_links
 from lambda_ui.runner.aws import s3
 from lambda_ui.runner.aws.lambda_client import InvokeOutcome, OutcomeKind
 from lambda_ui.runner.bundle_upload import upload_bundle
+from lambda_ui.runner.constants import DEFAULT_ARTIFACTS
 from lambda_ui.runner.cost import billed_gb_s, invocation_cost, run_cost
 from lambda_ui.runner.dispatch import Invokers
 from lambda_ui.runner.fallback import INTERRUPTED, Fallback
@@ -149,8 +150,11 @@ class LambdaSession:
         return True
 
     def _local_artifacts(self) -> list[str]:
-        """The local artifacts folders: the run's outputs, never part of the bundle."""
-        return [self.run.settings.artifacts, ini_value(self.config, GENERAL_BY_SHORT["--artifacts"]) or ""]
+        """The local artifacts folders: the run's outputs, never part of the bundle.
+
+        With an S3 destination for this run, still the folder local runs write to (the ini's, else
+        the default): an earlier local run's screenshots are no test source."""
+        return [self.run.settings.artifacts, ini_value(self.config, GENERAL_BY_SHORT["--artifacts"]) or DEFAULT_ARTIFACTS]
 
     def _history(self) -> dict[str, float]:
         """The plugin's own history file (it works with -p no:cacheprovider), over what pytest's cache kept."""
