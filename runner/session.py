@@ -132,7 +132,7 @@ class LambdaSession:
         assert self.target is not None
         items = {item.nodeid: item for item in session.items}
         history = self._history()
-        for warning in warnings_before_run(self.config, items):
+        for warning in warnings_before_run(self.config, items, self.target.pytest_args, self.settings.env):
             write_line(self.config, f"lambda: WARNING: {warning}", yellow=True)
         if self.settings.dry_run:
             dry_run(session, self.settings, self.target, list(items), history, self._local_artifacts())
