@@ -50,6 +50,7 @@ from lambda_ui.runner.lambda_facts import (
     rerun_properties,
     run_facts_line,
 )
+from lambda_ui.runner.loopback import LoopbackRefusals
 from lambda_ui.runner.missing_files import MissingFiles
 from lambda_ui.runner.not_run import NotRunBlock
 from lambda_ui.runner.option_names import ini_value
@@ -105,6 +106,7 @@ class LambdaSession:
         self.returned: ReturnedFiles | None = None
         #: Tests that failed opening a file the bundle left out, said on the test and in the summary.
         self.missing: MissingFiles | None = None
+        self.loopback: LoopbackRefusals | None = None
         #: The folder below the rootdir pytest started in: the function's tests run there too.
         self._workdir = ""
         self._durations: dict[str, float] = {}
@@ -132,7 +134,8 @@ class LambdaSession:
         assert self.target is not None
         items = {item.nodeid: item for item in session.items}
         history = self._history()
-        for warning in warnings_before_run(self.config, items, self.target.pytest_args, self.settings.env):
+        self.loopback = LoopbackRefusals(self.config, self.target.pytest_args, self.settings.env)
+        for warning in warnings_before_run(self.config, items):
             write_line(self.config, f"lambda: WARNING: {warning}", yellow=True)
         if self.settings.dry_run:
             dry_run(session, self.settings, self.target, list(items), history, self._local_artifacts())
@@ -338,6 +341,8 @@ class LambdaSession:
         assert self.target is not None
         if self.missing is not None:
             self.missing.explain(reports)
+        if self.loopback is not None:
+            self.loopback.explain(reports)
         is_failed = failed(reports)
         props = [(jc.NODEID, item.nodeid), *props, *attempt_properties(task, answered=True)]
         props += answer_properties(payload.get("facts") or {}, outcome.report_line)
@@ -449,6 +454,8 @@ class LambdaSession:
         if line := self.fallback.summary():
             terminalreporter.line(line, yellow=True)
         for line in self.missing.summary() if self.missing is not None else []:
+            terminalreporter.line(line, yellow=True)
+        for line in self.loopback.summary() if self.loopback is not None else []:
             terminalreporter.line(line, yellow=True)
         if self.returned is not None:
             back, warnings = self.returned.summary()

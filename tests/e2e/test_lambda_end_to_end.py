@@ -5,11 +5,14 @@ The same suites give the same outcomes, messages and exit code as a local run.
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
 import os
 import re
 import subprocess
 import sys
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -521,3 +524,40 @@ def test_each_environment_is_a_worker_as_under_xdist(stack: Stack, tmp_path: Pat
         # One worker id per environment, and never one shared by two environments.
         pairs = {(props["lambda_environment_id"], props["worker_id"]) for props in cases}
         assert len(pairs) == len({e for e, _ in pairs}) == len({w for _, w in pairs}) >= 2, pairs
+
+
+APP_URL_SUITE = """
+def pytest_addoption(parser):
+    parser.addoption("--app-url")
+"""
+
+
+def test_a_test_that_cannot_reach_this_machine_s_loopback_is_told_why(stack: Stack, tmp_path: Path) -> None:
+    # CI serves the app here and gives its localhost address: in Lambda (and in the stand-in's
+    # environments, each with a network of its own) that address is the function's own.
+    assert stack.lam.isolation is not None
+    if not stack.lam.isolation.private_network:
+        pytest.skip(f"the environments share this machine's loopback ({stack.lam.isolation.reason})")
+    work = tmp_path / "suite"
+    work.mkdir()
+    (work / "conftest.py").write_text(APP_URL_SUITE)
+    (work / "test_app.py").write_text("def test_home(browser, request):\n    browser.get(request.config.getoption('app_url'))\n")
+    with serving_here() as port:
+        result = stack.pytest("-p", "no:cacheprovider", f"--app-url=http://127.0.0.1:{port}/", cwd=str(work))
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "net::ERR_CONNECTION_REFUSED" in result.stdout
+    assert f"the test could not connect, and the run names this machine's loopback: http://127.0.0.1:{port} (command line)" in result.stdout
+    assert "lambda: 1 test(s) failed to connect (test_app.py::test_home)" in result.stdout
+
+
+@contextlib.contextmanager
+def serving_here() -> Iterator[int]:
+    """An HTTP server on this machine's loopback, as CI starts the app under test."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -657,36 +657,6 @@ def test_coverage_of_this_process_is_named_before_the_run(pytester: pytest.Pytes
     )
 
 
-#: A suite that takes its app's address from the command line or the ini, as pytest-base-url's
-#: --base-url and ini base_url do.
-APP_URL_CONFTEST = """
-def pytest_addoption(parser):
-    parser.addoption("--app-url")
-    parser.addini("app_url", "the app under test")
-"""
-
-
-def test_a_url_of_this_machine_s_loopback_is_named_before_the_run(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
-    # CI starts the app on localhost, then runs pytest --lambda --base-url http://localhost:8000:
-    # in Lambda that address is the function's own, and every test fails to connect.
-    pytester.makeconftest(APP_URL_CONFTEST)
-    pytester.makeini("[pytest]\napp_url = http://127.0.0.1:5000/shop\n")
-    pytester.makepyfile(test_suite="def test_a(): pass\n")
-    result = _run(pytester, bucket, "--app-url", "http://localhost:8000", "--lambda-env", "API_URL=ws://u:pw@[::1]:9000/feed", "--lambda-dry-run")
-    assert result.ret == 0, result.stdout.str()
-    result.stdout.fnmatch_lines([
-        "lambda: WARNING: the run names this machine's loopback: http://localhost:8000 (command line), "
-        "--lambda-env API_URL, http://127.0.0.1:5000 (ini app_url). "
-        "In Lambda, localhost is the test's own execution environment*Give an address Lambda can reach*",
-    ])
-    # A variable's value may be a secret (the dry run does not show it either): named, not shown.
-    assert "[::1]" not in result.stdout.str()
-    # Addresses Lambda can reach, and loopback-looking text that is no URL's host, say nothing.
-    pytester.makeini("[pytest]\napp_url = https://staging.example.com/?next=http%3A//localhost\n")
-    quiet = _run(pytester, bucket, "--app-url", "http://10.0.0.7:8000", "--lambda-env", "NOTE=localhost:8000", "--lambda-dry-run")
-    assert quiet.ret == 0 and "this machine's loopback" not in quiet.stdout.str(), quiet.stdout.str()
-
-
 def test_written_files_an_answer_names_come_back_only_as_plain_paths_of_this_run(
     pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, s3_client: Any
 ) -> None:

@@ -1,0 +1,113 @@
+"""Tests that failed to connect to a loopback address the run gave them: say why on the test.
+
+CI often starts the app under test on localhost and runs ``pytest --lambda --base-url
+http://localhost:8000``. In Lambda that address is the test's own execution environment:
+a server started here is out of reach, and every test that opens it fails with
+``net::ERR_CONNECTION_REFUSED``. A suite may also start the app itself on that address
+(a session fixture), which works in Lambda as locally; so nothing is said before the run,
+only for a test that failed to connect while the run names such an address: on the
+command line, in an ini value, or in a ``--lambda-env`` value.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import urllib.parse
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+import pytest
+
+from lambda_ui.runner.terminal import listed
+
+#: A URL in an argument or a setting: scheme, then up to the next space or quote.
+_URL = re.compile(r"\b(?:https?|wss?)://[^\s'\"<>]+", re.IGNORECASE)
+#: Chrome's page-load error (its message names no address, and Chrome opens no other connection
+#: a test waits on), and Python's, which counts only next to one of the named ports: a test's
+#: own chromedriver on loopback refuses connections too once it has died.
+_CHROME_REFUSED = "ERR_CONNECTION_REFUSED"
+_PYTHON_REFUSED = "Connection refused"
+SECTION = "lambda-ui: this machine's loopback"
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """localhost, 127.0.0.0/8, ::1, and 0.0.0.0 (which browsers treat as this machine)."""
+    if not host:
+        return False
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def loopback_urls(places: Iterable[tuple[str, str]]) -> Iterator[tuple[str, int | None, str]]:
+    """``(origin, port, where)`` for each URL of a loopback host in ``(where, text)`` pairs.
+
+    The origin only (``http://localhost:8000``): a path or a user and password stay unsaid."""
+    for where, text in places:
+        for match in _URL.finditer(text):
+            try:
+                url = urllib.parse.urlsplit(match.group())
+                host, port = url.hostname, url.port
+            except ValueError:
+                continue  # not a URL after all ("http://[oops", a port of letters)
+            if is_loopback_host(host):
+                shown = f"[{host}]" if host and ":" in host else host
+                yield f"{url.scheme}://{shown}{f':{port}' if port else ''}", port, where
+
+
+def ini_values(config: pytest.Config) -> Iterator[tuple[str, str]]:
+    """``(where, text)`` for every string value of a registered ini key."""
+    # pytest names its registered ini keys nowhere public; the parser's table holds them.
+    for name in getattr(config._parser, "_inidict", {}):
+        try:
+            value = config.getini(name)
+        except Exception:
+            continue
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str):
+                yield f"ini {name}", text
+
+
+class LoopbackRefusals:
+    """The loopback addresses a run gives the function, and the tests that failed to connect."""
+
+    def __init__(self, config: pytest.Config, pytest_args: Sequence[str], env: Mapping[str, str]) -> None:
+        places = [("command line", arg) for arg in pytest_args]
+        places += [(f"--lambda-env {name}", value) for name, value in env.items()]
+        found = list(loopback_urls([*places, *ini_values(config)]))
+        # A --lambda-env value may hold a secret, as the dry run knows: name the variable only.
+        self.named = list(dict.fromkeys(where if where.startswith("--lambda-env") else f"{origin} ({where})" for origin, _, where in found))
+        self._ports = {port for _, port, _ in found if port is not None}
+        self.tests: list[str] = []
+
+    def _refused(self, text: str) -> bool:
+        if _CHROME_REFUSED in text:
+            return True
+        return _PYTHON_REFUSED in text and any(f"port={port}" in text or f":{port}" in text for port in self._ports)
+
+    def explain(self, reports: list[pytest.TestReport]) -> None:
+        """Add the section to each failed report that could not connect."""
+        if not self.named:
+            return
+        for report in reports:
+            if report.failed and self._refused(report.longreprtext):
+                if report.nodeid not in self.tests:
+                    self.tests.append(report.nodeid)
+                report.sections.append((SECTION, f"the test could not connect, and {self._why()}"))
+
+    def _why(self) -> str:
+        return (
+            f"the run names this machine's loopback: {listed(self.named, shown=3)}. In Lambda, localhost is the test's "
+            "own execution environment, so a server running here cannot be reached from there. Give an address Lambda "
+            "can reach (a staging or tunnel URL), or let the suite start the app itself (a session fixture)."
+        )
+
+    def summary(self) -> list[str]:
+        if not self.tests:
+            return []
+        return [f"lambda: {len(self.tests)} test(s) failed to connect ({listed(self.tests, shown=2)}), and {self._why()}"]

@@ -1,0 +1,69 @@
+"""A test that fails to connect while the run gives the function this machine's loopback
+is told why (runner/loopback.py); the end-to-end case is in tests/e2e/test_lambda_end_to_end.py."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from lambda_ui.runner.loopback import SECTION, LoopbackRefusals
+
+#: A suite that takes its app's address from the command line or the ini, as pytest-base-url's
+#: --base-url and ini base_url do.
+APP_URL_CONFTEST = """
+def pytest_addoption(parser):
+    parser.addoption("--app-url")
+    parser.addini("app_url", "the app under test")
+"""
+
+CHROME_REFUSED = "selenium.common.exceptions.WebDriverException: Message: unknown error: net::ERR_CONNECTION_REFUSED"
+
+
+def _failed(nodeid: str, text: str) -> pytest.TestReport:
+    return pytest.TestReport(nodeid, ("test_a.py", 1, nodeid), {}, "failed", text, "call")
+
+
+@pytest.fixture
+def config(pytester: pytest.Pytester) -> pytest.Config:
+    pytester.makeconftest(APP_URL_CONFTEST)
+    pytester.makeini("[pytest]\napp_url = http://127.0.0.1:5000/shop\n")
+    gc.collect()
+    return pytester.parseconfigure()
+
+
+def test_every_place_is_named_by_origin_and_a_variable_s_value_never(config: pytest.Config) -> None:
+    refusals = LoopbackRefusals(config, ["--app-url=http://user:pw@localhost:8000/login"], {"API_URL": "ws://u:pw@[::1]:9000/feed"})
+    report = _failed("test_a.py::test_a", CHROME_REFUSED)
+    refusals.explain([report])
+    ((title, text),) = report.sections
+    assert title == SECTION
+    assert text.startswith(
+        "the test could not connect, and the run names this machine's loopback: "
+        "http://localhost:8000 (command line), --lambda-env API_URL, http://127.0.0.1:5000 (ini app_url). In Lambda"
+    )
+    # No path, user or password, and nothing of a variable's value (it may be a secret).
+    assert all(secret not in text for secret in ("/login", "pw", "[::1]", "/shop"))
+    assert refusals.summary() == [f"lambda: 1 test(s) failed to connect (test_a.py::test_a), and {text[len('the test could not connect, and '):]}"]
+
+
+def test_addresses_lambda_can_reach_and_other_failures_say_nothing(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(APP_URL_CONFTEST)
+    pytester.makeini("[pytest]\napp_url = https://staging.example.com/?next=http%3A//localhost\n")
+    gc.collect()
+    config = pytester.parseconfigure()
+    refusals = LoopbackRefusals(config, ["--app-url=http://10.0.0.7:8000", "localhost:8000"], {"NOTE": "see http://example.com"})
+    report = _failed("test_a.py::test_a", CHROME_REFUSED)
+    refusals.explain([report])
+    assert report.sections == [] and refusals.summary() == []
+
+
+def test_python_s_connection_refused_counts_only_at_a_named_port(config: pytest.Config) -> None:
+    refusals = LoopbackRefusals(config, ["--app-url=http://localhost:8000"], {})
+    # The test's own chromedriver, dead, on another loopback port: not the app's address.
+    chromedriver = _failed("test_a.py::test_dead_driver", "MaxRetryError: HTTPConnectionPool(host='localhost', port=40417): ... [Errno 111] Connection refused")
+    api = _failed("test_a.py::test_api", "ConnectionError: HTTPConnectionPool(host='localhost', port=8000): ... [Errno 111] Connection refused")
+    passed = pytest.TestReport("test_a.py::test_ok", ("test_a.py", 1, "ok"), {}, "passed", None, "call")
+    refusals.explain([chromedriver, api, passed])
+    assert [r.nodeid for r in (chromedriver, api, passed) if r.sections] == ["test_a.py::test_api"]
+    assert refusals.tests == ["test_a.py::test_api"]
