@@ -34,7 +34,7 @@ import stat
 import subprocess
 import sys
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -106,6 +106,8 @@ class Entry:
 class LeftOut:
     path: str
     reason: str
+    #: The deny-list rule that left it out, if one did (``.env*``).
+    denied_by: str = ""
 
 
 @dataclass
@@ -126,9 +128,10 @@ class Selection:
     def size(self) -> int:
         return sum(e.size for e in self.entries)
 
-    def warnings(self) -> list[str]:
-        """One line per file left out or shipped against the deny list, at most :data:`SHOWN` of each."""
-        lines = [f"left out {item.path}: {item.reason}" for item in self.left_out]
+    def warnings(self, said: Collection[str] = ()) -> list[str]:
+        """One line per file left out or shipped against the deny list, at most :data:`SHOWN` of each;
+        ``said``: paths the caller tells about in its own words."""
+        lines = [f"left out {item.path}: {item.reason}" for item in self.left_out if item.path not in said]
         lines = _capped(lines, "left out")
         names = [f"included {path} although its name is on the deny list (lambda_bundle_include names it)" for path in self.overridden]
         return lines + _capped(names, "included")
@@ -326,7 +329,7 @@ def select(root: str | os.PathLike[str], rules: BundleRules = BundleRules()) -> 
             continue
         rule = denied(rel)
         if rule and rel not in included:
-            selection.left_out.append(LeftOut(rel, f"its name looks like a secret (deny list: {rule}); {_remedy(rule)}"))
+            selection.left_out.append(LeftOut(rel, f"its name looks like a secret (deny list: {rule}); {_remedy(rule)}", rule))
             continue
         found = tree.inspect(rel)
         if isinstance(found, Entry):
@@ -346,7 +349,7 @@ def _explain_needed(selection: Selection, needed: set[str], reasons: dict[str, s
     for rel in sorted(needed - shipped):
         if rel in explained:
             selection.left_out = [
-                LeftOut(i.path, f"{i.reason}; the collected tests need it") if i.path == rel else i for i in selection.left_out
+                LeftOut(i.path, f"{i.reason}; the collected tests need it", i.denied_by) if i.path == rel else i for i in selection.left_out
             ]
         elif rel in reasons:
             if not rel.endswith(NOISE_SUFFIXES):  # a sourceless module: Python rebuilds nothing from it anyway

@@ -11,6 +11,7 @@ import pytest
 
 from lambda_ui.runner import bundle as bundling
 from lambda_ui.runner.aws import s3
+from lambda_ui.runner.dotenv_files import dotenv_notes
 from lambda_ui.runner.options import LambdaSettings
 from lambda_ui.runner.plugin import collection_reads_key
 from lambda_ui.runner.terminal import write_line
@@ -31,8 +32,11 @@ def upload_bundle(
     config = session.config
     root = config.rootpath
     selection = select_bundle(session, local_artifacts)
-    for line in selection.warnings():  # once, before anything is uploaded
+    dotenv = dotenv_notes(root, selection, settings.env)
+    for line in selection.warnings(said=dotenv):  # once, before anything is uploaded
         write_line(config, f"lambda: bundle: {line}", yellow=True)
+    for line, is_warning in dotenv.values():
+        write_line(config, f"lambda: bundle: {line}", yellow=is_warning)
     try:
         files = selection.files
         size = bundling.check_size(root, files, settings.max_bundle_bytes)

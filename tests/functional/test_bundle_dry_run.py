@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from stand_ins.fake_invoke_api import FakeInvokeApi
+from tests.conftest import REPO
 
 CANARY = "aws_secret_access_key = CANARY-bundle-dry-run"
 
@@ -127,3 +128,34 @@ def test_data_files_the_suite_reads_while_it_is_collected_ship_outside_git(
     assert listed == {"conftest.py", "tests/test_login.py", "tests/features/login.feature", "data/users.csv"}, result.stdout.str()
     result.stdout.fnmatch_lines(["lambda: bundle: left out .env: its name looks like a secret*; the collected tests need it"])
     assert "CANARY" not in result.stdout.str()
+
+
+#: python-dotenv, installed apart by scripts/setup.sh (with webdriver-manager).
+DOTENV = os.path.join(REPO, ".venv", "driver-manager")
+
+
+def test_a_left_out_dotenv_file_is_weighed_against_the_variables_handed_over(
+    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The suite loads .env as python-dotenv users do; the bundle never ships it, --lambda-env
+    # hands its variables over. The warning said the tests need the file on every run, handed or not.
+    monkeypatch.setenv("PYTHONPATH", DOTENV)
+    monkeypatch.setenv("SHOP_USER", "ada")  # --lambda-env NAME takes the value it has here
+    pytester.makeconftest("from dotenv import load_dotenv\n\nload_dotenv()\n")
+    pytester.makepyfile(test_a="def test_a(): pass\n")
+    (pytester.path / ".env").write_text("SHOP_USER=ada\nSHOP_PASSWORD=dotenv-canary\n")
+
+    def bundle_lines(*args: str) -> list[str]:
+        result = _run(pytester, bucket, "-p", "no:cacheprovider", *args)
+        assert result.ret == 0 and "dotenv-canary" not in result.stdout.str(), result.stdout.str()
+        return [line for line in result.stdout.lines if line.startswith("lambda: bundle: left out .env")]
+
+    (usual,) = bundle_lines()
+    assert "hand the tests the variables it sets with --lambda-env NAME" in usual
+    assert bundle_lines("--lambda-env", "SHOP_USER") == [
+        "lambda: bundle: left out .env: its name looks like a secret; --lambda-env hands the tests SHOP_USER, "
+        "not SHOP_PASSWORD: add --lambda-env NAME for each the tests need"
+    ]
+    assert bundle_lines("--lambda-env", "SHOP_USER", "--lambda-env", "SHOP_PASSWORD=x") == [
+        "lambda: bundle: left out .env (its name is on the secret deny list); its variables reach the tests with --lambda-env: SHOP_USER, SHOP_PASSWORD"
+    ]
