@@ -6,7 +6,8 @@ a server started here is out of reach, and every test that opens it fails with
 ``net::ERR_CONNECTION_REFUSED``. A suite may also start the app itself on that address
 (a session fixture), which works in Lambda as locally; so nothing is said before the run,
 only for a test that failed to connect while the run names such an address: on the
-command line, in an ini value, or in a ``--lambda-env`` value.
+command line, in an ini value, in a ``--lambda-env`` value, or in the failed test's own
+traceback (``driver.get("http://127.0.0.1:5000")`` written into a conftest).
 """
 
 from __future__ import annotations
@@ -84,30 +85,38 @@ class LoopbackRefusals:
         self.named = list(dict.fromkeys(where if where.startswith("--lambda-env") else f"{origin} ({where})" for origin, _, where in found))
         self._ports = {port for _, port, _ in found if port is not None}
         self.tests: list[str] = []
+        #: What the failed tests' sections named, for the summary.
+        self._seen: list[str] = []
 
-    def _refused(self, text: str) -> bool:
+    @staticmethod
+    def _refused(text: str, ports: set[int]) -> bool:
         if _CHROME_REFUSED in text:
             return True
-        return _PYTHON_REFUSED in text and any(f"port={port}" in text or f":{port}" in text for port in self._ports)
+        return _PYTHON_REFUSED in text and any(f"port={port}" in text or f":{port}" in text for port in ports)
 
     def explain(self, reports: list[pytest.TestReport]) -> None:
         """Add the section to each failed report that could not connect."""
-        if not self.named:
-            return
         for report in reports:
-            if report.failed and self._refused(report.longreprtext):
+            if not report.failed:
+                continue
+            text = report.longreprtext
+            own = list(loopback_urls([("in the test's traceback", text)]))
+            named = list(dict.fromkeys([*self.named, *(f"{origin} ({where})" for origin, _, where in own)]))
+            if named and self._refused(text, self._ports | {port for _, port, _ in own if port is not None}):
                 if report.nodeid not in self.tests:
                     self.tests.append(report.nodeid)
-                report.sections.append((SECTION, f"the test could not connect, and {self._why()}"))
-
-    def _why(self) -> str:
-        return (
-            f"the run names this machine's loopback: {listed(self.named, shown=3)}. In Lambda, localhost is the test's "
-            "own execution environment, so a server running here cannot be reached from there. Give an address Lambda "
-            "can reach (a staging or tunnel URL), or let the suite start the app itself (a session fixture)."
-        )
+                    self._seen.extend(name for name in named if name not in self._seen)
+                report.sections.append((SECTION, f"the test could not connect, and {_why(named)}"))
 
     def summary(self) -> list[str]:
         if not self.tests:
             return []
-        return [f"lambda: {len(self.tests)} test(s) failed to connect ({listed(self.tests, shown=2)}), and {self._why()}"]
+        return [f"lambda: {len(self.tests)} test(s) failed to connect ({listed(self.tests, shown=2)}), and {_why(self._seen)}"]
+
+
+def _why(named: list[str]) -> str:
+    return (
+        f"this machine's loopback is named: {listed(named, shown=3)}. In Lambda, localhost is the test's "
+        "own execution environment, so a server running here cannot be reached from there. Give an address Lambda "
+        "can reach (a staging or tunnel URL), or let the suite start the app itself (a session fixture)."
+    )

@@ -546,7 +546,7 @@ def test_a_test_that_cannot_reach_this_machine_s_loopback_is_told_why(stack: Sta
         result = stack.pytest("-p", "no:cacheprovider", f"--app-url=http://127.0.0.1:{port}/", cwd=str(work))
     assert result.returncode == 1, result.stdout[-3000:]
     assert "net::ERR_CONNECTION_REFUSED" in result.stdout
-    assert f"the test could not connect, and the run names this machine's loopback: http://127.0.0.1:{port} (command line)" in result.stdout
+    assert f"the test could not connect, and this machine's loopback is named: http://127.0.0.1:{port} (command line)" in result.stdout
     assert "lambda: 1 test(s) failed to connect (test_app.py::test_home)" in result.stdout
 
 

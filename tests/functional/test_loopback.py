@@ -39,7 +39,7 @@ def test_every_place_is_named_by_origin_and_a_variable_s_value_never(config: pyt
     ((title, text),) = report.sections
     assert title == SECTION
     assert text.startswith(
-        "the test could not connect, and the run names this machine's loopback: "
+        "the test could not connect, and this machine's loopback is named: "
         "http://localhost:8000 (command line), --lambda-env API_URL, http://127.0.0.1:5000 (ini app_url). In Lambda"
     )
     # No path, user or password, and nothing of a variable's value (it may be a secret).
@@ -67,3 +67,15 @@ def test_python_s_connection_refused_counts_only_at_a_named_port(config: pytest.
     refusals.explain([chromedriver, api, passed])
     assert [r.nodeid for r in (chromedriver, api, passed) if r.sections] == ["test_a.py::test_api"]
     assert refusals.tests == ["test_a.py::test_api"]
+
+
+def test_a_loopback_url_in_the_failed_test_s_own_traceback_counts_too(pytester: pytest.Pytester) -> None:
+    # A conftest that opens a hard-coded address (seen in public suites: driver.get("http://127.0.0.1:5000")).
+    gc.collect()
+    refusals = LoopbackRefusals(pytester.parseconfigure(), [], {})
+    text = '    def browser():\n>       driver.get("http://127.0.0.1:5000")\nE   WebDriverException: unknown error: net::ERR_CONNECTION_REFUSED'
+    report, elsewhere = _failed("test_a.py::test_a", text), _failed("test_a.py::test_b", 'driver.get("https://shop.example")\n' + CHROME_REFUSED)
+    refusals.explain([report, elsewhere])
+    assert report.sections[0][1].startswith("the test could not connect, and this machine's loopback is named: http://127.0.0.1:5000 (in the test's traceback)")
+    assert elsewhere.sections == []
+    assert refusals.summary()[0].startswith("lambda: 1 test(s) failed to connect (test_a.py::test_a), and this machine's loopback is named: http://127.0.0.1:5000")
