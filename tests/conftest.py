@@ -121,6 +121,15 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     return result
 
 
+
+@pytest.fixture(autouse=True)
+def _fresh_boto3_default_session() -> Iterator[None]:
+    """boto3's default session keeps the credentials it resolved first: a test that set AWS_*
+    variables (monkeypatch restores them) would hand its credentials to later tests in this
+    worker (seen: test_doctor_checks then test_smoke, 403 from the local Lambda)."""
+    yield
+    boto3.DEFAULT_SESSION = None
+
 @pytest.fixture(scope="session")
 def loopback_s3() -> Iterator[LoopbackS3]:
     server = LoopbackS3.start()
