@@ -159,6 +159,14 @@ def parse_window_size(value: str) -> tuple[int, int]:
 LAMBDA_NAME_VARIABLE = "AWS_LAMBDA_FUNCTION_NAME"
 LAMBDA_RUNTIME_VARIABLES = ("AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT")
 
+#: Headless Chromium 15x loads the browser's own omnibox popups (WebUI pages of the address
+#: bar nobody sees, chrome://omnibox-popup.top-chrome/) when it starts: about 1 CPU-s in their
+#: renderer over the first seconds, and their memory, on every Chrome start. Pages never see them.
+#: chromedriver merges this list with its own ``--disable-features``; unknown names are ignored.
+BACKGROUND_UI_FEATURES = "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup"
+#: The first tab opens on about:blank instead of the new tab page (a renderer of its own).
+START_ON_BLANK_PREFS = {"session.restore_on_startup": 4, "session.startup_urls": ["about:blank"]}
+
 #: The flag added when Chrome fails to start on Lambda: everything in one process, as
 #: most projects that run Chrome on Lambda do. It costs isolation, so it is the fallback.
 SINGLE_PROCESS_FLAG = "--single-process"
@@ -202,6 +210,7 @@ def chrome_flags(
         "--metrics-recording-only",
         "--password-store=basic",
         "--mute-audio",
+        BACKGROUND_UI_FEATURES,
         f"--window-size={window_size[0]},{window_size[1]}",
         f"--user-data-dir={user_data_dir}",
     ]
@@ -402,6 +411,7 @@ def start_chrome(
     for flag in chrome_flags(profile, window_size, headless, environ, scratch_dir=workdir) + list(extra_flags or []):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.add_experimental_option("prefs", START_ON_BLANK_PREFS)
     env = dict(os.environ)
     env.update(HOME=workdir, XDG_CONFIG_HOME=os.path.join(workdir, ".config"), XDG_CACHE_HOME=os.path.join(workdir, ".cache"))
     # A session of its own: Ctrl-C in the terminal reaches pytest, which then
