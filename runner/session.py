@@ -55,6 +55,7 @@ from lambda_ui.runner.missing_files import MissingFiles
 from lambda_ui.runner.not_run import NotRunBlock
 from lambda_ui.runner.option_names import ini_value
 from lambda_ui.runner.options import GENERAL_BY_SHORT, LambdaSettings
+from lambda_ui.runner.other_browsers import OtherBrowsers
 from lambda_ui.runner.parity import warnings_before_run
 from lambda_ui.runner.plan import dry_run
 from lambda_ui.runner.replay import FileGroups, error_reports, failed, not_run_detail, rebuild, record_warnings, replay, short_failure
@@ -107,6 +108,7 @@ class LambdaSession:
         #: Tests that failed opening a file the bundle left out, said on the test and in the summary.
         self.missing: MissingFiles | None = None
         self.loopback: LoopbackRefusals | None = None
+        self.other_browsers = OtherBrowsers()
         #: The folder below the rootdir pytest started in: the function's tests run there too.
         self._workdir = ""
         self._durations: dict[str, float] = {}
@@ -343,6 +345,7 @@ class LambdaSession:
             self.missing.explain(reports)
         if self.loopback is not None:
             self.loopback.explain(reports)
+        self.other_browsers.explain(reports)
         is_failed = failed(reports)
         props = [(jc.NODEID, item.nodeid), *props, *attempt_properties(task, answered=True)]
         props += answer_properties(payload.get("facts") or {}, outcome.report_line)
@@ -456,6 +459,8 @@ class LambdaSession:
         for line in self.missing.summary() if self.missing is not None else []:
             terminalreporter.line(line, yellow=True)
         for line in self.loopback.summary() if self.loopback is not None else []:
+            terminalreporter.line(line, yellow=True)
+        for line in self.other_browsers.summary():
             terminalreporter.line(line, yellow=True)
         if self.returned is not None:
             back, warnings = self.returned.summary()
