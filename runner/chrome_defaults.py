@@ -75,10 +75,14 @@ def flag_name(argument: str) -> str:
     return argument.split("=", 1)[0]
 
 
+#: Flags chromedriver merges from every occurrence: the suite's list and ours both count.
+MERGED_FLAGS = frozenset({"--disable-features"})
+
+
 def missing_flags(given: list[str], defaults: list[str]) -> list[str]:
-    """The defaults whose name the given arguments do not already use."""
+    """The defaults whose name the given arguments do not already use (a merged flag: always)."""
     taken = {flag_name(argument) for argument in given}
-    return [flag for flag in defaults if flag_name(flag) not in taken]
+    return [flag for flag in defaults if flag_name(flag) in MERGED_FLAGS or flag_name(flag) not in taken]
 
 
 def _new_workdir(tmp_root: str | None) -> str:

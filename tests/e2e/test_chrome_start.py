@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from selenium import webdriver
 
 from lambda_ui.runner.chrome import locate_chrome, start_chrome
+from lambda_ui.runner.chrome_defaults import prepare_launch
 
 pytestmark = pytest.mark.e2e
 
@@ -20,3 +22,18 @@ def test_chrome_starts_on_a_blank_tab_without_the_address_bar_s_pages() -> None:
         assert chrome.driver.current_url == "about:blank"
     finally:
         chrome.stop()
+
+
+def test_a_suite_s_own_disabled_features_keep_the_address_bar_s_pages_out(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Copied headless recipes pass --disable-features=VizDisplayCompositor; chromedriver merges
+    # every --disable-features it is given, so the function adds its own beside the suite's.
+    options = webdriver.ChromeOptions()
+    options.add_argument("--disable-features=VizDisplayCompositor")
+    filled, service, launch = prepare_launch(options, None, tmp_root=str(tmp_path_factory.mktemp("suite")))
+    driver = webdriver.Chrome(options=filled, service=service)
+    try:
+        urls = [target["url"] for target in driver.execute_cdp_cmd("Target.getTargets", {})["targetInfos"]]
+        assert not [url for url in urls if url.startswith("chrome://omnibox")], urls
+    finally:
+        driver.quit()
+        launch.finish([])

@@ -229,6 +229,8 @@ def test_chrome_options_locally_use_the_local_set(fakes: dict[str, str], scratch
 def test_missing_flags_compare_by_name() -> None:
     given = ["--window-size=800,600", "--headless", "--user-data-dir=/mine"]
     assert missing_flags(given, ["--window-size=1280,900", "--headless=new", "--user-data-dir=/ours", "--no-zygote"]) == ["--no-zygote"]
+    # chromedriver merges every --disable-features: the suite's own list does not replace ours.
+    assert missing_flags(["--disable-features=VizDisplayCompositor"], ["--disable-features=WebUIOmniboxPopup"]) == ["--disable-features=WebUIOmniboxPopup"]
 
 
 def test_nothing_set_gets_everything(fakes: dict[str, str], scratch: Path) -> None:
