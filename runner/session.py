@@ -18,7 +18,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from queue import Empty
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -69,6 +69,14 @@ from lambda_ui.runner.terminal import StatusLine, eta_s, status_text, write_line
 DURATIONS_KEY = "lambda_ui/durations"
 
 
+class FailureHints(Protocol):
+    """Says on each failed test why it failed in Lambda where a local run would not, and sums up."""
+
+    def explain(self, reports: list[pytest.TestReport]) -> None: ...
+
+    def summary(self) -> list[str]: ...
+
+
 @dataclass
 class RunTotals:
     started: float = 0.0
@@ -105,10 +113,9 @@ class LambdaSession:
         self.allure: AllureDownloads | None = None
         #: Files tests wrote below the rootdir in the function, back into the local rootdir.
         self.returned: ReturnedFiles | None = None
-        #: Tests that failed opening a file the bundle left out, said on the test and in the summary.
-        self.missing: MissingFiles | None = None
-        self.loopback: LoopbackRefusals | None = None
-        self.other_browsers = OtherBrowsers()
+        #: Why failed tests failed where a local run would not (a file the bundle left out, this
+        #: machine's loopback, a browser the image lacks): on the test and in the summary, in order.
+        self.hints: list[FailureHints] = []
         #: The folder below the rootdir pytest started in: the function's tests run there too.
         self._workdir = ""
         self._durations: dict[str, float] = {}
@@ -136,7 +143,7 @@ class LambdaSession:
         assert self.target is not None
         items = {item.nodeid: item for item in session.items}
         history = self._history()
-        self.loopback = LoopbackRefusals(self.config, self.target.pytest_args, self.settings.env)
+        self.hints = [LoopbackRefusals(self.config, self.target.pytest_args, self.settings.env), OtherBrowsers()]
         for warning in warnings_before_run(self.config, items):
             write_line(self.config, f"lambda: WARNING: {warning}", yellow=True)
         if self.settings.dry_run:
@@ -150,7 +157,7 @@ class LambdaSession:
             self._s3_client(), self.target.location, self.run.run_id, self.config.rootpath, self.config.getini("lambda_return_files") or (), bundled.files
         )
         self._workdir = working_folder(self.config)
-        self.missing = MissingFiles(self.config.rootpath, self._workdir, bundled.files, in_git=bundled.source == "git")
+        self.hints.insert(0, MissingFiles(self.config.rootpath, self._workdir, bundled.files, in_git=bundled.source == "git"))
         self._dispatch(session, items, history, bundle_ref)
         return True
 
@@ -341,11 +348,8 @@ class LambdaSession:
             task.earlier_attempts.append([{"summary": short_failure(reports), "attempt": str(payload.get("attempt") or task.attempt)}, *links])
             return
         assert self.target is not None
-        if self.missing is not None:
-            self.missing.explain(reports)
-        if self.loopback is not None:
-            self.loopback.explain(reports)
-        self.other_browsers.explain(reports)
+        for hints in self.hints:
+            hints.explain(reports)
         is_failed = failed(reports)
         props = [(jc.NODEID, item.nodeid), *props, *attempt_properties(task, answered=True)]
         props += answer_properties(payload.get("facts") or {}, outcome.report_line)
@@ -456,11 +460,7 @@ class LambdaSession:
             terminalreporter.line(f"Lambda unreachable: {s.unreachable_in_row} invocations in a row could not connect to {self._invoker.endpoint}; dispatching stopped (--lambda-breaker)", red=True)
         if line := self.fallback.summary():
             terminalreporter.line(line, yellow=True)
-        for line in self.missing.summary() if self.missing is not None else []:
-            terminalreporter.line(line, yellow=True)
-        for line in self.loopback.summary() if self.loopback is not None else []:
-            terminalreporter.line(line, yellow=True)
-        for line in self.other_browsers.summary():
+        for line in (line for hints in self.hints for line in hints.summary()):
             terminalreporter.line(line, yellow=True)
         if self.returned is not None:
             back, warnings = self.returned.summary()
