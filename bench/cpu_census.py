@@ -31,8 +31,8 @@ def kind_of(process: psutil.Process) -> str:
         return "benchmark + local Lambda (this process)"
     if "chromedriver" in name:
         return "chromedriver"
-    if name == "exe" and line:  # Chrome's children started through /proc/self/exe
-        name = os.path.basename(line[0])
+    if name == "exe":  # Chrome's children started through /proc/self/exe (no zygote)
+        name = os.path.basename(process.exe())
     if name.startswith(("chrom", "headless_shell")):
         kind = next((a.split("=", 1)[1] for a in line if a.startswith("--type=")), "browser")
         return f"Chrome {kind}"

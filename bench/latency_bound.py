@@ -18,7 +18,9 @@ finds them on Lambda, and schedules longest first from the first run's durations
 Prints the wall time of each whole pytest process, the speed-up over ``-n 2``
 and where the ``--lambda`` time goes: client start-up, the scheduling bound,
 each invocation's duration against the test's own setup + call + teardown, the
-first test of each environment (Chrome start) and the stand-in's transit.
+first test of each environment (Chrome start) and the stand-in's transit, and for every run
+the CPU of every process on the machine by kind (bench/cpu_census.py): on two cores a run
+cannot take less wall time than half its CPU-s.
 Exit 1 when the judged ``--lambda`` run of a mode misses the goal (>= 5x over
 ``-n 2``): by default the run on warm environments (``--judge warm``), as
 Lambda's environments stay warm between CI runs and each starts its Chrome on
@@ -43,6 +45,7 @@ sys.path.insert(0, str(REPO))
 
 import boto3  # noqa: E402
 
+from bench.cpu_census import CpuCensus  # noqa: E402
 from bench.suites import junit_cases, junit_suite_properties, write_latency_suite  # noqa: E402
 from lambda_ui.local_lambda import LocalLambda, Options, load_function_config, with_overrides  # noqa: E402
 from lambda_ui.local_lambda.invocations import InvocationRecord  # noqa: E402
@@ -68,6 +71,7 @@ class Run:
     load_before: float
     load_after: float
     junit: Path
+    cpu: str = ""
     invocations: list[InvocationRecord] = field(default_factory=list)
 
 
@@ -102,14 +106,15 @@ def run_pytest(label: str, suite: Path, args: list[str], env: dict[str, str], ju
     print(f"{label}: starts after {settled:.0f} s of settling, CPUs {cpu_idle() * 100:.0f}% idle", flush=True)
     before = load()
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", f"--junitxml={junit}", *args],
-                          cwd=suite, env=env, capture_output=True, text=True, timeout=1800)
+    with CpuCensus() as census:
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", f"--junitxml={junit}", *args],
+                              cwd=suite, env=env, capture_output=True, text=True, timeout=1800)
     wall = time.monotonic() - started
     lines = [x for x in proc.stdout.splitlines() if x.startswith("=") and " in " in x]
     summary = lines[-1].strip("= ") if lines else (proc.stdout.strip().splitlines() or ["(no output)"])[-1]
     if proc.returncode != 0:
         print(f"{label}: pytest exited {proc.returncode}: {summary}\n" + "\n".join(proc.stdout.splitlines()[-40:]) + proc.stderr[-2000:])
-    return Run(label, wall, summary, proc.returncode == 0, before, load(), junit)
+    return Run(label, wall, summary, proc.returncode == 0, before, load(), junit, cpu=census.table())
 
 
 def session_modes() -> list[str]:
@@ -229,10 +234,12 @@ def main() -> int:
     print(f"\n{'way':<70} {'wall':>7} {'-n 2 / this':>12}   load before/after   summary")
     for run in runs:
         print(f"{run.label:<70} {run.wall_s:6.1f}s {base / run.wall_s:11.2f}x   {run.load_before:5.1f} / {run.load_after:5.1f}      {run.summary}")
+    print(f"\n-- {runs[0].label}\n{runs[0].cpu}")
     missed = False
     for run in runs[1:]:
         print(f"\n-- {run.label}")
         profile(run, waits, args.environments)
+        print(run.cpu)
         speedup = base / run.wall_s
         if run.label.endswith(WARM if args.judge == "warm" else FRESH):
             met = run.ok and speedup >= args.goal
