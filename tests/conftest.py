@@ -6,6 +6,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 
 import boto3
@@ -120,6 +121,39 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
             pytest.fail(f"this test started a browser but is not marked e2e:\n  {listing}", pytrace=False)
     return result
 
+
+
+#: Installed for the tests of suites built on them (pytest-selenium brings the rest along), and
+#: loaded by every pytest that starts here unless told not to: importing them (selenium's whole
+#: WebDriver, jinja2) cost 0.31 of a pytest subprocess's 0.65 CPU-s, and a run starts ~530.
+THIRD_PARTY_PLUGINS = ("pytest-selenium", "pytest-html", "pytest-metadata", "pytest-variables", "pytest-base-url")
+
+
+def _blocking_options(distributions: tuple[str, ...]) -> str:
+    blocked = []
+    for name in distributions:
+        try:
+            points = metadata.distribution(name).entry_points
+        except metadata.PackageNotFoundError:
+            continue
+        blocked += [f"-p no:{point.name}" for point in points if point.group == "pytest11"]
+    return " ".join(blocked)
+
+
+BLOCK_THIRD_PARTY_PLUGINS = _blocking_options(THIRD_PARTY_PLUGINS)
+
+
+@pytest.fixture(autouse=True)
+def _without_third_party_plugins(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pytest runs a test starts (pytester's, subprocesses, a --lambda client and what it
+    forwards to the function) leave out THIRD_PARTY_PLUGINS unless the test is marked
+    `third_party_plugins`, as a suite that does not use them runs."""
+    if request.node.get_closest_marker("third_party_plugins") or not BLOCK_THIRD_PARTY_PLUGINS:
+        return
+    if "pytester" in request.fixturenames:
+        request.getfixturevalue("pytester")  # it clears PYTEST_ADDOPTS as it starts
+    addopts = os.environ.get("PYTEST_ADDOPTS", "")
+    monkeypatch.setenv("PYTEST_ADDOPTS", f"{addopts} {BLOCK_THIRD_PARTY_PLUGINS}".strip())
 
 
 @pytest.fixture(autouse=True)

@@ -55,7 +55,8 @@ SUITES = [
     pytest.param(
         Suite("examples/byo/selenium_fixture", ("--driver", "Chrome", "--base-url", "http://127.0.0.1:8765"), "test_product_page_names_the_jacket", 4),
         id="selenium_fixture",
-        marks=pytest.mark.skipif(importlib.util.find_spec("pytest_selenium") is None, reason="needs pytest-selenium"),
+        marks=[pytest.mark.skipif(importlib.util.find_spec("pytest_selenium") is None, reason="needs pytest-selenium"),
+               pytest.mark.third_party_plugins],
     ),
     # Not the default port: the option must reach the function to be seen there.
     pytest.param(

@@ -69,6 +69,7 @@ def test_the_dry_run_lists_the_bundle_by_size_and_what_was_left_out(
     assert fake_lambda.state.calls == []
 
 
+@pytest.mark.third_party_plugins  # pytest-html's --html, whose report is left out
 def test_a_run_warns_once_before_the_upload_and_ships_no_secret(
     pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, s3_client: Any, tmp_path_factory: pytest.TempPathFactory,
 ) -> None:

@@ -20,6 +20,7 @@ def _without(fake: FakeInvokeApi, *names: str) -> None:
     fake.state.distributions = {k: v for k, v in fake.state.distributions.items() if k.lower() not in names}
 
 
+@pytest.mark.third_party_plugins  # pytest-selenium, loaded here, is what the image lacks
 def test_a_plugin_missing_in_the_image_stops_the_run_before_any_test(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
     _without(fake_lambda, "pytest-selenium")
     pytester.makepyfile(test_a="def test_a(): pass\n")
@@ -83,6 +84,7 @@ def test_a_path_outside_the_rootdir_stops_the_run_naming_the_option(pytester: py
     assert pdb.ret == 4 and "--pdb cannot be used with --lambda" in pdb.stderr.str()
 
 
+@pytest.mark.third_party_plugins  # pytest-selenium, loaded here, is what the image lacks
 def test_dry_run_lists_what_the_image_lacks(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
     _without(fake_lambda, "pytest-selenium")
     pytester.makepyfile(test_a="def test_a(): pass\n")

@@ -15,6 +15,7 @@ def _no_scan() -> dict[str, list[str]]:
     raise AssertionError("packages_distributions() read every installed distribution")
 
 
+@pytest.mark.third_party_plugins  # pytest-selenium's submodules as plugins
 def test_entry_point_plugins_need_no_scan_of_every_distribution(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     # pytest-selenium registers submodules of its own package as plugins; that
     # package's distribution is known from the entry point already (~0.15 s saved per run).
