@@ -22,6 +22,8 @@ APP_DIR = Path(__file__).resolve().parent / "app"
 APP_MODULE = "trailhead_example_app"
 # Generous: a loaded 2-core CI machine can take seconds to render a page.
 WAIT_SECONDS = 20
+#: WebDriverWait polls every 0.5 s unless told: a page ready in 50 ms cost each wait up to 0.5 s.
+POLL_SECONDS = 0.1
 
 
 def _load_app() -> ModuleType:
@@ -60,7 +62,7 @@ def app_url() -> Iterator[str]:
 @pytest.fixture
 def wait(browser: WebDriver) -> WebDriverWait[WebDriver]:
     """An explicit wait on the test's browser with the suite-wide timeout."""
-    return WebDriverWait(browser, WAIT_SECONDS)
+    return WebDriverWait(browser, WAIT_SECONDS, poll_frequency=POLL_SECONDS)
 
 
 @pytest.fixture

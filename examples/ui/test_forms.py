@@ -14,6 +14,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 #: How long a form post may take to replace the page (as the suite's explicit waits).
 NAVIGATION_SECONDS = 20
+POLL_SECONDS = 0.1  # as the suite's `wait` fixture (examples/conftest.py)
 FIELDS = ["name", "email", "password", "confirm", "plan", "terms"]
 VALID: dict[str, Any] = {
     "name": "Ada Lovelace",
@@ -76,7 +77,7 @@ def submit_to_server(browser: WebDriver) -> None:
     """
     form = browser.find_element(By.ID, "signup-form")
     browser.find_element(By.ID, "submit").click()
-    WebDriverWait(browser, NAVIGATION_SECONDS, ignored_exceptions=(WebDriverException,)).until(EC.staleness_of(form))
+    WebDriverWait(browser, NAVIGATION_SECONDS, poll_frequency=POLL_SECONDS, ignored_exceptions=(WebDriverException,)).until(EC.staleness_of(form))
 
 
 def disable_client_checks(browser: WebDriver) -> None:

@@ -17,10 +17,11 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 # Longest clamped delay (5 s) plus plenty of room for a loaded machine.
 REPORT_TIMEOUT = 30
+POLL_SECONDS = 0.1  # as the suite's `wait` fixture (examples/conftest.py)
 
 
 def wait_for_report(browser: WebDriver) -> None:
-    WebDriverWait(browser, REPORT_TIMEOUT).until(EC.visibility_of_element_located((By.ID, "report")))
+    WebDriverWait(browser, REPORT_TIMEOUT, poll_frequency=POLL_SECONDS).until(EC.visibility_of_element_located((By.ID, "report")))
 
 
 def test_spinner_shows_until_the_report_arrives(browser: WebDriver, open_page: Callable[[str], None]) -> None:
