@@ -276,13 +276,10 @@ def _kib(status: bytes, key: bytes) -> int:
 def peak_rss_bytes(pid: int) -> int:
     """The kernel's high-water mark of one process's RSS (VmHWM), 0 if unknown."""
     try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
+        with open(f"/proc/{pid}/status", "rb") as status:
+            return _kib(status.read(), b"\nVmHWM:")
+    except OSError:
+        return 0
 
 
 def any_alive(pids: Iterable[int]) -> list[int]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from importlib import metadata
 from types import SimpleNamespace
 from typing import Any
 
@@ -39,18 +38,11 @@ def pytest_sessionfinish(session):
 PLUGIN_HANDLER = "lambda_ui.runner.signals._interrupt"
 
 
-def _without_pytest_selenium() -> list[str]:
-    """pytest-selenium (installed for other tests) imports selenium when pytest loads it; keep it out."""
-    try:
-        points = metadata.distribution("pytest-selenium").entry_points
-    except metadata.PackageNotFoundError:
-        return []
-    return [arg for ep in points if ep.group == "pytest11" for arg in ("-p", f"no:{ep.name}")]
-
-
 def _run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict[str, Any]]:
+    # pytest-selenium (installed for other tests) imports selenium when pytest loads it; the
+    # autouse fixture in tests/conftest.py keeps it out of this run, as of every unmarked test's.
     pytester.makeconftest(PROBE)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *_without_pytest_selenium(), *args)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
     probe = json.loads((pytester.path / "probe.json").read_text())
     return result, probe
 
