@@ -97,6 +97,9 @@ class CpuCensus:
             totals[self._kind[pid]] += last - self._first[pid]
         return dict(totals)
 
+    def total(self) -> float:
+        return sum(self.by_kind().values())
+
     def table(self, indent: str = "   ") -> str:
         totals = self.by_kind()
         whole = sum(totals.values())

@@ -20,7 +20,8 @@ and where the ``--lambda`` time goes: client start-up, the scheduling bound,
 each invocation's duration against the test's own setup + call + teardown, the
 first test of each environment (Chrome start) and the stand-in's transit, and for every run
 the CPU of every process on the machine by kind (bench/cpu_census.py): on two cores a run
-cannot take less wall time than half its CPU-s.
+cannot take less wall time than half its CPU-s, so each ``--lambda`` run also prints
+that ceiling: ``-n 2``'s wall time over the run's CPU-s per core.
 Exit 1 when the judged ``--lambda`` run of a mode misses the goal (>= 5x over
 ``-n 2``): by default the run on warm environments (``--judge warm``), as
 Lambda's environments stay warm between CI runs and each starts its Chrome on
@@ -30,6 +31,7 @@ its own CPU; here the fresh run starts every Chrome at once on two cores.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import statistics
@@ -72,6 +74,7 @@ class Run:
     load_after: float
     junit: Path
     cpu: str = ""
+    cpu_s: float = 0.0
     invocations: list[InvocationRecord] = field(default_factory=list)
 
 
@@ -101,6 +104,27 @@ def settle(limit_s: float, idle: float = 0.5) -> float:
     return time.monotonic() - started
 
 
+def client_phases_s(run: Run) -> float:
+    """The --lambda client's start-up and exit: the whole process minus its dispatch."""
+    return run.wall_s - float(junit_suite_properties(run.junit).get("run_wall_s", "nan"))
+
+
+def print_ceiling(run: Run, base: float) -> None:
+    """The best speed-up this machine allows for the run's CPU, whatever the dispatch does."""
+    if not run.cpu_s:
+        print("   ceiling: no CPU counted")
+        return
+    cores = os.cpu_count() or 1
+    # No schedule finishes the run's CPU in less than CPU-s / cores.
+    print(f"   ceiling on {cores} cores: -n 2's {base:.1f} s / ({run.cpu_s:.1f} CPU-s / {cores}) = {base * cores / run.cpu_s:.2f}x")
+    client = client_phases_s(run)
+    if not math.isnan(client):  # the JUnit file has the dispatch wall
+        # While the client starts and exits the environments have nothing to run: an estimate
+        # that counts one core busy then.
+        floor = client + max(run.cpu_s - client, 0.0) / cores
+        print(f"   with the client's start-up and exit ({client:.2f} s) on one core: {base:.1f} s / {floor:.1f} s = {base / floor:.2f}x")
+
+
 def run_pytest(label: str, suite: Path, args: list[str], env: dict[str, str], junit: Path, settle_s: float = 60.0) -> Run:
     settled = settle(settle_s)
     print(f"{label}: starts after {settled:.0f} s of settling, CPUs {cpu_idle() * 100:.0f}% idle", flush=True)
@@ -114,7 +138,7 @@ def run_pytest(label: str, suite: Path, args: list[str], env: dict[str, str], ju
     summary = lines[-1].strip("= ") if lines else (proc.stdout.strip().splitlines() or ["(no output)"])[-1]
     if proc.returncode != 0:
         print(f"{label}: pytest exited {proc.returncode}: {summary}\n" + "\n".join(proc.stdout.splitlines()[-40:]) + proc.stderr[-2000:])
-    return Run(label, wall, summary, proc.returncode == 0, before, load(), junit, cpu=census.table())
+    return Run(label, wall, summary, proc.returncode == 0, before, load(), junit, cpu=census.table(), cpu_s=census.total())
 
 
 def session_modes() -> list[str]:
@@ -132,9 +156,9 @@ def stats(values: list[float]) -> str:
 def profile(run: Run, waits: dict[str, int], environments: int) -> None:
     """Where a --lambda run's wall time goes, from its JUnit file and the stand-in's records."""
     cases = {c.nodeid: c for c in junit_cases(run.junit)}
-    dispatch = float(junit_suite_properties(run.junit).get("run_wall_s", "nan"))
+    client = client_phases_s(run)
     seconds = list(waits.values())
-    print(f"   client start-up + exit (whole process - dispatch wall {dispatch:.2f} s): {run.wall_s - dispatch:.2f} s")
+    print(f"   client start-up + exit (whole process - dispatch wall {run.wall_s - client:.2f} s): {client:.2f} s")
     print(f"   scheduling bound on {environments} environments: LPT {lpt_makespan(seconds, environments):.1f} s, "
           f"collection order {list_makespan(seconds, environments):.1f} s (waits only)")
     records = [r for r in run.invocations if r.nodeids and r.ran]
@@ -241,6 +265,7 @@ def main() -> int:
         profile(run, waits, args.environments)
         print(run.cpu)
         speedup = base / run.wall_s
+        print_ceiling(run, base)
         if run.label.endswith(WARM if args.judge == "warm" else FRESH):
             met = run.ok and speedup >= args.goal
             missed = missed or not met
