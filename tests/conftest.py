@@ -143,6 +143,15 @@ def _blocking_options(distributions: tuple[str, ...]) -> str:
 BLOCK_THIRD_PARTY_PLUGINS = _blocking_options(THIRD_PARTY_PLUGINS)
 
 
+def addopts_without_third_party_plugins() -> str:
+    """PYTEST_ADDOPTS as it is, plus the options that leave out THIRD_PARTY_PLUGINS (once).
+
+    For the pytest runs a module- or session-scoped fixture starts: those are set up
+    before the autouse fixture below sets the variable."""
+    addopts = os.environ.get("PYTEST_ADDOPTS", "")
+    return addopts if BLOCK_THIRD_PARTY_PLUGINS in addopts else f"{addopts} {BLOCK_THIRD_PARTY_PLUGINS}".strip()
+
+
 @pytest.fixture(autouse=True)
 def _without_third_party_plugins(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """The pytest runs a test starts (pytester's, subprocesses, a --lambda client and what it
@@ -152,8 +161,7 @@ def _without_third_party_plugins(request: pytest.FixtureRequest, monkeypatch: py
         return
     if "pytester" in request.fixturenames:
         request.getfixturevalue("pytester")  # it clears PYTEST_ADDOPTS as it starts
-    addopts = os.environ.get("PYTEST_ADDOPTS", "")
-    monkeypatch.setenv("PYTEST_ADDOPTS", f"{addopts} {BLOCK_THIRD_PARTY_PLUGINS}".strip())
+    monkeypatch.setenv("PYTEST_ADDOPTS", addopts_without_third_party_plugins())
 
 
 @pytest.fixture(autouse=True)

@@ -32,7 +32,7 @@ from stand_ins.services import (
     LoopbackS3,
     scoped_environ,
 )
-from tests.conftest import REPO
+from tests.conftest import REPO, addopts_without_third_party_plugins
 
 pytestmark = pytest.mark.e2e
 DEMO = "examples/demo"
@@ -100,9 +100,19 @@ def _props(case: ET.Element) -> dict[str, str]:
     return {p.get("name", ""): p.get("value", "") for p in case.findall("./properties/property")}
 
 
+@pytest.fixture(scope="module")
+def demo_local(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """The demo suite run locally, once: both session modes are compared with the same run."""
+    folder = tmp_path_factory.mktemp("demo-local")
+    # Set up before the autouse fixture that keeps third-party plugins out: block them here too.
+    local = stack.pytest(DEMO, "-p", "no:cacheprovider", f"--junitxml={folder}/local.xml", f"--artifacts={folder}/a",
+                         lambda_mode=False, env={"PYTEST_ADDOPTS": addopts_without_third_party_plugins()})
+    return local, folder / "local.xml"
+
+
 @pytest.mark.parametrize("session", ["warm", "per-test"])
-def test_demo_suite_matches_a_local_run(stack: Stack, tmp_path: Path, session: str) -> None:
-    local = stack.pytest(DEMO, "-p", "no:cacheprovider", f"--junitxml={tmp_path}/local.xml", f"--artifacts={tmp_path}/a", lambda_mode=False)
+def test_demo_suite_matches_a_local_run(stack: Stack, demo_local: tuple[subprocess.CompletedProcess[str], Path], tmp_path: Path, session: str) -> None:
+    local, local_xml = demo_local
     remote = stack.pytest(DEMO, "-p", "no:cacheprovider", f"--junitxml={tmp_path}/lambda.xml", "--lambda-concurrency=3", f"--lambda-session={session}")
     assert remote.returncode == local.returncode == 1, remote.stdout[-3000:]
     summary = [line for line in remote.stdout.splitlines() if line.startswith("=") and " in " in line][-1]
@@ -113,7 +123,7 @@ def test_demo_suite_matches_a_local_run(stack: Stack, tmp_path: Path, session: s
     # log handler does not print it a second time into the test's captured stdout.
     for run in (local, remote):
         assert "the product page says 'Ridgeline Down Jacket'" in run.stdout and "Captured stdout call" not in run.stdout, run.stdout[-3000:]
-    local_cases, remote_cases = _cases(tmp_path / "local.xml"), _cases(tmp_path / "lambda.xml")
+    local_cases, remote_cases = _cases(local_xml), _cases(tmp_path / "lambda.xml")
     assert set(local_cases) == set(remote_cases)
     for key, case in local_cases.items():
         remote_outcome, local_outcome = _outcome(remote_cases[key]), _outcome(case)
@@ -235,14 +245,19 @@ def test_properties_json_cannot_hold_are_recorded_as_junitxml_writes_them(stack:
     assert (_props(case)["started"], _props(case)["page"], _props(case)["lambda_attempts"]) == ("2026-12-01 08:00:00", "/pages/cart", "1")
 
 
+@pytest.fixture(scope="module")
+def example_ids(stack: Stack) -> set[str]:
+    """The example suite's node ids as pytest collects them locally (once for both session modes)."""
+    collected = stack.pytest("--collect-only", "-q", "examples/ui", lambda_mode=False, env={"PYTEST_ADDOPTS": addopts_without_third_party_plugins()}).stdout
+    return {line for line in collected.splitlines() if "::" in line}
+
+
 @pytest.mark.parametrize("session", ["warm", "per-test"])
-def test_example_suite_passes_on_lambda(stack: Stack, tmp_path: Path, session: str) -> None:
-    collected = stack.pytest("--collect-only", "-q", "examples/ui", lambda_mode=False).stdout
-    expected = {line for line in collected.splitlines() if "::" in line}
+def test_example_suite_passes_on_lambda(stack: Stack, example_ids: set[str], tmp_path: Path, session: str) -> None:
     remote = stack.pytest("examples/ui", "-p", "no:cacheprovider", f"--junitxml={tmp_path}/ui.xml", "--lambda-concurrency=3", f"--lambda-session={session}")
     assert remote.returncode == 0, remote.stdout[-3000:]
     cases = _cases(tmp_path / "ui.xml")
-    assert len(cases) == len(expected) >= 30
+    assert len(cases) == len(example_ids) >= 30
     assert all(_outcome(c)[0] == "passed" for c in cases.values())
 
 
