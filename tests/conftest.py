@@ -143,13 +143,24 @@ def _blocking_options(distributions: tuple[str, ...]) -> str:
 BLOCK_THIRD_PARTY_PLUGINS = _blocking_options(THIRD_PARTY_PLUGINS)
 
 
-def addopts_without_third_party_plugins() -> str:
-    """PYTEST_ADDOPTS as it is, plus the options that leave out THIRD_PARTY_PLUGINS (once).
-
-    For the pytest runs a module- or session-scoped fixture starts: those are set up
-    before the autouse fixture below sets the variable."""
-    addopts = os.environ.get("PYTEST_ADDOPTS", "")
+def _with_block(addopts: str) -> str:
     return addopts if BLOCK_THIRD_PARTY_PLUGINS in addopts else f"{addopts} {BLOCK_THIRD_PARTY_PLUGINS}".strip()
+
+
+def _wants_third_party_plugins(node: pytest.Item | pytest.Collector) -> bool:
+    return node.get_closest_marker("third_party_plugins") is not None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _module_without_third_party_plugins(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Module-scoped fixtures start their pytest runs before any function fixture is set up,
+    so the options are in place for the whole module first, unless the module is marked."""
+    if _wants_third_party_plugins(request.node) or not BLOCK_THIRD_PARTY_PLUGINS:
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTEST_ADDOPTS", _with_block(os.environ.get("PYTEST_ADDOPTS", "")))
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -157,11 +168,15 @@ def _without_third_party_plugins(request: pytest.FixtureRequest, monkeypatch: py
     """The pytest runs a test starts (pytester's, subprocesses, a --lambda client and what it
     forwards to the function) leave out THIRD_PARTY_PLUGINS unless the test is marked
     `third_party_plugins`, as a suite that does not use them runs."""
-    if request.node.get_closest_marker("third_party_plugins") or not BLOCK_THIRD_PARTY_PLUGINS:
+    if not BLOCK_THIRD_PARTY_PLUGINS:
         return
     if "pytester" in request.fixturenames:
         request.getfixturevalue("pytester")  # it clears PYTEST_ADDOPTS as it starts
-    monkeypatch.setenv("PYTEST_ADDOPTS", addopts_without_third_party_plugins())
+    addopts = os.environ.get("PYTEST_ADDOPTS", "")
+    if not _wants_third_party_plugins(request.node):
+        monkeypatch.setenv("PYTEST_ADDOPTS", _with_block(addopts))
+    elif BLOCK_THIRD_PARTY_PLUGINS in addopts:  # a marked test in a module that is not
+        monkeypatch.setenv("PYTEST_ADDOPTS", addopts.replace(BLOCK_THIRD_PARTY_PLUGINS, "").strip())
 
 
 @pytest.fixture(autouse=True)

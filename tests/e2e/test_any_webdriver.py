@@ -33,7 +33,8 @@ from lambda_ui.runner.browsers import BrowserManager
 from lambda_ui.runner.chrome import ChromeProcess
 from tests.support.procs import settled_browser_pids
 
-pytestmark = pytest.mark.e2e
+# The suite uses pytest-selenium's `selenium` fixture and `--driver`.
+pytestmark = [pytest.mark.e2e, pytest.mark.third_party_plugins]
 
 #: Builds Chrome the way a suite would, without this plugin's help. Every profile
 #: lives under TMPDIR, the run's own folder, so the leak check can find them.

@@ -42,7 +42,7 @@ from stand_ins.services import (
     scoped_environ,
     wait_http,
 )
-from tests.conftest import REPO, addopts_without_third_party_plugins
+from tests.conftest import REPO
 from tests.e2e.test_lambda_end_to_end import Stack, _cases, _outcome, _props
 from tests.support.procs import kill_stand_in
 from tests.support.waiting import wait_until
@@ -393,8 +393,7 @@ def out_of_memory(loopback_s3: LoopbackS3, tmp_path_factory: pytest.TempPathFact
     config = _config(timeout=TIMEOUT_S, concurrency=2, memory_mb=1024)
     run_id = _run_id("oom")
     with _stack(loopback_s3, config, Options(port=0, prestart=2, enforce_memory=True)) as own:
-        result = own.pytest("--junitxml=r.xml", "--lambda-retries=1", f"--run-id={run_id}", cwd=str(work),
-                            env={"PYTEST_ADDOPTS": addopts_without_third_party_plugins()})  # a module fixture
+        result = own.pytest("--junitxml=r.xml", "--lambda-retries=1", f"--run-id={run_id}", cwd=str(work))
         records = _records(own.lam, run_id, "test_allocates_1536_mb")
     assert result.returncode == 1, _explain(result)
     return Finished(result, _every_test_once(work / "r.xml", {"test_fine", "test_allocates_1536_mb"}), records)

@@ -32,7 +32,7 @@ from stand_ins.services import (
     LoopbackS3,
     scoped_environ,
 )
-from tests.conftest import REPO, addopts_without_third_party_plugins
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.e2e
 DEMO = "examples/demo"
@@ -104,9 +104,7 @@ def _props(case: ET.Element) -> dict[str, str]:
 def demo_local(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
     """The demo suite run locally, once: both session modes are compared with the same run."""
     folder = tmp_path_factory.mktemp("demo-local")
-    # Set up before the autouse fixture that keeps third-party plugins out: block them here too.
-    local = stack.pytest(DEMO, "-p", "no:cacheprovider", f"--junitxml={folder}/local.xml", f"--artifacts={folder}/a",
-                         lambda_mode=False, env={"PYTEST_ADDOPTS": addopts_without_third_party_plugins()})
+    local = stack.pytest(DEMO, "-p", "no:cacheprovider", f"--junitxml={folder}/local.xml", f"--artifacts={folder}/a", lambda_mode=False)
     return local, folder / "local.xml"
 
 
@@ -248,7 +246,7 @@ def test_properties_json_cannot_hold_are_recorded_as_junitxml_writes_them(stack:
 @pytest.fixture(scope="module")
 def example_ids(stack: Stack) -> set[str]:
     """The example suite's node ids as pytest collects them locally (once for both session modes)."""
-    collected = stack.pytest("--collect-only", "-q", "examples/ui", lambda_mode=False, env={"PYTEST_ADDOPTS": addopts_without_third_party_plugins()}).stdout
+    collected = stack.pytest("--collect-only", "-q", "examples/ui", lambda_mode=False).stdout
     return {line for line in collected.splitlines() if "::" in line}
 
 

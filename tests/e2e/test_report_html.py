@@ -29,7 +29,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from lambda_ui.cli.report import main
 from lambda_ui.runner.chrome import chrome_flags, locate_chrome
 from stand_ins.services import AWS_TEST_ENV, LoopbackS3
-from tests.conftest import REPO, addopts_without_third_party_plugins
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.e2e
 
@@ -39,9 +39,7 @@ SELECTION = "test_demo or test_add_items_with_button_and_enter"
 def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=300,
-        # Module fixtures run this before the autouse fixture that keeps third-party plugins out.
-        env={**os.environ, "PYTEST_ADDOPTS": addopts_without_third_party_plugins(), **(env or {})},
+        cwd=cwd, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})},
     )
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
 

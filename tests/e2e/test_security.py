@@ -49,7 +49,7 @@ import pytest
 from lambda_ui.cli.report import main as report_main
 from lambda_ui.local_lambda import LocalLambda, Options, load_function_config, with_overrides
 from stand_ins.services import AWS_TEST_ENV, LoopbackS3, scoped_environ
-from tests.conftest import REPO, addopts_without_third_party_plugins
+from tests.conftest import REPO
 from tests.unit.test_template import load_template
 
 CANARY_VAR = "CANARY_SECRET"
@@ -228,7 +228,6 @@ class Stack:
         env = {
             **os.environ, **AWS_TEST_ENV, CANARY_VAR: client_canary,
             "AWS_ENDPOINT_URL_S3": self.s3.endpoint, "AWS_ENDPOINT_URL_LAMBDA": self.proxy.endpoint,
-            "PYTEST_ADDOPTS": addopts_without_third_party_plugins(),  # module fixtures call this too
         }
         proc = subprocess.run(
             [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--lambda", "--lambda-function=UiTestFunction",

@@ -21,7 +21,7 @@ from junitparser import xunit2
 from lambda_ui.cli.report import main
 from stand_ins.fake_invoke_api import FakeInvokeApi, FakeState
 from stand_ins.services import AWS_TEST_ENV, LoopbackS3, scoped_environ
-from tests.conftest import REPO, addopts_without_third_party_plugins
+from tests.conftest import REPO
 
 DEMO = os.path.join(REPO, "examples", "demo")
 SHARD_A = "home_page or products_are_listed or matches_catalogue"
@@ -44,9 +44,7 @@ LAMBDA_SUITE_B = "def test_flaky_inrun(): pass\ndef test_crashonce_b(): pass\n"
 def pytest_run(*args: str, cwd: Path, env: dict[str, str] | None = None, expect: int | None = 1) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=300,
-        # Module fixtures run this before the autouse fixture that keeps third-party plugins out.
-        env={**os.environ, "PYTEST_ADDOPTS": addopts_without_third_party_plugins(), **(env or {})},
+        cwd=cwd, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})},
     )
     if expect is not None:
         assert proc.returncode == expect, proc.stdout[-3000:] + proc.stderr[-2000:]

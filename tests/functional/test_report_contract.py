@@ -29,7 +29,7 @@ from lambda_ui.runner.junit_contract import Cause, RecordedOutcome
 from lambda_ui.runner.reports import model, names
 from stand_ins.fake_invoke_api import FakeInvokeApi, FakeState
 from stand_ins.services import AWS_TEST_ENV, LoopbackS3
-from tests.conftest import REPO, addopts_without_third_party_plugins
+from tests.conftest import REPO
 
 # The fake scripts a test by the text after the node id's last "::", so a parameter
 # id holding "::" carries the behaviour token itself (fail, timeout) after it.
@@ -138,8 +138,7 @@ def run_xml(tmp_path_factory: pytest.TempPathFactory, loopback_s3: LoopbackS3) -
     (suite / "pytest.ini").write_text("[pytest]\npython_files = *_checks.py\n")
     xml = suite / "run.xml"
     api = FakeInvokeApi(FakeState(function="ui-tests")).start()
-    env = {**os.environ, **AWS_TEST_ENV, "AWS_ENDPOINT_URL_S3": loopback_s3.endpoint, "AWS_ENDPOINT_URL_LAMBDA": api.endpoint,
-           "PYTEST_ADDOPTS": addopts_without_third_party_plugins()}  # a module fixture: before the autouse one
+    env = {**os.environ, **AWS_TEST_ENV, "AWS_ENDPOINT_URL_S3": loopback_s3.endpoint, "AWS_ENDPOINT_URL_LAMBDA": api.endpoint}
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--lambda", "--lambda-function=ui-tests", "--lambda-reruns=1",
