@@ -129,6 +129,8 @@ def run_pytest(label: str, suite: Path, args: list[str], env: dict[str, str], ju
     settled = settle(settle_s)
     print(f"{label}: starts after {settled:.0f} s of settling, CPUs {cpu_idle() * 100:.0f}% idle", flush=True)
     before = load()
+    # Cached bytecode, as a developer's machine (and the function image) has: both ways alike.
+    env = {**env, "PYTHONDONTWRITEBYTECODE": ""}
     started = time.monotonic()
     with CpuCensus() as census:
         proc = subprocess.run([sys.executable, "-m", "pytest", "-q", f"--junitxml={junit}", *args],

@@ -11,4 +11,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# Python's and pytest's caches of compiled code, as a developer's machine keeps them (and the
+# function image, compiled by pip): a machine that sets PYTHONDONTWRITEBYTECODE makes each of
+# the ~500 Python processes a run starts compile the project and rewrite pytest's plugins again,
+# 0.10-0.15 CPU-s each (docs/benchmarks.md). The caches are ignored by git and by the bundle.
+unset PYTHONDONTWRITEBYTECODE
 exec .venv/bin/python -m pytest tests -n "${TEST_WORKERS:-2}" --dist loadfile "$@"
