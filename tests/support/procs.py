@@ -70,3 +70,17 @@ def kill_stand_in(server: subprocess.Popen[bytes], port: int) -> socket.socket:
             pass
     psutil.wait_procs(environments, timeout=10)
     return holder
+
+
+def port_users(port: int) -> list[str]:
+    """Every socket on this machine at local or remote ``port``, with its owner's command."""
+    found = []
+    for conn in psutil.net_connections("tcp"):
+        ends = [conn.laddr, conn.raddr]
+        if any(end and end.port == port for end in ends):
+            try:
+                owner = " ".join(psutil.Process(conn.pid).cmdline()[:4]) if conn.pid else "?"
+            except psutil.Error:
+                owner = "gone"
+            found.append(f"{conn.status} {conn.laddr}->{conn.raddr or '-'} pid {conn.pid} ({owner})")
+    return found
