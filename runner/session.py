@@ -58,6 +58,7 @@ from lambda_ui.runner.options import GENERAL_BY_SHORT, LambdaSettings
 from lambda_ui.runner.other_browsers import OtherBrowsers
 from lambda_ui.runner.parity import warnings_before_run
 from lambda_ui.runner.plan import dry_run
+from lambda_ui.runner.read_only_writes import ReadOnlyWrites
 from lambda_ui.runner.replay import FileGroups, error_reports, failed, not_run_detail, rebuild, record_warnings, replay, short_failure
 from lambda_ui.runner.returned_files import ReturnedFiles
 from lambda_ui.runner.run import UiRun
@@ -143,7 +144,7 @@ class LambdaSession:
         assert self.target is not None
         items = {item.nodeid: item for item in session.items}
         history = self._history()
-        self.hints = [LoopbackRefusals(self.config, self.target.pytest_args, self.settings.env), OtherBrowsers()]
+        self.hints = [LoopbackRefusals(self.config, self.target.pytest_args, self.settings.env), OtherBrowsers(), ReadOnlyWrites()]
         for warning in warnings_before_run(self.config, items):
             write_line(self.config, f"lambda: WARNING: {warning}", yellow=True)
         if self.settings.dry_run:

@@ -563,6 +563,34 @@ def test_a_test_that_cannot_reach_this_machine_s_loopback_is_told_why(stack: Sta
     assert "lambda: 1 test(s) failed to connect (test_app.py::test_home)" in result.stdout
 
 
+def test_a_write_outside_tmp_is_told_why(stack: Stack, tmp_path: Path) -> None:
+    # As SeleniumBase's --uc copies chromedriver into its own package: beside the installed code,
+    # which Lambda's image (and the stand-in's sandbox) keeps read-only. The working directory is not.
+    assert stack.lam.isolation is not None
+    if not stack.lam.isolation.private_mounts:
+        pytest.skip(f"the environments write to this machine's file system ({stack.lam.isolation.reason})")
+    work = tmp_path / "suite"
+    work.mkdir()
+    (work / "test_writes.py").write_text(
+        "import os, pathlib, pytest\n\n"
+        "def test_beside_the_install():\n"
+        "    target = pathlib.Path(pytest.__file__).parent / 'lambda-ui-e2e-probe'\n"
+        "    try:\n"
+        "        target.write_text('driver')\n"
+        "    finally:\n"
+        "        target.unlink(missing_ok=True)\n\n"
+        "def test_in_the_working_directory():\n"
+        "    pathlib.Path('report.txt').write_text('ok')\n"
+    )
+    result = stack.pytest("-p", "no:cacheprovider", cwd=str(work))
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "1 failed, 1 passed" in result.stdout, result.stdout[-3000:]
+    probe = os.path.join(os.path.dirname(pytest.__file__), "lambda-ui-e2e-probe")
+    assert "lambda-ui: a write the function's file system refused" in result.stdout
+    assert f"{probe}: in Lambda only /tmp is writable" in result.stdout
+    assert f"lambda: 1 test(s) were refused a write ({probe}) (test_writes.py::test_beside_the_install): in Lambda" in result.stdout
+
+
 @contextlib.contextmanager
 def serving_here() -> Iterator[int]:
     """An HTTP server on this machine's loopback, as CI starts the app under test."""
