@@ -43,8 +43,10 @@ from lambda_ui.runner.chrome import (
     find_chromedriver,
     kill_all,
     kill_marked,
+    name_the_shell,
     own_launch,
     parse_window_size,
+    use_binary,
 )
 from lambda_ui.runner.constants import DEFAULT_WINDOW_SIZE
 from lambda_ui.runner.options import remote_chrome
@@ -112,7 +114,7 @@ def chrome_options(
         atexit.register(_remove_dirs, _made_by_chrome_options)
     _made_by_chrome_options.append(workdir)
     options = ChromeOptions()
-    options.binary_location = find_chrome_binary(environ)
+    use_binary(options, find_chrome_binary(environ))
     for flag in chrome_flags(os.path.join(workdir, "profile"), size, headless, environ, scratch_dir=workdir):
         options.add_argument(flag)
     return options
@@ -220,6 +222,7 @@ def prepare_launch(
     service = service if service is not None else Service()
     if not filled.binary_location:
         filled.binary_location = find_chrome_binary(environ)
+    name_the_shell(filled)
     if not service.path:
         # An explicit path is what keeps Selenium Manager out (selenium's DriverFinder).
         service.path = find_chromedriver(environ)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what this project needs on a fresh Debian/Ubuntu machine:
-# Chromium and its driver (apt), then a virtualenv in .venv with the project and its test extras.
+# Chromium, its driver and its headless shell (apt), then a virtualenv in .venv with the project and its test extras.
 # Safe to run again: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,11 @@ installed() {  # a Debian package, by name (not through a pipe: pipefail and gre
 missing=()
 command -v chromium >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+# The headless shell, for the tests and the benchmark of runs that choose it (runner/chrome.py).
+# Debian has it; where apt does not know it, its tests skip and say so.
+if ! command -v chromium-headless-shell >/dev/null 2>&1 && apt-cache show chromium-headless-shell >/dev/null 2>&1; then
+  missing+=(chromium-headless-shell)
+fi
 # Screenshots of CJK text and emoji need fonts that slim images leave out.
 installed fonts-noto-cjk || missing+=(fonts-noto-cjk)
 installed fonts-noto-color-emoji || missing+=(fonts-noto-color-emoji)

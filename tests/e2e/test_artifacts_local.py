@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -223,3 +224,19 @@ def test_run_facts_reach_the_report_through_junitxml_itself(pytester: pytest.Pyt
     assert sorted(names) == ["artifacts_location", "build", "lambda_ui_version", "pytest_version", "python_version", "run_id", "run_mode", "run_wall_s", "selenium_version"], names
     case = ET.parse(pytester.path / "r.xml").getroot().find("./testsuite/testcase")
     assert case is not None and _props(case)["nodeid"] == "test_plain.py::test_a"
+
+
+HEADLESS_SHELL = shutil.which("chromium-headless-shell")
+
+
+@pytest.mark.skipif(HEADLESS_SHELL is None, reason="chromium-headless-shell is not installed (scripts/setup.sh installs it where apt has it)")
+def test_the_headless_shell_gives_the_same_outcomes_and_captures(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_suite=FAILING_SUITE)
+    result = pytester.runpytest_subprocess("--junitxml=r.xml", "--run-id=shell", "--artifacts=out", f"--chrome-binary={HEADLESS_SHELL}")
+    result.assert_outcomes(passed=2, failed=2, errors=1, xfailed=1)
+    props, attachments = _links(_cases(pytester.path / "r.xml")["test_fails"])
+    assert sorted(props) == ["artifact:failure-console.log", "artifact:failure-page.html", "artifact:failure-screenshot.png"] and len(attachments) == 3
+    folder = pytester.path / "out/shell/test_suite.py/test_fails"
+    png = (folder / "failure-screenshot.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 1000
+    assert "broken widget" in (folder / "failure-console.log").read_text()

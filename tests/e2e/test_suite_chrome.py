@@ -85,6 +85,15 @@ def test_defaults_are_installed():
     assert hasattr(webdriver.Chrome.__init__, "__wrapped__")
 
 
+def test_on_the_image_s_browser(driver, browser):
+    import os
+
+    driver.get("data:text/html,<h1>which browser</h1>")
+    assert driver.find_element("tag name", "h1").text == "which browser"
+    assert driver.capabilities["browserName"] == browser.capabilities["browserName"] == os.environ["EXPECT_BROWSER"]
+    assert len(browser.get_screenshot_as_png()) > 1000
+
+
 def test_on_a_grid():
     # Written for a Selenium Grid, whose address the function cannot reach.
     driver = webdriver.Remote(command_executor="http://selenium-grid.invalid:4444/wd/hub", options=webdriver.ChromeOptions())
@@ -154,6 +163,7 @@ def _function_env(tmp_path: Path, s3_env: Any, selenium_manager_mark: Path) -> d
         CHROMEDRIVER="/usr/bin/chromedriver",
         PATH=str(bin_dir),
         SE_MANAGER_PATH=str(trap),
+        EXPECT_BROWSER="chrome",
     )
     return env
 
@@ -180,7 +190,7 @@ def test_webdriver_chrome_with_no_arguments_works_in_the_function(
     function: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any, selenium_manager_mark: Path, short_tmp: Path
 ) -> None:
     bundle = _bundle(tmp_path, "suite", bucket, s3_client)
-    for name in ("test_gets_a_page", "test_leaves_its_driver_running", "test_plugin_browser_uses_the_lambda_set"):
+    for name in ("test_gets_a_page", "test_leaves_its_driver_running", "test_plugin_browser_uses_the_lambda_set", "test_on_the_image_s_browser"):
         call = _call(function.invoke(_event(f"test_own_chrome.py::{name}", bundle, bucket)))
         assert call["outcome"] == "passed", call["longrepr"]
         # The driver left running is stopped and its directory removed when its test ends (warm
@@ -210,6 +220,25 @@ def test_webdriver_manager_gets_the_function_s_chromedriver(
     try:
         bundle = _bundle(tmp_path, "wdm", bucket, s3_client, conftest=WEBDRIVER_MANAGER_CONFTEST)
         call = _call(process.invoke(_event("test_own_chrome.py::test_gets_a_page", bundle, bucket)))
+        assert call["outcome"] == "passed", call["longrepr"]
+    finally:
+        process.close()
+    assert not selenium_manager_mark.exists() and _suite_leftovers(short_tmp) == (set(), [])
+
+
+HEADLESS_SHELL = shutil.which("chromium-headless-shell")
+
+
+@pytest.mark.skipif(HEADLESS_SHELL is None, reason="chromium-headless-shell is not installed (scripts/setup.sh installs it where apt has it)")
+def test_an_image_with_the_headless_shell_runs_both_chromes_on_it(
+    short_tmp: Path, tmp_path: Path, s3_env: Any, bucket: str, s3_client: Any, selenium_manager_mark: Path
+) -> None:
+    # chromedriver opens no page in the shell unless the session names it as the browser.
+    env = {**_function_env(tmp_path, s3_env, selenium_manager_mark), "CHROME_BINARY": str(HEADLESS_SHELL), "EXPECT_BROWSER": "chrome-headless-shell"}
+    process = LambdaLikeProcess(short_tmp, env=env)
+    try:
+        bundle = _bundle(tmp_path, "shell", bucket, s3_client)
+        call = _call(process.invoke(_event("test_own_chrome.py::test_on_the_image_s_browser", bundle, bucket)))
         assert call["outcome"] == "passed", call["longrepr"]
     finally:
         process.close()

@@ -21,6 +21,7 @@ from selenium.webdriver.common.options import ArgOptions
 
 from lambda_ui.runner import chrome_options, chrome_service
 from lambda_ui.runner.chrome import (
+    HEADLESS_SHELL,
     SINGLE_PROCESS_FLAG,
     ChromeLauncher,
     ChromeLocation,
@@ -29,6 +30,9 @@ from lambda_ui.runner.chrome import (
     ChromeStartFailed,
     chrome_flags,
     in_lambda,
+    is_headless_shell,
+    name_the_shell,
+    use_binary,
 )
 from lambda_ui.runner.chrome_defaults import (
     SUITE_DIR_PREFIX,
@@ -399,3 +403,30 @@ def test_a_remote_session_is_chrome_by_its_options_or_its_browser_name() -> None
     generic.set_capability("acceptInsecureCerts", True)
     converted = remote_chrome_options(generic)
     assert isinstance(converted, webdriver.ChromeOptions) and converted.to_capabilities()["acceptInsecureCerts"] is True
+
+
+# -- chrome-headless-shell -----------------------------------------------------------------
+def test_the_headless_shell_is_known_by_its_name_or_its_link(tmp_path: Path) -> None:
+    shell = tmp_path / "chromium-headless-shell"
+    shell.write_text("")
+    link = tmp_path / "chrome"
+    link.symlink_to(shell)
+    assert is_headless_shell("/opt/chrome-headless-shell/chrome-headless-shell")
+    assert is_headless_shell("/usr/lib/chromium/headless_shell")
+    assert is_headless_shell(str(link))  # an image that links it as chrome
+    assert not is_headless_shell("/usr/bin/chromium") and not is_headless_shell("/opt/chrome/chrome")
+    assert not is_headless_shell(None) and not is_headless_shell("")
+
+
+def test_the_headless_shell_is_named_as_the_browser_only_when_it_is_one() -> None:
+    shell = webdriver.ChromeOptions()
+    use_binary(shell, "/usr/bin/chromium-headless-shell")
+    assert shell.to_capabilities()["browserName"] == HEADLESS_SHELL == "chrome-headless-shell"
+    chrome = webdriver.ChromeOptions()
+    use_binary(chrome, "/usr/bin/chromium")
+    assert chrome.to_capabilities()["browserName"] == "chrome"
+    chosen = webdriver.ChromeOptions()  # a suite that named its browser keeps its choice
+    chosen.binary_location = "/usr/bin/chromium-headless-shell"
+    chosen.set_capability("browserName", "chromium")
+    name_the_shell(chosen)
+    assert chosen.to_capabilities()["browserName"] == "chromium"
