@@ -1,6 +1,6 @@
 """A latency-bound suite: ``pytest -n 2`` against ``pytest --lambda`` on many local environments.
 
-    python bench/latency_bound.py [--tests 24] [--environments 16] [--session per-test warm]
+    python bench/latency_bound.py [--tests 24] [--environments 16] [--session per-test warm] [--chrome-binary PATH]
                                   [--goal 5] [--judge warm|fresh] [--isolation auto]
 
 The suite (bench/suites.py, written to a scratch folder) has ``--tests`` browser
@@ -220,6 +220,9 @@ def main() -> int:
                         help="which --lambda run the goal applies to: on warm environments (default) or on fresh ones")
     parser.add_argument("--isolation", default="auto", help="the local Lambda's isolation")
     parser.add_argument("--skip-xdist-s", type=float, default=None, help="use this -n 2 wall instead of running it")
+    parser.add_argument("--chrome-binary", default=None,
+                        help="the browser of both ways: --chrome-binary for -n 2, $CHROME_BINARY for the environments "
+                             "(e.g. /usr/bin/chromium-headless-shell; default: the runner's choice)")
     args = parser.parse_args()
     modes: list[str | None] = list(args.session) if args.session is not None else list(session_modes()) or [None]
 
@@ -236,12 +239,14 @@ def main() -> int:
         boto3.client("s3", endpoint_url=s3.endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
                      region_name="us-east-1").create_bucket(Bucket=BUCKET)
         if args.skip_xdist_s is None:
-            xdist = run_pytest("pytest -n 2 (local Chrome)", suite, ["-n", "2", f"--artifacts={work}/xdist", "test_latency.py"],
+            chosen = [f"--chrome-binary={args.chrome_binary}"] if args.chrome_binary else []
+            xdist = run_pytest("pytest -n 2 (local Chrome)", suite, ["-n", "2", f"--artifacts={work}/xdist", *chosen, "test_latency.py"],
                                dict(os.environ), work / "xdist.xml")
         else:
             xdist = Run("pytest -n 2 (given)", args.skip_xdist_s, "given", True, load(), load(), work / "none")
         runs.append(xdist)
-        config = with_overrides(load_function_config(REPO / "template.yaml"), concurrency=args.environments)
+        function_env = {"CHROME_BINARY": args.chrome_binary} if args.chrome_binary else None
+        config = with_overrides(load_function_config(REPO / "template.yaml"), concurrency=args.environments, env=function_env)
         for mode in modes:
             name = f"--lambda-session={mode}" if mode else "--lambda (the handler's default session)"
             with scoped_environ(**AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=s3.endpoint):
