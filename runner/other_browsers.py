@@ -13,6 +13,7 @@ import re
 
 import pytest
 
+from lambda_ui.runner.failure_hints import failed_matching
 from lambda_ui.runner.terminal import listed
 
 #: Selenium's NoSuchDriverException message, with the browser it was asked for.
@@ -27,10 +28,8 @@ class OtherBrowsers:
 
     def explain(self, reports: list[pytest.TestReport]) -> None:
         """Add the section to each failed report that could not get a driver for another browser."""
-        for report in reports:
-            if not report.failed:
-                continue
-            browsers = sorted({name for name in _NO_DRIVER.findall(report.longreprtext) if name.lower() != "chrome"})
+        for report, names in failed_matching(reports, _NO_DRIVER):
+            browsers = sorted({name for name in names if name.lower() != "chrome"})
             for name in browsers:
                 self.found.setdefault(name, []).append(report.nodeid)
             if browsers:

@@ -14,6 +14,7 @@ import re
 
 import pytest
 
+from lambda_ui.runner.failure_hints import failed_matching
 from lambda_ui.runner.terminal import listed
 
 #: OSError's text for EROFS, with the path when the call had one.
@@ -28,12 +29,7 @@ class ReadOnlyWrites:
 
     def explain(self, reports: list[pytest.TestReport]) -> None:
         """Add the section to each failed report whose error is a refused write."""
-        for report in reports:
-            if not report.failed:
-                continue
-            matches = _READ_ONLY.findall(report.longreprtext)
-            if not matches:
-                continue
+        for report, matches in failed_matching(reports, _READ_ONLY):
             paths = sorted({path for path in matches if path})
             known = self.found.setdefault(report.nodeid, [])
             known.extend(path for path in paths if path not in known)

@@ -18,7 +18,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from queue import Empty
-from typing import Any, Protocol
+from typing import Any
 
 import pytest
 
@@ -33,6 +33,7 @@ from lambda_ui.runner.bundle_upload import upload_bundle
 from lambda_ui.runner.constants import DEFAULT_ARTIFACTS
 from lambda_ui.runner.cost import billed_gb_s, invocation_cost, run_cost
 from lambda_ui.runner.dispatch import Invokers
+from lambda_ui.runner.failure_hints import FailureHints
 from lambda_ui.runner.fallback import INTERRUPTED, Fallback
 from lambda_ui.runner.forwarding import working_folder
 from lambda_ui.runner.history import history_path, read_history, write_history
@@ -68,14 +69,6 @@ from lambda_ui.runner.startup import Target, check_image, check_target, make_inv
 from lambda_ui.runner.terminal import StatusLine, eta_s, status_text, write_line
 
 DURATIONS_KEY = "lambda_ui/durations"
-
-
-class FailureHints(Protocol):
-    """Says on each failed test why it failed in Lambda where a local run would not, and sums up."""
-
-    def explain(self, reports: list[pytest.TestReport]) -> None: ...
-
-    def summary(self) -> list[str]: ...
 
 
 @dataclass

@@ -545,12 +545,17 @@ def pytest_addoption(parser):
 """
 
 
+def _skip_unless(stack: Stack, isolation: str, otherwise: str) -> None:
+    """Skip a test that needs the stand-in's sandbox to give ``isolation``, saying why not."""
+    assert stack.lam.isolation is not None
+    if not getattr(stack.lam.isolation, isolation):
+        pytest.skip(f"{otherwise} ({stack.lam.isolation.reason})")
+
+
 def test_a_test_that_cannot_reach_this_machine_s_loopback_is_told_why(stack: Stack, tmp_path: Path) -> None:
     # CI serves the app here and gives its localhost address: in Lambda (and in the stand-in's
     # environments, each with a network of its own) that address is the function's own.
-    assert stack.lam.isolation is not None
-    if not stack.lam.isolation.private_network:
-        pytest.skip(f"the environments share this machine's loopback ({stack.lam.isolation.reason})")
+    _skip_unless(stack, "private_network", "the environments share this machine's loopback")
     work = tmp_path / "suite"
     work.mkdir()
     (work / "conftest.py").write_text(APP_URL_SUITE)
@@ -566,9 +571,7 @@ def test_a_test_that_cannot_reach_this_machine_s_loopback_is_told_why(stack: Sta
 def test_a_write_outside_tmp_is_told_why(stack: Stack, tmp_path: Path) -> None:
     # As SeleniumBase's --uc copies chromedriver into its own package: beside the installed code,
     # which Lambda's image (and the stand-in's sandbox) keeps read-only. The working directory is not.
-    assert stack.lam.isolation is not None
-    if not stack.lam.isolation.private_mounts:
-        pytest.skip(f"the environments write to this machine's file system ({stack.lam.isolation.reason})")
+    _skip_unless(stack, "private_mounts", "the environments write to this machine's file system")
     work = tmp_path / "suite"
     work.mkdir()
     (work / "test_writes.py").write_text(
