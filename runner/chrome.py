@@ -173,8 +173,8 @@ SINGLE_PROCESS_FLAG = "--single-process"
 
 
 #: chrome-headless-shell (Chrome for Testing's, Debian's ``chromium-headless-shell``): the old
-#: headless implementation that Puppeteer and Playwright run headless tests on. It starts in a
-#: quarter of Chrome's CPU and navigates in two thirds (bench/headless_shell.py). chromedriver
+#: headless implementation that Puppeteer and Playwright run headless tests on. It starts in
+#: about a third of Chrome's CPU and navigates in two thirds (bench/headless_shell.py). chromedriver
 #: opens its first page in it only when the session names it as the browser.
 HEADLESS_SHELL = "chrome-headless-shell"
 
@@ -187,15 +187,9 @@ def is_headless_shell(binary: str | None) -> bool:
     return any("headless-shell" in name or "headless_shell" in name for name in names)
 
 
-def use_binary(options: Any, binary: str) -> None:
-    """Point ``options`` at ``binary``, naming the headless shell as the browser when it is one."""
-    options.binary_location = binary
-    name_the_shell(options)
-
-
 def name_the_shell(options: Any) -> None:
-    """Without this, chromedriver waits for a page the headless shell never opens (``unable to
-    discover open pages``)."""
+    """Name the headless shell as the browser when ``options``' binary is one: without this,
+    chromedriver waits for a page the shell never opens (``unable to discover open pages``)."""
     if is_headless_shell(options.binary_location) and options.capabilities.get("browserName") == "chrome":
         options.set_capability("browserName", HEADLESS_SHELL)
 
@@ -435,7 +429,8 @@ def start_chrome(
     workdir = tempfile.mkdtemp(prefix=CHROME_DIR_PREFIX, dir=tmp_root)
     profile = os.path.join(workdir, "profile")
     options = webdriver.ChromeOptions()
-    use_binary(options, location.binary)
+    options.binary_location = location.binary
+    name_the_shell(options)
     for flag in chrome_flags(profile, window_size, headless, environ, scratch_dir=workdir) + list(extra_flags or []):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})

@@ -46,7 +46,6 @@ from lambda_ui.runner.chrome import (
     name_the_shell,
     own_launch,
     parse_window_size,
-    use_binary,
 )
 from lambda_ui.runner.constants import DEFAULT_WINDOW_SIZE
 from lambda_ui.runner.options import remote_chrome
@@ -114,7 +113,8 @@ def chrome_options(
         atexit.register(_remove_dirs, _made_by_chrome_options)
     _made_by_chrome_options.append(workdir)
     options = ChromeOptions()
-    use_binary(options, find_chrome_binary(environ))
+    options.binary_location = find_chrome_binary(environ)
+    name_the_shell(options)
     for flag in chrome_flags(os.path.join(workdir, "profile"), size, headless, environ, scratch_dir=workdir):
         options.add_argument(flag)
     return options

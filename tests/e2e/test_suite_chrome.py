@@ -38,6 +38,7 @@ def driver():
 """
 
 TESTS = """
+import os
 import tempfile
 
 import psutil
@@ -86,8 +87,6 @@ def test_defaults_are_installed():
 
 
 def test_on_the_image_s_browser(driver, browser):
-    import os
-
     driver.get("data:text/html,<h1>which browser</h1>")
     assert driver.find_element("tag name", "h1").text == "which browser"
     assert driver.capabilities["browserName"] == browser.capabilities["browserName"] == os.environ["EXPECT_BROWSER"]

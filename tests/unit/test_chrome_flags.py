@@ -32,7 +32,6 @@ from lambda_ui.runner.chrome import (
     in_lambda,
     is_headless_shell,
     name_the_shell,
-    use_binary,
 )
 from lambda_ui.runner.chrome_defaults import (
     SUITE_DIR_PREFIX,
@@ -420,10 +419,12 @@ def test_the_headless_shell_is_known_by_its_name_or_its_link(tmp_path: Path) -> 
 
 def test_the_headless_shell_is_named_as_the_browser_only_when_it_is_one() -> None:
     shell = webdriver.ChromeOptions()
-    use_binary(shell, "/usr/bin/chromium-headless-shell")
+    shell.binary_location = "/usr/bin/chromium-headless-shell"
+    name_the_shell(shell)
     assert shell.to_capabilities()["browserName"] == HEADLESS_SHELL == "chrome-headless-shell"
     chrome = webdriver.ChromeOptions()
-    use_binary(chrome, "/usr/bin/chromium")
+    chrome.binary_location = "/usr/bin/chromium"
+    name_the_shell(chrome)
     assert chrome.to_capabilities()["browserName"] == "chrome"
     chosen = webdriver.ChromeOptions()  # a suite that named its browser keeps its choice
     chosen.binary_location = "/usr/bin/chromium-headless-shell"
