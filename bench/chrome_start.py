@@ -41,7 +41,7 @@ def _kind(process: psutil.Process, driver_pid: int) -> str:
     return f"{kind} {sub}".strip()
 
 
-def _cpu(pid: int) -> tuple[float, dict[str, float], int]:
+def tree_cpu(pid: int) -> tuple[float, dict[str, float], int]:
     """CPU-s of the tree, the same by process type, and its PSS in bytes."""
     total, by_kind, pss = 0.0, collections.Counter[str](), 0
     for process in _tree(pid):
@@ -61,9 +61,9 @@ def one_start(location: runner_chrome.ChromeLocation, after_s: float) -> dict[st
     chrome = runner_chrome.start_chrome(location, (1280, 900))
     wall = time.monotonic() - started
     try:
-        at_start, kinds_start, _ = _cpu(chrome.driver_pid)
+        at_start, kinds_start, _ = tree_cpu(chrome.driver_pid)
         time.sleep(after_s)
-        later, kinds_later, pss = _cpu(chrome.driver_pid)
+        later, kinds_later, pss = tree_cpu(chrome.driver_pid)
     finally:
         chrome.stop()
     kinds = {k: round(kinds_later.get(k, 0.0) - kinds_start.get(k, 0.0), 2) for k in kinds_later}
