@@ -179,6 +179,47 @@ def _without_third_party_plugins(request: pytest.FixtureRequest, monkeypatch: py
         monkeypatch.setenv("PYTEST_ADDOPTS", addopts.replace(BLOCK_THIRD_PARTY_PLUGINS, "").strip())
 
 
+#: Debian's chrome-headless-shell, which scripts/setup.sh installs where apt has it. Tests marked
+#: `headless_shell` run their browsers on it: the runner supports it as a second browser, and it
+#: spends about a third of Chrome's CPU to start and two thirds per navigation (docs/benchmarks.md).
+#: Unmarked tests run the default, full Chrome, as users do.
+HEADLESS_SHELL = shutil.which("chromium-headless-shell")
+ENV_CHROME_BINARY = "CHROME_BINARY"
+
+
+def _shell_for(node: pytest.Item | pytest.Collector) -> str | None:
+    """The binary a marked test's browsers get; none when a developer chose one ($CHROME_BINARY)."""
+    if node.get_closest_marker("headless_shell") is None or os.environ.get(ENV_CHROME_BINARY):
+        return None
+    return HEADLESS_SHELL
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    browser = HEADLESS_SHELL or "full Chrome (chromium-headless-shell is not installed)"
+    return f"tests marked headless_shell run on: {browser}"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _module_on_headless_shell(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A marked module's stand-ins (a local Lambda, its environments) start before any function
+    fixture, so the browser is chosen for the whole module first."""
+    binary = _shell_for(request.node)
+    if binary is None:
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(ENV_CHROME_BINARY, binary)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _test_on_headless_shell(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A marked test in an unmarked module: the browsers its own runs start (not those of the
+    module's stand-ins, which started earlier)."""
+    if binary := _shell_for(request.node):
+        monkeypatch.setenv(ENV_CHROME_BINARY, binary)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_boto3_default_session() -> Iterator[None]:
     """boto3's default session keeps the credentials it resolved first: a test that set AWS_*

@@ -62,6 +62,7 @@ def test_example_suite_passes_serially(tmp_path: Path) -> None:
     assert f"{len(_collected(*files))} passed" in proc.stdout.splitlines()[-1]
 
 
+@pytest.mark.headless_shell  # the other half runs on Chrome, as on a laptop (tests/conftest.py)
 def test_example_suite_under_xdist_reports_every_test(tmp_path: Path) -> None:
     xml = tmp_path / "r.xml"
     files = _example_files(serial=False)

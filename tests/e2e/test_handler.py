@@ -23,6 +23,10 @@ from stand_ins.lambda_like import LambdaLikeProcess
 from stand_ins.services import AWS_TEST_ENV
 from tests.conftest import REPO
 
+#: The handler's own logic, on the browser the runner supports beside Chrome (tests/conftest.py);
+#: Chrome itself in the function: test_suite_chrome.py, test_smoke.py, test_hung_browser.py.
+pytestmark = pytest.mark.headless_shell
+
 SUITE = {
     "conftest.py": """
 import pytest

@@ -34,7 +34,9 @@ from stand_ins.services import (
 )
 from tests.conftest import REPO
 
-pytestmark = pytest.mark.e2e
+#: On the headless shell (tests/conftest.py): the runner's whole path once more, on the second
+#: browser it supports; users' suites run through the Lambda on Chrome in test_byo_suites.py.
+pytestmark = [pytest.mark.e2e, pytest.mark.headless_shell]
 DEMO = "examples/demo"
 #: allure-pytest, installed apart by scripts/setup.sh: on PYTHONPATH for the Allure test's client
 #: and for this module's function environments only (tests/e2e: test_allure_results_...).

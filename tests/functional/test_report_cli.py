@@ -23,6 +23,9 @@ from stand_ins.fake_invoke_api import FakeInvokeApi, FakeState
 from stand_ins.services import AWS_TEST_ENV, LoopbackS3, scoped_environ
 from tests.conftest import REPO
 
+#: The reader is the subject, not the browser that ran the demo suite (tests/conftest.py).
+pytestmark = pytest.mark.headless_shell
+
 DEMO = os.path.join(REPO, "examples", "demo")
 SHARD_A = "home_page or products_are_listed or matches_catalogue"
 SHARD_B = "account_summary or wish_list or dark_mode"
