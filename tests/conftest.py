@@ -13,6 +13,7 @@ import boto3
 import psutil
 import pytest
 
+from lambda_ui.runner.constants import ENV_CHROME_BINARY
 from stand_ins.services import AWS_TEST_ENV, LoopbackS3
 
 pytest_plugins = ["pytester"]
@@ -184,7 +185,9 @@ def _without_third_party_plugins(request: pytest.FixtureRequest, monkeypatch: py
 #: spends about a third of Chrome's CPU to start and two thirds per navigation (docs/benchmarks.md).
 #: Unmarked tests run the default, full Chrome, as users do.
 HEADLESS_SHELL = shutil.which("chromium-headless-shell")
-ENV_CHROME_BINARY = "CHROME_BINARY"
+needs_headless_shell = pytest.mark.skipif(
+    HEADLESS_SHELL is None, reason="chromium-headless-shell is not installed (scripts/setup.sh installs it where apt has it)"
+)
 
 
 def _shell_for(node: pytest.Item | pytest.Collector) -> str | None:

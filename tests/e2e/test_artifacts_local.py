@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import HEADLESS_SHELL, REPO, needs_headless_shell
 
 FAILING_SUITE = """
 import pytest
@@ -226,10 +225,7 @@ def test_run_facts_reach_the_report_through_junitxml_itself(pytester: pytest.Pyt
     assert case is not None and _props(case)["nodeid"] == "test_plain.py::test_a"
 
 
-HEADLESS_SHELL = shutil.which("chromium-headless-shell")
-
-
-@pytest.mark.skipif(HEADLESS_SHELL is None, reason="chromium-headless-shell is not installed (scripts/setup.sh installs it where apt has it)")
+@needs_headless_shell
 def test_the_headless_shell_gives_the_same_outcomes_and_captures(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_suite=FAILING_SUITE)
     result = pytester.runpytest_subprocess("--junitxml=r.xml", "--run-id=shell", "--artifacts=out", f"--chrome-binary={HEADLESS_SHELL}")

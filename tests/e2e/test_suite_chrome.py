@@ -19,7 +19,7 @@ import pytest
 from lambda_ui.runner.chrome_defaults import SUITE_DIR_PREFIX
 from stand_ins.lambda_like import LambdaLikeProcess
 from stand_ins.services import AWS_TEST_ENV
-from tests.conftest import REPO
+from tests.conftest import HEADLESS_SHELL, REPO, needs_headless_shell
 from tests.e2e.test_handler import _bundle_ref, _event
 from tests.support.procs import live_browser_pids
 
@@ -225,10 +225,7 @@ def test_webdriver_manager_gets_the_function_s_chromedriver(
     assert not selenium_manager_mark.exists() and _suite_leftovers(short_tmp) == (set(), [])
 
 
-HEADLESS_SHELL = shutil.which("chromium-headless-shell")
-
-
-@pytest.mark.skipif(HEADLESS_SHELL is None, reason="chromium-headless-shell is not installed (scripts/setup.sh installs it where apt has it)")
+@needs_headless_shell
 def test_an_image_with_the_headless_shell_runs_both_chromes_on_it(
     short_tmp: Path, tmp_path: Path, s3_env: Any, bucket: str, s3_client: Any, selenium_manager_mark: Path
 ) -> None:

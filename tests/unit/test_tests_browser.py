@@ -7,16 +7,16 @@ import os
 
 import pytest
 
-from tests.conftest import ENV_CHROME_BINARY, HEADLESS_SHELL
+from lambda_ui.runner.constants import ENV_CHROME_BINARY
+from tests.conftest import HEADLESS_SHELL, needs_headless_shell
 
-needs_shell = pytest.mark.skipif(HEADLESS_SHELL is None, reason="chromium-headless-shell is not installed (scripts/setup.sh installs it where apt has it)")
 #: A developer's own $CHROME_BINARY wins over the marker; these tests then have nothing to check.
 chosen_by_developer = pytest.mark.skipif(
     os.environ.get(ENV_CHROME_BINARY) not in (None, "", HEADLESS_SHELL), reason="$CHROME_BINARY is set for the whole run"
 )
 
 
-@needs_shell
+@needs_headless_shell
 @chosen_by_developer
 @pytest.mark.headless_shell
 def test_a_marked_test_runs_its_browsers_on_the_shell() -> None:
