@@ -27,11 +27,12 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 
 from lambda_ui.cli.report import main
-from lambda_ui.runner.chrome import chrome_flags, locate_chrome
+from lambda_ui.runner.chrome import chrome_flags, locate_chrome, name_the_shell
 from stand_ins.services import AWS_TEST_ENV, LoopbackS3
 from tests.conftest import REPO
 
-pytestmark = pytest.mark.e2e
+#: The report is the subject, not the browser that shows it (tests/conftest.py).
+pytestmark = [pytest.mark.e2e, pytest.mark.headless_shell]
 
 SELECTION = "test_demo or test_add_items_with_button_and_enter"
 
@@ -80,6 +81,7 @@ def driver() -> Iterator[WebDriver]:
     location = locate_chrome(None, None, None, None)
     options = webdriver.ChromeOptions()
     options.binary_location = location.binary
+    name_the_shell(options)
     with tempfile.TemporaryDirectory(prefix="report-html-chrome-") as profile:
         for flag in chrome_flags(profile, (1280, 1000)):
             options.add_argument(flag)

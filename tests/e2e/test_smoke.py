@@ -19,7 +19,7 @@ from lambda_ui.function.smoke import SAMPLES, lambda_environ, run_smoke
 from lambda_ui.local_lambda import LocalLambda, Options, load_function_config, with_overrides
 from lambda_ui.runner.aws.lambda_smoke import invoke_smoke
 from lambda_ui.runner.browsers import BrowserManager
-from lambda_ui.runner.chrome import SINGLE_PROCESS_FLAG, ChromeLauncher, locate_chrome
+from lambda_ui.runner.chrome import SINGLE_PROCESS_FLAG, ChromeLauncher, is_headless_shell, locate_chrome
 from stand_ins.services import AWS_TEST_ENV, EXPECTED_CREDENTIALS, LoopbackS3, scoped_environ
 from tests.conftest import REPO
 
@@ -78,8 +78,10 @@ def picky_chrome() -> Iterator[Path]:
     in each environment) nor under pytest's tmp_path (readable by root only)."""
     folder = Path(tempfile.mkdtemp(prefix="lambda-ui-smoke-", dir="/var/tmp"))
     folder.chmod(0o755)
-    picky = folder / "chrome"
-    picky.write_text(NEEDS_SINGLE_PROCESS.format(chrome=os.path.realpath(locate_chrome(None, None, None, None).binary)))
+    chrome = locate_chrome(None, None, None, None).binary
+    # Named as what it wraps: the runner knows a headless shell by its name (runner/chrome.py).
+    picky = folder / ("chrome-headless-shell" if is_headless_shell(chrome) else "chrome")
+    picky.write_text(NEEDS_SINGLE_PROCESS.format(chrome=os.path.realpath(chrome)))
     picky.chmod(0o755)
     yield picky
     shutil.rmtree(folder, ignore_errors=True)
