@@ -11,9 +11,8 @@ from lambda_ui.runner.constants import ENV_CHROME_BINARY
 from tests.conftest import HEADLESS_SHELL, needs_headless_shell
 
 #: A developer's own $CHROME_BINARY wins over the marker; these tests then have nothing to check.
-chosen_by_developer = pytest.mark.skipif(
-    os.environ.get(ENV_CHROME_BINARY) not in (None, "", HEADLESS_SHELL), reason="$CHROME_BINARY is set for the whole run"
-)
+#: (Read as the module is collected, before any fixture of this conftest set it.)
+chosen_by_developer = pytest.mark.skipif(bool(os.environ.get(ENV_CHROME_BINARY)), reason="$CHROME_BINARY is set for the whole run")
 
 
 @needs_headless_shell
