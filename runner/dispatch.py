@@ -21,6 +21,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from queue import SimpleQueue
 from typing import Generic, TypeVar
 
@@ -42,6 +43,17 @@ BATCH = 8
 QUIET_S = 0.001
 #: ...or after this long, so reports keep coming during a long burst.
 QUIET_AT_MOST_S = 0.05
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The scheduler's state at one instant, for the status line and the ETA."""
+
+    dispatched_at: dict[str, float]  # node id -> monotonic time it was sent, for those in flight
+    queued: int
+    throttled: int
+    retried: int
+    window: int
 
 
 class Invokers(Generic[SettledT]):
@@ -159,6 +171,13 @@ class Invokers(Generic[SettledT]):
     def finished(self) -> bool:
         with self._lock:
             return self.scheduler.finished
+
+    def progress(self) -> Progress:
+        """A copy taken under the lock: the loop's thread changes the scheduler as answers arrive."""
+        with self._lock:
+            scheduler = self.scheduler
+            in_flight = {nodeid: task.dispatched_at for nodeid, task in scheduler.in_flight.items()}
+            return Progress(in_flight, scheduler.queued, scheduler.throttled, scheduler.retried, int(scheduler.window))
 
     def stop(self) -> list[Task]:
         """No new tests (as ``pytest -x``); those in flight still answer. Returns the undispatched."""

@@ -255,7 +255,7 @@ class LambdaSession:
                     try:
                         entry = invokers.settled.get(timeout=wait)
                     except Empty:
-                        self._status(scheduler, items)
+                        self._status(invokers, items)
                         continue
                     if entry is None:
                         if invokers.finished():
@@ -263,7 +263,7 @@ class LambdaSession:
                         continue
                     self.status.hide()
                     self._report(items, *entry)
-                    self._status(scheduler, items)
+                    self._status(invokers, items)
                     if (session.shouldfail or session.shouldstop) and not stopping:
                         stopping = True
                         invokers.stop()  # as pytest -x: tests not yet started are not run
@@ -302,16 +302,17 @@ class LambdaSession:
             self.groups.flush()
         self.fallback.report_as_errors()  # the run stops: held tests keep their Lambda errors
 
-    def _status(self, scheduler: Scheduler, items: dict[str, pytest.Item]) -> None:
+    def _status(self, invokers: Invokers[Verdict], items: dict[str, pytest.Item]) -> None:
         """The status line: on a terminal at every call, else at its interval (:class:`StatusLine`)."""
         now = time.monotonic()
         if not self.status.enabled or self.groups is None:
             return
         answered = self.groups.tally
-        in_flight = {nodeid: now - task.dispatched_at for nodeid, task in scheduler.in_flight.items()}
-        left = {nodeid: in_flight.get(nodeid, 0.0) for nodeid in items if nodeid not in self._answered}
-        eta = eta_s(self._expected, self._durations, left, int(scheduler.window))
-        queue = {"in flight": len(scheduler.in_flight), "queued": scheduler.queued, "throttled": scheduler.throttled, "retried": scheduler.retried}
+        progress = invokers.progress()
+        running = {nodeid: now - dispatched_at for nodeid, dispatched_at in progress.dispatched_at.items()}
+        left = {nodeid: running.get(nodeid, 0.0) for nodeid in items if nodeid not in self._answered}
+        eta = eta_s(self._expected, self._durations, left, progress.window)
+        queue = {"in flight": len(running), "queued": progress.queued, "throttled": progress.throttled, "retried": progress.retried}
         self.status.update(status_text(now - self.totals.started, answered, queue, eta), now)
 
     # -- reporting a verdict (main thread) ------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
 from collections import Counter
@@ -243,3 +244,22 @@ def test_replay_waits_while_answers_are_settled_but_not_for_long(monkeypatch: py
     assert sum(endless.slept) <= dispatch.QUIET_AT_MOST_S + dispatch.QUIET_S
     assert sum(endless.slept) >= dispatch.QUIET_AT_MOST_S - dispatch.QUIET_S
     invokers.close()
+
+
+def test_the_status_line_reads_the_scheduler_under_the_loop_s_lock() -> None:
+    # The status line once read the tests in flight straight from the scheduler while the loop's
+    # thread settled answers: "dictionary changed size during iteration" ended a whole run with
+    # INTERNALERROR (seen under load). Switching threads every microsecond makes the race certain.
+    scheduler = Scheduler([f"test_{i}" for i in range(3000)], {}, max_in_flight=500, now=time.monotonic())
+    invokers = Invokers(scheduler, Recorder(seconds=0).invoke, settle_into(scheduler))
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    reads = []
+    try:
+        invokers.start()
+        while not invokers.finished():
+            reads.append(len(invokers.progress().dispatched_at))
+    finally:
+        sys.setswitchinterval(interval)
+        invokers.close()
+    assert len(reads) > 10 and max(reads) > 0, reads[:20]
