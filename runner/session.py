@@ -239,10 +239,12 @@ class LambdaSession:
         invokers.start()
         deadline = self.totals.started + self.settings.deadline_s if self.settings.deadline_s else None
         stopping = False
-        with signals.noting_interrupts() as interrupted:
+        #: The answer being reported: taken from the queue, so an interrupt now must still end its tests.
+        in_hand: tuple[Task, Verdict] | None = None
+        with signals.noting_interrupts() as interrupts:
             try:
                 while True:
-                    if interrupted():  # its KeyboardInterrupt was lost in a finalizer
+                    if interrupts.arrived():  # its KeyboardInterrupt was lost in a finalizer
                         raise KeyboardInterrupt
                     now = time.monotonic()
                     if deadline is not None and now > deadline:
@@ -253,7 +255,7 @@ class LambdaSession:
                     wait = 1.0 if deadline is None else max(0.01, min(1.0, deadline - now))
                     invokers.wait_for_quiet()  # before taking an answer: an interrupt here loses none
                     try:
-                        entry = invokers.settled.get(timeout=wait)
+                        in_hand = entry = invokers.settled.get(timeout=wait)
                     except Empty:
                         self._status(invokers, items)
                         continue
@@ -261,14 +263,16 @@ class LambdaSession:
                         if invokers.finished():
                             break
                         continue
-                    self.status.hide()
-                    self._report(items, *entry)
+                    with interrupts.held_back():
+                        self.status.hide()
+                        self._report(items, *entry)
+                        in_hand = None
                     self._status(invokers, items)
                     if (session.shouldfail or session.shouldstop) and not stopping:
                         stopping = True
                         invokers.stop()  # as pytest -x: tests not yet started are not run
             except KeyboardInterrupt:
-                self._abort(invokers, items, INTERRUPTED, INTERRUPTED, Cause.INTERRUPTED)
+                self._abort(invokers, items, INTERRUPTED, INTERRUPTED, Cause.INTERRUPTED, in_hand)
                 raise
             finally:
                 invokers.close()
@@ -290,14 +294,24 @@ class LambdaSession:
         if session.shouldstop:
             raise session.Interrupted(session.shouldstop)
 
-    def _abort(self, invokers: Invokers[Verdict], items: dict[str, pytest.Item], waiting_message: str, running_message: str, cause: Cause) -> None:
-        """Stop at once: report what was already answered, and every other test as interrupted."""
+    def _abort(
+        self,
+        invokers: Invokers[Verdict],
+        items: dict[str, pytest.Item],
+        waiting_message: str,
+        running_message: str,
+        cause: Cause,
+        in_hand: tuple[Task, Verdict] | None = None,
+    ) -> None:
+        """Stop at once: report what was already answered, and every other test as interrupted,
+        those of an answer the interrupt cut short while it was being reported included."""
         self.status.hide()
         waiting, running = invokers.abort()
+        cut_short = self._unreported(in_hand, waiting + running)
         for task, verdict in invokers.drain_settled():
             self._report(items, task, verdict)
         self._end_as_errors(items, waiting, waiting_message, RecordedOutcome.INTERRUPTED, cause)
-        self._end_as_errors(items, running, running_message, RecordedOutcome.INTERRUPTED, cause)
+        self._end_as_errors(items, running + cut_short, running_message, RecordedOutcome.INTERRUPTED, cause)
         if self.groups is not None:
             self.groups.flush()
         self.fallback.report_as_errors()  # the run stops: held tests keep their Lambda errors
@@ -365,6 +379,19 @@ class LambdaSession:
         self._replay(item, reports)
         self._durations[task.nodeid] = round(sum(r.duration for r in reports), 3)
 
+    def _unreported(self, entry: tuple[Task, Verdict] | None, still_scheduled: list[Task]) -> list[Task]:
+        """The tests of an answer whose reporting was cut short that have no outcome yet: out of
+        the scheduler (settled), not replayed, not held for local Chrome."""
+        if entry is None:
+            return []
+        task, verdict = entry
+        if verdict.action not in (Action.REPORT, Action.ERROR, Action.GIVE_UP):
+            return []  # throttled, retried or rerun: still scheduled; or dropped while stopping (-x)
+        scheduled = {t.nodeid for t in still_scheduled}
+        held = {h.item.nodeid for h in self.fallback.held}
+        tasks = verdict.tasks if verdict.action is Action.GIVE_UP else [task]
+        return [t for t in tasks if t.nodeid not in self._answered and t.nodeid not in scheduled and t.nodeid not in held]
+
     def _end_as_errors(
         self, items: dict[str, pytest.Item], tasks: list[Task], message: str, outcome: RecordedOutcome, cause: Cause | None, may_fall_back: bool = False
     ) -> None:
@@ -378,12 +405,16 @@ class LambdaSession:
             self._replay(item, error_reports(item, message, [(jc.NODEID, item.nodeid), *props, *outcome_properties(outcome, cause)]))
 
     def _replay(self, item: pytest.Item, reports: list[pytest.TestReport]) -> None:
-        """Into pytest's hooks, grouped per file for the terminal; a failure under -x/--maxfail goes out at once."""
-        self._answered.add(item.nodeid)
+        """Into pytest's hooks, grouped per file for the terminal; a failure under -x/--maxfail goes out at once.
+
+        A test counts as answered once its reports are in (or queued for) pytest's hooks, so an
+        interrupt before that leaves it to :meth:`_abort`."""
         if self.groups is None:
             replay(item, reports)
+            self._answered.add(item.nodeid)
             return
         self.groups.add(item, reports)
+        self._answered.add(item.nodeid)
         if self.config.option.maxfail and failed(reports):
             self.groups.flush()  # pytest's own -x bookkeeping must see it now
 

@@ -33,33 +33,64 @@ def restore(previous: Any) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
+class Interrupts:
+    """SIGINT and SIGTERM while a --lambda loop runs: remembered, and held back while an answer
+    is being reported (:meth:`held_back`)."""
+
+    def __init__(self) -> None:
+        self._arrived = threading.Event()
+        self._holding = False
+        self._pending: tuple[Callable[[int, Any], Any], int] | None = None
+
+    def arrived(self) -> bool:
+        return self._arrived.is_set()
+
+    @contextmanager
+    def held_back(self) -> Iterator[None]:
+        """Within: a signal is only remembered; its handler runs as the block ends. A
+        KeyboardInterrupt raised halfway through replaying an answer lost that test's outcome
+        (taken from the queue, not yet in pytest's reports); now an answer goes in whole."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+            if (pending := self._pending) is not None:
+                self._pending = None
+                handler, signum = pending
+                handler(signum, None)
+
+    def _handler(self, previous: Callable[[int, Any], Any]) -> Callable[[int, Any], Any]:
+        def handler(signum: int, frame: Any) -> Any:
+            self._arrived.set()
+            if self._holding:
+                if self._pending is None:
+                    self._pending = (previous, signum)
+                return None
+            return previous(signum, frame)
+
+        return handler
+
+
 @contextmanager
-def noting_interrupts() -> Iterator[Callable[[], bool]]:
-    """Within: SIGINT and SIGTERM are also remembered; yields "did one arrive?".
+def noting_interrupts() -> Iterator[Interrupts]:
+    """Within: SIGINT and SIGTERM are also remembered (:meth:`Interrupts.arrived`).
 
     Python runs a signal's handler in whatever code the main thread executes next. In a
     finalizer (``__del__``, a weakref callback, a collection) the KeyboardInterrupt it
     raises is dropped with an "Exception ignored" line, and a --lambda loop would go on
     waiting for every test. A loop that also asks this still stops.
     """
-    arrived = threading.Event()
+    interrupts = Interrupts()
     installed: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous = signal.getsignal(signum)
             if callable(previous):  # the default SIGTERM (death) and ignored signals stay as they are
                 installed[signum] = previous
-                signal.signal(signum, _noting(arrived, previous))
+                signal.signal(signum, interrupts._handler(previous))
     try:
-        yield arrived.is_set
+        yield interrupts
     finally:
         for signum, previous in installed.items():
             signal.signal(signum, previous)
-
-
-def _noting(arrived: threading.Event, previous: Callable[[int, Any], Any]) -> Callable[[int, Any], Any]:
-    def handler(signum: int, frame: Any) -> Any:
-        arrived.set()
-        return previous(signum, frame)
-
-    return handler

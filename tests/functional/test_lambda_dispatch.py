@@ -19,7 +19,7 @@ from stand_ins.services import AWS_TEST_ENV, free_port
 from stand_ins.tls import self_signed
 from tests.conftest import REPO
 from tests.support.connect_proxy import ConnectProxy
-from tests.support.interrupted_run import interrupt_after_quick_test
+from tests.support.interrupted_run import SIGINT_AS_IN_A_TERMINAL, SUITE, interrupt_after_quick_test
 
 
 def _run(pytester: pytest.Pytester, bucket: str, *args: str) -> pytest.RunResult:
@@ -340,6 +340,31 @@ def test_sigterm_reports_every_test(pytester: pytest.Pytester, fake_lambda: Fake
     for name in aborted:
         props = _props(cases[name])
         assert (props["nodeid"], props["lambda_outcome"], props["lambda_cause"]) == (f"test_long.py::{name}", "interrupted", "interrupted")
+
+
+#: Ctrl-C while the client replays test_quick's answer: between its setup report and its call's.
+MID_REPLAY_INTERRUPT = f"""
+import os, signal
+{SIGINT_AS_IN_A_TERMINAL}
+
+def pytest_runtest_logreport(report):
+    if report.nodeid.endswith('::test_quick') and report.when == 'setup':
+        os.kill(os.getpid(), signal.SIGINT)
+"""
+
+
+def test_an_interrupt_while_an_answer_is_replayed_loses_no_test(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    # Raised there, the KeyboardInterrupt cut test_quick's replay short: it had left the queue
+    # and was counted as answered, so it ended with a setup report and no outcome.
+    pytester.makepyfile(test_long=SUITE)
+    pytester.makeconftest(MID_REPLAY_INTERRUPT)
+    result = _run(pytester, bucket, "--lambda-concurrency=3")
+    assert result.ret == pytest.ExitCode.INTERRUPTED, result.stdout.str()
+    cases = _cases(pytester)
+    assert sorted(cases) == sorted(["test_quick", *(f"test_bigsleep30_{i}" for i in range(5))])
+    assert _props(cases["test_quick"])["lambda_outcome"] == "passed", result.stdout.str()
+    for i in range(5):
+        assert _props(cases[f"test_bigsleep30_{i}"])["lambda_outcome"] == "interrupted"
 
 
 def test_the_deadline_ends_unfinished_tests_as_interrupted(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:

@@ -126,7 +126,9 @@ def test_ctrl_c_counts_the_rest_as_not_run(pytester: pytest.Pytester, fake_lambd
 
 
 #: A Ctrl-C whose handler runs inside a finalizer: Python drops its KeyboardInterrupt
-#: ("Exception ignored in"), the rare way a CI run once ignored an interrupt.
+#: ("Exception ignored in"), the rare way a CI run once ignored an interrupt. This one comes
+#: while an answer is replayed, where the client holds it back until the answer is in
+#: (tests/unit/test_signals.py has the finalizer outside that).
 LOST_INTERRUPT_CONFTEST = f"""
 import os, signal
 {SIGINT_AS_IN_A_TERMINAL}
@@ -143,12 +145,12 @@ def pytest_runtest_logfinish(nodeid, location):
 """
 
 
-def test_a_ctrl_c_lost_in_a_finalizer_still_stops_the_run(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+def test_a_ctrl_c_in_a_finalizer_during_a_replay_stops_the_run(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
     pytester.makepyfile(test_long=SUITE)
     pytester.makeconftest(LOST_INTERRUPT_CONFTEST)
     result = pytester.runpytest_subprocess("--lambda", "--lambda-function=ui-tests", f"--artifacts=s3://{bucket}/runs", "--lambda-concurrency=3", timeout=25)
     out = result.stdout.str() + result.stderr.str()
-    assert "KeyboardInterrupt" in out and "Exception ignored in" in out, out  # the interrupt was lost as described
+    assert "Exception ignored in" not in out, out  # held back past the finalizer, not lost in it
     assert "= not run: 5 (interrupted) =" in out, out
     assert result.ret == pytest.ExitCode.INTERRUPTED
 
