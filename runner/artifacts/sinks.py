@@ -108,14 +108,18 @@ class S3Sink:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="artifact-upload")
         self._pending: set[Future[None]] = set()
         self._lock = threading.Lock()
+        self._client_lock = threading.Lock()
 
     @property
     def client(self) -> S3Client:
-        if self._client is None:
-            from lambda_ui.runner.aws import s3
+        # The first failure's captures ask from several upload threads at once (an xdist worker
+        # never checked the bucket), and boto3's default session is not safe across threads.
+        with self._client_lock:
+            if self._client is None:
+                from lambda_ui.runner.aws import s3
 
-            self._client = s3.make_client(max_pool_connections=self._workers + 2)
-        return self._client
+                self._client = s3.make_client(max_pool_connections=self._workers + 2)
+            return self._client
 
     def check(self) -> None:
         from lambda_ui.runner.aws import s3
@@ -133,7 +137,7 @@ class S3Sink:
         def upload() -> None:
             try:
                 s3.put_bytes(self.client, self.location, key, data, content_type)
-            except s3.S3Problem as exc:
+            except Exception as exc:  # making the client too: a future's exception is never read
                 on_error(f"upload of {self.location.url(key)} failed: {exc}")
 
         future = self._pool.submit(upload)
