@@ -136,6 +136,8 @@ class ExecutionEnvironment:
         self.worker_id = xdist_worker.worker_id_of(self.id)
         self.init_ms = init_ms
         self.invocations = 0
+        #: Why this environment is about to exit (it answered, then leaves within a second), or "".
+        self._exiting = ""
         self._heap_frozen = False
         # A new bundle leaves as much of /tmp free as the health check asks for.
         self.bundles = BundleCache(self.tmp / "lambda-ui" / "bundles", reserve_bytes=self._min_tmp_mb() * 1024 * 1024)
@@ -210,6 +212,10 @@ class ExecutionEnvironment:
     def handle(self, event: Any, context: Any) -> RunResponse | InfoResponse | SmokeResponse | ErrorResponse:
         started = time.perf_counter()
         self.invocations += 1
+        if self._exiting:
+            # The runtime fetched the next event before the exit came: answer at once, before any
+            # of its test runs and is cut short by the exit (Runtime.ExitError, half a test).
+            return error_response("EnvironmentUnhealthy", f"this environment is exiting ({self._exiting}); try another")
         try:
             checked = validate_event(event)
         except InvalidEvent as exc:
@@ -268,8 +274,9 @@ class ExecutionEnvironment:
         answer["facts"] = self._base_facts(context)
         return answer
 
-    def _schedule_exit(self) -> None:
+    def _schedule_exit(self, why: str) -> None:
         # Answer first, then leave so the platform starts a fresh environment.
+        self._exiting = why
         timer = threading.Timer(1.0, os._exit, args=(70,))
         timer.daemon = True
         timer.start()
@@ -292,7 +299,7 @@ class ExecutionEnvironment:
         facts["tmp_free_mb"] = health.tmp_free_mb
         facts["cleaned"] = health.summary()
         if not health.healthy:
-            self._schedule_exit()
+            self._schedule_exit("unhealthy")
             return error_response("EnvironmentUnhealthy", "; ".join(health.problems) + "; this environment will exit")
 
         warm = event["session"] == "warm"
@@ -346,7 +353,7 @@ class ExecutionEnvironment:
                     outcome = self._run_per_test(event, args, bundle.path, destination, stop)
                     facts["session_reused"] = False
         except _PytestBroke as exc:  # pytest itself broke; the client retries elsewhere
-            self._schedule_exit()
+            self._schedule_exit("pytest broke")
             return error_response("InternalError", f"pytest failed inside the handler: {exc}")
         finally:
             os.chdir(self.home)

@@ -310,6 +310,7 @@ def test_a_deadline_between_a_test_s_phases_never_answers_half_its_reports(short
             "    report = yield\n    if call.when == 'call':\n        time.sleep(60)\n    return report\n"
         ),
         "test_cut.py": "def test_cut():\n    pass\n",
+        "test_next.py": "import time\n\ndef test_next():\n    time.sleep(3)\n",
     })
     env = dict(AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=s3_env.endpoint, LAMBDA_UI_DEADLINE_MARGIN_S="3")
     process = LambdaLikeProcess(short_tmp, env=env)
@@ -318,6 +319,12 @@ def test_a_deadline_between_a_test_s_phases_never_answers_half_its_reports(short
         # An internal error the client retries on a new invocation, as for any broken pytest.
         assert response["kind"] == "error" and response["error_type"] == "InternalError", response
         assert "LambdaDeadlineExceeded" in response["message"], response["message"]
+        # The environment leaves a second after that answer; a test that arrives first is not
+        # started only to be cut short by the exit (the process died under test_next's sleep).
+        following = process.invoke(_event("test_next.py::test_next", ref, bucket, session="warm"), timeout_s=8)
+        assert following["kind"] == "error" and following["error_type"] == "EnvironmentUnhealthy" and following["retryable"], following
+        assert "this environment is exiting (pytest broke)" in following["message"], following["message"]
+        assert not process.alive(wait=10)
     finally:
         process.close()
 
