@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from lambda_ui.runner.failure_hints import failed_matching
 from lambda_ui.runner.terminal import listed
 
 _MISSING = re.compile(r"No such file or directory: '([^'\n]{1,1024})'")
@@ -52,10 +53,8 @@ class MissingFiles:
 
     def explain(self, reports: list[pytest.TestReport]) -> None:
         """Add the section to each failed report whose text names such a file."""
-        for report in reports:
-            if not report.failed:
-                continue
-            names = sorted({rel for name in _MISSING.findall(report.longreprtext) if (rel := self._local(name)) is not None})
+        for report, matches in failed_matching(reports, _MISSING):
+            names = sorted({rel for name in matches if (rel := self._local(name)) is not None})
             if not names:
                 continue
             for rel in names:
