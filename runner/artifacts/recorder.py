@@ -52,7 +52,9 @@ class Artifacts:
         self._consoles: dict[int, list[dict[str, Any]]] = {}
         self._used_names: set[str] = set()
         self._frames = 0
-        self._lock = threading.Lock()
+        # Reentrant: the deadline's capture runs in a signal handler on the main thread,
+        # which it may have interrupted while that thread held this lock.
+        self._lock = threading.RLock()
         #: (name, location) of every file saved, in order.
         self.saved: list[tuple[str, str]] = []
         #: Problems met while capturing; reported as warnings.

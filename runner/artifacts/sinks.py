@@ -107,7 +107,8 @@ class S3Sink:
         self._workers = workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="artifact-upload")
         self._pending: set[Future[None]] = set()
-        self._lock = threading.Lock()
+        # Reentrant, as the recorder's: a deadline capture may interrupt flush() on the main thread.
+        self._lock = threading.RLock()
         self._client_lock = threading.Lock()
 
     @property
