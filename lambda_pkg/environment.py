@@ -389,7 +389,7 @@ class ExecutionEnvironment:
             "collect_reports": worker.collect_reports,
             "artifacts": artifacts,
             "timed_out": timed_out,
-            "warnings": [],
+            "warnings": list(worker.answer_warnings),
             "test_warnings": worker.test_warnings,
             "test_warnings_dropped": worker.warnings_dropped,
             "facts": facts,
@@ -550,6 +550,17 @@ class ExecutionEnvironment:
         except _PytestBroke:
             raise
         except LambdaDeadlineExceeded as exc:
+            if worker.reported_whole(event["nodeids"]):
+                # Struck after the last teardown report (a logfinish hook, the restore after the
+                # test): the outcome is whole and stands; what the session was doing is not.
+                self._tainted = Replacement.DEADLINE
+                worker.answer_warnings.append(
+                    "the function's deadline struck after the test's last report, in what runs after it (a "
+                    "pytest_runtest_logfinish hook, the handler's own restore): the test's outcome stands, and the "
+                    "next test in this environment gets a new pytest session"
+                )
+                exit_code = pytest.ExitCode.TESTS_FAILED if worker.any_failed else pytest.ExitCode.OK
+                return int(exit_code), worker, True, warm.take_output() if warm is not None else ""
             if worker.reports:  # cut between a test's phases (a report hook): its reports are incomplete
                 self._tainted = Replacement.BROKEN
                 self.end_session(Replacement.BROKEN)

@@ -77,6 +77,8 @@ class WorkerPlugin:
         self.config: pytest.Config | None = None
         self.reports: list[dict[str, Any]] = []
         self.collect_reports: list[dict[str, Any]] = []
+        #: Said in the answer's warnings: what the handler met around the tests, not in them.
+        self.answer_warnings: list[str] = []
         self.current_item: pytest.Item | None = None
         self.test_ms = 0.0
         self.call_ms = 0.0
@@ -90,6 +92,7 @@ class WorkerPlugin:
         self.attempt = attempt
         self.reports = []
         self.collect_reports = []
+        self.answer_warnings = []
         self.current_item = None
         self.test_ms = 0.0
         self.call_ms = 0.0
@@ -121,6 +124,15 @@ class WorkerPlugin:
             return (yield)
         finally:
             self.current_item = None
+
+    def reported_whole(self, nodeids: list[str]) -> bool:
+        """True once every one of ``nodeids`` has its teardown report: its outcome is complete."""
+        ended = {report.get("nodeid") for report in self.reports if report.get("when") == "teardown"}
+        return bool(nodeids) and all(nodeid in ended for nodeid in nodeids)
+
+    @property
+    def any_failed(self) -> bool:
+        return any(report.get("outcome") == "failed" for report in self.reports)
 
     def _serialize(self, report: pytest.TestReport | pytest.CollectReport) -> dict[str, Any]:
         assert self.config is not None

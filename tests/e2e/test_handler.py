@@ -329,6 +329,32 @@ def test_a_deadline_between_a_test_s_phases_never_answers_half_its_reports(short
         process.close()
 
 
+def test_a_deadline_after_a_test_s_last_report_keeps_its_outcome(short_tmp: Path, s3_env: Any, tmp_path: Path, bucket: str, s3_client: Any) -> None:
+    # The deadline struck a millisecond after the test returned (seen once in the suite) and the
+    # whole answer was an internal error: the test ran again elsewhere though its outcome was in.
+    # A logfinish hook that waits widens that millisecond to the whole margin.
+    folder = tmp_path / "slow_finish"
+    ref = _bundle_ref(s3_client, bucket, folder, {
+        "conftest.py": (
+            "import time\n\ndef pytest_runtest_logfinish(nodeid, location):\n"
+            "    if nodeid.endswith('test_done'):\n        time.sleep(60)\n"
+        ),
+        "test_done.py": "def test_done():\n    pass\n\ndef test_after():\n    pass\n",
+    })
+    env = dict(AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=s3_env.endpoint, LAMBDA_UI_DEADLINE_MARGIN_S="3")
+    process = LambdaLikeProcess(short_tmp, env=env)
+    try:
+        response = process.invoke(_event("test_done.py::test_done", ref, bucket, session="warm"), timeout_s=8)
+        assert response["kind"] == "run" and response["exit_code"] == 0, response
+        assert _outcomes(response) == [("setup", "passed"), ("call", "passed"), ("teardown", "passed")], response
+        assert response["timed_out"] is True and "the test's outcome stands" in " ".join(response["warnings"]), response
+        # The session's state after the cut is unknown: the next test gets a new one, in the same process.
+        after = process.invoke(_event("test_done.py::test_after", ref, bucket, session="warm"))
+        assert _outcomes(after)[1] == ("call", "passed") and after["facts"]["session_reused"] is False, after
+    finally:
+        process.close()
+
+
 #: A suite's own start-up errors, each only in the function (a module the image lacks, an app it
 #: cannot reach), with the exit code and words pytest.main answers them with.
 START_ERRORS = {
