@@ -161,10 +161,7 @@ def find_drivers(item: pytest.Item) -> list[tuple[str, WebDriver]]:
     found = _Found()
     if _loaded_class("selenium.webdriver.remote.webdriver", "WebDriver") is None:
         return found.named  # selenium never loaded: nothing can be a driver
-    try:
-        funcargs = dict(getattr(item, "funcargs", None) or {})
-    except Exception:
-        funcargs = {}
+    funcargs = fixture_values(item)
     for name, value in funcargs.items():
         found.add(name, as_webdriver(value))
         for key, element in _elements(value):
@@ -185,6 +182,33 @@ def find_drivers(item: pytest.Item) -> list[tuple[str, WebDriver]]:
         for attr, driver in inner:
             found.add(name if len(inner) == 1 else f"{name}-{attr.lstrip('_') or attr}", driver)
     return found.named
+
+
+def fixture_values(item: pytest.Item) -> dict[str, Any]:
+    """The test's fixture values: its arguments and autouse fixtures, then those it asked for
+    by name as it ran (``request.getfixturevalue``: pytest-bdd's steps, a browser chosen by a
+    parameter). pytest keeps the latter only on the test's request. Never raises."""
+    try:
+        values = dict(getattr(item, "funcargs", None) or {})
+    except Exception:
+        return {}
+    # A test's request is private to it; its names and values are read through the request's
+    # public API. Only names outside the test's own closure: those are set up already (a
+    # closure fixture not yet set up, after a setup error, must not be started here).
+    request = vars(item).get("_request")
+    if request is None:
+        return values
+    try:
+        declared = set(getattr(item, "fixturenames", ()))
+        requested = [name for name in request.fixturenames if name not in values and name not in declared]
+    except Exception:
+        return values
+    for name in requested:
+        try:
+            values[name] = request.getfixturevalue(name)
+        except Exception:
+            continue  # torn down already, or it failed to set up
+    return values
 
 
 def _safe(scan: Callable[[object], Iterator[tuple[str, Any]]], obj: object) -> list[tuple[str, Any]]:

@@ -207,6 +207,12 @@ def test_quit_driver(closed_driver):
     assert False, "after quit"
 
 
+def test_requested_by_name(request):
+    # As pytest-bdd's steps get their fixtures: by name, as the test runs.
+    request.getfixturevalue("customer").get(page("by name"))
+    assert False, "by name"
+
+
 def test_info_only(customer):
     customer.get("data:text/html,<h1>quiet</h1><script>console.log('an info line')</script>")
     assert False, "info only"
@@ -301,7 +307,7 @@ def _assert_set(run: SuiteRun, test: str, text: str, prefix: str = "failure") ->
 
 
 def test_every_test_ran_and_no_browser_outlived_it(suite_run: SuiteRun) -> None:
-    assert "9 failed, 1 passed" in suite_run.stdout, suite_run.stdout[-3000:]
+    assert "10 failed, 1 passed" in suite_run.stdout, suite_run.stdout[-3000:]
     assert suite_run.leftover == set()
     # A quit driver is skipped without a request: no urllib3 "Retrying ..." lines anywhere.
     assert "Retrying" not in suite_run.stdout + suite_run.stderr
@@ -314,6 +320,7 @@ def test_every_test_ran_and_no_browser_outlived_it(suite_run: SuiteRun) -> None:
         ("test_page_object", "page object"),  # one attribute deep: LoginPage.driver
         ("test_pytest_selenium", "pytest-selenium"),  # pytest-selenium's `selenium` fixture
         ("test_sb_style", "sb style"),  # a driver another plugin tears down from its makereport wrapper
+        ("test_requested_by_name", "by name"),  # request.getfixturevalue, as pytest-bdd's steps
         ("test_in_class", "legacy"),  # unittest: cls.chrome from setUpClass
     ],
 )
