@@ -195,10 +195,10 @@ def fixture_values(item: pytest.Item) -> dict[str, Any]:
     # A test's request is private to it; its names and values are read through the request's
     # public API. Only names outside the test's own closure: those are set up already (a
     # closure fixture not yet set up, after a setup error, must not be started here).
-    request = vars(item).get("_request")
-    if request is None:
-        return values
     try:
+        request = vars(item).get("_request")
+        if request is None:
+            return values
         declared = set(getattr(item, "fixturenames", ()))
         requested = [name for name in request.fixturenames if name not in values and name not in declared]
     except Exception:
