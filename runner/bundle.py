@@ -389,7 +389,7 @@ def select_files(root: str | os.PathLike[str], rules: BundleRules = BundleRules(
 def rules_for(session: pytest.Session, local_artifacts: Sequence[str] = (), read: Iterable[str] = ()) -> BundleRules:
     """The rules of this session: ini globs, what collection used and read, and what the run writes."""
     config = session.config
-    in_environment = _environment_test()
+    in_environment = environment_test()
     return BundleRules(
         include=tuple(config.getini("lambda_bundle_include") or ()),
         exclude=tuple(config.getini("lambda_bundle_exclude") or ()),
@@ -410,7 +410,7 @@ def needed_by(session: pytest.Session) -> list[Path]:
     found.update(root / name for name in INI_NAMES if (root / name).is_file())
     if session.config.inipath is not None:
         found.add(Path(os.path.abspath(session.config.inipath)))
-    in_environment = _environment_test()
+    in_environment = environment_test()
     for module in list(sys.modules.values()):
         file = getattr(module, "__file__", None)
         if not isinstance(file, str):
@@ -435,7 +435,7 @@ def _upwards(folder: Path, root: Path, name: str) -> Iterator[Path]:
         folder = folder.parent
 
 
-def _environment_test() -> Callable[[Path], bool]:
+def environment_test() -> Callable[[Path], bool]:
     """Whether a path is in a Python environment (a .venv inside the rootdir): the image's job, not the bundle's."""
     dirs = {sys.prefix, sys.exec_prefix, sys.base_prefix, *site.getsitepackages(), site.getusersitepackages()}
     installed = [Path(os.path.abspath(d)) for d in dirs if d]

@@ -13,6 +13,7 @@ from lambda_ui.runner import bundle as bundling
 from lambda_ui.runner.aws import s3
 from lambda_ui.runner.dotenv_files import dotenv_notes
 from lambda_ui.runner.options import LambdaSettings
+from lambda_ui.runner.outside_imports import outside_warning
 from lambda_ui.runner.plugin import collection_reads_key
 from lambda_ui.runner.terminal import write_line
 
@@ -37,6 +38,8 @@ def upload_bundle(
         write_line(config, f"lambda: bundle: {line}", yellow=True)
     for line, is_warning in dotenv.values():
         write_line(config, f"lambda: bundle: {line}", yellow=is_warning)
+    if (outside := outside_warning(root)) is not None:
+        write_line(config, f"lambda: bundle: {outside}", yellow=True)
     try:
         files = selection.files
         size = bundling.check_size(root, files, settings.max_bundle_bytes)

@@ -14,6 +14,7 @@ from lambda_ui.runner.cost import run_cost
 from lambda_ui.runner.forwarding import working_folder
 from lambda_ui.runner.history import history_path
 from lambda_ui.runner.options import LambdaSettings
+from lambda_ui.runner.outside_imports import outside_warning
 from lambda_ui.runner.scheduler import dispatch_order, lpt_makespan
 from lambda_ui.runner.startup import Target, image_problems
 from lambda_ui.runner.terminal import write_line
@@ -69,6 +70,8 @@ def print_bundle(session: pytest.Session, settings: LambdaSettings, local_artifa
         write_line(config, f"  {line}")
     for line in selection.warnings():
         write_line(config, f"lambda: bundle: {line}", yellow=True)
+    if (outside := outside_warning(config.rootpath)) is not None:
+        write_line(config, f"lambda: bundle: {outside}", yellow=True)
     try:
         size = bundling.check_size(config.rootpath, selection.files, settings.max_bundle_bytes)
         built = bundling.build_bundle(config.rootpath, selection.files)

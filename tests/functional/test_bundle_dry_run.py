@@ -160,3 +160,25 @@ def test_a_left_out_dotenv_file_is_weighed_against_the_variables_handed_over(
     assert bundle_lines("--lambda-env", "SHOP_USER", "--lambda-env", "SHOP_PASSWORD=x") == [
         "lambda: bundle: left out .env (its name is on the secret deny list); its variables reach the tests with --lambda-env: SHOP_USER, SHOP_PASSWORD"
     ]
+
+
+def test_a_module_imported_from_outside_the_rootdir_is_named_before_the_run(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    # tests/ has its own ini, so it is the rootdir; its conftest puts the sibling src/ on sys.path.
+    # The function's copy holds tests/ only: there the import failed with a bare ModuleNotFoundError.
+    pytester.makefile(".ini", **{"tests/pytest": "[pytest]\n"})
+    pytester.makepyfile(**{
+        "src/shop_helpers": "def greet():\n    return 'hi'\n",
+        "tests/conftest": "import pathlib, sys\nsys.path.insert(0, str(pathlib.Path(__file__).parents[1] / 'src'))\n",
+        "tests/test_shop": "import json\nfrom shop_helpers import greet\n\ndef test_greet():\n    assert greet() == 'hi'\n",
+    })
+    for args in (("--lambda-dry-run",), ()):  # said by the dry run, and by a run before it uploads
+        result = _run(pytester, bucket, "tests", *args)
+        helper = pytester.path / "src" / "shop_helpers.py"
+        result.stdout.fnmatch_lines([
+            f"lambda: bundle: the suite imports shop_helpers ({helper}) from outside the rootdir {pytester.path / 'tests'}, *"
+            f"give the run a rootdir that holds both, {pytester.path} (an ini file there, or --rootdir={pytester.path}), *",
+        ])
+        assert " json (" not in result.stdout.str() and "pytest (" not in result.stdout.str()  # installed: the image's
+    # With that rootdir the bundle holds src/ too, and nothing is said.
+    result = _run(pytester, bucket, "tests", f"--rootdir={pytester.path}", "-c", str(pytester.path / "tests" / "pytest.ini"), "--lambda-dry-run")
+    assert result.ret == 0 and "outside the rootdir" not in result.stdout.str(), result.stdout.str()
