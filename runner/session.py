@@ -53,6 +53,7 @@ from lambda_ui.runner.lambda_facts import (
 )
 from lambda_ui.runner.loopback import LoopbackRefusals
 from lambda_ui.runner.missing_files import MissingFiles
+from lambda_ui.runner.missing_variables import MissingVariables
 from lambda_ui.runner.not_run import NotRunBlock
 from lambda_ui.runner.option_names import ini_value
 from lambda_ui.runner.options import GENERAL_BY_SHORT, LambdaSettings
@@ -137,7 +138,12 @@ class LambdaSession:
         assert self.target is not None
         items = {item.nodeid: item for item in session.items}
         history = self._history()
-        self.hints = [LoopbackRefusals(self.config, self.target.pytest_args, self.settings.env), OtherBrowsers(), ReadOnlyWrites()]
+        self.hints = [
+            LoopbackRefusals(self.config, self.target.pytest_args, self.settings.env),
+            OtherBrowsers(),
+            ReadOnlyWrites(),
+            MissingVariables(self.settings.env),
+        ]
         for warning in warnings_before_run(self.config, items):
             write_line(self.config, f"lambda: WARNING: {warning}", yellow=True)
         if self.settings.dry_run:

@@ -767,6 +767,40 @@ def test_a_file_the_bundle_left_out_is_named_on_the_test_that_failed_opening_it(
 
 
 
+def test_a_variable_set_here_and_not_handed_over_is_named_on_the_test_that_failed_reading_it(
+    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CI job sets SHOP_USER; the suite reads os.environ["SHOP_USER"]; the function never had
+    it. The failure names the variable and --lambda-env, never its value; a variable handed over,
+    one not set here, or a lowercase dict key outside the environment says nothing."""
+    pytester.makepyfile(test_suite="def test_reads(): pass\ndef test_dict(): pass\n")
+    monkeypatch.setenv("SHOP_USER", "value-never-shown")
+    monkeypatch.setenv("BASE_URL", "https://pr-7.preview.example")
+    monkeypatch.setenv("user_name", "ada")
+    monkeypatch.delenv("NOT_SET_HERE", raising=False)
+    texts = {
+        "test_reads": "\n".join(f"E   KeyError: '{name}'" for name in ("SHOP_USER", "BASE_URL", "NOT_SET_HERE")),
+        "test_dict": "    row = users[0]['user_name']\nE   KeyError: 'user_name'",
+    }
+    for test, text in texts.items():
+        nodeid = f"test_suite.py::{test}"
+        reports = [scripted_report(nodeid, "setup", "passed"), scripted_report(nodeid, "call", "failed", text), scripted_report(nodeid, "teardown", "passed")]
+        fake_lambda.state.answer_extras[test] = {"reports": reports, "exit_code": 1}
+    result = _run(pytester, bucket, "--lambda-env", "BASE_URL")
+    assert result.ret == 1, result.stdout.str()
+    result.stdout.fnmatch_lines(  # exactly one name, nothing between the section's title and the next test
+        [
+            "*- lambda-ui: not in the function's environment -*",
+            "SHOP_USER: set here, but the function's tests see the function's environment, not this shell's: "
+            "hand it over with --lambda-env SHOP_USER (or the ini lambda_env), or set it in the function's Environment",
+            "*_ test_dict _*",
+        ],
+        consecutive=True,
+    )
+    result.stdout.fnmatch_lines(["lambda: 1 test(s) failed in Lambda reading environment variables set here but not in the function (SHOP_USER): *"])
+    assert "value-never-shown" not in result.stdout.str() and result.stdout.str().count("not in the function's environment -") == 1
+
+
 def test_lambda_env_hands_named_variables_to_the_function_and_refuses_the_runtime_s(
     pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
