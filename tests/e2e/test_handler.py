@@ -274,6 +274,11 @@ def test_the_deadline_counts_from_the_invocation_start_and_its_captures_fit_the_
         process.close()
 
 
+def _with_short_margin(short_tmp: Path, s3_env: Any) -> LambdaLikeProcess:
+    """An environment whose deadline strikes 3 s before the function's timeout: a test of 8 s has 5."""
+    return LambdaLikeProcess(short_tmp, env=dict(AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=s3_env.endpoint, LAMBDA_UI_DEADLINE_MARGIN_S="3"))
+
+
 def test_a_session_start_that_hangs_ends_in_a_clear_error_in_time(short_tmp: Path, s3_env: Any, tmp_path: Path, bucket: str, s3_client: Any) -> None:
     # A conftest waiting for an app that never comes up. Without the deadline around the warm
     # session's start this ran into Lambda's own timeout: an infrastructure failure, retried.
@@ -285,8 +290,7 @@ def test_a_session_start_that_hangs_ends_in_a_clear_error_in_time(short_tmp: Pat
         "test_never.py": "def test_never():\n    pass\n",
     })
     ok = _bundle_ref(s3_client, bucket, fine, {"test_ok.py": "def test_ok():\n    pass\n"})
-    env = dict(AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=s3_env.endpoint, LAMBDA_UI_DEADLINE_MARGIN_S="3")
-    process = LambdaLikeProcess(short_tmp, env=env)
+    process = _with_short_margin(short_tmp, s3_env)
     try:
         response = process.invoke(_event("test_never.py::test_never", stuck, bucket, session="warm"), timeout_s=10)
         assert response["kind"] == "run" and response["timed_out"] is True and response["reports"] == [], response
@@ -312,8 +316,7 @@ def test_a_deadline_between_a_test_s_phases_never_answers_half_its_reports(short
         "test_cut.py": "def test_cut():\n    pass\n",
         "test_next.py": "import time\n\ndef test_next():\n    time.sleep(3)\n",
     })
-    env = dict(AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=s3_env.endpoint, LAMBDA_UI_DEADLINE_MARGIN_S="3")
-    process = LambdaLikeProcess(short_tmp, env=env)
+    process = _with_short_margin(short_tmp, s3_env)
     try:
         response = process.invoke(_event("test_cut.py::test_cut", ref, bucket, session="warm"), timeout_s=8)
         # An internal error the client retries on a new invocation, as for any broken pytest.
@@ -341,8 +344,7 @@ def test_a_deadline_after_a_test_s_last_report_keeps_its_outcome(short_tmp: Path
         ),
         "test_done.py": "def test_done():\n    pass\n\ndef test_after():\n    pass\n",
     })
-    env = dict(AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=s3_env.endpoint, LAMBDA_UI_DEADLINE_MARGIN_S="3")
-    process = LambdaLikeProcess(short_tmp, env=env)
+    process = _with_short_margin(short_tmp, s3_env)
     try:
         response = process.invoke(_event("test_done.py::test_done", ref, bucket, session="warm"), timeout_s=8)
         assert response["kind"] == "run" and response["exit_code"] == 0, response
