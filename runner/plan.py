@@ -6,6 +6,8 @@ bundle's files, and what would stop the run (bundle size, image drift).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
 from lambda_ui.runner import bundle as bundling
@@ -26,20 +28,28 @@ SHOWN = 10
 
 
 def dry_run(
-    session: pytest.Session, settings: LambdaSettings, target: Target, nodeids: list[str], history: dict[str, float], local_artifacts: list[str]
+    session: pytest.Session,
+    settings: LambdaSettings,
+    target: Target,
+    nodeids: list[str],
+    history: dict[str, float],
+    local_artifacts: list[str],
+    groups: Mapping[str, str] | None = None,
 ) -> None:
     config = session.config
-    print_plan(config, settings, target, nodeids, history)
+    print_plan(config, settings, target, nodeids, history, groups or {})
     print_bundle(session, settings, local_artifacts)
     for problem in image_problems(config, settings, target.distributions):
         write_line(config, f"lambda dry run: the image would stop this run: {problem}", yellow=True)
 
 
-def print_plan(config: pytest.Config, settings: LambdaSettings, target: Target, nodeids: list[str], history: dict[str, float]) -> None:
+def print_plan(
+    config: pytest.Config, settings: LambdaSettings, target: Target, nodeids: list[str], history: dict[str, float], groups: Mapping[str, str]
+) -> None:
     known = [history[n] for n in nodeids if n in history]
     guess = sum(known) / len(known) if known else GUESS_S
     durations = [history.get(n, guess) for n in nodeids]
-    wall = lpt_makespan(durations, target.concurrency) if durations else 0.0
+    wall = lpt_makespan(_jobs(nodeids, durations, groups), target.concurrency) if durations else 0.0
     gb_s = sum(durations) * target.memory_mb / 1024
     cost = run_cost(gb_s, len(nodeids), settings.price_per_gb_s)
     write_line(
@@ -59,6 +69,18 @@ def print_plan(config: pytest.Config, settings: LambdaSettings, target: Target, 
         write_line(config, f"  {nodeid}  {'unknown' if expected is None else f'{expected:.1f} s'}")
     if len(order) > len(shown):
         write_line(config, f"  … and {len(order) - len(shown)} more (-v lists them all)")
+
+
+def _jobs(nodeids: list[str], durations: list[float], groups: Mapping[str, str]) -> list[float]:
+    """What runs side by side: each test alone, but a group's tests one after another (--dist loadgroup)."""
+    chains: dict[str, float] = {}
+    jobs: list[float] = []
+    for nodeid, seconds in zip(nodeids, durations, strict=True):
+        if (group := groups.get(nodeid)) is None:
+            jobs.append(seconds)
+        else:
+            chains[group] = chains.get(group, 0.0) + seconds
+    return jobs + list(chains.values())
 
 
 def print_bundle(session: pytest.Session, settings: LambdaSettings, local_artifacts: list[str]) -> None:

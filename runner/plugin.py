@@ -45,8 +45,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_cmdline_main(config: pytest.Config) -> None:
+    if not config.getoption("lambda_mode"):
+        return
+    from lambda_ui.runner.xdist_groups import remember_dist
+
+    remember_dist(config)  # --dist loadgroup: its groups still hold under --lambda
     workers = getattr(config.option, "numprocesses", None)
-    if not config.getoption("lambda_mode") or not workers:
+    if not workers:
         return
     from lambda_ui.runner.forwarding import given_on_command_line
 

@@ -13,6 +13,10 @@ asks what to do. Three kinds of repeat are kept apart:
 Apart from those, a **breaker**: when ``breaker`` invocations in a row could not
 connect at all, the endpoint is taken for gone and every test not finished is
 handed back at once, rather than each spending its retries on a refusal.
+
+And **groups** (pytest-xdist's ``xdist_group`` under ``--dist loadgroup``): two tests of one
+group are never in flight at once. A test whose group is busy waits aside and goes back
+in line as soon as that group's test is answered.
 """
 
 from __future__ import annotations
@@ -80,6 +84,7 @@ class Scheduler:
         now: float = 0.0,
         rand: Callable[[], float] = random.random,
         breaker: int = 0,
+        groups: dict[str, str] | None = None,
     ) -> None:
         self.max_in_flight = max(1, max_in_flight)
         self.window = float(self.max_in_flight)
@@ -93,6 +98,10 @@ class Scheduler:
             task = Task(nodeid, expected, position)
             heapq.heappush(self._ready, (0.0, next(self._counter), task))
         self.in_flight: dict[str, Task] = {}
+        #: node id -> its group; the groups with a test in flight; tests waiting for their group.
+        self._group_of = dict(groups or {})
+        self._busy_groups: set[str] = set()
+        self._held: dict[str, list[tuple[float, int, Task]]] = {}
         self.last_progress = now
         # Counters for the status line and the summary.
         self.throttled = 0
@@ -111,35 +120,63 @@ class Scheduler:
     # -- asking -----------------------------------------------------------------
     @property
     def queued(self) -> int:
-        return len(self._ready)
+        return len(self._ready) + sum(len(entries) for entries in self._held.values())
 
     @property
     def finished(self) -> bool:
-        return not self._ready and not self.in_flight
+        return not self._ready and not self.in_flight and not self._held
 
     def next_ready(self, now: float) -> Task | None:
-        """The next task to invoke now, or None (window full, or all waiting out a backoff)."""
-        if len(self.in_flight) >= int(self.window) or not self._ready:
+        """The next task to invoke now, or None (window full, or all waiting out a backoff or for their group)."""
+        if not self.has_ready(now):
             return None
-        not_before, _tie, task = self._ready[0]
-        if not_before > now:
-            return None
-        heapq.heappop(self._ready)
+        _not_before, _tie, task = heapq.heappop(self._ready)
         self.in_flight[task.nodeid] = task
+        if (group := self._group_of.get(task.nodeid)) is not None:
+            self._busy_groups.add(group)
         task.dispatched_at = now
         return task
 
     def has_ready(self, now: float) -> bool:
         """Whether :meth:`next_ready` would hand out a task now."""
-        return len(self.in_flight) < int(self.window) and bool(self._ready) and self._ready[0][0] <= now
+        if len(self.in_flight) >= int(self.window):
+            return False
+        self._hold_busy_groups(now)
+        return bool(self._ready) and self._ready[0][0] <= now
+
+    def _hold_busy_groups(self, now: float) -> None:
+        """Set aside, from the head of the line, each task due now whose group has a test in flight."""
+        while self._ready and self._ready[0][0] <= now:
+            task = self._ready[0][2]
+            group = self._group_of.get(task.nodeid)
+            if group is None or group not in self._busy_groups:
+                return
+            self._held.setdefault(group, []).append(heapq.heappop(self._ready))
+
+    def forget(self, task: Task) -> None:
+        """Take ``task`` out of flight without an answer to count (stopping, a client error).
+        Its group is free again: a test waiting for it must not wait forever."""
+        self._leaves_flight(task)
+
+    def _leaves_flight(self, task: Task) -> None:
+        if self.in_flight.pop(task.nodeid, None) is None:
+            return  # not in flight: its group, if busy, is another test's
+        group = self._group_of.get(task.nodeid)
+        if group is None:
+            return
+        self._busy_groups.discard(group)
+        for entry in self._held.pop(group, []):  # back in line where each stood: a group's next test goes next
+            heapq.heappush(self._ready, entry)
 
     def next_wakeup(self) -> float | None:
         return self._ready[0][0] if self._ready else None
 
     def drain_queue(self) -> list[Task]:
-        """Take every task not yet dispatched (stop, abort, spent budget)."""
+        """Take every task not yet dispatched (stop, abort, spent budget), those waiting for their group included."""
         tasks = [entry[2] for entry in sorted(self._ready)]
+        tasks += [entry[2] for entries in self._held.values() for entry in entries]
         self._ready.clear()
+        self._held.clear()
         return tasks
 
     @property
@@ -162,7 +199,7 @@ class Scheduler:
     # -- telling ----------------------------------------------------------------
     def on_throttle(self, task: Task, now: float, retry_after_s: float | None = None) -> bool:
         """Put a throttled task back. False when the throttle budget is spent."""
-        self.in_flight.pop(task.nodeid, None)
+        self._leaves_flight(task)
         self.throttled += 1
         task.throttles += 1
         self.window = max(1.0, min(self.window, len(self.in_flight) + 1) / 2)
@@ -179,7 +216,7 @@ class Scheduler:
 
     def on_infra_fault(self, task: Task, cause: str, request_id: str, now: float, fatal: bool = False) -> bool:
         """Record a fault; True if the task goes again on a new invocation."""
-        self.in_flight.pop(task.nodeid, None)
+        self._leaves_flight(task)
         self._served_until(task, now)
         task.infra_failures.append(cause)
         if request_id:
@@ -193,7 +230,7 @@ class Scheduler:
 
     def on_result(self, task: Task, failed: bool, request_id: str, now: float, repeat: bool = True) -> bool:
         """Record an answer; True if a failed test goes again as a rerun (never when not ``repeat``)."""
-        self.in_flight.pop(task.nodeid, None)
+        self._leaves_flight(task)
         self._served_until(task, now)
         if request_id:
             task.request_ids.append(request_id)
@@ -224,4 +261,5 @@ class Scheduler:
         self.in_flight.pop(task.nodeid, None)
         taken = [task, *self.in_flight.values(), *self.drain_queue()]
         self.in_flight.clear()
+        self._busy_groups.clear()
         return sorted(taken, key=lambda t: t.order)  # reported in dispatch order

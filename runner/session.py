@@ -68,6 +68,8 @@ from lambda_ui.runner.scheduler import Scheduler, Task
 from lambda_ui.runner.settle import Action, Settler, Verdict
 from lambda_ui.runner.startup import Target, check_image, check_target, make_invoker
 from lambda_ui.runner.terminal import StatusLine, eta_s, status_text, write_line
+from lambda_ui.runner.xdist_groups import groups_of
+from lambda_ui.runner.xdist_groups import summary as groups_summary
 
 DURATIONS_KEY = "lambda_ui/durations"
 
@@ -147,7 +149,7 @@ class LambdaSession:
         for warning in warnings_before_run(self.config, items):
             write_line(self.config, f"lambda: WARNING: {warning}", yellow=True)
         if self.settings.dry_run:
-            dry_run(session, self.settings, self.target, list(items), history, self._local_artifacts())
+            dry_run(session, self.settings, self.target, list(items), history, self._local_artifacts(), groups_of(self.config, items))
             return True
         if not items:
             return True
@@ -206,9 +208,12 @@ class LambdaSession:
     def _dispatch(self, session: pytest.Session, items: dict[str, pytest.Item], history: dict[str, float], bundle_ref: dict[str, str]) -> None:
         target = self.target
         assert target is not None
+        groups = groups_of(self.config, items)
+        if line := groups_summary(groups):
+            write_line(self.config, line)
         scheduler = self.scheduler = Scheduler(
             items, history, target.concurrency, self.settings.retries, self.settings.reruns, self.settings.throttle_budget_s, now=time.monotonic(),
-            breaker=self.settings.breaker,
+            breaker=self.settings.breaker, groups=groups,
         )
         invoker = self._invoker
         settler = self.settler = Settler(

@@ -87,7 +87,7 @@ class Settler:
         try:
             verdict = self._decide(task, outcome, now, repeat)
         except Exception as exc:  # never lose a test to a bug here
-            self.scheduler.in_flight.pop(task.nodeid, None)
+            self.scheduler.forget(task)
             verdict = Verdict(Action.ERROR, now, cause=Cause.CLIENT_ERROR, message=f"client error while handling the answer: {type(exc).__name__}: {exc}")
         if verdict.action in (Action.ERROR, Action.REPORT) and verdict.failed:
             self.tally.failures += 1
@@ -127,13 +127,13 @@ class Settler:
     def _throttled(self, task: Task, outcome: InvokeOutcome, now: float, repeat: bool) -> Verdict:
         scheduler = self.scheduler
         if not repeat:
-            scheduler.in_flight.pop(task.nodeid, None)  # stopping: a test that never started is not run
+            scheduler.forget(task)  # stopping: a test that never started is not run
             return Verdict(Action.NONE, now)
         if scheduler.on_throttle(task, now, outcome.retry_after_s):
             return Verdict(Action.NONE, now)
         gave_up = [task] + scheduler.drain_queue()
         for t in gave_up:
-            scheduler.in_flight.pop(t.nodeid, None)
+            scheduler.forget(t)
         return Verdict(
             Action.GIVE_UP, now, tasks=gave_up, cause=Cause.THROTTLED, may_fall_back=True,
             message=f"throttled: Lambda refused invocations ({outcome.reason or 'TooManyRequestsException'}) for over "

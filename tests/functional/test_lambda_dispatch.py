@@ -384,6 +384,42 @@ def test_the_deadline_ends_unfinished_tests_as_interrupted(pytester: pytest.Pyte
     assert sum("before this test was dispatched" in m for m in messages.values()) == 2, messages
 
 
+def test_an_xdist_group_under_loadgroup_never_runs_two_of_its_tests_at_once(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    """The suite's addopts for local runs: -n 2 --dist loadgroup, and tests that share an account
+    marked with one xdist_group. Under --lambda every test is its own invocation; the group's
+    tests must still run one at a time, the others beside them."""
+    pytester.makeini("[pytest]\naddopts = -n 2 --dist loadgroup\n")
+    pytester.makepyfile(test_shop="""
+        import pytest
+
+        @pytest.mark.xdist_group("account")
+        def test_login_sleepms300(): pass
+
+        @pytest.mark.xdist_group(name="account")
+        def test_checkout_sleepms300(): pass
+
+        @pytest.mark.xdist_group("account")
+        def test_logout_sleepms300(): pass
+
+        def test_search_sleepms300(): pass
+        def test_browse_sleepms300(): pass
+        """)
+    # No history: 10 s assumed a test. Five slots, but the group's three run one after another.
+    _run(pytester, bucket, "--lambda-concurrency=5", "--lambda-dry-run").stdout.fnmatch_lines(["lambda dry run: expected wall time 30.0 s *"])
+    result = _run(pytester, bucket, "--lambda-concurrency=5")
+    result.assert_outcomes(passed=5)
+    result.stdout.fnmatch_lines(["lambda: 3 test(s) in 1 xdist group(s) (--dist loadgroup): a group's tests run one at a time"])
+    calls = {c.nodeid.split("::")[1]: c for c in fake_lambda.state.calls}
+    account = sorted((calls[name] for name in ("test_login_sleepms300", "test_checkout_sleepms300", "test_logout_sleepms300")), key=lambda c: c.started)
+    assert all(earlier.ended <= later.started for earlier, later in zip(account, account[1:])), [(c.started, c.ended) for c in account]
+    assert fake_lambda.state.peak_busy >= 3  # the others ran beside the group: it is no global lock
+    # Without --dist loadgroup the mark means nothing, as under pytest-xdist.
+    fake_lambda.state.calls.clear()
+    result = _run(pytester, bucket, "--lambda-concurrency=5", "-o", "addopts=")
+    result.assert_outcomes(passed=5)
+    assert "xdist group" not in result.stdout.str()
+
+
 def test_history_orders_longest_first(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
     pytester.makepyfile(test_hist="def test_slow1(): pass\ndef test_slow4(): pass\ndef test_slow2(): pass\n")
     _run(pytester, bucket, "-p", "cacheprovider", "--lambda-concurrency=1").assert_outcomes(passed=3)

@@ -104,3 +104,50 @@ def test_peak_counts_what_lambda_ran_not_what_it_throttled() -> None:
     s.on_result(c2, failed=False, request_id="r3", now=2.0)
     s.on_result(d2, failed=False, request_id="r4", now=2.0)
     assert s.peak_in_flight == 2  # 4 requests were in flight at t=0; two of them were throttled
+
+
+def _drain(s: Scheduler, now: float) -> list[str]:
+    handed = []
+    while (task := s.next_ready(now)) is not None:
+        handed.append(task.nodeid)
+    return handed
+
+
+def test_a_group_s_tests_are_never_in_flight_together_and_go_next_in_line() -> None:
+    # --dist loadgroup: a1 and a2 share an account. b and c are free to run beside them.
+    s = Scheduler(["a1", "b", "a2", "c"], {}, max_in_flight=4, groups={"a1": "account", "a2": "account"})
+    assert _drain(s, 0) == ["a1", "b", "c"]
+    assert s.queued == 1 and not s.finished
+    s.on_result(s.in_flight["b"], failed=False, request_id="", now=1)
+    assert s.next_ready(1) is None  # a free slot, but a2's group is busy
+    s.on_result(s.in_flight["a1"], failed=False, request_id="", now=2)
+    assert _drain(s, 2) == ["a2"]
+    for task in list(s.in_flight.values()):
+        s.on_result(task, failed=False, request_id="", now=3)
+    assert s.finished
+
+
+@pytest.mark.parametrize("leave", ["throttle", "infra", "forget"])
+def test_every_way_out_of_flight_frees_the_group(leave: str) -> None:
+    # A test of the group that left flight without a result (a client error, a stop) held the
+    # group for ever before forget(): the run waited on a test that could never start.
+    s = Scheduler(["a1", "a2"], {}, max_in_flight=2, groups={"a1": "g", "a2": "g"}, rand=lambda: 0.0)
+    first = s.next_ready(0)
+    assert first is not None and s.next_ready(0) is None
+    if leave == "throttle":
+        assert s.on_throttle(first, now=1)
+    elif leave == "infra":
+        assert s.on_infra_fault(first, "crash", "r", now=1)
+    else:
+        s.forget(first)
+    assert s.next_ready(1) is not None
+
+
+def test_forgetting_a_test_not_in_flight_leaves_its_group_busy() -> None:
+    # The give-up path forgets every test it takes, queued ones too: a queued test of a busy
+    # group must not free the group its running sibling holds.
+    s = Scheduler(["a1", "a2"], {}, max_in_flight=2, groups={"a1": "g", "a2": "g"})
+    assert _drain(s, 0) == ["a1"]
+    waiting = s.queued
+    s.forget(Scheduler(["a2"], {}, max_in_flight=1).next_ready(0))  # type: ignore[arg-type]  # a2, never in flight here
+    assert s.next_ready(0) is None and s.queued == waiting == 1
