@@ -59,8 +59,17 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         raise pytest.UsageError("--lambda and -n (pytest-xdist) do not mix: --lambda already runs every test in parallel; leave -n out.")
     # -n from the ini addopts or PYTEST_ADDOPTS: the suite's setting for local runs. Off before
     # pytest-xdist's own cmdline_main (trylast) turns it into workers.
+    dist = config.option.dist
     config.option.numprocesses, config.option.dist, config.option.tx = None, "no", []
-    config.stash[xdist_off_key] = f"lambda-ui: -n {workers} from the addopts is off: --lambda runs each test in its own invocation"
+    config.stash[xdist_off_key] = f"lambda-ui: -n {workers} from the addopts is off: --lambda runs each test in its own invocation" + _SHARED_WORKER.get(dist, "")
+
+
+#: What a distribution mode's shared worker gave that separate invocations do not.
+_SHARED_WORKER = {
+    mode: f"; --dist {mode} kept the tests of one {unit} on one worker, and here each runs alone, so a test that "
+    "counts on what an earlier one left (a login, a page) fails: make it set that up itself"
+    for mode, unit in (("loadscope", "module or class"), ("loadfile", "file"))
+}
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

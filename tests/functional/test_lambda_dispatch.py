@@ -275,7 +275,11 @@ def test_xdist_from_the_addopts_is_off_for_a_lambda_run(pytester: pytest.Pyteste
     pytester.makepyfile(test_a="def test_a(): pass\ndef test_b(): pass\n")
     result = _run(pytester, bucket)
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["lambda-ui: -n 2 from the addopts is off: --lambda runs each test in its own invocation"])
+    result.stdout.fnmatch_lines([
+        "lambda-ui: -n 2 from the addopts is off: --lambda runs each test in its own invocation; --dist loadscope kept the "
+        "tests of one module or class on one worker, and here each runs alone, so a test that counts on what an earlier "
+        "one left (a login, a page) fails: make it set that up itself"
+    ])
     assert sorted(call.nodeid for call in fake_lambda.state.calls) == ["test_a.py::test_a", "test_a.py::test_b"]
     # Typed with --lambda, it asks for two things at once: one clear error.
     result = _run(pytester, bucket, "-n", "2")
