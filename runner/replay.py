@@ -102,14 +102,24 @@ MAX_WARNING_REPEATS = 1000
 _DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
-def record_warnings(config: pytest.Config, item: pytest.Item, payload: dict[str, Any]) -> None:
+def record_warnings(config: pytest.Config, item: pytest.Item, payload: dict[str, Any], handler_notes: bool = True) -> None:
     """The test's warnings from Lambda into ``pytest_warning_recorded``, as a local run records
     them (pytest-xdist does the same with its workers'): the terminal's "warnings summary"
-    and its count then match a local run. Malformed entries are skipped, never fatal."""
+    and its count then match a local run. Malformed entries are skipped, never fatal.
+
+    ``handler_notes``: also what the handler said about the invocation (the answer's
+    ``warnings``: a deadline that struck after the test, a path of the suite's that the
+    function lacks), as the plugin's own warnings on the test. Off when the test has no
+    reports: its error already quotes them."""
     entries = payload.get("test_warnings")
     root = str(config.rootpath)
     parsed = (_warning_from_wire(data, root) for data in (entries[:MAX_TEST_WARNINGS] if isinstance(entries, list) else []))
     messages = [found for found in parsed if found is not None]
+    notes = payload.get("warnings") if handler_notes else None
+    for note in (notes[:MAX_TEST_WARNINGS] if isinstance(notes, list) else []):
+        if isinstance(note, str) and note:
+            warning = pytest.PytestWarning(f"lambda-ui: {note[:MAX_WARNING_CHARS]}")
+            messages.append((warnings.WarningMessage(warning, pytest.PytestWarning, item.location[0], 0, line=""), 1))
     dropped = payload.get("test_warnings_dropped")
     if isinstance(dropped, int) and dropped > 0:
         note = f"lambda-ui: {dropped} more distinct warning(s) of this test were left out of Lambda's answer (at most {MAX_TEST_WARNINGS} are sent)"

@@ -359,6 +359,7 @@ class LambdaSession:
         outcome = verdict.outcome or InvokeOutcome(OutcomeKind.OK)
         reports = rebuild(self.config, item, payload.get("reports") or [])
         props: Properties = []
+        answered_with_reports = bool(reports)
         if not reports:
             reports = error_reports(item, f"the in-Lambda pytest did not run this test: {not_run_detail(self.config, payload)}")
             props += outcome_properties(RecordedOutcome.INFRA, Cause.NOT_RUN)
@@ -386,7 +387,7 @@ class LambdaSession:
         if task.earlier_attempts and not is_failed:
             self.totals.flaky.append(task.nodeid)
         reports[-1].user_properties = list(reports[-1].user_properties) + props
-        record_warnings(self.config, item, payload)
+        record_warnings(self.config, item, payload, handler_notes=answered_with_reports)
         self._replay(item, reports)
         self._durations[task.nodeid] = round(sum(r.duration for r in reports), 3)
 

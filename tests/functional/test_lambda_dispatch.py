@@ -94,6 +94,8 @@ def test_a_test_s_warnings_reach_the_warnings_summary_and_no_answer_runs_code(py
             {**entry, "message": 5}, {**entry, "count": "many"}, "not a dict",
         ],
         "test_warnings_dropped": 2,
+        # What the handler said about the invocation: shown on the test, as the plugin's own warning.
+        "warnings": ["the function's deadline struck after the test's last report", 7, ""],
     }
     result = _run(pytester, bucket)
     assert result.ret == 0, result.stdout.str()
@@ -101,7 +103,8 @@ def test_a_test_s_warnings_reach_the_warnings_summary_and_no_answer_runs_code(py
     # 3 identical + 3 more + the note on the two left out; the three malformed entries are skipped.
     result.stdout.fnmatch_lines(["*warnings summary*", "test_suite.py::test_warns", f"  {pytester.path}/test_suite.py:1: DeprecationWarning: find_element_by_id is deprecated", "    def test_warns(): pass"])
     result.stdout.fnmatch_lines([f"  {secret}:2: Boom: from a module never imported", "*system: not a warning class*", "*Warning: a name that is no class name", "*2 more distinct warning(s) of this test were left out*"])
-    result.stdout.fnmatch_lines(["*= 2 passed, 7 warnings in *"])
+    result.stdout.fnmatch_lines(["*PytestWarning: lambda-ui: the function's deadline struck after the test's last report"])
+    result.stdout.fnmatch_lines(["*= 2 passed, 8 warnings in *"])
     assert "TOPSECRET" not in out and "test_plain" not in out.split("warnings summary")[1]
     assert not (pytester.path / "imported.txt").exists()
 
