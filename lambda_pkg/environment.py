@@ -358,6 +358,7 @@ class ExecutionEnvironment:
         finally:
             os.chdir(self.home)
         exit_code, worker, timed_out, output = outcome
+        worker.answer_warnings.extend(self.suite_chrome.take_notes())
 
         chrome = self.browsers.current
         if self.browsers.starts > starts_before and chrome is not None:

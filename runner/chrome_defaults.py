@@ -155,6 +155,8 @@ class SuiteLaunch:
     driver_pid: int | None = None
     #: Started while a session-scoped fixture was being set up: it lives as long as the session.
     session_owned: bool = False
+    #: What the defaults replaced that the suite had set, said in the answer's warnings.
+    notes: list[str] = field(default_factory=list)
     finished: bool = field(default=False, repr=False)
     #: Weak: whether anything but this record still holds the driver is what tells a test's
     #: forgotten Chrome from one the suite keeps for later tests.
@@ -220,10 +222,21 @@ def prepare_launch(
     size = window_size or parse_window_size(DEFAULT_WINDOW_SIZE)
     filled = copy.deepcopy(options) if options is not None else ChromeOptions()
     service = service if service is not None else Service()
-    if not filled.binary_location:
+    notes: list[str] = []
+    # A path the suite names for its CI machine's Chrome or chromedriver, which this
+    # environment lacks: the environment's own run instead, and the answer says so.
+    if filled.binary_location and shutil.which(filled.binary_location) is None:
+        located = find_chrome_binary(environ)
+        notes.append(f"the suite's Chrome binary {filled.binary_location} is not in the function; its own {located} ran instead")
+        filled.binary_location = located
+    elif not filled.binary_location:
         filled.binary_location = find_chrome_binary(environ)
     name_the_shell(filled)
-    if not service.path:
+    if service.path and shutil.which(service.path) is None:
+        located = find_chromedriver(environ)
+        notes.append(f"the suite's chromedriver {service.path} is not in the function; its own {located} ran instead")
+        service.path = located
+    elif not service.path:
         # An explicit path is what keeps Selenium Manager out (selenium's DriverFinder).
         service.path = find_chromedriver(environ)
 
@@ -242,7 +255,7 @@ def prepare_launch(
         service.env = dict(os.environ, HOME=workdir, XDG_CONFIG_HOME=os.path.join(workdir, ".config"), XDG_CACHE_HOME=os.path.join(workdir, ".cache"))
     if not service.popen_kw:
         service.popen_kw = {"start_new_session": True}  # a process group of its own to kill
-    return filled, service, SuiteLaunch(workdir=workdir or None)
+    return filled, service, SuiteLaunch(workdir=workdir or None, notes=notes)
 
 
 def _pid_of(service: Service) -> int | None:
@@ -265,6 +278,8 @@ class SuiteChromeDefaults:
         #: Added to the defaults; the handler sets ``--single-process`` here after its own Chrome needed it.
         self.extra_flags: list[str] = []
         self.launches: list[SuiteLaunch] = []
+        #: Said in the next answer's warnings, once each (:meth:`take_notes`).
+        self.notes: list[str] = []
         self._original: Any = None
         self._original_remote: Any = None
         #: webdriver-manager's ChromeDriverManager and its own install, while replaced.
@@ -275,6 +290,10 @@ class SuiteChromeDefaults:
     @property
     def installed(self) -> bool:
         return self._original is not None
+
+    def take_notes(self) -> list[str]:
+        notes, self.notes = self.notes, []
+        return notes
 
     def pytest_configure(self, config: pytest.Config) -> None:
         if config.getini(INI_KEY):
@@ -321,6 +340,7 @@ class SuiteChromeDefaults:
             filled, service, launch = prepare_launch(options, service, defaults.environ, defaults.tmp_root, defaults.window_size, defaults.extra_flags)
             launch.session_owned = defaults._session_fixture_depth > 0 or defaults._tests_running == 0
             defaults.launches.append(launch)
+            defaults.notes.extend(note for note in launch.notes if note not in defaults.notes)
             try:
                 original(driver, options=filled, service=service, keep_alive=keep_alive)
             except BaseException:

@@ -93,6 +93,18 @@ def test_on_the_image_s_browser(driver, browser):
     assert len(browser.get_screenshot_as_png()) > 1000
 
 
+def test_with_paths_of_a_ci_image():
+    # Written for a CI image: its Chrome and chromedriver live where the function has neither.
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/opt/ci-image/chrome/chrome"
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService("/opt/ci-image/bin/chromedriver"))
+    try:
+        driver.get("data:text/html,<h1>ci image</h1>")
+        assert driver.find_element("tag name", "h1").text == "ci image"
+    finally:
+        driver.quit()
+
+
 def test_on_a_grid():
     # Written for a Selenium Grid, whose address the function cannot reach.
     driver = webdriver.Remote(command_executor="http://selenium-grid.invalid:4444/wd/hub", options=webdriver.ChromeOptions())
@@ -197,6 +209,19 @@ def test_webdriver_chrome_with_no_arguments_works_in_the_function(
         # the plugin's own warm browser lives on in a directory of its own.
         assert _suite_leftovers(short_tmp) == (set(), [])
     assert not selenium_manager_mark.exists(), "Selenium Manager must never run in the function"
+
+
+def test_paths_of_another_machine_give_way_to_the_function_s_and_the_answer_says_so(
+    function: LambdaLikeProcess, tmp_path: Path, bucket: str, s3_client: Any, short_tmp: Path
+) -> None:
+    bundle = _bundle(tmp_path, "suite", bucket, s3_client)
+    response = function.invoke(_event("test_own_chrome.py::test_with_paths_of_a_ci_image", bundle, bucket))
+    call = _call(response)
+    assert call["outcome"] == "passed", call["longrepr"]
+    said = " ".join(response["warnings"])
+    assert "the suite's Chrome binary /opt/ci-image/chrome/chrome is not in the function" in said, response["warnings"]
+    assert "the suite's chromedriver /opt/ci-image/bin/chromedriver is not in the function" in said, response["warnings"]
+    assert _suite_leftovers(short_tmp) == (set(), [])
 
 
 def test_pytest_selenium_driver_chrome_works_in_the_function(
