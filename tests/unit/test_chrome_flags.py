@@ -247,14 +247,20 @@ def test_nothing_set_gets_everything(fakes: dict[str, str], scratch: Path) -> No
 
 
 def test_explicit_settings_are_kept(fakes: dict[str, str], scratch: Path, tmp_path: Path) -> None:
+    # The suite's own Chrome and chromedriver, there in the function too (paths it lacks give way:
+    # tests/unit/test_suite_chrome_paths.py).
+    my_chrome, my_driver = tmp_path / "my-chrome", tmp_path / "my-chromedriver"
+    for path in (my_chrome, my_driver):
+        path.write_text("#!/bin/sh\n")
+        path.chmod(0o755)
     mine = webdriver.ChromeOptions()
-    mine.binary_location = "/opt/my/chrome"
+    mine.binary_location = str(my_chrome)
     for flag in ("--window-size=640,480", "--user-data-dir=/mine/profile", "--headless", "--lang=de"):
         mine.add_argument(flag)
-    their_service = Service(executable_path="/opt/my/chromedriver", env={"HOME": "/mine"})
+    their_service = Service(executable_path=str(my_driver), env={"HOME": "/mine"})
     options, service, launch = prepare_launch(mine, their_service, fakes, str(scratch))
-    assert options.binary_location == "/opt/my/chrome"
-    assert service is their_service and service.path == "/opt/my/chromedriver" and service.env == {"HOME": "/mine"}
+    assert options.binary_location == str(my_chrome) and launch.notes == []
+    assert service is their_service and service.path == str(my_driver) and service.env == {"HOME": "/mine"}
     args = options.arguments
     assert args[:4] == ["--window-size=640,480", "--user-data-dir=/mine/profile", "--headless", "--lang=de"]
     for name in ("--window-size", "--user-data-dir", "--headless"):
