@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -279,6 +280,19 @@ def _with_short_margin(short_tmp: Path, s3_env: Any) -> LambdaLikeProcess:
     return LambdaLikeProcess(short_tmp, env=dict(AWS_TEST_ENV, AWS_ENDPOINT_URL_S3=s3_env.endpoint, LAMBDA_UI_DEADLINE_MARGIN_S="3"))
 
 
+@contextlib.contextmanager
+def _warm_with_short_margin(short_tmp: Path, s3_env: Any, ref: dict[str, str], bucket: str, warm_up: str) -> Iterator[LambdaLikeProcess]:
+    """The same, its session started by the test ``warm_up`` first, so that the next test's 5 s
+    are the test's alone: on a loaded machine the process's and the session's start took them."""
+    process = _with_short_margin(short_tmp, s3_env)
+    try:
+        started = process.invoke(_event(warm_up, ref, bucket, session="warm"))
+        assert _outcomes(started)[1] == ("call", "passed"), started
+        yield process
+    finally:
+        process.close()
+
+
 def test_a_session_start_that_hangs_ends_in_a_clear_error_in_time(short_tmp: Path, s3_env: Any, tmp_path: Path, bucket: str, s3_client: Any) -> None:
     # A conftest waiting for an app that never comes up. Without the deadline around the warm
     # session's start this ran into Lambda's own timeout: an infrastructure failure, retried.
@@ -316,12 +330,7 @@ def test_a_deadline_between_a_test_s_phases_never_answers_half_its_reports(short
         "test_cut.py": "def test_cut():\n    pass\n\ndef test_warm_up():\n    pass\n",
         "test_next.py": "import time\n\ndef test_next():\n    time.sleep(3)\n",
     })
-    process = _with_short_margin(short_tmp, s3_env)
-    try:
-        # The session first, so that the 5 s to the deadline are the test's: on a loaded machine
-        # the process's and the session's start took them all, and the deadline struck in setup.
-        warm_up = process.invoke(_event("test_cut.py::test_warm_up", ref, bucket, session="warm"))
-        assert _outcomes(warm_up)[1] == ("call", "passed"), warm_up
+    with _warm_with_short_margin(short_tmp, s3_env, ref, bucket, "test_cut.py::test_warm_up") as process:
         response = process.invoke(_event("test_cut.py::test_cut", ref, bucket, session="warm"), timeout_s=8)
         # An internal error the client retries on a new invocation, as for any broken pytest.
         assert response["kind"] == "error" and response["error_type"] == "InternalError", response
@@ -332,8 +341,6 @@ def test_a_deadline_between_a_test_s_phases_never_answers_half_its_reports(short
         assert following["kind"] == "error" and following["error_type"] == "EnvironmentUnhealthy" and following["retryable"], following
         assert "this environment is exiting (pytest broke)" in following["message"], following["message"]
         assert not process.alive(wait=10)
-    finally:
-        process.close()
 
 
 def test_a_deadline_after_a_test_s_last_report_keeps_its_outcome(short_tmp: Path, s3_env: Any, tmp_path: Path, bucket: str, s3_client: Any) -> None:
@@ -348,12 +355,7 @@ def test_a_deadline_after_a_test_s_last_report_keeps_its_outcome(short_tmp: Path
         ),
         "test_done.py": "def test_done():\n    pass\n\ndef test_after():\n    pass\n",
     })
-    process = _with_short_margin(short_tmp, s3_env)
-    try:
-        # The session first, so that the 5 s to the deadline are the test's alone: on a loaded
-        # machine the process's and the session's start took them all (exit code 3, before the test).
-        warm_up = process.invoke(_event("test_done.py::test_after", ref, bucket, session="warm"))
-        assert _outcomes(warm_up)[1] == ("call", "passed"), warm_up
+    with _warm_with_short_margin(short_tmp, s3_env, ref, bucket, "test_done.py::test_after") as process:
         response = process.invoke(_event("test_done.py::test_done", ref, bucket, session="warm"), timeout_s=8)
         assert response["kind"] == "run" and response["exit_code"] == 0, response
         assert _outcomes(response) == [("setup", "passed"), ("call", "passed"), ("teardown", "passed")], response
@@ -361,8 +363,6 @@ def test_a_deadline_after_a_test_s_last_report_keeps_its_outcome(short_tmp: Path
         # The session's state after the cut is unknown: the next test gets a new one, in the same process.
         after = process.invoke(_event("test_done.py::test_after", ref, bucket, session="warm"))
         assert _outcomes(after)[1] == ("call", "passed") and after["facts"]["session_reused"] is False, after
-    finally:
-        process.close()
 
 
 #: A suite's own start-up errors, each only in the function (a module the image lacks, an app it
