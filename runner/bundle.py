@@ -410,17 +410,21 @@ def needed_by(session: pytest.Session) -> list[Path]:
     found.update(root / name for name in INI_NAMES if (root / name).is_file())
     if session.config.inipath is not None:
         found.add(Path(os.path.abspath(session.config.inipath)))
-    in_environment = environment_test()
-    for module in list(sys.modules.values()):
-        file = getattr(module, "__file__", None)
-        if not isinstance(file, str):
-            continue
-        path = Path(os.path.abspath(file))
-        if not path.is_relative_to(root) or in_environment(path):
-            continue
-        found.add(path)
-        found.update(_upwards(path.parent, root, "__init__.py"))
+    for _name, path in loaded_module_files():
+        if path.is_relative_to(root):
+            found.add(path)
+            found.update(_upwards(path.parent, root, "__init__.py"))
     return sorted(found)
+
+
+def loaded_module_files() -> Iterator[tuple[str, Path]]:
+    """``(name, file)`` of each loaded module with a file outside the Python environment: the
+    suite's own code, wherever it lies (runner/outside_imports.py looks beyond the rootdir)."""
+    in_environment = environment_test()
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if isinstance(file, str) and not in_environment(path := Path(os.path.abspath(file))):
+            yield name, path
 
 
 def _upwards(folder: Path, root: Path, name: str) -> Iterator[Path]:

@@ -11,29 +11,23 @@ install included) is the image's to hold, and is not named.
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Callable
+from collections.abc import Iterable
 from pathlib import Path
 
-from lambda_ui.runner.bundle import environment_test
+from lambda_ui.runner.bundle import loaded_module_files
 
 #: Top-level names never reported: this plugin's own package, wherever it is installed from.
 _OWN = frozenset({"lambda_ui"})
 
 
-def imported_from_outside(root: Path, in_environment: Callable[[Path], bool]) -> list[tuple[str, Path]]:
-    """``(module name, file)`` of each loaded module outside ``root`` and outside the Python
-    environment that no installed distribution provides, by name."""
+def imported_from_outside(root: Path, loaded: Iterable[tuple[str, Path]]) -> list[tuple[str, Path]]:
+    """Of ``loaded`` (module name, file: :func:`lambda_ui.runner.bundle.loaded_module_files`),
+    those outside ``root`` that no installed distribution provides, by name."""
     root = Path(os.path.abspath(root))
-    found: list[tuple[str, Path]] = []
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if not isinstance(file, str) or name == "__main__" or name.partition(".")[0] in _OWN:
-            continue
-        path = Path(os.path.abspath(file))
-        if path.is_relative_to(root) or in_environment(path):
-            continue
-        found.append((name, path))
+    found = [
+        (name, path) for name, path in loaded
+        if name != "__main__" and name.partition(".")[0] not in _OWN and not path.is_relative_to(root)
+    ]
     if not found:
         return []
     # Only now, as it reads every distribution's metadata (~0.2 s): an editable install's
@@ -60,4 +54,4 @@ def warning(root: Path, modules: list[tuple[str, Path]], shown: int = 5) -> str 
 
 def outside_warning(root: Path) -> str | None:
     """The line for this process's loaded modules, or None."""
-    return warning(root, imported_from_outside(root, environment_test()))
+    return warning(root, imported_from_outside(root, loaded_module_files()))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lambda_ui.runner.bundle import loaded_module_files
 from lambda_ui.runner.outside_imports import imported_from_outside, warning
 
 
@@ -17,15 +18,24 @@ def _load(monkeypatch: pytest.MonkeyPatch, name: str, file: Path) -> None:
     monkeypatch.setitem(sys.modules, name, module)
 
 
-def test_only_the_suite_s_own_code_outside_the_rootdir_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_only_the_suite_s_own_code_outside_the_rootdir_is_named(tmp_path: Path) -> None:
     root, sibling = tmp_path / "tests", tmp_path / "src"
-    _load(monkeypatch, "zz_sibling_helpers", sibling / "zz_sibling_helpers.py")  # a conftest's sys.path.insert
-    _load(monkeypatch, "zz_pages", root / "zz_pages.py")  # below the rootdir: in the bundle
-    # An editable install keeps its modules outside the environment; the image installs it its own way.
-    _load(monkeypatch, "junitparser.zz_editable", tmp_path / "checkout" / "junitparser" / "zz_editable.py")
-    _load(monkeypatch, "lambda_ui.zz_plugin_part", tmp_path / "plugin" / "zz_plugin_part.py")  # this plugin's own
-    nowhere = imported_from_outside(root, in_environment=lambda path: False)
-    assert [name for name, _ in nowhere if name.startswith("zz_") or ".zz_" in name] == ["zz_sibling_helpers"]
+    loaded = [
+        ("zz_sibling_helpers", sibling / "zz_sibling_helpers.py"),  # a conftest's sys.path.insert
+        ("zz_pages", root / "zz_pages.py"),  # below the rootdir: in the bundle
+        # An editable install keeps its modules outside the environment; the image installs it its own way.
+        ("junitparser.zz_editable", tmp_path / "checkout" / "junitparser" / "zz_editable.py"),
+        ("lambda_ui.zz_plugin_part", tmp_path / "plugin" / "zz_plugin_part.py"),  # this plugin's own
+        ("__main__", tmp_path / "run.py"),
+    ]
+    assert imported_from_outside(root, loaded) == [("zz_sibling_helpers", sibling / "zz_sibling_helpers.py")]
+
+
+def test_the_scan_reads_loaded_modules_and_leaves_the_environment_out(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _load(monkeypatch, "zz_sibling_helpers", tmp_path / "src" / "zz_sibling_helpers.py")
+    names = dict(loaded_module_files())
+    assert names["zz_sibling_helpers"] == tmp_path / "src" / "zz_sibling_helpers.py"
+    assert "pytest" not in names and "os" not in names  # site-packages and the standard library: the image's
 
 
 def test_the_warning_says_which_rootdir_would_hold_both(tmp_path: Path) -> None:
