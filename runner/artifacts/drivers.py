@@ -4,7 +4,7 @@ Suites build their own drivers: a conftest fixture, pytest-selenium's
 ``selenium``, splinter's ``Browser.driver``, SeleniumBase's ``sb.driver``, a
 page object, a ``unittest`` ``setUpClass``. On a failure the runner looks where
 a test keeps them: its fixture values, one attribute into each, and the test's
-instance and class.
+instance and class; failing those, the suite's module globals (``global_drivers``).
 
 Discovery reads only what is stored: instance ``__dict__`` entries, and a few
 well-known names looked up statically (slots, class attributes). It never
@@ -21,6 +21,9 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from lambda_ui.runner.artifacts.global_drivers import module_drivers
+from lambda_ui.runner.chrome import full_console
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -156,7 +159,9 @@ def find_drivers(item: pytest.Item) -> list[tuple[str, WebDriver]]:
     Fixture values come first, named by fixture; then the test's instance and
     class attributes (``self.driver``, ``cls.driver``), named by attribute;
     then drivers one attribute inside a fixture value (a page object's
-    ``.driver``), named by fixture. Never raises: a failure report is being made.
+    ``.driver``), named by fixture; failing all these, drivers kept in the suite's
+    module globals (selene's ``browser``, a driver factory), named by global.
+    Never raises: a failure report is being made.
     """
     found = _Found()
     if _loaded_class("selenium.webdriver.remote.webdriver", "WebDriver") is None:
@@ -181,7 +186,17 @@ def find_drivers(item: pytest.Item) -> list[tuple[str, WebDriver]]:
         inner = [(attr, d) for attr, v in _safe(stored_attributes, value) if (d := as_webdriver(v)) is not None]
         for attr, driver in inner:
             found.add(name if len(inner) == 1 else f"{name}-{attr.lstrip('_') or attr}", driver)
+    if not found.named:
+        for name, value in module_drivers(item, _suite_driver):
+            found.add(name.lstrip("_") or name, as_webdriver(value))
     return found.named
+
+
+def _suite_driver(value: object) -> bool:
+    """A WebDriver the suite built: this plugin's own (the ``browser`` fixture's, the
+    function's warm Chrome) is found through the test's fixtures or not at all."""
+    driver = as_webdriver(value)
+    return driver is not None and driver not in full_console
 
 
 def fixture_values(item: pytest.Item) -> dict[str, Any]:

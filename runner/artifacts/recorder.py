@@ -65,8 +65,8 @@ class Artifacts:
     def attach(self, driver: Any, name: str = "driver") -> None:
         """Capture from this WebDriver when the test fails.
 
-        For drivers the automatic search cannot see (kept in a module, two
-        attributes deep, ...). ``name`` names its files when the test holds
+        For drivers the automatic search cannot see (behind a helper function
+        of another module, two attributes into a fixture value, ...). ``name`` names its files when the test holds
         several drivers: ``failure-<name>-screenshot.png``.
         """
         driver = as_webdriver(driver) or driver

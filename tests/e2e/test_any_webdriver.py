@@ -66,6 +66,7 @@ def make_chrome():
 
 
 _SHARED = []
+ENDED = []  # drivers the conftest quits once their test's call report exists
 
 
 def shared_chrome():  # one Chrome for the tests that need none of their own, kept in a module
@@ -114,16 +115,20 @@ def pytest_runtest_makereport(item, call):
     if session is not None and outcome.get_result().when == "call":
         session.driver.quit()
         del session.driver
+    if outcome.get_result().when == "call":
+        while chromes.ENDED:
+            chromes.ENDED.pop().quit()
 """
 
 SUITE = '''
 import unittest
+from types import SimpleNamespace
 
 import pytest
 from selenium.webdriver.support.abstract_event_listener import AbstractEventListener
 from selenium.webdriver.support.event_firing_webdriver import EventFiringWebDriver
 
-from chromes import make_chrome, shared_chrome
+from chromes import ENDED, make_chrome, shared_chrome
 
 
 def page(text):
@@ -218,6 +223,35 @@ def test_info_only(customer):
     assert False, "info only"
 
 
+class Browser:  # as selene's global browser: the driver three stored steps in, behind a lazy property
+    def __init__(self):
+        self._config = SimpleNamespace(box=SimpleNamespace(value=None))
+
+    @property
+    def driver(self):
+        PROPERTY_READS.append("Browser.driver")
+        raise RuntimeError("a property ran during capture")
+
+
+browser = Browser()
+
+
+def test_module_global():
+    browser._config.box.value = make_chrome()
+    browser._config.box.value.get(page("module global"))
+    try:
+        assert False, "module global"
+    finally:
+        ENDED.append(browser._config.box.value)
+
+
+def test_without_a_driver():
+    # The shared browser is alive, kept in chromes.py, which only the conftest imports as a
+    # module: the failure is not this test's browser's (an API check in a UI suite).
+    shared_chrome()
+    assert False, "no driver"
+
+
 def test_sb_style(sb):
     sb.driver.get(page("sb style"))
     assert False, "sb style"
@@ -307,7 +341,7 @@ def _assert_set(run: SuiteRun, test: str, text: str, prefix: str = "failure") ->
 
 
 def test_every_test_ran_and_no_browser_outlived_it(suite_run: SuiteRun) -> None:
-    assert "10 failed, 1 passed" in suite_run.stdout, suite_run.stdout[-3000:]
+    assert "12 failed, 1 passed" in suite_run.stdout, suite_run.stdout[-3000:]
     assert suite_run.leftover == set()
     # A quit driver is skipped without a request: no urllib3 "Retrying ..." lines anywhere.
     assert "Retrying" not in suite_run.stdout + suite_run.stderr
@@ -322,6 +356,7 @@ def test_every_test_ran_and_no_browser_outlived_it(suite_run: SuiteRun) -> None:
         ("test_sb_style", "sb style"),  # a driver another plugin tears down from its makereport wrapper
         ("test_requested_by_name", "by name"),  # request.getfixturevalue, as pytest-bdd's steps
         ("test_in_class", "legacy"),  # unittest: cls.chrome from setUpClass
+        ("test_module_global", "module global"),  # kept in a module global, as selene's browser
     ],
 )
 def test_one_driver_keeps_the_plain_names(suite_run: SuiteRun, test: str, text: str) -> None:
@@ -350,6 +385,12 @@ def test_an_empty_console_of_a_suite_s_browser_says_what_chromedriver_keeps(suit
     # Its console.log line is not kept without goog:loggingPrefs ALL: "no console output" would be wrong.
     console = suite_run.read(suite_run.links("test_info_only")["failure-console.log"]).decode()
     assert console == NO_WARNINGS_OR_ERRORS
+
+
+def test_a_browser_the_test_never_held_is_not_captured(suite_run: SuiteRun) -> None:
+    # The conftest's shared browser was alive as it failed.
+    assert "no driver" in (suite_run.cases["test_without_a_driver"].find("failure").get("message") or "")  # type: ignore[union-attr]
+    assert suite_run.links("test_without_a_driver") == {}
 
 
 def test_a_quit_driver_is_left_alone(suite_run: SuiteRun) -> None:

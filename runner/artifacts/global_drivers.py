@@ -1,0 +1,143 @@
+"""WebDrivers a suite keeps in its modules rather than in a fixture or on the test.
+
+Selene's global ``browser``, a driver factory's class attribute, a conftest's
+``driver = None`` global set by an autouse fixture: the failing test holds none of
+these where :func:`~lambda_ui.runner.artifacts.drivers.find_drivers` looks. This is
+its last resort, walked from the test's module and its conftests' globals, through
+what is stored (instance ``__dict__``, plain lists, tuples and dicts, the suite's
+own classes and modules), a few steps deep. It never goes through a function, a
+property or a library's module, and never reaches a driver that only a fixture
+holds: a session fixture's browser is not a failing API test's.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+#: Steps from a module's global to a driver: selene keeps its driver at
+#: ``browser._config.<box>.value``, three steps in.
+MAX_DEPTH = 5
+#: Objects looked at, at most, per failing test: a few milliseconds, even when a
+#: conftest keeps large objects (a boto3 client, a parsed data set) in globals.
+MAX_VISITS = 5000
+#: Members of one list, tuple or dict looked at.
+MAX_MEMBERS = 100
+
+
+def module_drivers(item: pytest.Item, is_driver: Any) -> list[tuple[str, Any]]:
+    """(global name, object) for each object ``is_driver`` accepts, reachable from the
+    globals of the test's module and its conftests. Never raises."""
+    try:
+        roots = _root_modules(item)
+        rootdir = Path(str(item.config.rootpath))
+    except Exception:
+        return []
+    if not roots:
+        return []
+    suite = _SuiteModules(rootdir)
+    found: list[tuple[str, Any]] = []
+    seen: set[int] = {id(module) for module in roots}
+    queue: deque[tuple[str, object, int]] = deque()
+    test_module, *conftests = roots
+    queue.extend((name, value, 1) for name, value in _globals(test_module))
+    # What a conftest imports is the conftest's: a helper module holding a browser the
+    # failing test never used is reached only if the test's module imports it too.
+    for module in conftests:
+        queue.extend((name, value, 1) for name, value in _globals(module) if type(value) is not types.ModuleType)
+    visits = 0
+    while queue and visits < MAX_VISITS:
+        name, value, depth = queue.popleft()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        visits += 1
+        try:
+            if is_driver(value):
+                found.append((name, value))
+                continue
+            if depth < MAX_DEPTH:
+                queue.extend((name, inner, depth + 1) for inner in _stored_in(value, suite))
+        except Exception:
+            continue  # a strange object: look elsewhere
+    return found
+
+
+def _root_modules(item: pytest.Item) -> list[types.ModuleType]:
+    """The test's module, then the conftests that apply to it (nearest first); none for
+    an item without a Python module (a doctest file, a YAML test)."""
+    module = getattr(item, "module", None)
+    if type(module) is not types.ModuleType:
+        return []
+    roots = [module]
+    folder = Path(str(item.path)).parent
+    conftests = [
+        plugin for plugin in item.config.pluginmanager.get_plugins()
+        if isinstance(plugin, types.ModuleType) and os.path.basename(getattr(plugin, "__file__", None) or "") == "conftest.py"
+    ]
+    for plugin in sorted(conftests, key=lambda m: -len(str(m.__file__))):
+        if folder.is_relative_to(Path(str(plugin.__file__)).parent) and plugin not in roots:
+            roots.append(plugin)
+    return roots
+
+
+def _globals(module: types.ModuleType) -> list[tuple[str, Any]]:
+    return [(name, value) for name, value in vars(module).items() if not (name.startswith("__") and name.endswith("__"))]
+
+
+class _SuiteModules:
+    """Which modules and classes are the suite's: files below the rootdir, outside any
+    Python installation (a virtualenv inside the repository is a library's)."""
+
+    def __init__(self, rootdir: Path) -> None:
+        self.rootdir = Path(os.path.realpath(rootdir))
+        self._installs = tuple({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+        self._known: dict[str, bool] = {}
+
+    def has_module(self, name: str) -> bool:
+        if name not in self._known:
+            module = sys.modules.get(name)
+            self._known[name] = module is not None and self._is_suite_file(getattr(module, "__file__", None))
+        return self._known[name]
+
+    def _is_suite_file(self, file: object) -> bool:
+        if not isinstance(file, str):
+            return False
+        real = os.path.realpath(file)
+        if "site-packages" in real.split(os.sep) or any(real.startswith(p + os.sep) for p in self._installs):
+            return False
+        return Path(real).is_relative_to(self.rootdir)
+
+
+def _stored_in(value: object, suite: _SuiteModules) -> Iterator[object]:
+    """What ``value`` stores, read without running any of the suite's code."""
+    kind = type(value)
+    if kind is types.ModuleType:
+        if suite.has_module(getattr(value, "__name__", "")):
+            yield from (v for _, v in _globals(value))  # type: ignore[arg-type]
+        return
+    if issubclass(kind, type):  # issubclass of type(): isinstance would ask a proxy's __class__
+        if suite.has_module(value.__module__):
+            yield from (v for v in vars(value).values() if not callable(v) and type(v) not in (property, classmethod, staticmethod))
+        return
+    if kind is list or kind is tuple:  # exact types: a subclass's __iter__ is user code
+        yield from list(value)[:MAX_MEMBERS]  # type: ignore[call-overload]
+        return
+    if kind is dict:
+        yield from list(value.values())[:MAX_MEMBERS]  # type: ignore[attr-defined]
+        return
+    if issubclass(kind, (types.FunctionType, types.BuiltinFunctionType, types.MethodType, str, bytes, int, float)):
+        return
+    try:
+        own = object.__getattribute__(value, "__dict__")
+    except Exception:
+        return
+    if type(own) is dict:
+        yield from list(own.values())[:MAX_MEMBERS]
