@@ -9,7 +9,8 @@ covered) and fills in what the test did not set: the environment's Chrome, the
 chromedriver path (so Selenium Manager is never asked to find or download one;
 webdriver-manager's ``ChromeDriverManager().install()`` returns it too), and the
 Lambda flags. Each such Chrome gets a private directory under the temp
-dir, removed with its processes when the driver quits or the session ends.
+dir (its HOME), removed with its processes when the driver quits or the session
+ends; its downloads still go to the test's ``~/Downloads``, as they do locally.
 """
 
 from __future__ import annotations
@@ -253,9 +254,26 @@ def prepare_launch(
     elif service.env is os.environ:
         # Crash databases and fontconfig caches follow HOME; keep them in the private dir.
         service.env = dict(os.environ, HOME=workdir, XDG_CONFIG_HOME=os.path.join(workdir, ".config"), XDG_CACHE_HOME=os.path.join(workdir, ".cache"))
+        _download_where_the_test_looks(filled)
     if not service.popen_kw:
         service.popen_kw = {"start_new_session": True}  # a process group of its own to kill
     return filled, service, SuiteLaunch(workdir=workdir or None, notes=notes)
+
+
+def _download_where_the_test_looks(options: ChromeOptions) -> None:
+    """Chrome's default download folder follows its HOME, now the private dir. Locally
+    Chrome and the test share HOME, so a test that clicks a download and reads
+    ``~/Downloads`` finds the file: keep that, unless the suite chose a folder itself."""
+    prefs = options.experimental_options.get("prefs")
+    if prefs is None:
+        prefs = {}
+        options.add_experimental_option("prefs", prefs)
+    if type(prefs) is not dict or "download.default_directory" in prefs:
+        return
+    nested = prefs.get("download")
+    if type(nested) is dict and "default_directory" in nested:
+        return
+    prefs["download.default_directory"] = os.path.join(os.path.expanduser("~"), "Downloads")
 
 
 def _pid_of(service: Service) -> int | None:

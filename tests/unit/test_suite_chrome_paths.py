@@ -1,4 +1,5 @@
-"""A suite's own Chrome in the function: paths its CI machine has and the function lacks."""
+"""A suite's own Chrome in the function: paths its CI machine has and the function lacks,
+and the download folder a local run would use."""
 
 from __future__ import annotations
 
@@ -36,3 +37,30 @@ def test_paths_the_function_has_are_kept_without_a_word(tmp_path: Path) -> None:
     options.binary_location = CHROME
     filled, service, launch = prepare_launch(options, Service(CHROMEDRIVER), {"PATH": ""}, str(tmp_path))
     assert (filled.binary_location, service.path, launch.notes) == (CHROME, CHROMEDRIVER, [])
+
+
+def _download_prefs(options: ChromeOptions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # the test process's HOME (/tmp in the image)
+    filled, service, _ = prepare_launch(options, Service(CHROMEDRIVER), {"CHROME_BINARY": CHROME, "PATH": ""}, str(tmp_path))
+    assert service.env is not None and service.env["HOME"] != str(tmp_path / "home")  # Chrome's own HOME is private
+    return filled.experimental_options.get("prefs")
+
+
+def test_a_download_lands_in_the_test_s_own_home_as_it_does_locally(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    prefs = _download_prefs(ChromeOptions(), tmp_path, monkeypatch)
+    assert prefs == {"download.default_directory": str(tmp_path / "home" / "Downloads")}
+
+
+def test_the_suite_s_other_prefs_stay_beside_the_download_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    options = ChromeOptions()
+    options.add_experimental_option("prefs", {"intl.accept_languages": "de"})
+    prefs = _download_prefs(options, tmp_path, monkeypatch)
+    assert prefs == {"intl.accept_languages": "de", "download.default_directory": str(tmp_path / "home" / "Downloads")}
+    assert options.experimental_options["prefs"] == {"intl.accept_languages": "de"}  # the suite's object is untouched
+
+
+@pytest.mark.parametrize("chosen", [{"download.default_directory": "/tmp/mine"}, {"download": {"default_directory": "/tmp/mine"}}])
+def test_a_download_folder_the_suite_chose_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chosen: dict[str, object]) -> None:
+    options = ChromeOptions()
+    options.add_experimental_option("prefs", chosen)
+    assert _download_prefs(options, tmp_path, monkeypatch) == chosen
