@@ -51,6 +51,7 @@ from lambda_ui.function import allure_files, written_files, xdist_worker
 from lambda_ui.function.bundles import Bundle, BundleCache, forget_modules
 from lambda_ui.function.deadline import Deadline, LambdaDeadlineExceeded
 from lambda_ui.function.health import become_subreaper, check_and_clean
+from lambda_ui.function.log_text import SessionLog
 from lambda_ui.function.runtime_logs import RuntimeLogHandlers
 from lambda_ui.function.session import ProcessState, Replacement, WarmSession, key_of, replacement
 from lambda_ui.function.smoke import run_smoke
@@ -150,6 +151,7 @@ class ExecutionEnvironment:
         self.browsers = BrowserManager(self.launcher.start, self.window_size)
         # Chrome the suite starts itself gets this environment's binary, driver and flags.
         self.suite_chrome = SuiteChromeDefaults(str(self.tmp), self.environ, self.window_size)
+        self.session_log = SessionLog(self.tmp)
         self._s3: Any = None
         self._sinks: dict[tuple[str, str], S3Sink] = {}
         self._distributions: dict[str, str] | None = None
@@ -342,6 +344,8 @@ class ExecutionEnvironment:
         allure_folder = allure_files.folder_for(self.tmp, event["run_id"]) if event.get("allure") and allure_files.available() else None
         if allure_folder is not None:
             args.append(f"--alluredir={allure_folder}")
+        if event.get("log_file"):
+            args.append(self.session_log.argument(event["run_id"], new_session=not warm or self.warm is None))
         sys.dont_write_bytecode = True  # code and bundle may be read-only
         os.chdir(workdir)
         self._session_dir = workdir
@@ -406,6 +410,9 @@ class ExecutionEnvironment:
         elif not worker.collect_reports and (exit_code in (2, 3, 4) or (exit_code == 5 and not worker.reports)):
             # A collection error is its own report, clearer than the terminal's tail.
             response["warnings"].append(f"pytest exited with code {exit_code}: {output[-2000:].strip()}")
+        if event.get("log_file"):
+            response["log_text"], notes = self.session_log.take()
+            response["warnings"].extend(notes)
         if allure_folder is not None:
             location = s3.S3Location(event["artifacts"]["bucket"], event["artifacts"]["prefix"])
             response["allure_files"], problems = allure_files.ship(self.s3, location, event["run_id"], allure_folder)
@@ -628,7 +635,7 @@ class ExecutionEnvironment:
         location = s3.S3Location(event["artifacts"]["bucket"], event["artifacts"]["prefix"])
         key = location.key(event["run_id"], "_responses", f"{ident}-attempt{event['attempt']}.json")
         s3.put_bytes(self.s3, location, key, body, "application/json")
-        slim: RunResponse = {k: v for k, v in response.items() if k not in ("reports", "collect_reports", "test_warnings")}  # type: ignore[assignment]
+        slim: RunResponse = {k: v for k, v in response.items() if k not in ("reports", "collect_reports", "test_warnings", "log_text")}  # type: ignore[assignment]
         slim["reports"] = []
         slim["collect_reports"] = []
         slim["test_warnings"] = []

@@ -51,6 +51,7 @@ from lambda_ui.runner.lambda_facts import (
     rerun_properties,
     run_facts_line,
 )
+from lambda_ui.runner.log_file import LogFileText
 from lambda_ui.runner.loopback import LoopbackRefusals
 from lambda_ui.runner.missing_files import MissingFiles
 from lambda_ui.runner.missing_variables import MissingVariables
@@ -110,6 +111,8 @@ class LambdaSession:
         self.allure: AllureDownloads | None = None
         #: Files tests wrote below the rootdir in the function, back into the local rootdir.
         self.returned: ReturnedFiles | None = None
+        #: The tests' records for pytest's log file, when the run writes one.
+        self.log_file = LogFileText(config)
         #: Why failed tests failed where a local run would not (a file the bundle left out, this
         #: machine's loopback, a browser the image lacks): on the test and in the summary, in order.
         self.hints: list[FailureHints] = []
@@ -199,6 +202,7 @@ class LambdaSession:
             "attempt": task.attempt,
             "session": self.settings.session,  # type: ignore[typeddict-item]
             "allure": self.allure is not None,
+            "log_file": self.log_file.wanted,
             "workers": self.target.concurrency,
             "workdir": self._workdir,
             "env": self.settings.env,
@@ -356,6 +360,7 @@ class LambdaSession:
             self.allure.fetch(payload.get("allure_files"))  # an attempt that goes again keeps its result: Allure shows retries
         if self.returned is not None:
             self.returned.fetch(payload.get("written_files"))  # as locally, a later attempt's file replaces an earlier one's
+        self.log_file.write(payload.get("log_text"))  # every attempt's, as a local run with reruns logs them
         outcome = verdict.outcome or InvokeOutcome(OutcomeKind.OK)
         reports = rebuild(self.config, item, payload.get("reports") or [])
         props: Properties = []

@@ -77,7 +77,14 @@ class RunEvent(TypedDict):
     #: The folder below the rootdir pytest was started in ("/"-separated; "" or absent: the
     #: rootdir): the function's tests run there, as they do on the client.
     workdir: str
+    #: The client writes pytest's log file (``log_file``, ``--log-file``): the function writes
+    #: its tests' records to a private one and hands each test's back (``RunResponse.log_text``);
+    #: absent means false.
+    log_file: bool
 
+
+#: A test's log file records beyond this stay in the function (the answer says how many bytes).
+MAX_LOG_TEXT_BYTES = 1024 * 1024
 
 #: Allure result files of a run go to ``<prefix>/<run id>/_allure/<file name>``.
 ALLURE_FOLDER = "_allure"
@@ -206,6 +213,8 @@ class RunResponse(TypedDict, total=False):
     allure_files: list[str]
     #: Files the test added or changed below the rootdir, uploaded (lambda_pkg/written_files.py).
     written_files: list[WrittenFile]
+    #: What the test added to the session's log file (``RunEvent.log_file``); absent or "" when none.
+    log_text: str
     #: Set when the full response was too large to return: read it from here.
     spilled: S3Ref | None
 
@@ -446,6 +455,9 @@ def validate_event(event: Any) -> RunEvent | InfoEvent | SmokeEvent:
     allure = event.get("allure", False)
     if type(allure) is not bool:
         raise InvalidEvent(f"event.allure must be true or false, got {allure!r}")
+    log_file = event.get("log_file", False)
+    if type(log_file) is not bool:
+        raise InvalidEvent(f"event.log_file must be true or false, got {repr(log_file)[:80]}")
     workdir = event.get("workdir", "")
     if not isinstance(workdir, str) or not (workdir == "" or is_plain_relative(workdir)):
         raise InvalidEvent(f"event.workdir must be a relative folder below the rootdir (no '..', '.' or empty segment), got {str(workdir)[:200]!r}")
@@ -466,6 +478,7 @@ def validate_event(event: Any) -> RunEvent | InfoEvent | SmokeEvent:
         "allure": allure,
         "workers": workers,
         "workdir": workdir,
+        "log_file": log_file,
         "env": env,
     }
 

@@ -314,6 +314,43 @@ def test_lambda_env_reaches_conftests_and_tests_and_goes_with_its_run(stacks: di
     assert len({env for _, _, env in seen}) == 1  # one environment ran all three
 
 
+LOGGING = """
+import logging
+
+import pytest
+
+log = logging.getLogger("suite")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def logged_session():
+    log.info("session set up")
+
+
+@pytest.mark.parametrize("n", range(6))
+def test_step(n):
+    log.info("step %s ran", n)
+    log.debug("below the file's level")
+"""
+
+
+@pytest.mark.parametrize("mode", ["warm", "per-test"])
+def test_the_log_file_gets_every_test_s_records_in_the_suite_s_format(stacks: dict[int, Stack], tmp_path: Path, mode: str) -> None:
+    """An ini ``log_file`` holds each test's records once, as a local run's does; before, each
+    environment wrote its own copy in the bundle and the one that came back last won."""
+    work = _suite(tmp_path / "suite", tmp_path / "sessions.log", {"test_logging.py": LOGGING})
+    (work / "pytest.ini").write_text("[pytest]\nlog_file = logs/run.log\nlog_file_level = INFO\nlog_file_format = %(levelname)s %(message)s\n")
+    result = stacks[2].pytest("--junitxml=r.xml", "-p", "no:cacheprovider", "--lambda-concurrency=2", f"--lambda-session={mode}", cwd=str(work))
+    assert result.returncode == 0, result.stdout[-3000:]
+    lines = (work / "logs" / "run.log").read_text().splitlines()
+    steps = sorted(line for line in lines if "step" in line)
+    assert steps == [f"INFO step {n} ran" for n in range(6)], lines
+    sessions = {_props(case)["lambda_environment_id"] for case in _cases(work / "r.xml").values()}
+    # A session's own records come with the first test it ran.
+    assert lines.count("INFO session set up") == (len(sessions) if mode == "warm" else 6), lines
+    assert not any("below the file's level" in line for line in lines)
+
+
 COUNTER = """
 import pytest
 

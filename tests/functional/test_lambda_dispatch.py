@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from lambda_ui.contract import MAX_LOG_TEXT_BYTES
 from stand_ins.fake_invoke_api import FakeInvokeApi, FakeState, scripted_report
 from stand_ins.services import AWS_TEST_ENV, free_port
 from stand_ins.tls import self_signed
@@ -778,6 +779,29 @@ def test_written_files_an_answer_names_come_back_only_as_plain_paths_of_this_run
     assert stdout.count("is not one of this run's written files") == 2, stdout  # another run's key, a key that is not its path
     assert "test_suite.py: the bundle shipped it" in stdout
     assert "linked/through.png: " in stdout and "is a link or a file, not a folder" in stdout
+
+
+def test_the_log_file_gets_each_answer_s_records_and_survives_malformed_ones(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    pytester.makeini("[pytest]\nlog_file = logs/run.log\nlog_file_level = INFO\n")
+    pytester.makepyfile(test_suite="def test_a(): pass\ndef test_b(): pass\ndef test_c(): pass\ndef test_d(): pass\n")
+    fake_lambda.state.answer_extras["test_a"] = {"log_text": "INFO a ran\n"}
+    fake_lambda.state.answer_extras["test_b"] = {"log_text": "INFO b ran, \udcff without a newline"}  # a lone surrogate, as JSON allows
+    fake_lambda.state.answer_extras["test_c"] = {"log_text": {"not": "text"}}
+    fake_lambda.state.answer_extras["test_d"] = {"log_text": "x" * (MAX_LOG_TEXT_BYTES + 10)}
+    result = _run(pytester, bucket)
+    assert result.ret == 0, result.stdout.str()
+    lines = (pytester.path / "logs" / "run.log").read_text().splitlines()
+    assert "INFO a ran" in lines and "INFO b ran, ? without a newline" in lines, lines
+    assert ["x" * MAX_LOG_TEXT_BYTES] == [line for line in lines if line.startswith("x")]
+    assert {event["log_file"] for event in fake_lambda.state.events if event.get("kind") == "run"} == {True}
+
+
+def test_without_a_log_file_the_function_is_not_asked_for_records(pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str) -> None:
+    pytester.makepyfile(test_suite="def test_a(): pass\n")
+    fake_lambda.state.answer_extras["test_a"] = {"log_text": "INFO a ran\n"}
+    assert _run(pytester, bucket).ret == 0
+    assert {event["log_file"] for event in fake_lambda.state.events if event.get("kind") == "run"} == {False}
+    assert not (pytester.path / "logs").exists()
 
 
 def test_a_file_the_bundle_left_out_is_named_on_the_test_that_failed_opening_it(

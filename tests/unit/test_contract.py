@@ -27,6 +27,7 @@ def test_a_valid_event_round_trips_through_json() -> None:
     checked = validate_event(json.loads(json.dumps(_event())))
     assert checked["artifacts"]["prefix"] == "runs" and checked["attempt"] == 2
     assert checked["allure"] is False and validate_event(_event(allure=True))["allure"] is True
+    assert checked["log_file"] is False and validate_event(_event(log_file=True))["log_file"] is True
     assert checked["workers"] == 1 and validate_event(_event(workers=64))["workers"] == 64
     assert checked["workdir"] == "" and validate_event(_event(workdir="ui/smoke tests"))["workdir"] == "ui/smoke tests"
     assert checked["env"] == {} and validate_event(_event(env={"BASE_URL": "https://pr-7.example"}))["env"] == {"BASE_URL": "https://pr-7.example"}
@@ -59,6 +60,8 @@ def test_a_valid_event_round_trips_through_json() -> None:
         ({"artifacts": {"bucket": 3, "prefix": ""}}, "event.artifacts.bucket must be str"),
         ({"allure": 1}, "event.allure must be true or false, got 1"),
         ({"allure": "yes"}, "event.allure must be true or false"),
+        ({"log_file": 1}, "event.log_file must be true or false, got 1"),
+        ({"log_file": "logs/run.log"}, "event.log_file must be true or false, got 'logs/run.log'"),
         ({"workers": 0}, "event.workers must be a positive integer, got 0"),
         ({"workers": "8"}, "event.workers must be a positive integer"),
         ({"workers": 10**6}, "event.workers must be at most 100000, got 1000000"),
