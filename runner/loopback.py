@@ -45,8 +45,8 @@ def is_loopback_host(host: str | None) -> bool:
     return address.is_loopback or address.is_unspecified
 
 
-def loopback_urls(places: Iterable[tuple[str, str]]) -> Iterator[tuple[str, int | None, str]]:
-    """``(origin, port, where)`` for each URL of a loopback host in ``(where, text)`` pairs.
+def url_hosts(places: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str, int | None, str]]:
+    """``(origin, host, port, where)`` for each URL in ``(where, text)`` pairs.
 
     The origin only (``http://localhost:8000``): a path or a user and password stay unsaid."""
     for where, text in places:
@@ -56,18 +56,28 @@ def loopback_urls(places: Iterable[tuple[str, str]]) -> Iterator[tuple[str, int 
                 host, port = url.hostname, url.port
             except ValueError:
                 continue  # not a URL after all ("http://[oops", a port of letters)
-            if is_loopback_host(host):
-                shown = f"[{host}]" if host and ":" in host else host
-                yield f"{url.scheme}://{shown}{f':{port}' if port else ''}", port, where
+            if host:
+                shown = f"[{host}]" if ":" in host else host
+                yield f"{url.scheme}://{shown}{f':{port}' if port else ''}", host, port, where
 
 
-def ini_values(config: pytest.Config) -> Iterator[tuple[str, str]]:
-    """``(where, text)`` for every string value of a registered ini key."""
-    # pytest names its registered ini keys nowhere public; the parser's table holds them.
-    for name in getattr(config._parser, "_inidict", {}):
+def loopback_urls(places: Iterable[tuple[str, str]]) -> Iterator[tuple[str, int | None, str]]:
+    """``(origin, port, where)`` for each URL of a loopback host in ``(where, text)`` pairs."""
+    for origin, host, port, where in url_hosts(places):
+        if is_loopback_host(host):
+            yield origin, port, where
+
+
+def ini_values(config: pytest.Config, set_only: bool = False) -> Iterator[tuple[str, str]]:
+    """``(where, text)`` for every string value of a registered ini key; with ``set_only``,
+    of those whose value is not the key's registered default (a plugin's documentation link)."""
+    # pytest names its registered ini keys and defaults nowhere public; the parser's table holds them.
+    for name, registered in getattr(config._parser, "_inidict", {}).items():
         try:
             value = config.getini(name)
         except Exception:
+            continue
+        if set_only and isinstance(registered, tuple) and len(registered) == 3 and value == registered[2]:
             continue
         for text in value if isinstance(value, list) else [value]:
             if isinstance(text, str):

@@ -61,6 +61,7 @@ from lambda_ui.runner.options import GENERAL_BY_SHORT, LambdaSettings
 from lambda_ui.runner.other_browsers import OtherBrowsers
 from lambda_ui.runner.parity import warnings_before_run
 from lambda_ui.runner.plan import dry_run
+from lambda_ui.runner.private_hosts import PrivateHosts
 from lambda_ui.runner.read_only_writes import ReadOnlyWrites
 from lambda_ui.runner.replay import FileGroups, error_reports, failed, not_run_detail, rebuild, record_warnings, replay, short_failure
 from lambda_ui.runner.returned_files import ReturnedFiles
@@ -145,6 +146,7 @@ class LambdaSession:
         history = self._history()
         self.hints = [
             LoopbackRefusals(self.config, self.target.pytest_args, self.settings.env),
+            PrivateHosts(self.config, self.target.pytest_args, self.settings.env),
             OtherBrowsers(),
             ReadOnlyWrites(),
             MissingVariables(self.settings.env),

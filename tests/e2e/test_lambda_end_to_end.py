@@ -570,6 +570,19 @@ def test_a_test_that_cannot_reach_this_machine_s_loopback_is_told_why(stack: Sta
     assert "lambda: 1 test(s) failed to connect (test_app.py::test_home)" in result.stdout
 
 
+def test_a_test_that_cannot_reach_a_private_address_is_told_why(stack: Stack, tmp_path: Path) -> None:
+    # Staging in the company network: CI reaches 10.x, the function (no VpcConfig) does not.
+    _skip_unless(stack, "private_network", "the environments share this machine's network")
+    work = tmp_path / "suite"
+    work.mkdir()
+    (work / "conftest.py").write_text(APP_URL_SUITE)
+    (work / "test_app.py").write_text("def test_home(browser, request):\n    browser.get(request.config.getoption('app_url'))\n")
+    result = stack.pytest("-p", "no:cacheprovider", "--app-url=http://10.255.255.1:8000/cart", cwd=str(work))
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "the test could not reach its app, and the run names an address only a private network knows: http://10.255.255.1:8000 (command line)" in result.stdout
+    assert "lambda: 1 test(s) could not reach their app (test_app.py::test_home)" in result.stdout
+
+
 def test_a_write_outside_tmp_is_told_why(stack: Stack, tmp_path: Path) -> None:
     # As SeleniumBase's --uc copies chromedriver into its own package: beside the installed code,
     # which Lambda's image (and the stand-in's sandbox) keeps read-only. The working directory is not.
