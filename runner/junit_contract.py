@@ -28,6 +28,9 @@ INFRA_FAILURE_PREFIX = "lambda_infra_failure_"  # + attempt number: the cause of
 THROTTLES = "lambda_throttles"
 RERUN_PREFIX = "lambda_rerun_"  # + rerun number: the earlier attempt's short failure
 FLAKY = "lambda_flaky"  # "true" when it failed, then passed on a rerun
+#: On the entry of an attempt pytest-rerunfailures ran again: why (its short failure). pytest's
+#: junitxml writes such an entry with no result at all.
+RERUN_FAILURE = "rerun_failure"
 COLD = "lambda_cold"
 ENVIRONMENT_ID = "lambda_environment_id"
 CHROME_VERSION = "chrome_version"

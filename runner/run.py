@@ -77,6 +77,8 @@ class UiRun:
         self.suite_properties: dict[str, object] = {}
         self.started = time.time()
         self._test_started: dict[str, float] = {}
+        #: Why pytest-rerunfailures runs a test again, until its attempt's teardown report.
+        self._rerun_failures: dict[str, str] = {}
         #: Which attempt of the test this process runs: the Lambda worker sets it per invocation.
         self.attempt = 1
         if not self.is_worker and self.owns_browsers:
@@ -219,9 +221,16 @@ class UiRun:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # tryfirst: the node id and the timeline must be on the report before junitxml reads it.
-        if report.when != "teardown" or self.is_worker:
+        if self.is_worker:
+            return
+        if str(report.outcome) == "rerun":  # pytest-rerunfailures runs it again: say why on this attempt's entry
+            self._rerun_failures.setdefault(report.nodeid, rerun_reason(report))
+        if report.when != "teardown":
             return
         names = {name for name, _ in report.user_properties}
+        reason = self._rerun_failures.pop(report.nodeid, None)
+        if reason is not None and jc.RERUN_FAILURE not in names:
+            report.user_properties.append((jc.RERUN_FAILURE, reason))
         started = self._test_started.pop(report.nodeid, None)
         # Inside Lambda (a hosted session) the node id and the timeline are the client's to record.
         if self.owns_browsers:
@@ -285,3 +294,15 @@ def _current_artifacts(item: pytest.Item) -> Artifacts | None:
     its files and links must not be the earlier attempt's."""
     arts = item.stash.get(artifacts_key, None)
     return arts if arts is not None and arts.rerun == rerun_number(item) else None
+
+
+def rerun_reason(report: pytest.TestReport) -> str:
+    """Why an attempt is run again, in a line: its exception's (``reprcrash``), or the last line
+    of its failure text; an error in setup or teardown says which."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    message = getattr(crash, "message", None)
+    if not isinstance(message, str) or not message.strip():
+        lines = report.longreprtext.strip().splitlines()
+        message = lines[-1] if lines else "failed"
+    line = message.strip().splitlines()[0][:500]
+    return line if report.when == "call" else f"error in {report.when}: {line}"

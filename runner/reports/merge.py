@@ -243,7 +243,8 @@ def merge_roots(inputs: Iterable[tuple[str, Any]]) -> MergeResult:
                 del element.attrib["time"]  # another tool's "time" junitparser cannot add up
             outcome, message, result_type, text = _final_result(case)
             if earlier:  # an attempt pytest-rerunfailures ran again
-                outcome, message = model.rerun_outcome(outcome, message)
+                recorded = dict(model.properties(element)).get(junit.RERUN_FAILURE, "")
+                outcome, message = model.rerun_outcome(outcome, message, recorded)
             attempts.setdefault(key, []).append(_Attempt(source, case, outcome, message, result_type, text, shift))
 
     out_suite = xunit2.TestSuite(element_of(suites[0][1]).get("name") or "merged")

@@ -347,7 +347,8 @@ class Report:
         return sum(costs) if costs else None
 
 
-def _properties(element: Any) -> list[tuple[str, str]]:
+def properties(element: Any) -> list[tuple[str, str]]:
+    """The ``<property>`` name and value pairs of a testcase or testsuite element, in order."""
     found = []
     for props in element.iterfind("properties"):
         for prop in props.iterfind("property"):
@@ -375,9 +376,9 @@ def _name_of(location: str) -> str:
 
 
 def parse_case(element: Any, index: int) -> Case:
-    properties = _properties(element)
-    outcome, result = case_result(element, dict(properties))
-    artifacts = [Artifact(k[len(junit.ARTIFACT_PREFIX) :], v) for k, v in properties if k.startswith(junit.ARTIFACT_PREFIX)]
+    props = properties(element)
+    outcome, result = case_result(element, dict(props))
+    artifacts = [Artifact(k[len(junit.ARTIFACT_PREFIX) :], v) for k, v in props if k.startswith(junit.ARTIFACT_PREFIX)]
     linked = {a.location for a in artifacts}
     output, errout = "", ""
     earlier: list[Attempt] = []
@@ -391,8 +392,8 @@ def parse_case(element: Any, index: int) -> Case:
             errout = (child.text or "").strip("\n")
         elif tag in INTERIM_TAGS:
             earlier.append(_interim(child))
-    by_attempt = attempt_artifacts(properties)
-    reruns = [(key, value) for key, value in properties if key.startswith(junit.RERUN_PREFIX)]
+    by_attempt = attempt_artifacts(props)
+    reruns = [(key, value) for key, value in props if key.startswith(junit.RERUN_PREFIX)]
     # The k-th rerun's failure and the k-th earlier attempt's files belong together (both in attempt order).
     for (key, value), files in zip(reruns, [*by_attempt.values(), *([[]] * len(reruns))]):
         earlier.append(Attempt(kind="failure", message=value, artifacts=files, source=f"rerun {key[len(junit.RERUN_PREFIX):]}"))
@@ -405,7 +406,7 @@ def parse_case(element: Any, index: int) -> Case:
         message=(result.get("message") or "") if result is not None else "",
         result_type=(result.get("type") or "") if result is not None else "",
         text=(result.text or "").strip("\n") if result is not None else "",
-        properties=properties,
+        properties=props,
         artifacts=artifacts,
         output=output,
         errout=errout,
@@ -420,10 +421,11 @@ def superseded(keys: Sequence[Hashable]) -> list[bool]:
     return [last[key] != position for position, key in enumerate(keys)]
 
 
-def rerun_outcome(outcome: Outcome, message: str) -> tuple[Outcome, str]:
+def rerun_outcome(outcome: Outcome, message: str, recorded: str = "") -> tuple[Outcome, str]:
     """A superseded entry's outcome and message: an attempt is run again because it failed or
-    errored, though pytest-rerunfailures' entry for it records no result."""
-    return (outcome, message) if outcome.is_problem else (Outcome.FAILED, RERUN_MESSAGE)
+    errored, though pytest-rerunfailures' entry for it records no result; this plugin records
+    why on it (``recorded``, the ``rerun_failure`` property)."""
+    return (outcome, message) if outcome.is_problem else (Outcome.FAILED, recorded or RERUN_MESSAGE)
 
 
 def fold_reruns(entries: list[tuple[int, Case]]) -> list[Case]:
@@ -446,7 +448,7 @@ def fold_reruns(entries: list[tuple[int, Case]]) -> list[Case]:
 
 
 def _rerun_attempt(case: Case, source: str) -> Attempt:
-    outcome, message = rerun_outcome(case.outcome, case.message)
+    outcome, message = rerun_outcome(case.outcome, case.message, case.props.get(junit.RERUN_FAILURE, ""))
     kind = "error" if outcome is Outcome.ERROR else "failure"
     return Attempt(kind=kind, message=message, text=case.text, artifacts=case.artifacts, source=source)
 
@@ -505,13 +507,13 @@ def parse_timestamp(text: str | None) -> datetime | None:
 
 def run_facts(root: Any) -> dict[str, str]:
     """The run facts of a parsed JUnit tree: its suites' properties, combined."""
-    return combine_run_facts([f for f in (dict(_properties(s)) for s in root.iter("testsuite")) if f])
+    return combine_run_facts([f for f in (dict(properties(s)) for s in root.iter("testsuite")) if f])
 
 
 def from_root(root: Any, sources: list[str]) -> Report:
     """The report in a parsed JUnit tree (``<testsuites>`` or a bare ``<testsuite>``)."""
     suites = list(root.iter("testsuite"))
-    facts = [dict(_properties(s)) for s in suites]
+    facts = [dict(properties(s)) for s in suites]
     cases = fold_reruns([(id(parent), parse_case(element, 0)) for parent in root.iter() for element in parent if element.tag == "testcase"])
     times = [number(s.get("time")) for s in suites]
     known_times = [t for t in times if t is not None]

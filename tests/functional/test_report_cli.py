@@ -564,15 +564,22 @@ def test_a_pytest_rerunfailures_report_counts_each_test_once(tmp_path: Path, cap
     xml = tmp_path / "r.xml"
     entries = [c.get("name") for c in ET.parse(xml).getroot().iter("testcase")]
     assert sorted(entries) == sorted(["test_flaky_once"] * 2 + ["test_always_fails"] * 2 + ["test_passes"]), entries
+    # With the plugin, each attempt run again says why on its entry (pytest's own records no result).
+    recorded = [p.get("value") for p in ET.parse(xml).getroot().iter("property") if p.get("name") == "rerun_failure"]
+    why = {"on": ["AssertionError: always", "AssertionError: fails the first time"], "off": []}[plugin]
+    assert sorted(recorded) == why
     summary = report(capsys, "summary", str(xml))
     assert summary.code == 1 and "3 tests: 1 failed, 2 passed, 1 flaky" in summary.out, summary.out
-    assert "test_suite.py::test_always_fails" in summary.out and "rerun by pytest-rerunfailures" in summary.out
+    said = {"on": "earlier attempt (rerun: attempt 1): AssertionError: always", "off": "rerun by pytest-rerunfailures (its entry records no result)"}[plugin]
+    assert "test_suite.py::test_always_fails" in summary.out and said in summary.out, summary.out
     merged = tmp_path / "merged.xml"
     assert report(capsys, "merge", str(merged), str(xml)).code == 0
     result = xunit2.JUnitXml.fromfile(str(merged))
     assert (result.tests, result.failures, result.errors) == (3, 1, 0)
     cases = {c.name: c for c in next(iter(result))}
     assert not cases["test_always_fails"].is_passed and cases["test_flaky_once"].is_flaky
+    flaky = ET.parse(merged).getroot().find(".//testcase[@name='test_flaky_once']/flakyFailure")
+    assert flaky is not None and flaky.get("message") == ("AssertionError: fails the first time" if plugin == "on" else "rerun by pytest-rerunfailures (its entry records no result)")
 
 
 def test_help_and_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
