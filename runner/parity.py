@@ -1,7 +1,7 @@
 """What a ``--lambda`` run cannot do as a local run does, said before it starts.
 
-Each test runs in an invocation of its own, in another process on another machine. Two
-plugins real suites use read what that process cannot see:
+Each test runs in an invocation of its own, in another process on another machine. What
+real suites use that reads what that process cannot see, or sees otherwise:
 
 * pytest-dependency skips a test whose ``depends=`` names a test it has not seen pass in
   this pytest session; the other test ran in another invocation (or, in a warm session,
@@ -12,13 +12,22 @@ plugins real suites use read what that process cannot see:
   timing.
 * pytest-cov measures the process it runs in: here, only what collection imported. Its
   report and ``--cov-fail-under`` would judge a run whose tests executed elsewhere.
+* A conftest that tells pytest-xdist's workers from its controller by ``config.workerinput``
+  (or xdist's ``is_xdist_worker()``) keeps work for the controller: creating a TestRail run,
+  posting to Slack. The function's sessions carry no ``workerinput`` (pytest-rerunfailures and
+  pytest-cov would take them for xdist workers and wait for a controller), so that work runs
+  in every session there as well as here. ``PYTEST_XDIST_WORKER`` tells them apart.
 
 The run goes on; the user is told what differs and what to do.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import types
 from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
@@ -77,8 +86,44 @@ COVERAGE_WARNING = (
 )
 
 
+#: What a conftest reads to tell pytest-xdist's workers from its controller.
+_XDIST_ROLE = re.compile(r"\bworkerinput\b|\bis_xdist_(?:worker|controller|master)\b|\bget_xdist_worker_id\b")
+
+
+def xdist_role_checks(config: pytest.Config) -> list[str]:
+    """Rootdir-relative paths of the suite's conftests that tell xdist's workers from its controller."""
+    rootdir = Path(str(config.rootpath))
+    found = []
+    for plugin in config.pluginmanager.get_plugins():
+        file = getattr(plugin, "__file__", None)
+        if not isinstance(plugin, types.ModuleType) or not isinstance(file, str) or os.path.basename(file) != "conftest.py":
+            continue
+        path = Path(file)
+        if not path.is_relative_to(rootdir):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if _XDIST_ROLE.search(text):
+            found.append(path.relative_to(rootdir).as_posix())
+    return sorted(found)
+
+
+def xdist_role_warning(paths: list[str]) -> str:
+    return (
+        f"{listed(paths, shown=2)} {'tells' if len(paths) == 1 else 'tell'} pytest-xdist's workers from its controller by config.workerinput "
+        "(or xdist's is_xdist_worker()): the function's pytest sessions do not look like workers to that "
+        "check, so what it keeps for the controller (creating a TestRail run, posting to Slack) runs in every "
+        "session there as well as once here. Check os.environ.get('PYTEST_XDIST_WORKER') instead: set in the "
+        "function, as on xdist's workers, and unset here."
+    )
+
+
 def warnings_before_run(config: pytest.Config, items: Mapping[str, pytest.Item]) -> list[str]:
     found = []
+    if role_checks := xdist_role_checks(config):
+        found.append(xdist_role_warning(role_checks))
     if dependent := dependent_tests(config, items):
         found.append(dependency_warning(dependent))
     if ordered := ordered_tests(config, items):

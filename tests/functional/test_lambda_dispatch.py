@@ -726,6 +726,27 @@ def test_coverage_of_this_process_is_named_before_the_run(pytester: pytest.Pytes
     )
 
 
+def test_a_conftest_that_tells_xdist_s_controller_by_workerinput_is_named_before_the_run(
+    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str
+) -> None:
+    # Tried through the local Lambda: a sessionfinish that posts results "once, from the controller"
+    # (not hasattr(config, "workerinput")) posted from the function's sessions and from here.
+    pytester.makeconftest(
+        "import os\n\ndef pytest_sessionfinish(session):\n"
+        "    if not hasattr(session.config, 'workerinput'):\n        print('posting the results')\n"
+    )
+    pytester.mkpydir("api")
+    (pytester.path / "api" / "conftest.py").write_text("import os\n\nWORKER = os.environ.get('PYTEST_XDIST_WORKER')\n")
+    (pytester.path / "api" / "test_api.py").write_text("def test_a(): pass\n")
+    result = _run(pytester, bucket)
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        ["lambda: WARNING: conftest.py tells pytest-xdist's workers from its controller by config.workerinput*"
+         "Check os.environ.get('PYTEST_XDIST_WORKER') instead: set in the function, as on xdist's workers, and unset here."]
+    )
+    assert "api/conftest.py" not in result.stdout.str()  # it reads PYTEST_XDIST_WORKER already
+
+
 def test_written_files_an_answer_names_come_back_only_as_plain_paths_of_this_run(
     pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, s3_client: Any
 ) -> None:
