@@ -554,14 +554,20 @@ def _skip_unless(stack: Stack, isolation: str, otherwise: str) -> None:
         pytest.skip(f"{otherwise} ({stack.lam.isolation.reason})")
 
 
-def test_a_test_that_cannot_reach_this_machine_s_loopback_is_told_why(stack: Stack, tmp_path: Path) -> None:
-    # CI serves the app here and gives its localhost address: in Lambda (and in the stand-in's
-    # environments, each with a network of its own) that address is the function's own.
-    _skip_unless(stack, "private_network", "the environments share this machine's loopback")
+def _app_url_suite(tmp_path: Path) -> Path:
+    """A suite of one test that opens the app at ``--app-url`` in the ``browser`` fixture."""
     work = tmp_path / "suite"
     work.mkdir()
     (work / "conftest.py").write_text(APP_URL_SUITE)
     (work / "test_app.py").write_text("def test_home(browser, request):\n    browser.get(request.config.getoption('app_url'))\n")
+    return work
+
+
+def test_a_test_that_cannot_reach_this_machine_s_loopback_is_told_why(stack: Stack, tmp_path: Path) -> None:
+    # CI serves the app here and gives its localhost address: in Lambda (and in the stand-in's
+    # environments, each with a network of its own) that address is the function's own.
+    _skip_unless(stack, "private_network", "the environments share this machine's loopback")
+    work = _app_url_suite(tmp_path)
     with serving_here() as port:
         result = stack.pytest("-p", "no:cacheprovider", f"--app-url=http://127.0.0.1:{port}/", cwd=str(work))
     assert result.returncode == 1, result.stdout[-3000:]
@@ -573,10 +579,7 @@ def test_a_test_that_cannot_reach_this_machine_s_loopback_is_told_why(stack: Sta
 def test_a_test_that_cannot_reach_a_private_address_is_told_why(stack: Stack, tmp_path: Path) -> None:
     # Staging in the company network: CI reaches 10.x, the function (no VpcConfig) does not.
     _skip_unless(stack, "private_network", "the environments share this machine's network")
-    work = tmp_path / "suite"
-    work.mkdir()
-    (work / "conftest.py").write_text(APP_URL_SUITE)
-    (work / "test_app.py").write_text("def test_home(browser, request):\n    browser.get(request.config.getoption('app_url'))\n")
+    work = _app_url_suite(tmp_path)
     result = stack.pytest("-p", "no:cacheprovider", "--app-url=http://10.255.255.1:8000/cart", cwd=str(work))
     assert result.returncode == 1, result.stdout[-3000:]
     assert "the test could not reach its app, and the run names an address only a private network knows: http://10.255.255.1:8000 (command line)" in result.stdout

@@ -8,33 +8,19 @@ import gc
 import pytest
 
 from lambda_ui.runner.loopback import SECTION, LoopbackRefusals
-
-#: A suite that takes its app's address from the command line or the ini, as pytest-base-url's
-#: --base-url and ini base_url do.
-APP_URL_CONFTEST = """
-def pytest_addoption(parser):
-    parser.addoption("--app-url")
-    parser.addini("app_url", "the app under test")
-"""
+from tests.support.failed_reports import app_url_config, failed_report
 
 CHROME_REFUSED = "selenium.common.exceptions.WebDriverException: Message: unknown error: net::ERR_CONNECTION_REFUSED"
 
 
-def _failed(nodeid: str, text: str) -> pytest.TestReport:
-    return pytest.TestReport(nodeid, ("test_a.py", 1, nodeid), {}, "failed", text, "call")
-
-
 @pytest.fixture
 def config(pytester: pytest.Pytester) -> pytest.Config:
-    pytester.makeconftest(APP_URL_CONFTEST)
-    pytester.makeini("[pytest]\napp_url = http://127.0.0.1:5000/shop\n")
-    gc.collect()
-    return pytester.parseconfigure()
+    return app_url_config(pytester, "http://127.0.0.1:5000/shop")
 
 
 def test_every_place_is_named_by_origin_and_a_variable_s_value_never(config: pytest.Config) -> None:
     refusals = LoopbackRefusals(config, ["--app-url=http://user:pw@localhost:8000/login"], {"API_URL": "ws://u:pw@[::1]:9000/feed"})
-    report = _failed("test_a.py::test_a", CHROME_REFUSED)
+    report = failed_report("test_a.py::test_a", CHROME_REFUSED)
     refusals.explain([report])
     ((title, text),) = report.sections
     assert title == SECTION
@@ -48,12 +34,9 @@ def test_every_place_is_named_by_origin_and_a_variable_s_value_never(config: pyt
 
 
 def test_addresses_lambda_can_reach_and_other_failures_say_nothing(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(APP_URL_CONFTEST)
-    pytester.makeini("[pytest]\napp_url = https://staging.example.com/?next=http%3A//localhost\n")
-    gc.collect()
-    config = pytester.parseconfigure()
+    config = app_url_config(pytester, "https://staging.example.com/?next=http%3A//localhost")
     refusals = LoopbackRefusals(config, ["--app-url=http://10.0.0.7:8000", "localhost:8000"], {"NOTE": "see http://example.com"})
-    report = _failed("test_a.py::test_a", CHROME_REFUSED)
+    report = failed_report("test_a.py::test_a", CHROME_REFUSED)
     refusals.explain([report])
     assert report.sections == [] and refusals.summary() == []
 
@@ -61,8 +44,8 @@ def test_addresses_lambda_can_reach_and_other_failures_say_nothing(pytester: pyt
 def test_python_s_connection_refused_counts_only_at_a_named_port(config: pytest.Config) -> None:
     refusals = LoopbackRefusals(config, ["--app-url=http://localhost:8000"], {})
     # The test's own chromedriver, dead, on another loopback port: not the app's address.
-    chromedriver = _failed("test_a.py::test_dead_driver", "MaxRetryError: HTTPConnectionPool(host='localhost', port=40417): ... [Errno 111] Connection refused")
-    api = _failed("test_a.py::test_api", "ConnectionError: HTTPConnectionPool(host='localhost', port=8000): ... [Errno 111] Connection refused")
+    chromedriver = failed_report("test_a.py::test_dead_driver", "MaxRetryError: HTTPConnectionPool(host='localhost', port=40417): ... [Errno 111] Connection refused")
+    api = failed_report("test_a.py::test_api", "ConnectionError: HTTPConnectionPool(host='localhost', port=8000): ... [Errno 111] Connection refused")
     passed = pytest.TestReport("test_a.py::test_ok", ("test_a.py", 1, "ok"), {}, "passed", None, "call")
     refusals.explain([chromedriver, api, passed])
     assert [r.nodeid for r in (chromedriver, api, passed) if r.sections] == ["test_a.py::test_api"]
@@ -74,7 +57,7 @@ def test_a_loopback_url_in_the_failed_test_s_own_traceback_counts_too(pytester: 
     gc.collect()
     refusals = LoopbackRefusals(pytester.parseconfigure(), [], {})
     text = '    def browser():\n>       driver.get("http://127.0.0.1:5000")\nE   WebDriverException: unknown error: net::ERR_CONNECTION_REFUSED'
-    report, elsewhere = _failed("test_a.py::test_a", text), _failed("test_a.py::test_b", 'driver.get("https://shop.example")\n' + CHROME_REFUSED)
+    report, elsewhere = failed_report("test_a.py::test_a", text), failed_report("test_a.py::test_b", 'driver.get("https://shop.example")\n' + CHROME_REFUSED)
     refusals.explain([report, elsewhere])
     assert report.sections[0][1].startswith("the test could not connect, and this machine's loopback is named: http://127.0.0.1:5000 (in the test's traceback)")
     assert elsewhere.sections == []

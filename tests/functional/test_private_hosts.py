@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import gc
-
 import pytest
 
 from lambda_ui.runner.private_hosts import SECTION, PrivateHosts, resolve_here
-
-APP_URL_CONFTEST = """
-def pytest_addoption(parser):
-    parser.addoption("--app-url")
-    parser.addini("app_url", "the app under test")
-"""
+from tests.support.failed_reports import app_url_config, failed_report
 
 NOT_RESOLVED = "selenium.common.exceptions.WebDriverException: Message: unknown error: net::ERR_NAME_NOT_RESOLVED"
 #: What this machine's resolver answers, for names a test cannot make resolve here otherwise.
@@ -24,16 +17,9 @@ ADDRESSES = {
 }
 
 
-def _failed(nodeid: str, text: str) -> pytest.TestReport:
-    return pytest.TestReport(nodeid, ("test_a.py", 1, nodeid), {}, "failed", text, "call")
-
-
 @pytest.fixture
 def config(pytester: pytest.Pytester) -> pytest.Config:
-    pytester.makeconftest(APP_URL_CONFTEST)
-    pytester.makeini("[pytest]\napp_url = http://shop.staging.corp/cart\n")
-    gc.collect()
-    return pytester.parseconfigure()
+    return app_url_config(pytester, "http://shop.staging.corp/cart")
 
 
 def _hosts(config: pytest.Config, args: list[str], env: dict[str, str] | None = None) -> tuple[PrivateHosts, list[str]]:
@@ -48,7 +34,7 @@ def _hosts(config: pytest.Config, args: list[str], env: dict[str, str] | None = 
 
 def test_private_names_and_addresses_are_named_with_what_they_resolve_to_and_secrets_never(config: pytest.Config) -> None:
     hosts, asked = _hosts(config, ["--app-url=http://user:pw@web:8000/login", "--api=http://10.0.0.7:9000"], {"API_URL": "https://token@shop.staging.corp/x"})
-    first, second = _failed("test_a.py::test_a", NOT_RESOLVED), _failed("test_a.py::test_b", NOT_RESOLVED)
+    first, second = failed_report("test_a.py::test_a", NOT_RESOLVED), failed_report("test_a.py::test_b", NOT_RESOLVED)
     hosts.explain([first, second])
     ((title, text),) = first.sections
     assert title == SECTION
@@ -64,28 +50,25 @@ def test_private_names_and_addresses_are_named_with_what_they_resolve_to_and_sec
 
 
 def test_public_addresses_other_failures_and_names_unknown_here_say_nothing(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(APP_URL_CONFTEST)
-    pytester.makeini("[pytest]\napp_url = https://public.example.com/\n")
-    gc.collect()
-    config = pytester.parseconfigure()
+    config = app_url_config(pytester, "https://public.example.com/")
     hosts, _ = _hosts(config, ["--app-url=http://split.example.com", "--other=http://93.184.216.34", "--gone=http://nowhere.test", "--local=http://localhost:8000"])
     reports = [
-        _failed("test_a.py::test_unresolved", NOT_RESOLVED),
-        _failed("test_a.py::test_assert", "AssertionError: assert 'Cart' == 'Checkout'"),
+        failed_report("test_a.py::test_unresolved", NOT_RESOLVED),
+        failed_report("test_a.py::test_assert", "AssertionError: assert 'Cart' == 'Checkout'"),
     ]
     hosts.explain(reports)
     assert [r.sections for r in reports] == [[], []] and hosts.summary() == []
     # A private address in a run whose test failed some other way: nothing either.
     hosts, _ = _hosts(config, ["--app-url=http://web:8000"])
-    other = _failed("test_a.py::test_assert", "AssertionError: assert 'Cart' == 'Checkout'")
+    other = failed_report("test_a.py::test_assert", "AssertionError: assert 'Cart' == 'Checkout'")
     hosts.explain([other])
     assert other.sections == []
 
 
 def test_a_timeout_counts_only_next_to_the_host_s_name(config: pytest.Config) -> None:
     hosts, _ = _hosts(config, [])
-    api = _failed("test_a.py::test_api", "ConnectTimeoutError(<urllib3.connection.HTTPConnection>, 'Connection to web timed out. (connect timeout=5)')\nrequests.get('http://web:8000/api')")
-    wait = _failed("test_a.py::test_wait", "selenium.common.exceptions.TimeoutException: the cart timed out\n    driver.get('http://web:8000/cart')")
+    api = failed_report("test_a.py::test_api", "ConnectTimeoutError(<urllib3.connection.HTTPConnection>, 'Connection to web timed out. (connect timeout=5)')\nrequests.get('http://web:8000/api')")
+    wait = failed_report("test_a.py::test_wait", "selenium.common.exceptions.TimeoutException: the cart timed out\n    driver.get('http://web:8000/cart')")
     hosts.explain([api, wait])
     assert [r.nodeid for r in (api, wait) if r.sections] == ["test_a.py::test_api"]
     assert "http://web:8000 (in the test's traceback; 172.18.0.3 here)" in api.sections[0][1]
