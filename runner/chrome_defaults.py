@@ -10,7 +10,8 @@ chromedriver path (so Selenium Manager is never asked to find or download one;
 webdriver-manager's ``ChromeDriverManager().install()`` returns it too), and the
 Lambda flags. Each such Chrome gets a private directory under the temp
 dir (its HOME), removed with its processes when the driver quits or the session
-ends; its downloads still go to the test's ``~/Downloads``, as they do locally.
+ends; its downloads still go to the test's ``~/Downloads``, as they do locally, and a
+profile folder the suite names where the function cannot write gives way to a private one.
 """
 
 from __future__ import annotations
@@ -241,6 +242,7 @@ def prepare_launch(
         # An explicit path is what keeps Selenium Manager out (selenium's DriverFinder).
         service.path = find_chromedriver(environ)
 
+    _drop_unwritable_profile(filled, notes)
     workdir = _new_workdir(tmp_root)
     defaults = _default_flags(workdir, size, environ) + list(extra_flags or [])
     if filled.extensions:
@@ -258,6 +260,29 @@ def prepare_launch(
     if not service.popen_kw:
         service.popen_kw = {"start_new_session": True}  # a process group of its own to kill
     return filled, service, SuiteLaunch(workdir=workdir or None, notes=notes)
+
+
+def _writable(path: str) -> bool:
+    """``path`` can be written, or made, here: its nearest existing folder takes writes
+    (``access`` answers no on a read-only file system, for root too)."""
+    folder = os.path.abspath(path)
+    while not os.path.exists(folder):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return False
+        folder = parent
+    return os.access(folder, os.W_OK)
+
+
+def _drop_unwritable_profile(options: ChromeOptions, notes: list[str]) -> None:
+    """A ``--user-data-dir`` the suite names for its CI machine (``/var/lib/ci-profile``) where
+    only /tmp is writable: Chrome would not start ("cannot create default profile directory").
+    The flag goes, so the environment's private profile takes its place, and the answer says so."""
+    for argument in list(options.arguments):
+        name, _, path = argument.partition("=")
+        if name == "--user-data-dir" and path and not _writable(path):
+            options.arguments.remove(argument)
+            notes.append(f"the suite's Chrome profile folder {path} cannot be written in the function (only /tmp is); a fresh one in /tmp was used")
 
 
 def _download_where_the_test_looks(options: ChromeOptions) -> None:

@@ -586,6 +586,29 @@ def test_a_test_that_cannot_reach_a_private_address_is_told_why(stack: Stack, tm
     assert "lambda: 1 test(s) could not reach their app (test_app.py::test_home)" in result.stdout
 
 
+def test_a_suite_s_profile_folder_outside_tmp_gives_way_to_a_fresh_one(stack: Stack, tmp_path: Path) -> None:
+    # A conftest written for its CI machine names Chrome's profile folder; where only /tmp is
+    # writable, Chrome would not start ("cannot create default profile directory").
+    _skip_unless(stack, "private_mounts", "the environments write to this machine's file system")
+    work = tmp_path / "suite"
+    work.mkdir()
+    (work / "test_profile.py").write_text(
+        "from selenium import webdriver\n\n"
+        "def test_profile():\n"
+        "    options = webdriver.ChromeOptions()\n"
+        "    options.add_argument('--user-data-dir=/var/lib/lambda-ui-e2e-profile')\n"
+        "    driver = webdriver.Chrome(options=options)\n"
+        "    try:\n"
+        "        driver.get('data:text/html,<h1>profile</h1>')\n"
+        "        assert driver.find_element('tag name', 'h1').text == 'profile'\n"
+        "    finally:\n"
+        "        driver.quit()\n"
+    )
+    result = stack.pytest("-p", "no:cacheprovider", "-W", "always", cwd=str(work))
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "the suite's Chrome profile folder /var/lib/lambda-ui-e2e-profile cannot be written in the function (only /tmp is)" in result.stdout
+
+
 def test_a_write_outside_tmp_is_told_why(stack: Stack, tmp_path: Path) -> None:
     # As SeleniumBase's --uc copies chromedriver into its own package: beside the installed code,
     # which Lambda's image (and the stand-in's sandbox) keeps read-only. The working directory is not.

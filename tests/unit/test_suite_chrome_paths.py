@@ -3,6 +3,7 @@ and the download folder a local run would use."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -64,3 +65,24 @@ def test_a_download_folder_the_suite_chose_is_kept(tmp_path: Path, monkeypatch: 
     options = ChromeOptions()
     options.add_experimental_option("prefs", chosen)
     assert _download_prefs(options, tmp_path, monkeypatch) == chosen
+
+
+def _profile_flags(folder: str, tmp_path: Path) -> tuple[list[str], list[str]]:
+    options = ChromeOptions()
+    options.add_argument(f"--user-data-dir={folder}")
+    filled, _, launch = prepare_launch(options, Service(CHROMEDRIVER), {"CHROME_BINARY": CHROME, "PATH": ""}, str(tmp_path))
+    return [a for a in filled.arguments if a.startswith("--user-data-dir=")], launch.notes
+
+
+@pytest.mark.parametrize("folder", ["profiles/ci", "{tmp}/suite-profile/deeper"])
+def test_a_profile_folder_the_function_can_write_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: str) -> None:
+    monkeypatch.chdir(tmp_path)  # a relative folder is the test's working directory's, the bundle's copy in the function
+    folder = folder.format(tmp=tmp_path)
+    assert _profile_flags(folder, tmp_path) == ([f"--user-data-dir={folder}"], [])
+
+
+@pytest.mark.skipif(os.access("/proc/sys", os.W_OK), reason="needs a read-only folder: /proc/sys is writable on this machine")
+def test_a_profile_folder_in_a_read_only_place_gives_way_and_is_said(tmp_path: Path) -> None:
+    flags, notes = _profile_flags("/proc/sys/ci-profile", tmp_path)
+    assert len(flags) == 1 and flags[0].startswith(f"--user-data-dir={tmp_path}/")  # the environment's own
+    assert notes == ["the suite's Chrome profile folder /proc/sys/ci-profile cannot be written in the function (only /tmp is); a fresh one in /tmp was used"]
