@@ -2,7 +2,7 @@
 
 Each hint (runner/loopback.py, private_hosts.py, other_browsers.py, read_only_writes.py, missing_files.py,
 missing_variables.py) adds a section to the failed reports it recognises and sums them up at
-the end of the run.
+the end of the run; skipped_there.py does the same for skips, in their reason.
 """
 
 from __future__ import annotations

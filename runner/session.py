@@ -68,6 +68,7 @@ from lambda_ui.runner.returned_files import ReturnedFiles
 from lambda_ui.runner.run import UiRun
 from lambda_ui.runner.scheduler import Scheduler, Task
 from lambda_ui.runner.settle import Action, Settler, Verdict
+from lambda_ui.runner.skipped_there import SkippedThere
 from lambda_ui.runner.startup import Target, check_image, check_target, make_invoker
 from lambda_ui.runner.terminal import StatusLine, eta_s, status_text, write_line
 from lambda_ui.runner.xdist_groups import groups_of
@@ -150,6 +151,7 @@ class LambdaSession:
             OtherBrowsers(),
             ReadOnlyWrites(),
             MissingVariables(self.settings.env),
+            SkippedThere(items, self.settings.env),
         ]
         for warning in warnings_before_run(self.config, items):
             write_line(self.config, f"lambda: WARNING: {warning}", yellow=True)

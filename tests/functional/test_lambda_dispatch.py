@@ -747,6 +747,64 @@ def test_a_conftest_that_tells_xdist_s_controller_by_workerinput_is_named_before
     assert "api/conftest.py" not in result.stdout.str()  # it reads PYTEST_XDIST_WORKER already
 
 
+SKIPPING_SUITE = """
+import os
+import pytest
+
+@pytest.mark.skipif(not os.getenv("SHOP_API_TOKEN"), reason="needs SHOP_API_TOKEN")
+def test_marked(): pass
+
+@pytest.mark.skipif("sys.platform == 'nowhere'", reason="not on this platform")
+def test_string_condition(): pass
+
+def test_called(): pass
+
+def test_unknown_here(): pass
+
+@pytest.mark.skipif(True, reason="skipped everywhere, SHOP_API_TOKEN or not")
+def test_skipped_here_too(): pass
+
+def test_handed(): pass
+"""
+
+
+def test_a_skip_this_machine_would_not_make_says_what_differs(
+    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Tried through the local Lambda: 4 passed locally, 3 skipped under --lambda with the run
+    # green and nothing saying fewer tests ran (the token was set in the CI shell only).
+    monkeypatch.setenv("SHOP_API_TOKEN", "secret-value")
+    monkeypatch.setenv("HANDED_TOKEN", "another-secret")
+    pytester.makepyfile(test_suite=SKIPPING_SUITE)
+    reasons = {
+        "test_marked": "needs SHOP_API_TOKEN",
+        "test_string_condition": "not on this platform",
+        "test_called": "no SHOP_API_TOKEN in the environment",
+        "test_unknown_here": "needs NOT_SET_ANYWHERE",
+        "test_skipped_here_too": "skipped everywhere, SHOP_API_TOKEN or not",
+        "test_handed": "needs HANDED_TOKEN",
+    }
+    for name, reason in reasons.items():
+        nodeid = f"test_suite.py::{name}"
+        fake_lambda.state.answer_extras[name] = {
+            "reports": [scripted_report(nodeid, "setup", "skipped", ["test_suite.py", 3, reason]), scripted_report(nodeid, "teardown", "passed")]
+        }
+    result = _run(pytester, bucket, "-rs", "--lambda-env=HANDED_TOKEN")
+    assert result.ret == 0, result.stdout.str()
+    messages = {name: case.find("skipped").get("message") for name, case in _cases(pytester).items()}  # type: ignore[union-attr]
+    hint = "(in Lambda only: SHOP_API_TOKEN is set here and not handed to the function (--lambda-env SHOP_API_TOKEN))"
+    assert messages == {
+        "test_marked": f"needs SHOP_API_TOKEN {hint}",
+        "test_string_condition": "not on this platform (in Lambda only: its skip condition is false here: the function's environment differs (a variable, a file, the platform))",
+        "test_called": f"no SHOP_API_TOKEN in the environment {hint}",
+        "test_unknown_here": "needs NOT_SET_ANYWHERE",
+        "test_skipped_here_too": "skipped everywhere, SHOP_API_TOKEN or not",
+        "test_handed": "needs HANDED_TOKEN",
+    }
+    result.stdout.fnmatch_lines(["lambda: 3 test(s) were skipped in the function that this machine would run (test_suite.py::test_called*each skip's reason says what differs*"])
+    assert "secret-value" not in result.stdout.str()
+
+
 def test_written_files_an_answer_names_come_back_only_as_plain_paths_of_this_run(
     pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, s3_client: Any
 ) -> None:
