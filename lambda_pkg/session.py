@@ -159,6 +159,8 @@ class _Tree:
         self._children: dict[pytest.Collector, list[pytest.Item | pytest.Collector]] = {}
         self._items: dict[str, pytest.Item] = {}
         self._files: dict[Path, list[str]] = {}
+        #: A file's skipped collectors (a module that skips itself): said again to each later test of it.
+        self._skips: dict[Path, list[pytest.CollectReport]] = {}
 
     def item(self, nodeid: str, fresh: bool) -> pytest.Item | None:
         """The item for ``nodeid``, collecting its file on first use (again when ``fresh``)."""
@@ -166,6 +168,8 @@ class _Tree:
             return self._items[nodeid]
         path = self.session.config.rootpath / nodeid.split("::", 1)[0]
         if path in self._files and not fresh:
+            for rep in self._skips.get(path, []):
+                self.session.ihook.pytest_collectreport(report=rep)
             return None  # collected, and not there
         self._collect_file(path)
         return self._items.get(nodeid)
@@ -184,7 +188,8 @@ class _Tree:
         for part in chain[1:]:
             nodes = [child for node in nodes if isinstance(node, pytest.Collector) for child in self._collected(node) if child.path == part]
         failed_before = session.testsfailed
-        items = [item for node in nodes for item in self._genitems(node)]
+        self._skips[path] = []
+        items = [item for node in nodes for item in self._genitems(node, self._skips[path])]
         if session.testsfailed > failed_before:
             return  # a collection error, reported; the next test of this file tries again
         session.config.hook.pytest_collection_modifyitems(session=session, config=session.config, items=items)
@@ -206,7 +211,7 @@ class _Tree:
             self._children[node] = list(rep.result)
         return self._children[node]
 
-    def _genitems(self, node: pytest.Item | pytest.Collector) -> Iterator[pytest.Item]:
+    def _genitems(self, node: pytest.Item | pytest.Collector, skips: list[pytest.CollectReport]) -> Iterator[pytest.Item]:
         if isinstance(node, pytest.Item):
             node.ihook.pytest_itemcollected(item=node)
             yield node
@@ -214,7 +219,9 @@ class _Tree:
         rep = collect_one_node(node)
         if rep.passed:
             for child in rep.result:
-                yield from self._genitems(child)
+                yield from self._genitems(child, skips)
+        elif rep.skipped:
+            skips.append(rep)
         node.ihook.pytest_collectreport(report=rep)
 
 

@@ -162,7 +162,8 @@ class WorkerPlugin:
         self.deselected.update(item.nodeid for item in items)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed:
+        # A skipped module too: its tests were never collected here, and the client reports them as skipped.
+        if report.failed or report.skipped:
             self.collect_reports.append(self._serialize(report))
 
     def capture_current(self, budget_s: float = DEADLINE_BUDGET_S) -> bool:

@@ -167,7 +167,7 @@ def not_run_detail(config: pytest.Config, payload: dict[str, Any]) -> str:
     pytest prints one (a module that failed to import, a data file missing from the bundle)."""
     parts = [str(w) for w in payload.get("warnings") or [] if isinstance(w, str)]
     collect_reports = payload.get("collect_reports")
-    errors = [data for data in collect_reports if isinstance(data, dict)] if isinstance(collect_reports, list) else []
+    errors = [data for data in collect_reports if isinstance(data, dict) and data.get("outcome") != "skipped"] if isinstance(collect_reports, list) else []
     parts += [_collection_error(config, data) for data in errors[:MAX_COLLECT_ERRORS]]
     if len(errors) > MAX_COLLECT_ERRORS:
         parts.append(f"({len(errors) - MAX_COLLECT_ERRORS} more collection error(s) there left out)")
@@ -203,6 +203,30 @@ def error_reports(item: pytest.Item, message: str, properties: list[tuple[str, o
         setattr(setup, NOT_RUN_ATTR, cause.value)
     teardown = pytest.TestReport(item.nodeid, item.location, keywords, "passed", None, "teardown", user_properties=list(properties or []))
     return [setup, teardown]
+
+
+def skipped_with_its_module(config: pytest.Config, item: pytest.Item, payload: dict[str, Any]) -> list[pytest.TestReport] | None:
+    """The test as skipped, when the function's pytest skipped the module or package holding it
+    (``pytest.skip(..., allow_module_level=True)``, a module-level ``importorskip``) and so never
+    collected it: what a local run reports for each of its tests when the module skips there.
+    None when the answer says no such thing."""
+    collect_reports = payload.get("collect_reports")
+    for data in collect_reports if isinstance(collect_reports, list) else []:
+        if not isinstance(data, dict) or data.get("outcome") != "skipped":
+            continue
+        try:  # hostile input: a report pytest cannot rebuild says nothing
+            report = report_from_wire(config, data)
+            path, line, reason = report.longrepr
+        except Exception:
+            continue
+        holder = str(report.nodeid)
+        if not holder or not (item.nodeid.startswith(holder + "::") or item.nodeid.startswith(holder.rstrip("/") + "/")):
+            continue
+        keywords: dict[str, Literal[1]] = dict.fromkeys(item.keywords, 1)
+        why = (str(path), int(line) if isinstance(line, int) else None, str(reason).removeprefix("Skipped: "))
+        setup = pytest.TestReport(item.nodeid, item.location, keywords, "skipped", why, "setup", user_properties=[])  # type: ignore[arg-type]
+        return [setup, pytest.TestReport(item.nodeid, item.location, keywords, "passed", None, "teardown", user_properties=[])]
+    return None
 
 
 def failed(reports: list[pytest.TestReport]) -> bool:

@@ -63,7 +63,17 @@ from lambda_ui.runner.parity import warnings_before_run
 from lambda_ui.runner.plan import dry_run
 from lambda_ui.runner.private_hosts import PrivateHosts
 from lambda_ui.runner.read_only_writes import ReadOnlyWrites
-from lambda_ui.runner.replay import FileGroups, error_reports, failed, not_run_detail, rebuild, record_warnings, replay, short_failure
+from lambda_ui.runner.replay import (
+    FileGroups,
+    error_reports,
+    failed,
+    not_run_detail,
+    rebuild,
+    record_warnings,
+    replay,
+    short_failure,
+    skipped_with_its_module,
+)
 from lambda_ui.runner.returned_files import ReturnedFiles
 from lambda_ui.runner.run import UiRun
 from lambda_ui.runner.scheduler import Scheduler, Task
@@ -370,8 +380,12 @@ class LambdaSession:
         props: Properties = []
         answered_with_reports = bool(reports)
         if not reports:
-            reports = error_reports(item, f"the in-Lambda pytest did not run this test: {not_run_detail(self.config, payload)}")
-            props += outcome_properties(RecordedOutcome.INFRA, Cause.NOT_RUN)
+            skipped = skipped_with_its_module(self.config, item, payload)
+            if skipped is not None:
+                reports = skipped
+            else:
+                reports = error_reports(item, f"the in-Lambda pytest did not run this test: {not_run_detail(self.config, payload)}")
+                props += outcome_properties(RecordedOutcome.INFRA, Cause.NOT_RUN)
         if verdict.action is Action.RERUN:
             # The attempt's files stay linked under its number (issue 17): its sink wrote them under attempt-N/.
             links = [{"name": name, "location": location} for name, location in artifact_links(reports[-1].user_properties)]

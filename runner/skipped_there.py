@@ -5,13 +5,15 @@ or ``pytest.skip("no API_TOKEN")``. The CI job sets the variable, so a local run
 the function's environment lacks it, so there they are skipped, the run stays green and
 nothing says that fewer tests ran. A skip counts when the skip marks would not skip the test
 here (pytest's own evaluation, strings and booleans alike), or, for a skip the test called
-itself, when its reason names a variable set here and not handed over. The reason in the
+itself, when its reason names a variable set here and not handed over, or a module that
+``pytest.importorskip`` could not import there and imports here. The reason in the
 terminal and the JUnit report gets what differs; the summary counts them. Names only,
 never values.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from collections.abc import Collection, Mapping
@@ -22,6 +24,16 @@ from lambda_ui.runner.terminal import listed
 
 #: Capitalised words of a skip reason that may name an environment variable.
 _NAME = re.compile(r"\b[A-Z][A-Z0-9_]{2,127}\b")
+#: pytest.importorskip's reason.
+_IMPORT = re.compile(r"could not import '([A-Za-z_][\w.]{0,200})'")
+
+
+def _imports_here(module: str) -> bool:
+    """The module's top-level package is installed here (found without importing it)."""
+    try:
+        return importlib.util.find_spec(module.split(".")[0]) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _skipped_here_by_marks(item: pytest.Item) -> bool | None:
@@ -49,6 +61,11 @@ class SkippedThere:
         by_marks = _skipped_here_by_marks(item) if item is not None else None
         if by_marks:
             return None  # skipped here as well
+        if (missing := _IMPORT.search(reason)) and _imports_here(missing.group(1)):
+            return (
+                f"{missing.group(1)} imports here but not in the function's image: add its distribution to the "
+                "requirements file the image is built with (--lambda-requirements)"
+            )
         names = sorted({name for name in _NAME.findall(reason) if name in self._environ and name not in self._handed_over})
         if names:
             return f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} set here and not handed to the function ({' '.join(f'--lambda-env {n}' for n in names)})"

@@ -351,6 +351,37 @@ def test_the_log_file_gets_every_test_s_records_in_the_suite_s_format(stacks: di
     assert not any("below the file's level" in line for line in lines)
 
 
+SKIPPING_MODULE = """
+import os
+
+import pytest
+
+if not os.getenv("SHOP_API_TOKEN"):
+    pytest.skip("needs SHOP_API_TOKEN", allow_module_level=True)
+
+
+@pytest.mark.parametrize("n", range(3))
+def test_orders(n):
+    pass
+"""
+
+
+@pytest.mark.parametrize("mode", ["warm", "per-test"])
+def test_a_module_that_skips_itself_in_the_function_skips_each_of_its_tests(stacks: dict[int, Stack], tmp_path: Path, mode: str) -> None:
+    """Tried through the local Lambda: the module skipped itself there (the token was set in the CI
+    shell only) and each test ended as an error "did not run" (the later ones of a warm session
+    found the file collected already); a local run in that environment skips each of them."""
+    work = _suite(tmp_path / "suite", tmp_path / "sessions.log", {"test_api.py": SKIPPING_MODULE})
+    result = stacks[1].pytest("--junitxml=r.xml", "-p", "no:cacheprovider", f"--lambda-session={mode}", cwd=str(work), env={"SHOP_API_TOKEN": "set-here"})
+    assert result.returncode == 0, result.stdout[-3000:]
+    cases = _cases(work / "r.xml")
+    assert len(cases) == 3
+    for case in cases.values():
+        kind, message = _outcome(case)
+        assert (kind, message) == ("skipped", "needs SHOP_API_TOKEN (in Lambda only: SHOP_API_TOKEN is set here and not handed to the function (--lambda-env SHOP_API_TOKEN))")
+    assert "set-here" not in result.stdout
+
+
 COUNTER = """
 import pytest
 

@@ -765,6 +765,10 @@ def test_unknown_here(): pass
 def test_skipped_here_too(): pass
 
 def test_handed(): pass
+
+def test_optional(): pass
+
+def test_optional_nowhere(): pass
 """
 
 
@@ -783,6 +787,8 @@ def test_a_skip_this_machine_would_not_make_says_what_differs(
         "test_unknown_here": "needs NOT_SET_ANYWHERE",
         "test_skipped_here_too": "skipped everywhere, SHOP_API_TOKEN or not",
         "test_handed": "needs HANDED_TOKEN",
+        "test_optional": "could not import 'selenium.webdriver': No module named 'selenium'",
+        "test_optional_nowhere": "could not import 'no_such_module_here': No module named 'no_such_module_here'",
     }
     for name, reason in reasons.items():
         nodeid = f"test_suite.py::{name}"
@@ -800,9 +806,29 @@ def test_a_skip_this_machine_would_not_make_says_what_differs(
         "test_unknown_here": "needs NOT_SET_ANYWHERE",
         "test_skipped_here_too": "skipped everywhere, SHOP_API_TOKEN or not",
         "test_handed": "needs HANDED_TOKEN",
+        "test_optional": "could not import 'selenium.webdriver': No module named 'selenium' (in Lambda only: selenium.webdriver imports here "
+        "but not in the function's image: add its distribution to the requirements file the image is built with (--lambda-requirements))",
+        "test_optional_nowhere": "could not import 'no_such_module_here': No module named 'no_such_module_here'",
     }
-    result.stdout.fnmatch_lines(["lambda: 3 test(s) were skipped in the function that this machine would run (test_suite.py::test_called*each skip's reason says what differs*"])
+    result.stdout.fnmatch_lines(["lambda: 4 test(s) were skipped in the function that this machine would run (test_suite.py::test_called*each skip's reason says what differs*"])
     assert "secret-value" not in result.stdout.str()
+
+
+def test_a_module_skipped_there_skips_only_its_own_tests_and_a_malformed_one_says_nothing(
+    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str
+) -> None:
+    pytester.makepyfile(test_suite="def test_in_it(): pass\ndef test_garbled(): pass\ndef test_elsewhere(): pass\n")
+
+    def skipped_collector(nodeid: str, longrepr: object) -> dict[str, Any]:
+        return {"$report_type": "CollectReport", "nodeid": nodeid, "outcome": "skipped", "longrepr": longrepr, "result": [], "sections": []}
+
+    fake_lambda.state.answer_extras["test_in_it"] = {"reports": [], "collect_reports": [skipped_collector("test_suite.py", ["test_suite.py", 4, "Skipped: needs the staging app"])]}
+    fake_lambda.state.answer_extras["test_garbled"] = {"reports": [], "collect_reports": [skipped_collector("test_suite.py", "not a (path, line, reason)")]}
+    fake_lambda.state.answer_extras["test_elsewhere"] = {"reports": [], "collect_reports": [skipped_collector("test_suite.py::test_in_it", ["test_suite.py", 4, "Skipped: x"])]}
+    result = _run(pytester, bucket)
+    outcomes = {name: (case.find("skipped") is not None, case.find("error") is not None) for name, case in _cases(pytester).items()}
+    assert outcomes == {"test_in_it": (True, False), "test_garbled": (False, True), "test_elsewhere": (False, True)}, result.stdout.str()
+    assert _cases(pytester)["test_in_it"].find("skipped").get("message") == "needs the staging app"  # type: ignore[union-attr]
 
 
 def test_written_files_an_answer_names_come_back_only_as_plain_paths_of_this_run(
