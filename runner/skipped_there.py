@@ -20,6 +20,7 @@ from collections.abc import Collection, Mapping
 
 import pytest
 
+from lambda_ui.contract import env_problem
 from lambda_ui.runner.terminal import listed
 
 #: Capitalised words of a skip reason that may name an environment variable.
@@ -66,7 +67,10 @@ class SkippedThere:
                 f"{missing.group(1)} imports here but not in the function's image: add its distribution to the "
                 "requirements file the image is built with (--lambda-requirements)"
             )
-        names = sorted({name for name in _NAME.findall(reason) if name in self._environ and name not in self._handed_over})
+        # A name the runtime owns (PATH, HOME, AWS_*) cannot be handed over: not the difference to name.
+        names = sorted(
+            {name for name in _NAME.findall(reason) if name in self._environ and name not in self._handed_over and env_problem(name, "") is None}
+        )
         if names:
             return f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} set here and not handed to the function ({' '.join(f'--lambda-env {n}' for n in names)})"
         if by_marks is False:

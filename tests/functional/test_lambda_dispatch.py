@@ -769,6 +769,8 @@ def test_handed(): pass
 def test_optional(): pass
 
 def test_optional_nowhere(): pass
+
+def test_reserved(): pass
 """
 
 
@@ -789,6 +791,7 @@ def test_a_skip_this_machine_would_not_make_says_what_differs(
         "test_handed": "needs HANDED_TOKEN",
         "test_optional": "could not import 'selenium.webdriver': No module named 'selenium'",
         "test_optional_nowhere": "could not import 'no_such_module_here': No module named 'no_such_module_here'",
+        "test_reserved": "needs a PATH with the app's CLI",  # set here, but the runtime's own: not for --lambda-env
     }
     for name, reason in reasons.items():
         nodeid = f"test_suite.py::{name}"
@@ -809,6 +812,7 @@ def test_a_skip_this_machine_would_not_make_says_what_differs(
         "test_optional": "could not import 'selenium.webdriver': No module named 'selenium' (in Lambda only: selenium.webdriver imports here "
         "but not in the function's image: add its distribution to the requirements file the image is built with (--lambda-requirements))",
         "test_optional_nowhere": "could not import 'no_such_module_here': No module named 'no_such_module_here'",
+        "test_reserved": "needs a PATH with the app's CLI",
     }
     result.stdout.fnmatch_lines(["lambda: 4 test(s) were skipped in the function that this machine would run (test_suite.py::test_called*each skip's reason says what differs*"])
     assert "secret-value" not in result.stdout.str()
