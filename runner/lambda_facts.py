@@ -37,16 +37,16 @@ def recorded_outcome(reports: Iterable[PhaseReport]) -> RecordedOutcome:
     reports = list(reports)
     if any(report.outcome == "rerun" for report in reports):  # pytest-rerunfailures runs it again
         return RecordedOutcome.RERUN
-    by_phase = {report.when: report for report in reports}
-    setup, call, teardown = by_phase.get("setup"), by_phase.get("call"), by_phase.get("teardown")
-    if setup is not None and setup.failed:
+    # A phase may have several reports: each subtest's (pytest's subtests fixture, unittest's
+    # subTest) is a call report of its own, beside the test's. junitxml writes each.
+    if any(report.when == "setup" and report.failed for report in reports):
         return RecordedOutcome.ERROR
-    if call is not None and call.failed:
+    if any(report.when == "call" and report.failed for report in reports):
         return RecordedOutcome.FAILED
-    if teardown is not None and teardown.failed:
+    if any(report.when == "teardown" and report.failed for report in reports):
         return RecordedOutcome.ERROR
-    for report in (setup, call):
-        if report is not None and report.skipped:
+    for report in reports:
+        if report.when in ("setup", "call") and report.skipped:
             return RecordedOutcome.XFAILED if hasattr(report, "wasxfail") else RecordedOutcome.SKIPPED
     return RecordedOutcome.PASSED
 

@@ -45,6 +45,9 @@ class XfailPhase(Phase):
         # pytest-rerunfailures runs the test again: this attempt's entry is not the outcome.
         ([Phase("setup"), Phase("call", "rerun"), Phase("teardown")], RecordedOutcome.RERUN),
         ([Phase("setup", "rerun"), Phase("teardown")], RecordedOutcome.RERUN),
+        # A failed subtest (unittest's subTest, pytest's subtests) is a call report before the test's own passing one.
+        ([Phase("setup"), Phase("call", "failed"), Phase("call"), Phase("teardown")], RecordedOutcome.FAILED),
+        ([Phase("setup"), Phase("call"), Phase("call", "skipped"), Phase("call"), Phase("teardown")], RecordedOutcome.SKIPPED),
     ],
 )
 def test_outcome_as_junitxml_classifies_it(phases: list[Phase], expected: RecordedOutcome) -> None:
