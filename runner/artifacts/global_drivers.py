@@ -12,6 +12,7 @@ holds: a session fixture's browser is not a failing API test's.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import types
@@ -128,10 +129,10 @@ def _stored_in(value: object, suite: _SuiteModules) -> Iterator[object]:
             yield from (v for v in vars(value).values() if not callable(v) and type(v) not in (property, classmethod, staticmethod))
         return
     if kind is list or kind is tuple:  # exact types: a subclass's __iter__ is user code
-        yield from list(value)[:MAX_MEMBERS]  # type: ignore[call-overload]
+        yield from itertools.islice(value, MAX_MEMBERS)  # type: ignore[call-overload]
         return
     if kind is dict:
-        yield from list(value.values())[:MAX_MEMBERS]  # type: ignore[attr-defined]
+        yield from itertools.islice(value.values(), MAX_MEMBERS)  # type: ignore[attr-defined]
         return
     if issubclass(kind, (types.FunctionType, types.BuiltinFunctionType, types.MethodType, str, bytes, int, float)):
         return
@@ -140,4 +141,4 @@ def _stored_in(value: object, suite: _SuiteModules) -> Iterator[object]:
     except Exception:
         return
     if type(own) is dict:
-        yield from list(own.values())[:MAX_MEMBERS]
+        yield from itertools.islice(own.values(), MAX_MEMBERS)
