@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from lambda_ui.runner.artifacts.global_drivers import module_drivers
+from lambda_ui.runner.artifacts.global_drivers import fixture_drivers, module_drivers
 from lambda_ui.runner.chrome import full_console
 
 if TYPE_CHECKING:
@@ -159,8 +159,9 @@ def find_drivers(item: pytest.Item) -> list[tuple[str, WebDriver]]:
     Fixture values come first, named by fixture; then the test's instance and
     class attributes (``self.driver``, ``cls.driver``), named by attribute;
     then drivers one attribute inside a fixture value (a page object's
-    ``.driver``), named by fixture; failing all these, drivers kept in the suite's
-    module globals (selene's ``browser``, a driver factory), named by global.
+    ``.driver``), named by fixture; failing all these, drivers a few steps inside a
+    fixture value (named by fixture), else kept in the suite's module globals
+    (selene's ``browser``, a driver factory), named by global.
     Never raises: a failure report is being made.
     """
     found = _Found()
@@ -187,7 +188,7 @@ def find_drivers(item: pytest.Item) -> list[tuple[str, WebDriver]]:
         for attr, driver in inner:
             found.add(name if len(inner) == 1 else f"{name}-{attr.lstrip('_') or attr}", driver)
     if not found.named:
-        for name, value in module_drivers(item, _suite_driver):
+        for name, value in fixture_drivers(item, funcargs, _suite_driver) or module_drivers(item, _suite_driver):
             found.add(name.lstrip("_") or name, as_webdriver(value))
     return found.named
 

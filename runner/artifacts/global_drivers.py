@@ -1,4 +1,4 @@
-"""WebDrivers a suite keeps in its modules rather than in a fixture or on the test.
+"""WebDrivers a suite keeps in its modules, or deep inside a fixture's value.
 
 Selene's global ``browser``, a driver factory's class attribute, a conftest's
 ``driver = None`` global set by an autouse fixture: the failing test holds none of
@@ -7,7 +7,9 @@ its last resort, walked from the test's module and its conftests' globals, throu
 what is stored (instance ``__dict__``, plain lists, tuples and dicts, the suite's
 own classes and modules), a few steps deep. It never goes through a function, a
 property or a library's module, and never reaches a driver that only a fixture
-holds: a session fixture's browser is not a failing API test's.
+holds: a session fixture's browser is not a failing API test's. The same walk goes a few
+steps into the test's fixture values (a Screenplay actor's ability holding the browser), past
+the one attribute ``find_drivers`` reads itself.
 """
 
 from __future__ import annotations
@@ -38,21 +40,47 @@ def module_drivers(item: pytest.Item, is_driver: Any) -> list[tuple[str, Any]]:
     globals of the test's module and its conftests. Never raises."""
     try:
         roots = _root_modules(item)
-        rootdir = Path(str(item.config.rootpath))
+        suite = _SuiteModules(Path(str(item.config.rootpath)))
     except Exception:
         return []
     if not roots:
         return []
-    suite = _SuiteModules(rootdir)
-    found: list[tuple[str, Any]] = []
-    seen: set[int] = {id(module) for module in roots}
-    queue: deque[tuple[str, object, int]] = deque()
     test_module, *conftests = roots
-    queue.extend((name, value, 1) for name, value in _globals(test_module))
+    starts = list(_globals(test_module))
     # What a conftest imports is the conftest's: a helper module holding a browser the
     # failing test never used is reached only if the test's module imports it too.
     for module in conftests:
-        queue.extend((name, value, 1) for name, value in _globals(module) if type(value) is not types.ModuleType)
+        starts += [(name, value) for name, value in _globals(module) if type(value) is not types.ModuleType]
+    return _walk(starts, suite, is_driver, seen={id(module) for module in roots})
+
+
+def fixture_drivers(item: pytest.Item, values: dict[str, Any], is_driver: Any) -> list[tuple[str, Any]]:
+    """(fixture name, object) for each object ``is_driver`` accepts inside the test's fixture
+    values, a few steps in (a Screenplay actor's ability, a wrapper's wrapper); pytest's own
+    objects (``request``, ``monkeypatch``, ``pytestconfig``) are not entered. Never raises."""
+    try:
+        suite = _SuiteModules(Path(str(item.config.rootpath)))
+        starts = [(name, value) for name, value in values.items() if not _not_entered(value)]
+    except Exception:
+        return []
+    return _walk(starts, suite, is_driver, seen=set())
+
+
+#: Packages whose objects the walk never enters: pytest's (a request reaches every test of the
+#: session), this plugin's (its artifacts recorder and browsers), and selenium's (a driver the
+#: walk did not take, its options and service, hold no other driver).
+_NOT_ENTERED = ("_pytest", "pytest", "pluggy", "lambda_ui", "selenium")
+
+
+def _not_entered(value: object) -> bool:
+    module = getattr(type(value), "__module__", "") or ""
+    return module.split(".")[0] in _NOT_ENTERED
+
+
+def _walk(starts: list[tuple[str, object]], suite: _SuiteModules, is_driver: Any, seen: set[int]) -> list[tuple[str, Any]]:
+    """Breadth first from ``starts``, each found object named by the start it was reached from."""
+    found: list[tuple[str, Any]] = []
+    queue: deque[tuple[str, object, int]] = deque((name, value, 1) for name, value in starts)
     visits = 0
     while queue and visits < MAX_VISITS:
         name, value, depth = queue.popleft()
@@ -64,7 +92,7 @@ def module_drivers(item: pytest.Item, is_driver: Any) -> list[tuple[str, Any]]:
             if is_driver(value):
                 found.append((name, value))
                 continue
-            if depth < MAX_DEPTH:
+            if depth < MAX_DEPTH and not _not_entered(value):
                 queue.extend((name, inner, depth + 1) for inner in _stored_in(value, suite))
         except Exception:
             continue  # a strange object: look elsewhere

@@ -245,6 +245,26 @@ def test_module_global():
         ENDED.append(browser._config.box.value)
 
 
+class BrowseTheWeb:  # Screenplay: the actor's ability holds the browser, two steps in
+    def __init__(self, browser):
+        self.browser = browser
+
+
+class Actor:
+    def __init__(self, *abilities):
+        self.abilities = list(abilities)
+
+
+@pytest.fixture
+def actor():
+    return Actor(BrowseTheWeb(shared_chrome()))
+
+
+def test_screenplay(actor):
+    actor.abilities[0].browser.get(page("screenplay"))
+    assert False, "screenplay"
+
+
 def test_without_a_driver():
     # The shared browser is alive, kept in chromes.py, which only the conftest imports as a
     # module: the failure is not this test's browser's (an API check in a UI suite).
@@ -341,7 +361,7 @@ def _assert_set(run: SuiteRun, test: str, text: str, prefix: str = "failure") ->
 
 
 def test_every_test_ran_and_no_browser_outlived_it(suite_run: SuiteRun) -> None:
-    assert "12 failed, 1 passed" in suite_run.stdout, suite_run.stdout[-3000:]
+    assert "13 failed, 1 passed" in suite_run.stdout, suite_run.stdout[-3000:]
     assert suite_run.leftover == set()
     # A quit driver is skipped without a request: no urllib3 "Retrying ..." lines anywhere.
     assert "Retrying" not in suite_run.stdout + suite_run.stderr
@@ -357,6 +377,7 @@ def test_every_test_ran_and_no_browser_outlived_it(suite_run: SuiteRun) -> None:
         ("test_requested_by_name", "by name"),  # request.getfixturevalue, as pytest-bdd's steps
         ("test_in_class", "legacy"),  # unittest: cls.chrome from setUpClass
         ("test_module_global", "module global"),  # kept in a module global, as selene's browser
+        ("test_screenplay", "screenplay"),  # two steps into a fixture value: actor.abilities[0].browser
     ],
 )
 def test_one_driver_keeps_the_plain_names(suite_run: SuiteRun, test: str, text: str) -> None:

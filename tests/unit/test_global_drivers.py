@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from lambda_ui.runner.artifacts.global_drivers import MAX_MEMBERS, module_drivers
+from lambda_ui.runner.artifacts.global_drivers import MAX_MEMBERS, fixture_drivers, module_drivers
 
 FAKE_DRIVER = """
 class FakeDriver:
@@ -144,3 +144,24 @@ def test_an_item_without_a_module_gives_nothing() -> None:
         path = "x.yaml"
 
     assert module_drivers(Item(), _is_driver) == []  # type: ignore[arg-type]
+
+
+def test_a_driver_a_few_steps_into_a_fixture_value_is_found_by_the_fixture_s_name(pytester: pytest.Pytester) -> None:
+    # A Screenplay actor: actor.abilities[0].browser, two steps past what find_drivers reads itself.
+    pytester.syspathinsert()
+    pytester.makepyfile(fakes=FAKE_DRIVER)
+    (item,) = pytester.getitems("def test_it():\n    pass\n")
+    from fakes import FakeDriver  # type: ignore[import-not-found]
+
+    class BrowseTheWeb:
+        def __init__(self, browser: object) -> None:
+            self.browser = browser
+
+    class Actor:
+        def __init__(self, *abilities: object) -> None:
+            self.abilities = list(abilities)
+
+    patch = pytest.MonkeyPatch()
+    patch.stray = FakeDriver("inside pytest's own object")  # type: ignore[attr-defined]
+    values = {"actor": Actor(BrowseTheWeb(FakeDriver("screenplay"))), "monkeypatch": patch}
+    assert [(name, driver.label) for name, driver in fixture_drivers(item, values, _is_driver)] == [("actor", "screenplay")]
