@@ -1,15 +1,19 @@
-"""WebDrivers a suite keeps in its modules, or deep inside a fixture's value.
+"""WebDrivers a test holds where ``find_drivers``' own look does not reach.
 
-Selene's global ``browser``, a driver factory's class attribute, a conftest's
-``driver = None`` global set by an autouse fixture: the failing test holds none of
-these where :func:`~lambda_ui.runner.artifacts.drivers.find_drivers` looks. This is
-its last resort, walked from the test's module and its conftests' globals, through
-what is stored (instance ``__dict__``, plain lists, tuples and dicts, the suite's
-own classes and modules), a few steps deep. It never goes through a function, a
-property or a library's module, and never reaches a driver that only a fixture
-holds: a session fixture's browser is not a failing API test's. The same walk goes a few
-steps into the test's fixture values (a Screenplay actor's ability holding the browser), past
-the one attribute ``find_drivers`` reads itself.
+:func:`~lambda_ui.runner.artifacts.drivers.find_drivers` reads a test's fixture values one
+attribute deep, and the test's instance and class. When it finds nothing, two places are
+searched, in this order:
+
+* deeper inside the fixture values: a Screenplay actor's ability holding the browser
+  (``actor.abilities[0].browser``);
+* the globals of the test's module and its conftests: selene's global ``browser``, a driver
+  factory's class attribute, a conftest's ``driver`` global set by an autouse fixture.
+
+Both walk what is stored (instance ``__dict__``, plain lists, tuples and dicts, the suite's own
+classes and modules), a few steps deep and a bounded number of objects. They never go through a
+function, a property, a library's module, or pytest's, selenium's or this plugin's objects. A
+module only a conftest imports is not followed, and no global leads to a driver only a fixture
+holds: a session fixture's browser, or one other tests share, is not a failing API test's.
 """
 
 from __future__ import annotations
