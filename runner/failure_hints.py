@@ -1,6 +1,6 @@
 """What the hints share that explain a failure in Lambda a local run would not have.
 
-Each hint (runner/loopback.py, private_hosts.py, other_browsers.py, read_only_writes.py, missing_files.py,
+Each hint (runner/loopback.py, private_hosts.py, untrusted_certs.py, other_browsers.py, read_only_writes.py, missing_files.py,
 missing_variables.py) adds a section to the failed reports it recognises and sums them up at
 the end of the run; skipped_there.py does the same for skips, in their reason.
 """

@@ -81,6 +81,7 @@ from lambda_ui.runner.settle import Action, Settler, Verdict
 from lambda_ui.runner.skipped_there import SkippedThere
 from lambda_ui.runner.startup import Target, check_image, check_target, make_invoker
 from lambda_ui.runner.terminal import StatusLine, eta_s, status_text, write_line
+from lambda_ui.runner.untrusted_certs import UntrustedCerts
 from lambda_ui.runner.xdist_groups import groups_of
 from lambda_ui.runner.xdist_groups import summary as groups_summary
 
@@ -158,6 +159,7 @@ class LambdaSession:
         self.hints = [
             LoopbackRefusals(self.config, self.target.pytest_args, self.settings.env),
             PrivateHosts(self.config, self.target.pytest_args, self.settings.env),
+            UntrustedCerts(self.config, self.target.pytest_args, self.settings.env),
             OtherBrowsers(),
             ReadOnlyWrites(),
             MissingVariables(self.settings.env),

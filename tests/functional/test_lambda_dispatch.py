@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
+import socket
+import threading
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator
@@ -833,6 +836,44 @@ def test_a_module_skipped_there_skips_only_its_own_tests_and_a_malformed_one_say
     outcomes = {name: (case.find("skipped") is not None, case.find("error") is not None) for name, case in _cases(pytester).items()}
     assert outcomes == {"test_in_it": (True, False), "test_garbled": (False, True), "test_elsewhere": (False, True)}, result.stdout.str()
     assert _cases(pytester)["test_in_it"].find("skipped").get("message") == "needs the staging app"  # type: ignore[union-attr]
+
+
+def test_a_certificate_trusted_only_here_is_named_on_the_test(
+    pytester: pytest.Pytester, fake_lambda: FakeInvokeApi, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The app's certificate is signed by a CA this machine trusts (SSL_CERT_FILE, as a company CA
+    # on a CI machine); the function's Chrome answered ERR_CERT_AUTHORITY_INVALID. The app is
+    # named by this machine's host name: a loopback address is the loopback hint's.
+    host = socket.gethostname()
+    try:
+        socket.getaddrinfo(host, None)
+    except OSError:
+        pytest.skip(f"this machine's host name {host!r} does not resolve here")
+    ca, server_tls = self_signed(tmp_path, dns_names=(host,))
+    listener = socket.create_server(("", 0))
+    port = listener.getsockname()[1]
+
+    def handshake_once() -> None:
+        conn, _ = listener.accept()
+        with contextlib.suppress(OSError), server_tls.wrap_socket(conn, server_side=True):
+            pass
+
+    server = threading.Thread(target=handshake_once, daemon=True)
+    server.start()
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    pytester.makeconftest("def pytest_addoption(parser):\n    parser.addoption('--app-url')\n")
+    pytester.makepyfile(test_suite="def test_home(): pass\n")
+    nodeid = "test_suite.py::test_home"
+    untrusted = "WebDriverException: Message: unknown error: net::ERR_CERT_AUTHORITY_INVALID"
+    fake_lambda.state.answer_extras["test_home"] = {
+        "reports": [scripted_report(nodeid, "setup", "passed"), scripted_report(nodeid, "call", "failed", untrusted), scripted_report(nodeid, "teardown", "passed")],
+        "exit_code": 1,
+    }
+    result = _run(pytester, bucket, f"--app-url=https://{host}:{port}/")
+    server.join(timeout=10)
+    listener.close()
+    assert result.ret == 1, result.stdout.str()
+    result.stdout.fnmatch_lines([f"*the test's certificate check failed, and this machine verifies the certificate of https://{host}:{port} (command line)*"])
 
 
 def test_written_files_an_answer_names_come_back_only_as_plain_paths_of_this_run(
