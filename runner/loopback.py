@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import pytest
 
+from lambda_ui.runner.failure_hints import NamedAddresses
 from lambda_ui.runner.terminal import listed
 
 #: A URL in an argument or a setting: scheme, then up to the next space or quote.
@@ -94,9 +95,7 @@ class LoopbackRefusals:
         # A --lambda-env value may hold a secret, as the dry run knows: name the variable only.
         self.named = list(dict.fromkeys(where if where.startswith("--lambda-env") else f"{origin} ({where})" for origin, _, where in found))
         self._ports = {port for _, port, _ in found if port is not None}
-        self.tests: list[str] = []
-        #: What the failed tests' sections named, for the summary.
-        self._seen: list[str] = []
+        self.said = NamedAddresses(SECTION)
 
     @staticmethod
     def _refused(text: str, ports: set[int]) -> bool:
@@ -113,15 +112,10 @@ class LoopbackRefusals:
             own = list(loopback_urls([("in the test's traceback", text)]))
             named = list(dict.fromkeys([*self.named, *(f"{origin} ({where})" for origin, _, where in own)]))
             if named and self._refused(text, self._ports | {port for _, port, _ in own if port is not None}):
-                if report.nodeid not in self.tests:
-                    self.tests.append(report.nodeid)
-                    self._seen.extend(name for name in named if name not in self._seen)
-                report.sections.append((SECTION, f"the test could not connect, and {_why(named)}"))
+                self.said.explain(report, named, f"the test could not connect, and {_why(named)}")
 
     def summary(self) -> list[str]:
-        if not self.tests:
-            return []
-        return [f"lambda: {len(self.tests)} test(s) failed to connect ({listed(self.tests, shown=2)}), and {_why(self._seen)}"]
+        return self.said.summary("failed to connect", _why(self.said.seen))
 
 
 def _why(named: list[str]) -> str:

@@ -23,6 +23,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 import pytest
 
+from lambda_ui.runner.failure_hints import NamedAddresses
 from lambda_ui.runner.loopback import ini_values, is_loopback_host, url_hosts
 from lambda_ui.runner.terminal import listed
 
@@ -73,9 +74,7 @@ class PrivateHosts:
         self._given = [found for found in url_hosts([*places, *ini_values(config, set_only=True)]) if not is_loopback_host(found[1])]
         self._resolve = resolve
         self._addresses: dict[str, list[str] | None] = {}
-        self.tests: list[str] = []
-        #: What the failed tests' sections named, for the summary.
-        self._seen: list[str] = []
+        self.said = NamedAddresses(SECTION)
 
     def _private(self, host: str) -> list[str] | None:
         """The addresses ``host`` stands for here when all of them are private, else None."""
@@ -120,15 +119,10 @@ class PrivateHosts:
                     named.append(line)
             if not named:
                 continue
-            if report.nodeid not in self.tests:
-                self.tests.append(report.nodeid)
-                self._seen.extend(line for line in named if line not in self._seen)
-            report.sections.append((SECTION, f"the test could not reach its app, and {_why(named)}"))
+            self.said.explain(report, named, f"the test could not reach its app, and {_why(named)}")
 
     def summary(self) -> list[str]:
-        if not self.tests:
-            return []
-        return [f"lambda: {len(self.tests)} test(s) could not reach their app ({listed(self.tests, shown=2)}), and {_why(self._seen)}"]
+        return self.said.summary("could not reach their app", _why(self.said.seen))
 
 
 def _why(named: list[str]) -> str:

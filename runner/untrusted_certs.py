@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import pytest
 
+from lambda_ui.runner.failure_hints import NamedAddresses
 from lambda_ui.runner.loopback import ini_values, is_loopback_host, url_hosts
 from lambda_ui.runner.terminal import listed
 
@@ -54,8 +55,7 @@ class UntrustedCerts:
         self._given = [found for found in url_hosts([*places, *ini_values(config, set_only=True)]) if _https(found[0])]
         self._verify = verify
         self._verified: dict[tuple[str, int], bool] = {}
-        self.tests: list[str] = []
-        self._seen: list[str] = []
+        self.said = NamedAddresses(SECTION)
 
     def _trusted_here(self, host: str, port: int | None) -> bool:
         key = (host, port or 443)
@@ -82,15 +82,10 @@ class UntrustedCerts:
                     named.append(line)
             if not named:
                 continue
-            if report.nodeid not in self.tests:
-                self.tests.append(report.nodeid)
-                self._seen.extend(line for line in named if line not in self._seen)
-            report.sections.append((SECTION, f"the test's certificate check failed, and {_why(named)}"))
+            self.said.explain(report, named, f"the test's certificate check failed, and {_why(named)}")
 
     def summary(self) -> list[str]:
-        if not self.tests:
-            return []
-        return [f"lambda: {len(self.tests)} test(s) met a certificate the function does not trust ({listed(self.tests, shown=2)}), and {_why(self._seen)}"]
+        return self.said.summary("met a certificate the function does not trust", _why(self.said.seen))
 
 
 def _https(origin: str) -> bool:

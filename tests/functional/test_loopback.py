@@ -49,7 +49,7 @@ def test_python_s_connection_refused_counts_only_at_a_named_port(config: pytest.
     passed = pytest.TestReport("test_a.py::test_ok", ("test_a.py", 1, "ok"), {}, "passed", None, "call")
     refusals.explain([chromedriver, api, passed])
     assert [r.nodeid for r in (chromedriver, api, passed) if r.sections] == ["test_a.py::test_api"]
-    assert refusals.tests == ["test_a.py::test_api"]
+    assert refusals.said.tests == ["test_a.py::test_api"]
 
 
 def test_a_loopback_url_in_the_failed_test_s_own_traceback_counts_too(pytester: pytest.Pytester) -> None:
