@@ -23,14 +23,13 @@ The run goes on; the user is told what differs and what to do.
 
 from __future__ import annotations
 
-import os
 import re
-import types
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
+from lambda_ui.runner.conftests import loaded_conftests
 from lambda_ui.runner.terminal import listed
 
 #: pytest-dependency's plugin name (its pytest11 entry point) and marker.
@@ -94,11 +93,8 @@ def xdist_role_checks(config: pytest.Config) -> list[str]:
     """Rootdir-relative paths of the suite's conftests that tell xdist's workers from its controller."""
     rootdir = Path(str(config.rootpath))
     found = []
-    for plugin in config.pluginmanager.get_plugins():
-        file = getattr(plugin, "__file__", None)
-        if not isinstance(plugin, types.ModuleType) or not isinstance(file, str) or os.path.basename(file) != "conftest.py":
-            continue
-        path = Path(file)
+    for plugin in loaded_conftests(config.pluginmanager):
+        path = Path(str(plugin.__file__))
         if not path.is_relative_to(rootdir):
             continue
         try:

@@ -12,7 +12,6 @@ work with any WebDriver the test holds.
 
 from __future__ import annotations
 
-import os
 import types
 from collections.abc import Generator, Iterator
 from typing import Any
@@ -21,6 +20,7 @@ import pytest
 
 from lambda_ui.runner.artifacts.recorder import Artifacts
 from lambda_ui.runner.collection_reads import Reads
+from lambda_ui.runner.conftests import is_conftest
 from lambda_ui.runner.option_names import add_free_short_names, taken_key, values_of_short_names
 from lambda_ui.runner.options import GENERAL_OPTIONS, Settings, add_options
 from lambda_ui.runner.run import UiRun
@@ -148,7 +148,7 @@ def browser_elsewhere(pluginmanager: pytest.PytestPluginManager) -> str | None:
     for plugin in pluginmanager.get_plugins():
         if not isinstance(plugin, types.ModuleType) or plugin.__name__ == __name__:
             continue
-        if os.path.basename(getattr(plugin, "__file__", None) or "") == "conftest.py":
+        if is_conftest(plugin):
             continue  # a conftest's fixture overrides this plugin's where it applies anyway
         for attribute, value in list(vars(plugin).items()):
             if isinstance(value, types.ModuleType):

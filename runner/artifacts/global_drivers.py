@@ -29,6 +29,8 @@ from typing import Any
 
 import pytest
 
+from lambda_ui.runner.conftests import loaded_conftests
+
 #: Steps from a module's global to a driver: selene keeps its driver at
 #: ``browser._config.<box>.value``, three steps in.
 MAX_DEPTH = 5
@@ -111,11 +113,7 @@ def _root_modules(item: pytest.Item) -> list[types.ModuleType]:
         return []
     roots = [module]
     folder = Path(str(item.path)).parent
-    conftests = [
-        plugin for plugin in item.config.pluginmanager.get_plugins()
-        if isinstance(plugin, types.ModuleType) and os.path.basename(getattr(plugin, "__file__", None) or "") == "conftest.py"
-    ]
-    for plugin in sorted(conftests, key=lambda m: -len(str(m.__file__))):
+    for plugin in sorted(loaded_conftests(item.config.pluginmanager), key=lambda m: -len(str(m.__file__))):
         if folder.is_relative_to(Path(str(plugin.__file__)).parent) and plugin not in roots:
             roots.append(plugin)
     return roots
