@@ -85,13 +85,19 @@ def ini_values(config: pytest.Config, set_only: bool = False) -> Iterator[tuple[
                 yield f"ini {name}", text
 
 
+def run_places(config: pytest.Config, pytest_args: Sequence[str], env: Mapping[str, str], set_only: bool = False) -> list[tuple[str, str]]:
+    """``(where, text)`` of every place a run gives the function an address: the command line,
+    the ``--lambda-env`` values and the ini values (``set_only``: see :func:`ini_values`)."""
+    places = [("command line", arg) for arg in pytest_args]
+    places += [(f"--lambda-env {name}", value) for name, value in env.items()]
+    return [*places, *ini_values(config, set_only=set_only)]
+
+
 class LoopbackRefusals:
     """The loopback addresses a run gives the function, and the tests that failed to connect."""
 
     def __init__(self, config: pytest.Config, pytest_args: Sequence[str], env: Mapping[str, str]) -> None:
-        places = [("command line", arg) for arg in pytest_args]
-        places += [(f"--lambda-env {name}", value) for name, value in env.items()]
-        found = list(loopback_urls([*places, *ini_values(config)]))
+        found = list(loopback_urls(run_places(config, pytest_args, env)))
         # A --lambda-env value may hold a secret, as the dry run knows: name the variable only.
         self.named = list(dict.fromkeys(where if where.startswith("--lambda-env") else f"{origin} ({where})" for origin, _, where in found))
         self._ports = {port for _, port, _ in found if port is not None}

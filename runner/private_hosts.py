@@ -24,7 +24,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 import pytest
 
 from lambda_ui.runner.failure_hints import NamedAddresses
-from lambda_ui.runner.loopback import ini_values, is_loopback_host, url_hosts
+from lambda_ui.runner.loopback import is_loopback_host, run_places, url_hosts
 from lambda_ui.runner.terminal import listed
 
 SECTION = "lambda-ui: an address of a private network"
@@ -68,10 +68,8 @@ class PrivateHosts:
     """The private addresses a run gives the function, and the tests that could not reach them."""
 
     def __init__(self, config: pytest.Config, pytest_args: Sequence[str], env: Mapping[str, str], resolve: Resolver = resolve_here) -> None:
-        places = [("command line", arg) for arg in pytest_args]
-        places += [(f"--lambda-env {name}", value) for name, value in env.items()]
         # The ini values the suite set: a plugin's default (a documentation link) is no app to look up.
-        self._given = [found for found in url_hosts([*places, *ini_values(config, set_only=True)]) if not is_loopback_host(found[1])]
+        self._given = [found for found in url_hosts(run_places(config, pytest_args, env, set_only=True)) if not is_loopback_host(found[1])]
         self._resolve = resolve
         self._addresses: dict[str, list[str] | None] = {}
         self.said = NamedAddresses(SECTION)

@@ -196,11 +196,20 @@ def error_reports(item: pytest.Item, message: str, properties: list[tuple[str, o
     (the way pytest-xdist reports a crashed worker's test), plus a passing teardown so
     that ``--junitxml`` closes the test case. A test the run never got to is marked
     (:data:`NOT_RUN_ATTR`): the terminal counts it as "not run", not as an error."""
-    keywords: dict[str, Literal[1]] = dict.fromkeys(item.keywords, 1)
-    setup = pytest.TestReport(item.nodeid, item.location, keywords, "failed", message, "setup", user_properties=[])
+    reports = _setup_and_teardown(item, "failed", message, properties)
     cause = not_run_cause(list(properties or []))
     if cause is not None:
-        setattr(setup, NOT_RUN_ATTR, cause.value)
+        setattr(reports[0], NOT_RUN_ATTR, cause.value)
+    return reports
+
+
+def _setup_and_teardown(
+    item: pytest.Item, outcome: Literal["failed", "skipped"], longrepr: str | tuple[str, int | None, str], properties: list[tuple[str, object]] | None = None
+) -> list[pytest.TestReport]:
+    """A test that ran no phase of its own here: its setup report with ``outcome``, and a passing
+    teardown (carrying ``properties``) so that ``--junitxml`` closes its test case."""
+    keywords: dict[str, Literal[1]] = dict.fromkeys(item.keywords, 1)
+    setup = pytest.TestReport(item.nodeid, item.location, keywords, outcome, longrepr, "setup", user_properties=[])  # type: ignore[arg-type]
     teardown = pytest.TestReport(item.nodeid, item.location, keywords, "passed", None, "teardown", user_properties=list(properties or []))
     return [setup, teardown]
 
@@ -222,10 +231,8 @@ def skipped_with_its_module(config: pytest.Config, item: pytest.Item, payload: d
         holder = str(report.nodeid)
         if not holder or not (item.nodeid.startswith(holder + "::") or item.nodeid.startswith(holder.rstrip("/") + "/")):
             continue
-        keywords: dict[str, Literal[1]] = dict.fromkeys(item.keywords, 1)
         why = (str(path), int(line) if isinstance(line, int) else None, str(reason).removeprefix("Skipped: "))
-        setup = pytest.TestReport(item.nodeid, item.location, keywords, "skipped", why, "setup", user_properties=[])  # type: ignore[arg-type]
-        return [setup, pytest.TestReport(item.nodeid, item.location, keywords, "passed", None, "teardown", user_properties=[])]
+        return _setup_and_teardown(item, "skipped", why)
     return None
 
 

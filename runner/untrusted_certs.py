@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 import pytest
 
 from lambda_ui.runner.failure_hints import NamedAddresses
-from lambda_ui.runner.loopback import ini_values, is_loopback_host, url_hosts
+from lambda_ui.runner.loopback import is_loopback_host, run_places, url_hosts
 from lambda_ui.runner.terminal import listed
 
 SECTION = "lambda-ui: a certificate only this machine trusts"
@@ -50,9 +50,7 @@ class UntrustedCerts:
     """The https addresses a run gives the function, and the tests whose certificate check failed there."""
 
     def __init__(self, config: pytest.Config, pytest_args: Sequence[str], env: Mapping[str, str], verify: Verifier = verified_here) -> None:
-        places = [("command line", arg) for arg in pytest_args]
-        places += [(f"--lambda-env {name}", value) for name, value in env.items()]
-        self._given = [found for found in url_hosts([*places, *ini_values(config, set_only=True)]) if _https(found[0])]
+        self._given = [found for found in url_hosts(run_places(config, pytest_args, env, set_only=True)) if _https(found[0])]
         self._verify = verify
         self._verified: dict[tuple[str, int], bool] = {}
         self.said = NamedAddresses(SECTION)
